@@ -1,0 +1,113 @@
+/**
+ * Shared plumbing of the contract suites: how a suite is pointed at an adapter, how capability
+ * gates and endpoint gaps turn into visible skips, and the metadata the `pnpm contract` reporter
+ * reads to build `.reports/contract.json` and `docs/capabilities.md`.
+ */
+import { randomBytes } from 'node:crypto';
+import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
+import { expect, type TestContext } from 'vitest';
+
+export type InterfaceName = 'objectStore' | 'queue' | 'warehouse' | 'secretStore';
+export type Endpoint = 'embedded' | `emulator:${string}` | 'live';
+
+export interface ContractMeta {
+  provider: string;
+  interface: InterfaceName;
+  endpoint: Endpoint;
+  /** Capabilities as the adapter declares them, with endpoint gaps applied (false). */
+  capabilities: Record<string, boolean>;
+  /** Endpoint gaps: capability → reason the endpoint cannot honour it. */
+  gaps: Record<string, string>;
+}
+
+declare module 'vitest' {
+  interface TaskMeta {
+    contract?: ContractMeta;
+    /** Why this case was skipped; every skip carries one. */
+    skipReason?: string;
+  }
+}
+
+export interface ContractTarget<T> {
+  provider: string;
+  endpoint: Endpoint;
+  /** An adapter bound to fresh, uniquely named resources (bucket, queue prefix, dataset, …). */
+  create(): Promise<T>;
+  /** Removes what `create` made and closes the adapter. */
+  destroy(adapter: T): Promise<void>;
+  /**
+   * Capabilities the adapter declares but this endpoint cannot honour (an emulator gap), each with
+   * its reason. Their cases are skipped visibly and the matrix shows the gap.
+   */
+  endpointGaps?: Record<string, string>;
+  /** Individual cases that cannot run on this endpoint, by case name, with the reason. */
+  skipCases?: Record<string, string>;
+}
+
+/** A name no other run will use: `<prefix>-<time>-<random>`, lower-case, DNS-safe. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Marks the case skipped with a reason the reporter and the matrix show. */
+export function skipWithReason(ctx: TestContext, reason: string): never {
+  ctx.task.meta.skipReason = reason;
+  ctx.skip(reason);
+  throw new Error('unreachable: ctx.skip throws');
+}
+
+/** Records the contract metadata on a case; every case of a suite calls it (through `caseSetup`). */
+export function recordMeta(ctx: TestContext, meta: ContractMeta): void {
+  ctx.task.meta.contract = meta;
+}
+
+/**
+ * The three ways a capability-gated case can go:
+ * - declared unsupported → the call must throw UnsupportedError (checked here, the case passes);
+ * - declared supported but an endpoint gap → skipped with the gap's reason;
+ * - supported → the case body runs.
+ * Returns true when the body should run.
+ */
+export async function gate(
+  ctx: TestContext,
+  target: Pick<ContractTarget<unknown>, 'endpointGaps'>,
+  declared: boolean,
+  capability: string,
+  callWhenUnsupported: () => Promise<unknown>,
+): Promise<boolean> {
+  if (!declared) {
+    await expectCode(callWhenUnsupported(), 'Unsupported');
+    return false;
+  }
+  const gap = target.endpointGaps?.[capability];
+  if (gap) skipWithReason(ctx, `endpoint gap (${capability}): ${gap}`);
+  return true;
+}
+
+/** Asserts the promise rejects with a CloudmuxError of this code (never a message substring). */
+export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<CloudmuxError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected a CloudmuxError with code ${code}, got success`).toBeDefined();
+  expect(CloudmuxError.isInstance(caught), `expected a CloudmuxError, got ${String(caught)}`).toBe(true);
+  expect((caught as CloudmuxError).code).toBe(code);
+  return caught as CloudmuxError;
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes (for eventually-consistent services). */
+export async function eventually(
+  check: () => Promise<boolean>,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The small SQL dialect layer: one query text for every engine. Apps write parameters as `@name`
+ * and build engine-specific fragments through `dialect.fn`.
+ */
+
+export type DialectName = 'duckdb' | 'bigquery' | 'redshift' | 'tsql';
+
+export interface SqlFunctions {
+  /** Continuous percentile of `expr` (0 < p < 1) as an aggregate. */
+  percentile(expr: string, p: number): string;
+  /** Truncate a timestamp to 'hour' | 'day' | 'month'. */
+  dateTrunc(unit: 'hour' | 'day' | 'month', expr: string): string;
+  /** Hour of day 0–23 as an integer. */
+  hourOf(expr: string): string;
+  /** Date part of a timestamp, as a DATE. */
+  toDate(expr: string): string;
+  /** Count rows where `condition` holds. */
+  countIf(condition: string): string;
+  /** Cast to a float for exact averages of integer columns. */
+  toFloat(expr: string): string;
+}
+
+export interface SqlDialect {
+  readonly name: DialectName;
+  quoteIdent(identifier: string): string;
+  /** `SELECT … ORDER BY … ` + a row limit in this dialect. */
+  limit(selectSql: string, n: number): string;
+  readonly fn: SqlFunctions;
+}
+
+export interface NamedParameterRef {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Finds `@name` placeholders outside string literals, quoted identifiers and comments.
+ * `@@system` variables (T-SQL) are left alone.
+ */
+export function findNamedParameters(sql: string): NamedParameterRef[] {
+  const refs: NamedParameterRef[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
+      const close = ch === '[' ? ']' : ch;
+      i++;
+      while (i < sql.length) {
+        if (sql[i] === close) {
+          if (sql[i + 1] === close && close !== ']') {
+            i += 2;
+            continue;
+          }
+          break;
+        }
+        i++;
+      }
+      i++;
+    } else if (ch === '-' && sql[i + 1] === '-') {
+      while (i < sql.length && sql[i] !== '\n') i++;
+    } else if (ch === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end === -1 ? sql.length : end + 2;
+    } else if (ch === '@' && sql[i + 1] === '@') {
+      i += 2;
+      while (i < sql.length && /\w/.test(sql[i]!)) i++;
+    } else if (ch === '@' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
+      let end = i + 1;
+      while (end < sql.length && /\w/.test(sql[end]!)) end++;
+      refs.push({ name: sql.slice(i + 1, end), start: i, end });
+      i = end;
+    } else {
+      i++;
+    }
+  }
+  return refs;
+}
+
+/** Rewrites each `@name` with `replace(name, occurrence)`; used by dialects with other placeholder styles. */
+export function rewriteNamedParameters(
+  sql: string,
+  replace: (name: string, occurrence: number) => string,
+): string {
+  const refs = findNamedParameters(sql);
+  let out = '';
+  let last = 0;
+  refs.forEach((ref, index) => {
+    out += sql.slice(last, ref.start) + replace(ref.name, index);
+    last = ref.end;
+  });
+  return out + sql.slice(last);
+}
+
+function quoteWith(open: string, close: string) {
+  return (identifier: string) => {
+    if (identifier.includes('\0')) throw new TypeError('identifier contains NUL');
+    return open + identifier.split(close).join(close + close) + close;
+  };
+}
+
+const ansiQuote = quoteWith('"', '"');
+
+export const duckdbDialect: SqlDialect = {
+  name: 'duckdb',
+  quoteIdent: ansiQuote,
+  limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
+  fn: {
+    percentile: (expr, p) => `quantile_cont(${expr}, ${p})`,
+    dateTrunc: (unit, expr) => `date_trunc('${unit}', ${expr})`,
+    hourOf: (expr) => `CAST(extract('hour' FROM ${expr}) AS BIGINT)`,
+    toDate: (expr) => `CAST(${expr} AS DATE)`,
+    countIf: (condition) => `count(*) FILTER (WHERE ${condition})`,
+    toFloat: (expr) => `CAST(${expr} AS DOUBLE)`,
+  },
+};
+
+export const bigqueryDialect: SqlDialect = {
+  name: 'bigquery',
+  quoteIdent: quoteWith('`', '`'),
+  limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
+  fn: {
+    // BigQuery's PERCENTILE_CONT is analytic-only; APPROX_QUANTILES is its aggregate (approximate).
+    percentile: (expr, p) => `APPROX_QUANTILES(${expr}, 100)[OFFSET(${Math.round(p * 100)})]`,
+    dateTrunc: (unit, expr) => `TIMESTAMP_TRUNC(${expr}, ${unit.toUpperCase()})`,
+    hourOf: (expr) => `EXTRACT(HOUR FROM ${expr})`,
+    toDate: (expr) => `DATE(${expr})`,
+    countIf: (condition) => `COUNTIF(${condition})`,
+    toFloat: (expr) => `CAST(${expr} AS FLOAT64)`,
+  },
+};
+
+export const redshiftDialect: SqlDialect = {
+  name: 'redshift',
+  quoteIdent: ansiQuote,
+  limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
+  fn: {
+    percentile: (expr, p) => `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${expr})`,
+    dateTrunc: (unit, expr) => `DATE_TRUNC('${unit}', ${expr})`,
+    hourOf: (expr) => `CAST(EXTRACT(HOUR FROM ${expr}) AS BIGINT)`,
+    toDate: (expr) => `CAST(${expr} AS DATE)`,
+    countIf: (condition) => `SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END)`,
+    toFloat: (expr) => `CAST(${expr} AS DOUBLE PRECISION)`,
+  },
+};
+
+export const tsqlDialect: SqlDialect = {
+  name: 'tsql',
+  quoteIdent: quoteWith('[', ']'),
+  limit: (sql, n) => `${sql} OFFSET 0 ROWS FETCH NEXT ${Math.trunc(n)} ROWS ONLY`,
+  fn: {
+    // T-SQL's PERCENTILE_CONT is a window function; adapters compute it over a windowed subquery.
+    percentile: (expr, p) => `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${expr}) OVER ()`,
+    dateTrunc: (unit, expr) => `DATETRUNC(${unit}, ${expr})`,
+    hourOf: (expr) => `CAST(DATEPART(hour, ${expr}) AS BIGINT)`,
+    toDate: (expr) => `CAST(${expr} AS DATE)`,
+    countIf: (condition) => `SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END)`,
+    toFloat: (expr) => `CAST(${expr} AS FLOAT)`,
+  },
+};
+
+export const dialects: Record<DialectName, SqlDialect> = {
+  duckdb: duckdbDialect,
+  bigquery: bigqueryDialect,
+  redshift: redshiftDialect,
+  tsql: tsqlDialect,
+};

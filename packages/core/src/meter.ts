@@ -1,0 +1,421 @@
+import * as hdr from 'hdr-histogram-js';
+import { CloudmuxError, type ResourceKind } from './errors.ts';
+import { listAllObjects, type ObjectStore } from './object-store.ts';
+import type { Queue } from './queue.ts';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withTimeout } from './retry.ts';
+import type { SecretStore } from './secret-store.ts';
+import { type BillableUnits, type CallUsage, runWithUsage } from './usage.ts';
+import type { Warehouse } from './warehouse.ts';
+
+export type Outcome = 'ok' | CloudmuxError['code'];
+
+export interface MeterRecord {
+  provider: string;
+  resource: ResourceKind;
+  operation: string;
+  startedAt: number;
+  durationMs: number;
+  attempts: number;
+  bytesIn: number;
+  bytesOut: number;
+  outcome: Outcome;
+  units: BillableUnits;
+}
+
+export interface OperationSummary {
+  provider: string;
+  resource: ResourceKind;
+  operation: string;
+  count: number;
+  errors: number;
+  retries: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  totalMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  units: BillableUnits;
+}
+
+export interface MeterOptions {
+  /** Retry policy for retryable errors of idempotent operations; false disables retries. */
+  retry?: RetryPolicy | false;
+  /** Per-call timeout in ms (0 = none), optionally per operation name. */
+  timeoutMs?: number | Record<string, number>;
+  /** Keep the last N raw records (default 0: summaries only). */
+  keepRecords?: number;
+  /** Also emit OpenTelemetry spans and a duration histogram through @opentelemetry/api's global providers. */
+  openTelemetry?: boolean;
+  /** Called for every record (e.g. a structured logger). */
+  onRecord?: (record: MeterRecord) => void;
+}
+
+interface Aggregate {
+  provider: string;
+  resource: ResourceKind;
+  operation: string;
+  histogram: hdr.Histogram;
+  count: number;
+  errors: number;
+  retries: number;
+  totalMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  units: BillableUnits;
+}
+
+/** Which calls may be retried: only those that cannot double an effect. */
+const IDEMPOTENT: Record<string, (operation: string, args: unknown[]) => boolean> = {
+  objectStore: (op, args) => {
+    if (op === 'put') {
+      const options = args[2] as { ifNoneMatch?: string; ifMatch?: string } | undefined;
+      const body = args[1];
+      // Streams cannot be replayed; conditional puts could report a false conflict on retry.
+      return (
+        !options?.ifNoneMatch && !options?.ifMatch && (typeof body === 'string' || body instanceof Uint8Array)
+      );
+    }
+    if (op === 'copy') return !(args[2] as { ifNoneMatch?: string } | undefined)?.ifNoneMatch;
+    return true;
+  },
+  queue: (op) => op !== 'send' && op !== 'sendBatch' && op !== 'receive',
+  warehouse: (op, args) =>
+    op === 'ensureTable' ||
+    op === 'dropTable' ||
+    (op === 'loadFromObjects' && (args[1] as { mode?: string } | undefined)?.mode === 'replace') ||
+    (op === 'query' && /^\s*(select|with)\b/i.test(String(args[0]))),
+  secretStore: (op) => op !== 'put',
+};
+
+type OTel = {
+  tracer: {
+    startSpan(
+      name: string,
+      options: unknown,
+    ): { setAttributes(a: unknown): void; setStatus(s: unknown): void; end(t?: number): void };
+  };
+  histogram: { record(value: number, attributes: unknown): void };
+};
+
+/**
+ * Records every adapter call: latency (HDR histogram), bytes, outcome and the provider's billable
+ * units; retries retryable errors of idempotent operations with backoff and jitter; enforces
+ * per-call timeouts.
+ */
+export class Meter {
+  readonly #aggregates = new Map<string, Aggregate>();
+  readonly #records: MeterRecord[] = [];
+  readonly #options: MeterOptions;
+  #otel: OTel | undefined;
+
+  constructor(options: MeterOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Loads @opentelemetry/api when `openTelemetry` is on; call once before use. */
+  async enableOpenTelemetry(): Promise<void> {
+    const api = await import('@opentelemetry/api');
+    this.#otel = {
+      tracer: api.trace.getTracer('cloudmux') as unknown as OTel['tracer'],
+      histogram: api.metrics.getMeter('cloudmux').createHistogram('cloudmux.operation.duration', {
+        unit: 'ms',
+        description: 'Duration of cloudmux adapter calls',
+      }),
+    };
+  }
+
+  get records(): readonly MeterRecord[] {
+    return this.#records;
+  }
+
+  summary(): OperationSummary[] {
+    return [...this.#aggregates.values()].map((a) => ({
+      provider: a.provider,
+      resource: a.resource,
+      operation: a.operation,
+      count: a.count,
+      errors: a.errors,
+      retries: a.retries,
+      p50Ms: a.histogram.getValueAtPercentile(50) / 1000,
+      p90Ms: a.histogram.getValueAtPercentile(90) / 1000,
+      p99Ms: a.histogram.getValueAtPercentile(99) / 1000,
+      maxMs: a.histogram.maxValue / 1000,
+      meanMs: a.count ? a.totalMs / a.count : 0,
+      totalMs: a.totalMs,
+      bytesIn: a.bytesIn,
+      bytesOut: a.bytesOut,
+      units: { ...a.units },
+    }));
+  }
+
+  /** Sum of billable units over every call, per unit name. */
+  totalUnits(): BillableUnits {
+    const total: BillableUnits = {};
+    for (const a of this.#aggregates.values()) {
+      for (const unit in a.units) total[unit] = (total[unit] ?? 0) + (a.units[unit] ?? 0);
+    }
+    return total;
+  }
+
+  reset(): void {
+    this.#aggregates.clear();
+    this.#records.length = 0;
+  }
+
+  toJSON(): { operations: OperationSummary[]; units: BillableUnits } {
+    return { operations: this.summary(), units: this.totalUnits() };
+  }
+
+  /** Prometheus text exposition of call counts, errors, latency quantiles and billable units. */
+  toPrometheus(): string {
+    const lines: string[] = [
+      '# TYPE cloudmux_calls_total counter',
+      '# TYPE cloudmux_errors_total counter',
+      '# TYPE cloudmux_call_duration_ms summary',
+      '# TYPE cloudmux_billable_units_total counter',
+    ];
+    for (const s of this.summary()) {
+      const labels = `provider="${s.provider}",resource="${s.resource}",operation="${s.operation}"`;
+      lines.push(`cloudmux_calls_total{${labels}} ${s.count}`);
+      lines.push(`cloudmux_errors_total{${labels}} ${s.errors}`);
+      for (const [q, v] of [
+        ['0.5', s.p50Ms],
+        ['0.9', s.p90Ms],
+        ['0.99', s.p99Ms],
+      ] as const) {
+        lines.push(`cloudmux_call_duration_ms{${labels},quantile="${q}"} ${v}`);
+      }
+      lines.push(`cloudmux_call_duration_ms_sum{${labels}} ${s.totalMs}`);
+      lines.push(`cloudmux_call_duration_ms_count{${labels}} ${s.count}`);
+      for (const [unit, value] of Object.entries(s.units)) {
+        lines.push(`cloudmux_billable_units_total{${labels},unit="${unit}"} ${value}`);
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  wrapObjectStore(store: ObjectStore): ObjectStore {
+    const wrapped = this.#wrap('objectStore', store, [
+      'put',
+      'get',
+      'head',
+      'list',
+      'delete',
+      'deleteMany',
+      'copy',
+      'presign',
+      'close',
+    ]) as ObjectStore;
+    return Object.assign(wrapped, {
+      listAll: (options?: Parameters<ObjectStore['listAll']>[0]) => listAllObjects(wrapped, options),
+      uriOf: (key: string) => store.uriOf(key),
+    });
+  }
+
+  wrapQueue(queue: Queue): Queue {
+    return this.#wrap('queue', queue, [
+      'ensureQueue',
+      'deleteQueue',
+      'send',
+      'sendBatch',
+      'receive',
+      'ack',
+      'ackMany',
+      'nack',
+      'extendVisibility',
+      'depth',
+      'close',
+    ]) as Queue;
+  }
+
+  wrapWarehouse(warehouse: Warehouse): Warehouse {
+    const wrapped = this.#wrap('warehouse', warehouse, [
+      'ensureTable',
+      'insertRows',
+      'loadFromObjects',
+      'query',
+      'dropTable',
+      'close',
+    ]) as Warehouse;
+    const meter = this;
+    return Object.assign(wrapped, {
+      // Pages are metered one by one as `queryPage`.
+      queryPages(...args: Parameters<Warehouse['queryPages']>) {
+        const iterator = warehouse.queryPages(...args)[Symbol.asyncIterator]();
+        const next = meter.#wrapMethod('warehouse', warehouse.provider, 'queryPage', () => iterator.next());
+        return {
+          [Symbol.asyncIterator]: () => ({
+            next,
+            return: () => iterator.return?.() ?? Promise.resolve({ done: true, value: undefined }),
+          }),
+        };
+      },
+    }) as Warehouse;
+  }
+
+  wrapSecretStore(store: SecretStore): SecretStore {
+    return this.#wrap('secretStore', store, [
+      'put',
+      'get',
+      'listVersions',
+      'list',
+      'delete',
+      'close',
+    ]) as SecretStore;
+  }
+
+  #wrap<T extends { provider: string }>(
+    resource: ResourceKind,
+    target: T,
+    methods: readonly string[],
+  ): Partial<T> {
+    const wrapped: Record<string, unknown> = {};
+    // Data properties (provider, capabilities, limits, dialect, location) read through to the target.
+    for (const key of ['provider', 'capabilities', 'limits', 'dialect', 'location']) {
+      if (key in target)
+        Object.defineProperty(wrapped, key, {
+          get: () => (target as Record<string, unknown>)[key],
+          enumerable: true,
+        });
+    }
+    for (const method of methods) {
+      const fn = (target as Record<string, unknown>)[method] as (...a: unknown[]) => Promise<unknown>;
+      wrapped[method] = this.#wrapMethod(resource, target.provider, method, (...args) =>
+        fn.apply(target, args),
+      );
+    }
+    return wrapped as Partial<T>;
+  }
+
+  #wrapMethod<A extends unknown[], R>(
+    resource: ResourceKind,
+    provider: string,
+    operation: string,
+    call: (...args: A) => Promise<R>,
+  ): (...args: A) => Promise<R> {
+    const aggregate = this.#aggregate(provider, resource, operation);
+    const options = this.#options;
+    const timeoutMs =
+      typeof options.timeoutMs === 'number' ? options.timeoutMs : (options.timeoutMs?.[operation] ?? 0);
+    const policy = options.retry === false ? undefined : (options.retry ?? DEFAULT_RETRY);
+    const isIdempotent = IDEMPOTENT[resource] ?? (() => false);
+    const context = { provider, resource, operation };
+    return async (...args: A): Promise<R> => {
+      const startedAt = performance.now();
+      const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const pending = runWithUsage(usage, () => call(...args));
+          const result = await (timeoutMs ? withTimeout(pending, timeoutMs, context) : pending);
+          this.#record(aggregate, startedAt, attempt, usage, 'ok');
+          return result;
+        } catch (raw) {
+          const error = CloudmuxError.isInstance(raw)
+            ? raw
+            : new CloudmuxError({
+                code: 'Internal',
+                message: `unexpected error in ${operation}`,
+                ...context,
+                cause: raw,
+              });
+          if (policy && error.retryable && attempt < policy.maxAttempts && isIdempotent(operation, args)) {
+            await sleep(backoffDelay(policy, attempt));
+            continue;
+          }
+          this.#record(aggregate, startedAt, attempt, usage, error.code);
+          throw error;
+        }
+      }
+    };
+  }
+
+  #aggregate(provider: string, resource: ResourceKind, operation: string): Aggregate {
+    const key = `${provider}\0${resource}\0${operation}`;
+    let aggregate = this.#aggregates.get(key);
+    if (!aggregate) {
+      aggregate = {
+        provider,
+        resource,
+        operation,
+        histogram: hdr.build({
+          lowestDiscernibleValue: 1,
+          highestTrackableValue: 3_600_000_000,
+          numberOfSignificantValueDigits: 3,
+        }),
+        count: 0,
+        errors: 0,
+        retries: 0,
+        totalMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        units: {},
+      };
+      this.#aggregates.set(key, aggregate);
+    }
+    return aggregate;
+  }
+
+  #record(
+    aggregate: Aggregate,
+    startedAt: number,
+    attempts: number,
+    usage: CallUsage,
+    outcome: Outcome,
+  ): void {
+    const durationMs = performance.now() - startedAt;
+    aggregate.count++;
+    if (outcome !== 'ok') aggregate.errors++;
+    aggregate.retries += attempts - 1;
+    aggregate.totalMs += durationMs;
+    aggregate.histogram.recordValue(Math.max(1, Math.round(durationMs * 1000)));
+    aggregate.bytesIn += usage.bytesIn;
+    aggregate.bytesOut += usage.bytesOut;
+    for (const unit in usage.units)
+      aggregate.units[unit] = (aggregate.units[unit] ?? 0) + (usage.units[unit] ?? 0);
+    const { keepRecords = 0, onRecord } = this.#options;
+    if (keepRecords > 0 || onRecord || this.#otel) {
+      const record: MeterRecord = {
+        provider: aggregate.provider,
+        resource: aggregate.resource,
+        operation: aggregate.operation,
+        startedAt: performance.timeOrigin + startedAt,
+        durationMs,
+        attempts,
+        bytesIn: usage.bytesIn,
+        bytesOut: usage.bytesOut,
+        outcome,
+        units: usage.units,
+      };
+      if (keepRecords > 0) {
+        this.#records.push(record);
+        if (this.#records.length > keepRecords) this.#records.shift();
+      }
+      onRecord?.(record);
+      if (this.#otel) this.#emitOpenTelemetry(record);
+    }
+  }
+
+  #emitOpenTelemetry(record: MeterRecord): void {
+    const attributes = {
+      'cloudmux.provider': record.provider,
+      'cloudmux.resource': record.resource,
+      'cloudmux.operation': record.operation,
+      'cloudmux.outcome': record.outcome,
+    };
+    this.#otel!.histogram.record(record.durationMs, attributes);
+    const span = this.#otel!.tracer.startSpan(`${record.resource}.${record.operation}`, {
+      startTime: record.startedAt,
+      attributes: {
+        ...attributes,
+        'cloudmux.bytes_in': record.bytesIn,
+        'cloudmux.bytes_out': record.bytesOut,
+        'cloudmux.attempts': record.attempts,
+      },
+    });
+    span.setStatus({ code: record.outcome === 'ok' ? 1 : 2 });
+    span.end(record.startedAt + record.durationMs);
+  }
+}

@@ -1,0 +1,177 @@
+import type { z } from 'zod';
+import { type CloudmuxConfig, parseProviderOptions, RESOURCE_KINDS, type ResourceName } from './config.ts';
+import { CloudmuxError, ConfigError } from './errors.ts';
+import { Meter, type MeterOptions } from './meter.ts';
+import type { ObjectStore } from './object-store.ts';
+import type { Queue } from './queue.ts';
+import type { SecretStore } from './secret-store.ts';
+import type { Warehouse } from './warehouse.ts';
+
+export interface ProviderContext {
+  /** Relative paths in options resolve against this directory. */
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** What a provider package exports (as named exports of its entry module). */
+export interface ProviderModule<Options = unknown> {
+  providerName: string;
+  optionsSchema: z.ZodType<Options>;
+  createObjectStore?(options: Options, context: ProviderContext): ObjectStore | Promise<ObjectStore>;
+  createQueue?(options: Options, context: ProviderContext): Queue | Promise<Queue>;
+  createWarehouse?(options: Options, context: ProviderContext): Warehouse | Promise<Warehouse>;
+  createSecretStore?(options: Options, context: ProviderContext): SecretStore | Promise<SecretStore>;
+}
+
+/** Package that implements each built-in provider; imported only when config chooses it. */
+export const BUILTIN_PROVIDER_PACKAGES: Record<string, string> = {
+  local: '@cloudmux/local',
+  aws: '@cloudmux/aws',
+  gcp: '@cloudmux/gcp',
+  azure: '@cloudmux/azure',
+};
+
+/**
+ * Imports a module by specifier. Pass `(s) => import(s)` from the app so resolution happens from the
+ * app's own dependencies (pnpm keeps packages strict).
+ */
+export type Importer = (specifier: string) => Promise<unknown>;
+
+export interface OpenResourcesOptions {
+  importer: Importer;
+  baseDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Extra or replacement providers: name → package specifier. */
+  providers?: Record<string, string>;
+  /** Open only these resources. Default: all four. */
+  only?: readonly ResourceName[];
+  /** Meter to record into; one is created from config.meter when omitted. */
+  meter?: Meter;
+  meterOptions?: MeterOptions;
+}
+
+export interface Resources {
+  objectStore: ObjectStore;
+  queue: Queue;
+  warehouse: Warehouse;
+  secretStore: SecretStore;
+  /** Provider serving each resource. */
+  providers: Record<ResourceName, string>;
+  meter: Meter;
+  close(): Promise<void>;
+}
+
+const FACTORY: Record<ResourceName, keyof ProviderModule> = {
+  objectStore: 'createObjectStore',
+  queue: 'createQueue',
+  warehouse: 'createWarehouse',
+  secretStore: 'createSecretStore',
+};
+
+export async function loadProvider(
+  name: string,
+  options: Pick<OpenResourcesOptions, 'importer' | 'providers'>,
+): Promise<ProviderModule> {
+  const specifier = options.providers?.[name] ?? BUILTIN_PROVIDER_PACKAGES[name];
+  if (!specifier) {
+    throw new ConfigError({
+      field: 'resources',
+      problem: `unknown provider '${name}'`,
+      fix: `use one of ${Object.keys({ ...BUILTIN_PROVIDER_PACKAGES, ...options.providers }).join(', ')}`,
+    });
+  }
+  let module: unknown;
+  try {
+    module = await options.importer(specifier);
+  } catch (cause) {
+    throw new ConfigError({
+      field: 'resources',
+      problem: `provider '${name}' could not be loaded from ${specifier} (${(cause as Error).message})`,
+      fix: `add ${specifier} to the app's dependencies and run pnpm install`,
+      cause,
+    });
+  }
+  const candidate = module as Partial<ProviderModule>;
+  if (typeof candidate.providerName !== 'string' || !candidate.optionsSchema) {
+    throw new CloudmuxError({
+      code: 'Internal',
+      message: `${specifier} is not a cloudmux provider module (missing providerName/optionsSchema)`,
+    });
+  }
+  return candidate as ProviderModule;
+}
+
+/**
+ * Opens the four resources the config selects, each from its own provider, wrapped by the meter.
+ * Only the chosen provider packages are imported.
+ */
+export async function openResources(
+  config: CloudmuxConfig,
+  options: OpenResourcesOptions,
+): Promise<Resources> {
+  const meter =
+    options.meter ??
+    new Meter({
+      ...(config.meter.timeoutMs ? { timeoutMs: config.meter.timeoutMs } : {}),
+      ...(config.meter.retry !== undefined ? { retry: config.meter.retry } : {}),
+      ...options.meterOptions,
+    });
+  const context: ProviderContext = {
+    baseDir: options.baseDir ?? process.cwd(),
+    env: options.env ?? process.env,
+  };
+  const wanted = options.only ?? RESOURCE_KINDS;
+  const modules = new Map<string, { module: ProviderModule; options: unknown }>();
+  const opened: Partial<Record<ResourceName, { close(): Promise<void> }>> = {};
+  try {
+    for (const kind of wanted) {
+      const name = config.resources[kind];
+      let entry = modules.get(name);
+      if (!entry) {
+        const module = await loadProvider(name, options);
+        entry = { module, options: parseProviderOptions(module.optionsSchema, config.providers[name], name) };
+        modules.set(name, entry);
+      }
+      const factory = entry.module[FACTORY[kind]] as
+        | ((o: unknown, c: ProviderContext) => unknown)
+        | undefined;
+      if (!factory) {
+        throw new ConfigError({
+          field: `resources.${kind}`,
+          problem: `provider '${name}' has no ${kind}`,
+          fix: 'choose another provider for this resource',
+        });
+      }
+      const resource = await factory.call(entry.module, entry.options, context);
+      opened[kind] = wrap(meter, kind, resource);
+    }
+  } catch (error) {
+    await Promise.allSettled(Object.values(opened).map((r) => r.close()));
+    throw error;
+  }
+  const resources = opened as Record<ResourceName, never>;
+  return {
+    objectStore: resources.objectStore,
+    queue: resources.queue,
+    warehouse: resources.warehouse,
+    secretStore: resources.secretStore,
+    providers: { ...config.resources },
+    meter,
+    async close() {
+      await Promise.allSettled(Object.values(opened).map((r) => r.close()));
+    },
+  };
+}
+
+function wrap(meter: Meter, kind: ResourceName, resource: unknown): { close(): Promise<void> } {
+  switch (kind) {
+    case 'objectStore':
+      return meter.wrapObjectStore(resource as ObjectStore);
+    case 'queue':
+      return meter.wrapQueue(resource as Queue);
+    case 'warehouse':
+      return meter.wrapWarehouse(resource as Warehouse);
+    case 'secretStore':
+      return meter.wrapSecretStore(resource as SecretStore);
+  }
+}

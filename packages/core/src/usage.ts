@@ -1,0 +1,35 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * Billable units an adapter reports for the call in progress. Unit names are
+ * `<service>.<unit>`, e.g. `s3.requests.class-a`, `sqs.requests.64kb-chunks`,
+ * `bigquery.bytes-billed`; packages/pricing maps them to prices.
+ */
+export type BillableUnits = Record<string, number>;
+
+export interface CallUsage {
+  bytesIn: number;
+  bytesOut: number;
+  units: BillableUnits;
+}
+
+const current = new AsyncLocalStorage<CallUsage>();
+
+/**
+ * Called by adapters inside an operation: adds bytes and billable units to the metered call in
+ * progress. Outside a metered call it does nothing (the adapter is used unwrapped).
+ */
+export function reportUsage(usage: { bytesIn?: number; bytesOut?: number; units?: BillableUnits }): void {
+  const call = current.getStore();
+  if (!call) return;
+  if (usage.bytesIn) call.bytesIn += usage.bytesIn;
+  if (usage.bytesOut) call.bytesOut += usage.bytesOut;
+  if (usage.units) {
+    for (const unit in usage.units) call.units[unit] = (call.units[unit] ?? 0) + (usage.units[unit] ?? 0);
+  }
+}
+
+/** Runs `fn` with a fresh usage record that `reportUsage` fills. */
+export function runWithUsage<T>(usage: CallUsage, fn: () => T): T {
+  return current.run(usage, fn);
+}

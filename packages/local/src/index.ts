@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+import type { ProviderContext } from '@cloudmux/core';
+import { createDuckDbWarehouse } from './duckdb-warehouse.ts';
+import { createFileSecretStore } from './file-secret-store.ts';
+import { createFsObjectStore } from './fs-object-store.ts';
+import { type LocalOptions, localOptionsSchema } from './options.ts';
+import { createSqliteQueue } from './sqlite-queue.ts';
+
+export * from './duckdb-warehouse.ts';
+export * from './file-secret-store.ts';
+export * from './fs-object-store.ts';
+export * from './options.ts';
+export * from './sqlite-queue.ts';
+
+/** Provider module: the registry imports this package when config chooses `local`. */
+export const providerName = 'local';
+export const optionsSchema = localOptionsSchema;
+
+const rootOf = (options: LocalOptions, context: ProviderContext) => resolve(context.baseDir, options.root);
+
+export function createObjectStore(options: LocalOptions, context: ProviderContext) {
+  return createFsObjectStore({
+    root: resolve(rootOf(options, context), options.objectStore.dir),
+    fsync: options.objectStore.fsync,
+  });
+}
+
+export function createQueue(options: LocalOptions, context: ProviderContext) {
+  return createSqliteQueue({
+    file: resolve(rootOf(options, context), options.queue.file),
+    synchronous: options.queue.synchronous,
+  });
+}
+
+export function createWarehouse(options: LocalOptions, context: ProviderContext) {
+  const file =
+    options.warehouse.file === ':memory:'
+      ? ':memory:'
+      : resolve(rootOf(options, context), options.warehouse.file);
+  return createDuckDbWarehouse({
+    file,
+    ...(options.warehouse.threads ? { threads: options.warehouse.threads } : {}),
+  });
+}
+
+export function createSecretStore(options: LocalOptions, context: ProviderContext) {
+  const root = rootOf(options, context);
+  return createFileSecretStore({
+    dir: resolve(root, options.secretStore.dir),
+    key: context.env[options.secretStore.keyEnv],
+    keyFile: resolve(root, options.secretStore.keyFile),
+  });
+}
