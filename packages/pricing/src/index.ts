@@ -1,1 +1,3 @@
-export {};
+export * from './calculator.ts';
+export * from './rules.ts';
+export * from './tables.ts';
