@@ -1,0 +1,689 @@
+/**
+ * Durable queue on SQLite (`node:sqlite`, no native addon). One database file holds every queue;
+ * several processes may produce and consume at once: writers serialise on SQLite's write lock
+ * (`BEGIN IMMEDIATE` + busy timeout) and a receive claims its messages with one UPDATE … RETURNING
+ * inside that lock, so no message is handed to two consumers for the same delivery.
+ *
+ * A receipt is `<seq>.<deliveryCount>`: it names one delivery, so once a message has been
+ * redelivered the earlier receipt no longer matches and cannot ack, nack or extend it.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import {
+  bodyBytes,
+  CloudmuxError,
+  type EnsureQueueOptions,
+  type ErrorCode,
+  type Queue,
+  type QueueCapabilities,
+  type QueueDepth,
+  type QueueLimits,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  reportUsage,
+  type SendBatchResult,
+  type SendEntry,
+  type SendOptions,
+  type SendResult,
+} from '@cloudmux/core';
+
+export interface SqliteQueueOptions {
+  /** Database file; its directory is created if missing. Shared by every queue and every process using it. */
+  file: string;
+  /** SQLite `synchronous` pragma: FULL survives power loss, NORMAL (with WAL) survives process crashes. Default NORMAL. */
+  synchronous?: 'OFF' | 'NORMAL' | 'FULL';
+  /** How long a writer waits for another process's write lock before failing with Unavailable. Default 10 s. */
+  busyTimeoutMs?: number;
+}
+
+const PROVIDER = 'local';
+
+export const SQLITE_QUEUE_CAPABILITIES: QueueCapabilities = {
+  longPoll: true,
+  delayedNack: true,
+  extendVisibility: true,
+  deadLetter: true,
+  fifo: true,
+  approximateDepth: true,
+  binaryBodies: true,
+};
+
+export const SQLITE_QUEUE_LIMITS: QueueLimits = {
+  maxMessageBytes: 1024 * 1024,
+  maxBatchEntries: 1000,
+  maxBatchBytes: 16 * 1024 * 1024,
+  maxVisibilityTimeoutSeconds: 12 * 60 * 60,
+  maxWaitSeconds: 20,
+};
+
+const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
+const MAX_DELAY_SECONDS = 12 * 60 * 60;
+/** FIFO deduplication window, as on SQS. */
+const DEDUP_WINDOW_MS = 5 * 60 * 1000;
+const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
+/** Cross-process long polls look for work at this interval, growing while the queue stays empty. */
+const POLL_MIN_MS = 5;
+const POLL_MAX_MS = 100;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS queues (
+  name TEXT PRIMARY KEY,
+  visibility_timeout_ms INTEGER NOT NULL,
+  max_deliveries INTEGER,
+  dead_letter_queue TEXT,
+  fifo INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  id TEXT NOT NULL,
+  body BLOB NOT NULL,
+  attributes TEXT,
+  group_id TEXT,
+  sent_at INTEGER NOT NULL,
+  visible_at INTEGER NOT NULL,
+  deliveries INTEGER NOT NULL DEFAULT 0,
+  leased INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
+CREATE INDEX IF NOT EXISTS messages_group ON messages (queue, group_id, seq) WHERE group_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS dedup (
+  queue TEXT NOT NULL,
+  dedup_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (queue, dedup_id)
+) STRICT, WITHOUT ROWID;
+`;
+
+// The next deliverable messages of a queue. Standard queues take the longest-ready first; FIFO
+// queues take messages in send order and skip a group while an earlier message of it is in flight
+// or delayed, so a group is never delivered out of order.
+const STANDARD_WINDOW = `SELECT seq, deliveries FROM messages
+  WHERE queue = :queue AND visible_at <= :now ORDER BY visible_at, seq LIMIT :limit`;
+const FIFO_WINDOW = `SELECT m.seq, m.deliveries FROM messages m
+  WHERE m.queue = :queue AND m.visible_at <= :now AND NOT EXISTS (
+    SELECT 1 FROM messages g WHERE g.queue = m.queue AND g.group_id = m.group_id
+      AND g.seq < m.seq AND g.visible_at > :now)
+  ORDER BY m.seq LIMIT :limit`;
+
+interface QueueRow {
+  visibility_timeout_ms: number;
+  max_deliveries: number | null;
+  dead_letter_queue: string | null;
+  fifo: number;
+}
+
+interface MessageRow {
+  seq: number;
+  id: string;
+  body: Uint8Array;
+  attributes: string | null;
+  group_id: string | null;
+  sent_at: number;
+  deliveries: number;
+}
+
+interface Statements {
+  getQueue: StatementSync;
+  upsertQueue: StatementSync;
+  createQueueIfMissing: StatementSync;
+  deleteQueue: StatementSync;
+  deleteQueueMessages: StatementSync;
+  deleteQueueDedup: StatementSync;
+  insert: StatementSync;
+  findDedup: StatementSync;
+  insertDedup: StatementSync;
+  expireDedup: StatementSync;
+  claim: { standard: StatementSync; fifo: StatementSync };
+  moveExhausted: { standard: StatementSync; fifo: StatementSync };
+  deleteExhausted: { standard: StatementSync; fifo: StatementSync };
+  anyReady: StatementSync;
+  ack: StatementSync;
+  release: StatementSync;
+  extend: StatementSync;
+  depth: StatementSync;
+}
+
+/** Wakes long polls of this process when a message lands; keyed by database file and queue. */
+const waiters = new Map<string, Set<() => void>>();
+
+function wake(key: string): void {
+  const set = waiters.get(key);
+  if (!set) return;
+  for (const resolveWaiter of set) resolveWaiter();
+}
+
+function fail(code: ErrorCode, operation: string, message: string, cause?: unknown): CloudmuxError {
+  return new CloudmuxError({ code, message, provider: PROVIDER, resource: 'queue', operation, cause });
+}
+
+/** Translates SQLite failures: lock contention past the busy timeout is retryable, the rest is not. */
+function translate(error: unknown, operation: string): CloudmuxError {
+  if (CloudmuxError.isInstance(error)) return error;
+  const errcode = (error as { errcode?: number }).errcode;
+  // Primary result codes 5 (SQLITE_BUSY) and 6 (SQLITE_LOCKED); extended codes keep them in the low byte.
+  if (errcode !== undefined && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6)) {
+    return fail('Unavailable', operation, 'queue database is locked by another process', error);
+  }
+  if (errcode !== undefined && (errcode & 0xff) === 13) {
+    return fail('Unavailable', operation, 'queue database disk is full', error);
+  }
+  return fail('Internal', operation, 'queue database error', error);
+}
+
+function requireQueueName(name: string, operation: string): void {
+  if (typeof name !== 'string' || !QUEUE_NAME.test(name)) {
+    throw fail(
+      'InvalidArgument',
+      operation,
+      'queue names are 1–80 characters of A–Z, a–z, 0–9, ".", "_", "-"',
+    );
+  }
+}
+
+function requireSeconds(value: number | undefined, max: number, field: string, operation: string): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value < 0 || value > max) {
+    throw fail('InvalidArgument', operation, `${field} must be between 0 and ${max} seconds`);
+  }
+}
+
+function parseReceipt(receipt: string, operation: string): { seq: number; deliveries: number } {
+  const dot = typeof receipt === 'string' ? receipt.indexOf('.') : -1;
+  const seq = Number(receipt.slice(0, dot));
+  const deliveries = Number(receipt.slice(dot + 1));
+  if (dot <= 0 || !Number.isSafeInteger(seq) || !Number.isSafeInteger(deliveries)) {
+    throw fail('InvalidArgument', operation, 'not a receipt issued by the local queue');
+  }
+  return { seq, deliveries };
+}
+
+export function createSqliteQueue(options: SqliteQueueOptions): Queue {
+  const file = resolve(options.file);
+  const synchronous = options.synchronous ?? 'NORMAL';
+  if (!['OFF', 'NORMAL', 'FULL'].includes(synchronous)) {
+    throw fail('InvalidArgument', 'createSqliteQueue', 'synchronous must be OFF, NORMAL or FULL');
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+  let db: DatabaseSync | undefined;
+  let statements: Statements | undefined;
+  let closed = false;
+  const pendingWaits = new Set<() => void>();
+
+  const keyOf = (queue: string) => `${file}\0${queue}`;
+
+  function open(operation: string): Statements {
+    if (closed) throw fail('InvalidArgument', operation, 'queue client is closed');
+    if (statements) return statements;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      db = new DatabaseSync(file, { timeout: busyTimeoutMs });
+      db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`);
+      transaction(db, () => db!.exec(SCHEMA));
+      statements = prepare(db);
+      return statements;
+    } catch (error) {
+      db?.close();
+      db = undefined;
+      throw translate(error, operation);
+    }
+  }
+
+  function prepare(d: DatabaseSync): Statements {
+    const window = (fifo: boolean) => (fifo ? FIFO_WINDOW : STANDARD_WINDOW);
+    const claim = (fifo: boolean) =>
+      d.prepare(`UPDATE messages SET visible_at = :until, deliveries = deliveries + 1, leased = 1
+        WHERE seq IN (SELECT seq FROM (${window(fifo)}))
+        RETURNING seq, id, body, attributes, group_id, sent_at, deliveries`);
+    const moveExhausted = (fifo: boolean) =>
+      d.prepare(`INSERT INTO messages (queue, id, body, attributes, group_id, sent_at, visible_at)
+        SELECT :dlq, id, body, attributes, group_id, sent_at, :now FROM messages
+        WHERE seq IN (SELECT seq FROM (${window(fifo)}) WHERE deliveries >= :max) ORDER BY seq`);
+    const deleteExhausted = (fifo: boolean) =>
+      d.prepare(`DELETE FROM messages
+        WHERE seq IN (SELECT seq FROM (${window(fifo)}) WHERE deliveries >= :max)`);
+    return {
+      getQueue: d.prepare(
+        'SELECT visibility_timeout_ms, max_deliveries, dead_letter_queue, fifo FROM queues WHERE name = ?',
+      ),
+      upsertQueue:
+        d.prepare(`INSERT INTO queues (name, visibility_timeout_ms, max_deliveries, dead_letter_queue, fifo)
+        VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET visibility_timeout_ms = excluded.visibility_timeout_ms,
+        max_deliveries = excluded.max_deliveries, dead_letter_queue = excluded.dead_letter_queue`),
+      createQueueIfMissing: d.prepare(
+        'INSERT INTO queues (name, visibility_timeout_ms, fifo) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      ),
+      deleteQueue: d.prepare('DELETE FROM queues WHERE name = ?'),
+      deleteQueueMessages: d.prepare('DELETE FROM messages WHERE queue = ?'),
+      deleteQueueDedup: d.prepare('DELETE FROM dedup WHERE queue = ?'),
+      insert: d.prepare(`INSERT INTO messages (queue, id, body, attributes, group_id, sent_at, visible_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      findDedup: d.prepare(
+        'SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?',
+      ),
+      insertDedup: d.prepare(
+        'INSERT OR REPLACE INTO dedup (queue, dedup_id, message_id, expires_at) VALUES (?, ?, ?, ?)',
+      ),
+      expireDedup: d.prepare('DELETE FROM dedup WHERE queue = ? AND expires_at <= ?'),
+      claim: { standard: claim(false), fifo: claim(true) },
+      moveExhausted: { standard: moveExhausted(false), fifo: moveExhausted(true) },
+      deleteExhausted: { standard: deleteExhausted(false), fifo: deleteExhausted(true) },
+      anyReady: d.prepare('SELECT 1 AS ready FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1'),
+      ack: d.prepare('DELETE FROM messages WHERE seq = ? AND queue = ? AND deliveries = ?'),
+      release: d.prepare(
+        'UPDATE messages SET visible_at = ?, leased = 0 WHERE seq = ? AND queue = ? AND deliveries = ?',
+      ),
+      extend: d.prepare(
+        'UPDATE messages SET visible_at = ?, leased = 1 WHERE seq = ? AND queue = ? AND deliveries = ?',
+      ),
+      depth: d.prepare(`SELECT
+          COALESCE(SUM(visible_at <= :now), 0) AS visible,
+          COALESCE(SUM(visible_at > :now AND leased = 1), 0) AS in_flight,
+          COALESCE(SUM(visible_at > :now AND leased = 0), 0) AS delayed
+        FROM messages WHERE queue = :queue`),
+    };
+  }
+
+  function transaction<T>(d: DatabaseSync, fn: () => T): T {
+    d.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      d.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (d.isTransaction) d.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Runs `fn` in a write transaction, translating every failure to a CloudmuxError. */
+  function write<T>(operation: string, fn: (s: Statements) => T): T {
+    const s = open(operation);
+    try {
+      return transaction(db!, () => fn(s));
+    } catch (error) {
+      throw translate(error, operation);
+    }
+  }
+
+  function read<T>(operation: string, fn: (s: Statements) => T): T {
+    const s = open(operation);
+    try {
+      return fn(s);
+    } catch (error) {
+      throw translate(error, operation);
+    }
+  }
+
+  function queueRow(s: Statements, name: string, operation: string): QueueRow {
+    const row = s.getQueue.get(name) as QueueRow | undefined;
+    if (!row) throw fail('NotFound', operation, `queue '${name}' does not exist`);
+    return row;
+  }
+
+  interface ValidEntry {
+    bytes: Uint8Array;
+    options: SendOptions;
+  }
+
+  function validateEntry(body: string | Uint8Array, sendOptions: SendOptions, operation: string): ValidEntry {
+    if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      throw fail('InvalidArgument', operation, 'a message body is a string or a Uint8Array');
+    }
+    const bytes = bodyBytes(body);
+    if (bytes.byteLength > SQLITE_QUEUE_LIMITS.maxMessageBytes) {
+      throw fail(
+        'InvalidArgument',
+        operation,
+        `message of ${bytes.byteLength} bytes exceeds the limit of ${SQLITE_QUEUE_LIMITS.maxMessageBytes}`,
+      );
+    }
+    requireSeconds(sendOptions.delaySeconds, MAX_DELAY_SECONDS, 'delaySeconds', operation);
+    return { bytes, options: sendOptions };
+  }
+
+  /** Inserts one validated message inside the current transaction; returns its id. */
+  function insertMessage(
+    s: Statements,
+    queue: string,
+    row: QueueRow,
+    entry: ValidEntry,
+    now: number,
+  ): string {
+    const { bytes, options: o } = entry;
+    const fifo = row.fifo === 1;
+    if (fifo && !o.groupId)
+      throw fail('InvalidArgument', 'send', 'a FIFO queue needs a groupId on every message');
+    if (o.dedupId !== undefined && !fifo) {
+      throw fail('InvalidArgument', 'send', 'dedupId applies to FIFO queues only');
+    }
+    if (o.dedupId !== undefined) {
+      s.expireDedup.run(queue, now);
+      const existing = s.findDedup.get(queue, o.dedupId, now) as { message_id: string } | undefined;
+      if (existing) return existing.message_id;
+    }
+    const id = randomUUID();
+    s.insert.run(
+      queue,
+      id,
+      bytes,
+      o.attributes ? JSON.stringify(o.attributes) : null,
+      o.groupId ?? null,
+      now,
+      now + Math.round((o.delaySeconds ?? 0) * 1000),
+    );
+    if (o.dedupId !== undefined) s.insertDedup.run(queue, o.dedupId, id, now + DEDUP_WINDOW_MS);
+    return id;
+  }
+
+  function toMessage(row: MessageRow): ReceivedMessage {
+    const message: ReceivedMessage = {
+      id: row.id,
+      receipt: `${row.seq}.${row.deliveries}`,
+      body: row.body,
+      deliveryCount: row.deliveries,
+      sentAt: new Date(row.sent_at),
+    };
+    if (row.group_id !== null) message.groupId = row.group_id;
+    if (row.attributes !== null) message.attributes = JSON.parse(row.attributes) as Record<string, string>;
+    return message;
+  }
+
+  /** One attempt to claim up to `limit` messages; dead-letters exhausted ones on the way. */
+  function claim(queue: string, limit: number, visibilityMs: number | undefined): ReceivedMessage[] {
+    let deadLettered: string | undefined;
+    const rows = write('receive', (s) => {
+      const row = queueRow(s, queue, 'receive');
+      const kind = row.fifo === 1 ? 'fifo' : 'standard';
+      const now = Date.now();
+      const window: Record<string, SQLInputValue> = { queue, now, limit };
+      if (row.max_deliveries !== null && row.dead_letter_queue !== null) {
+        const dlq = row.dead_letter_queue;
+        // A message that has had its last delivery moves instead of being delivered again. The DLQ
+        // is recreated if someone deleted it, so a message is never moved into a queue that is gone.
+        s.createQueueIfMissing.run(dlq, DEFAULT_VISIBILITY_TIMEOUT_SECONDS * 1000, row.fifo);
+        for (;;) {
+          const exhausted = { ...window, max: row.max_deliveries };
+          const moved = s.moveExhausted[kind].run({ ...exhausted, dlq }).changes;
+          if (moved === 0) break;
+          s.deleteExhausted[kind].run(exhausted);
+          deadLettered = dlq;
+        }
+      }
+      const until = now + (visibilityMs ?? row.visibility_timeout_ms);
+      return s.claim[kind].all({ ...window, until }) as unknown as MessageRow[];
+    });
+    if (deadLettered) wake(keyOf(deadLettered));
+    rows.sort((a, b) => a.seq - b.seq);
+    return rows.map(toMessage);
+  }
+
+  function sleepUntilWoken(queue: string, ms: number): Promise<void> {
+    return new Promise((done) => {
+      const key = keyOf(queue);
+      let set = waiters.get(key);
+      if (!set) {
+        set = new Set();
+        waiters.set(key, set);
+      }
+      const finish = () => {
+        clearTimeout(timer);
+        set.delete(finish);
+        if (set.size === 0) waiters.delete(key);
+        pendingWaits.delete(finish);
+        done();
+      };
+      const timer = setTimeout(finish, ms);
+      set.add(finish);
+      pendingWaits.add(finish);
+    });
+  }
+
+  const queue: Queue = {
+    provider: PROVIDER,
+    capabilities: SQLITE_QUEUE_CAPABILITIES,
+    limits: SQLITE_QUEUE_LIMITS,
+
+    async ensureQueue(name: string, ensure: EnsureQueueOptions = {}): Promise<void> {
+      const operation = 'ensureQueue';
+      requireQueueName(name, operation);
+      requireSeconds(
+        ensure.visibilityTimeoutSeconds,
+        SQLITE_QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
+        'visibilityTimeoutSeconds',
+        operation,
+      );
+      if ((ensure.maxDeliveries === undefined) !== (ensure.deadLetterQueue === undefined)) {
+        throw fail('InvalidArgument', operation, 'maxDeliveries and deadLetterQueue are set together');
+      }
+      if (
+        ensure.maxDeliveries !== undefined &&
+        (!Number.isInteger(ensure.maxDeliveries) || ensure.maxDeliveries < 1)
+      ) {
+        throw fail('InvalidArgument', operation, 'maxDeliveries must be a positive integer');
+      }
+      if (ensure.deadLetterQueue !== undefined) {
+        requireQueueName(ensure.deadLetterQueue, operation);
+        if (ensure.deadLetterQueue === name) {
+          throw fail('InvalidArgument', operation, 'a queue cannot be its own dead-letter queue');
+        }
+      }
+      const fifo = ensure.fifo ? 1 : 0;
+      const visibilityMs = Math.round(
+        (ensure.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS) * 1000,
+      );
+      write(operation, (s) => {
+        const existing = s.getQueue.get(name) as QueueRow | undefined;
+        if (existing && existing.fifo !== fifo) {
+          throw fail('AlreadyExists', operation, `queue '${name}' exists with a different fifo setting`);
+        }
+        s.upsertQueue.run(
+          name,
+          visibilityMs,
+          ensure.maxDeliveries ?? null,
+          ensure.deadLetterQueue ?? null,
+          fifo,
+        );
+        if (ensure.deadLetterQueue !== undefined) {
+          s.createQueueIfMissing.run(ensure.deadLetterQueue, DEFAULT_VISIBILITY_TIMEOUT_SECONDS * 1000, fifo);
+        }
+      });
+    },
+
+    async deleteQueue(name: string): Promise<void> {
+      requireQueueName(name, 'deleteQueue');
+      write('deleteQueue', (s) => {
+        s.deleteQueueMessages.run(name);
+        s.deleteQueueDedup.run(name);
+        s.deleteQueue.run(name);
+      });
+      // Long polls on the deleted queue wake up and report NotFound.
+      wake(keyOf(name));
+    },
+
+    async send(name: string, body: string | Uint8Array, sendOptions: SendOptions = {}): Promise<SendResult> {
+      const entry = validateEntry(body, sendOptions, 'send');
+      const id = write('send', (s) => insertMessage(s, name, queueRow(s, name, 'send'), entry, Date.now()));
+      reportUsage({ bytesOut: entry.bytes.byteLength });
+      wake(keyOf(name));
+      return { id };
+    },
+
+    async sendBatch(name: string, entries: readonly SendEntry[]): Promise<SendBatchResult> {
+      const operation = 'sendBatch';
+      if (entries.length > SQLITE_QUEUE_LIMITS.maxBatchEntries) {
+        throw fail(
+          'InvalidArgument',
+          operation,
+          `a batch holds at most ${SQLITE_QUEUE_LIMITS.maxBatchEntries} entries; got ${entries.length}`,
+        );
+      }
+      const results: SendBatchResult = new Array(entries.length);
+      const valid: Array<{ index: number; entry: ValidEntry }> = [];
+      let totalBytes = 0;
+      entries.forEach((raw, index) => {
+        try {
+          const { body, ...entryOptions } = raw;
+          const entry = validateEntry(body, entryOptions, operation);
+          totalBytes += entry.bytes.byteLength;
+          valid.push({ index, entry });
+        } catch (error) {
+          results[index] = { ok: false, error: error as Error };
+        }
+      });
+      if (totalBytes > SQLITE_QUEUE_LIMITS.maxBatchBytes) {
+        throw fail(
+          'InvalidArgument',
+          operation,
+          `a batch holds at most ${SQLITE_QUEUE_LIMITS.maxBatchBytes} bytes`,
+        );
+      }
+      if (valid.length > 0) {
+        write(operation, (s) => {
+          const row = queueRow(s, name, operation);
+          const now = Date.now();
+          for (const { index, entry } of valid) {
+            try {
+              results[index] = { ok: true, id: insertMessage(s, name, row, entry, now) };
+            } catch (error) {
+              if (!CloudmuxError.hasCode(error, 'InvalidArgument')) throw error;
+              results[index] = { ok: false, error };
+            }
+          }
+        });
+        wake(keyOf(name));
+      } else {
+        // Nothing to write, but a missing queue is still reported.
+        read(operation, (s) => queueRow(s, name, operation));
+      }
+      reportUsage({ bytesOut: totalBytes });
+      return results;
+    },
+
+    async receive(name: string, receiveOptions: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
+      const operation = 'receive';
+      const limit = receiveOptions.maxMessages ?? 1;
+      if (!Number.isInteger(limit) || limit < 1 || limit > SQLITE_QUEUE_LIMITS.maxBatchEntries) {
+        throw fail(
+          'InvalidArgument',
+          operation,
+          `maxMessages must be 1–${SQLITE_QUEUE_LIMITS.maxBatchEntries}`,
+        );
+      }
+      requireSeconds(
+        receiveOptions.waitSeconds,
+        SQLITE_QUEUE_LIMITS.maxWaitSeconds,
+        'waitSeconds',
+        operation,
+      );
+      requireSeconds(
+        receiveOptions.visibilityTimeoutSeconds,
+        SQLITE_QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
+        'visibilityTimeoutSeconds',
+        operation,
+      );
+      const visibilityMs =
+        receiveOptions.visibilityTimeoutSeconds === undefined
+          ? undefined
+          : Math.round(receiveOptions.visibilityTimeoutSeconds * 1000);
+      const deadline = Date.now() + (receiveOptions.waitSeconds ?? 0) * 1000;
+      let pollMs = POLL_MIN_MS;
+      for (;;) {
+        const messages = claim(name, limit, visibilityMs);
+        if (messages.length > 0) {
+          let bytes = 0;
+          for (const m of messages) bytes += m.body.byteLength;
+          reportUsage({ bytesIn: bytes });
+          return messages;
+        }
+        const remaining = deadline - Date.now();
+        if (remaining <= 0 || closed) return messages;
+        // Woken at once by a send in this process; another process's send is seen by the next poll.
+        // Between wake-ups a cheap read (no write lock) decides whether a claim is worth trying.
+        for (;;) {
+          await sleepUntilWoken(name, Math.min(pollMs, Math.max(0, deadline - Date.now())));
+          if (closed || Date.now() >= deadline) break;
+          const ready = read(operation, (s) => s.anyReady.get(name, Date.now()));
+          if (ready || !read(operation, (s) => s.getQueue.get(name))) break;
+          pollMs = Math.min(POLL_MAX_MS, pollMs * 2);
+        }
+        if (closed) return [];
+        pollMs = POLL_MIN_MS;
+      }
+    },
+
+    async ack(name: string, message: ReceivedMessage): Promise<void> {
+      const { seq, deliveries } = parseReceipt(message.receipt, 'ack');
+      // Autocommit: a single DELETE is its own transaction.
+      read('ack', (s) => s.ack.run(seq, name, deliveries));
+    },
+
+    async ackMany(name: string, messages: readonly ReceivedMessage[]): Promise<void> {
+      const receipts = messages.map((m) => parseReceipt(m.receipt, 'ackMany'));
+      if (receipts.length === 0) return;
+      write('ackMany', (s) => {
+        for (const { seq, deliveries } of receipts) s.ack.run(seq, name, deliveries);
+      });
+    },
+
+    async nack(
+      name: string,
+      message: ReceivedMessage,
+      nackOptions: { delaySeconds?: number } = {},
+    ): Promise<void> {
+      const operation = 'nack';
+      const { seq, deliveries } = parseReceipt(message.receipt, operation);
+      requireSeconds(
+        nackOptions.delaySeconds,
+        SQLITE_QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
+        'delaySeconds',
+        operation,
+      );
+      // A stale receipt (already acked or redelivered) releases nothing: the message is no longer held.
+      const visibleAt = Date.now() + Math.round((nackOptions.delaySeconds ?? 0) * 1000);
+      read(operation, (s) => s.release.run(visibleAt, seq, name, deliveries));
+      if (!nackOptions.delaySeconds) wake(keyOf(name));
+    },
+
+    async extendVisibility(name: string, message: ReceivedMessage, seconds: number): Promise<void> {
+      const operation = 'extendVisibility';
+      const { seq, deliveries } = parseReceipt(message.receipt, operation);
+      requireSeconds(seconds, SQLITE_QUEUE_LIMITS.maxVisibilityTimeoutSeconds, 'seconds', operation);
+      const visibleAt = Date.now() + Math.round(seconds * 1000);
+      const changes = read(operation, (s) => s.extend.run(visibleAt, seq, name, deliveries).changes);
+      // Unlike nack, a consumer that lost its delivery must hear about it: it no longer owns the work.
+      if (changes === 0) {
+        throw fail(
+          'PreconditionFailed',
+          operation,
+          'the receipt is no longer current (acked or redelivered)',
+        );
+      }
+    },
+
+    async depth(name: string): Promise<QueueDepth> {
+      return read('depth', (s) => {
+        queueRow(s, name, 'depth');
+        const row = s.depth.get({ queue: name, now: Date.now() }) as {
+          visible: number;
+          in_flight: number;
+          delayed: number;
+        };
+        return { visible: row.visible, inFlight: row.in_flight, delayed: row.delayed };
+      });
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const finish of [...pendingWaits]) finish();
+      statements = undefined;
+      db?.close();
+      db = undefined;
+    },
+  };
+  return queue;
+}
