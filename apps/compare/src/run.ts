@@ -42,7 +42,10 @@ function readCapabilities(file: string | undefined): Record<string, Record<strin
     results: Array<{ provider: string; interface: string; capabilities: Record<string, boolean> }>;
   };
   const out: Record<string, Record<string, Record<string, boolean>>> = {};
-  for (const r of report.results) (out[r.provider] ??= {})[r.interface] = r.capabilities;
+  for (const r of report.results) {
+    out[r.provider] ??= {};
+    out[r.provider]![r.interface] = r.capabilities;
+  }
   return out;
 }
 
