@@ -1,1 +1,41 @@
-export {};
+import { ConfigError, type ProviderContext } from '@cloudmux/core';
+import { createBlobObjectStore } from './blob-object-store.ts';
+import { credentialFrom, storageEndpoint } from './credentials.ts';
+import { type AzureOptions, azureOptionsSchema } from './options.ts';
+
+export * from './blob-object-store.ts';
+export * from './errors.ts';
+export * from './options.ts';
+
+/** Provider module: the registry imports this package when config chooses `azure`. */
+export const providerName = 'azure';
+export const optionsSchema = azureOptionsSchema;
+
+function section<K extends 'blob' | 'queue' | 'synapse' | 'keyVault'>(
+  options: AzureOptions,
+  key: K,
+): NonNullable<AzureOptions[K]> {
+  const value = options[key];
+  if (!value) {
+    throw new ConfigError({
+      field: `providers.azure.${key}`,
+      problem: 'missing',
+      fix: `add a providers.azure.${key} block (see packages/azure/README.md)`,
+    });
+  }
+  return value as NonNullable<AzureOptions[K]>;
+}
+
+export function createObjectStore(options: AzureOptions, context: ProviderContext) {
+  const blob = section(options, 'blob');
+  const endpoint = storageEndpoint(blob, context.env, 'providers.azure.blob');
+  return createBlobObjectStore({
+    ...('connectionString' in endpoint
+      ? { connectionString: endpoint.connectionString }
+      : { accountUrl: endpoint.accountUrl, credential: credentialFrom(options.credentials, context.env) }),
+    container: blob.container,
+    prefix: blob.prefix,
+    blockSizeBytes: blob.blockSizeBytes,
+    uploadConcurrency: blob.uploadConcurrency,
+  });
+}
