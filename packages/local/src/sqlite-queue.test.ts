@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { CloudmuxError, messageText } from '@cloudmux/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteQueue } from './sqlite-queue.ts';
+
+const run = promisify(execFile);
+const moduleUrl = pathToFileURL(join(import.meta.dirname, 'sqlite-queue.ts')).href;
+
+/**
+ * A consumer in its own process. `mode=consume` drains the queue, printing the sequence numbers it
+ * processed; `mode=abandon` takes messages with a short visibility timeout and exits without
+ * acking, as a crashed worker would.
+ */
+const consumerScript = `
+import { existsSync } from 'node:fs';
+import { createSqliteQueue } from ${JSON.stringify(moduleUrl)};
+const [file, queueName, mode, doneFile] = process.argv.slice(1);
+const queue = createSqliteQueue({ file });
+const decoder = new TextDecoder();
+if (mode === 'abandon') {
+  const taken = await queue.receive(queueName, { maxMessages: 20, visibilityTimeoutSeconds: 1, waitSeconds: 5 });
+  process.stdout.write(JSON.stringify({ abandoned: taken.length }));
+  process.exit(0);
+}
+const processed = [];
+for (;;) {
+  const batch = await queue.receive(queueName, { maxMessages: 25, waitSeconds: 1 });
+  if (batch.length === 0) {
+    const depth = await queue.depth(queueName);
+    // Empty for now is not done: the producer says when it has sent everything.
+    if (depth.visible + depth.inFlight + (depth.delayed ?? 0) === 0 && existsSync(doneFile)) break;
+    continue;
+  }
+  for (const message of batch) processed.push(Number(decoder.decode(message.body)));
+  await queue.ackMany(queueName, batch);
+}
+await queue.close();
+process.stdout.write(JSON.stringify({ processed }));
+`;
+
+function startConsumer(file: string, queueName: string, mode: 'consume' | 'abandon') {
+  const args = [file, queueName, mode, `${file}.done`];
+  return run(
+    process.execPath,
+    ['--conditions=@cloudmux/source', '--no-warnings', '--input-type=module', '-e', consumerScript, ...args],
+    { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 },
+  ).then(({ stdout }) => JSON.parse(stdout) as { processed?: number[]; abandoned?: number });
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cloudmux-queue-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sqlite queue across processes', () => {
+  it('two consumer processes process every message exactly once, including those a crashed worker abandoned', async () => {
+    const file = join(dir, 'queue.sqlite');
+    const queue = createSqliteQueue({ file });
+    await queue.ensureQueue('work', { visibilityTimeoutSeconds: 60 });
+    const total = 3000;
+    const send = (from: number, to: number) =>
+      queue.sendBatch(
+        'work',
+        Array.from({ length: to - from }, (_, i) => ({ body: String(from + i) })),
+      );
+    await send(0, 1000);
+    const abandoner = await startConsumer(file, 'work', 'abandon');
+    expect(abandoner.abandoned).toBe(20);
+
+    const consumers = [startConsumer(file, 'work', 'consume'), startConsumer(file, 'work', 'consume')];
+    // The rest arrives while both consumers are already draining.
+    for (let from = 1000; from < total; from += 250) await send(from, from + 250);
+    await writeFile(`${file}.done`, '');
+    const results = await Promise.all(consumers);
+    for (const result of results) expect(result.processed?.length).toBeGreaterThan(0);
+
+    const all = results.flatMap((r) => r.processed ?? []);
+    expect(new Set(all).size).toBe(total);
+    // Visibility (60 s) never expired while a consumer held a message, so nothing was handed out twice.
+    expect(all.length).toBe(total);
+    expect(Math.min(...all)).toBe(0);
+    expect(Math.max(...all)).toBe(total - 1);
+    expect(await queue.depth('work')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    await queue.close();
+  });
+});
+
+describe('sqlite queue', () => {
+  it('keeps messages across a reopen of the database file', async () => {
+    const file = join(dir, 'queue.sqlite');
+    const first = createSqliteQueue({ file, synchronous: 'FULL' });
+    await first.ensureQueue('durable');
+    await first.send('durable', 'kept');
+    await first.close();
+    const second = createSqliteQueue({ file });
+    const [message] = await second.receive('durable');
+    expect(message && messageText(message)).toBe('kept');
+    await second.close();
+  });
+
+  it('a stale receipt neither acks nor extends a redelivered message', async () => {
+    const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
+    await queue.ensureQueue('stale');
+    await queue.send('stale', 'once');
+    const [first] = await queue.receive('stale');
+    await queue.nack('stale', first!);
+    const [second] = await queue.receive('stale');
+    expect(second!.deliveryCount).toBe(2);
+    expect(second!.receipt).not.toBe(first!.receipt);
+    await queue.ack('stale', first!);
+    await expect(queue.extendVisibility('stale', first!, 30)).rejects.toSatisfy((e) =>
+      CloudmuxError.hasCode(e, 'PreconditionFailed'),
+    );
+    expect((await queue.depth('stale')).inFlight).toBe(1);
+    await queue.ack('stale', second!);
+    expect(await queue.depth('stale')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    await queue.close();
+  });
+
+  it('a long poll ends when the client closes', async () => {
+    const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
+    await queue.ensureQueue('idle');
+    const waiting = queue.receive('idle', { waitSeconds: 20 });
+    await new Promise((r) => setTimeout(r, 50));
+    await queue.close();
+    expect(await waiting).toEqual([]);
+  });
+
+  it('FIFO: dedupId suppresses a duplicate send within the window', async () => {
+    const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
+    await queue.ensureQueue('ordered', { fifo: true });
+    const a = await queue.send('ordered', 'x', { groupId: 'g', dedupId: 'd1' });
+    const b = await queue.send('ordered', 'x', { groupId: 'g', dedupId: 'd1' });
+    expect(b.id).toBe(a.id);
+    expect((await queue.depth('ordered')).visible).toBe(1);
+    await expect(queue.send('ordered', 'y')).rejects.toSatisfy((e) =>
+      CloudmuxError.hasCode(e, 'InvalidArgument'),
+    );
+    await queue.close();
+  });
+});
