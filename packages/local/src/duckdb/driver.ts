@@ -1,0 +1,335 @@
+/**
+ * The part of the DuckDB warehouse that executes: one database instance, a small pool of
+ * connections, `@name` parameters compiled to DuckDB's `$name`, results read column-wise.
+ *
+ * A DuckDB database file admits one writing process at a time (DuckDB holds an exclusive file
+ * lock; a second process gets Unavailable). The pipeline therefore runs the warehouse in one
+ * process; inside it, every warehouse opened on the same file shares one instance.
+ */
+import { resolve } from 'node:path';
+import {
+  CloudmuxError,
+  findNamedParameters,
+  type QueryParameters,
+  type QueryResult,
+  type ResultColumn,
+  type Row,
+  rewriteNamedParameters,
+} from '@cloudmux/core';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
+import { translateDuckDbError } from './errors.ts';
+import {
+  columnReaderFor,
+  isTypedParameter,
+  parameterBinding,
+  parameterSqlType,
+  portableTypeOf,
+  rowsFromColumns,
+} from './values.ts';
+
+export interface DuckDbDriverOptions {
+  /** Database file, or ':memory:' for a private in-memory database. */
+  file: string;
+  /** DuckDB worker threads; DuckDB's default is one per core. */
+  threads?: number;
+}
+
+interface SharedInstance {
+  instance: Promise<DuckDBInstance>;
+  refs: number;
+}
+
+// Two DuckDB instances on one file in one process would both pass the (per-process) file lock and
+// corrupt it; warehouses on the same file share an instance, closed with the last of them.
+const sharedInstances = new Map<string, SharedInstance>();
+
+const MAX_IDLE_CONNECTIONS = 4;
+
+export interface DuckDbDriver {
+  /** Runs one statement (or a script without parameters) and reads the whole result. */
+  query<R extends Row = Row>(
+    sql: string,
+    params: QueryParameters | undefined,
+    operation: string,
+  ): Promise<QueryResult<R>>;
+  /** Streams a result in pages of `pageSize` rows, on a connection of its own. */
+  pages<R extends Row = Row>(
+    sql: string,
+    params: QueryParameters | undefined,
+    pageSize: number,
+  ): AsyncIterable<QueryResult<R>>;
+  /** Runs `fn` on one connection inside BEGIN … COMMIT (ROLLBACK when it throws). */
+  transaction<T>(operation: string, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
+  /** Runs `fn` on a pooled connection. */
+  withConnection<T>(operation: string, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
+  const key = options.file === ':memory:' ? undefined : resolve(options.file);
+  const idle: DuckDBConnection[] = [];
+  let shared: SharedInstance | undefined;
+  let closed = false;
+
+  const instance = (): Promise<DuckDBInstance> => {
+    if (closed)
+      throw new CloudmuxError({
+        code: 'InvalidArgument',
+        message: 'the DuckDB warehouse is closed',
+        provider: 'local',
+        resource: 'warehouse',
+        operation: 'connect',
+      });
+    if (!shared) {
+      const existing = key === undefined ? undefined : sharedInstances.get(key);
+      if (existing) {
+        existing.refs++;
+        shared = existing;
+      } else {
+        const config: Record<string, string> = {};
+        if (options.threads) config.threads = String(options.threads);
+        const created: SharedInstance = {
+          instance: DuckDBInstance.create(options.file, config),
+          refs: 1,
+        };
+        created.instance.catch(() => {
+          if (key !== undefined && sharedInstances.get(key) === created) sharedInstances.delete(key);
+        });
+        if (key !== undefined) sharedInstances.set(key, created);
+        shared = created;
+      }
+    }
+    return shared.instance;
+  };
+
+  const acquire = async (operation: string): Promise<DuckDBConnection> => {
+    const pooled = idle.pop();
+    if (pooled) return pooled;
+    try {
+      return await (await instance()).connect();
+    } catch (error) {
+      throw translateDuckDbError(error, operation);
+    }
+  };
+
+  const release = (connection: DuckDBConnection, reusable: boolean) => {
+    if (reusable && !closed && idle.length < MAX_IDLE_CONNECTIONS) idle.push(connection);
+    else connection.closeSync();
+  };
+
+  const withConnection = async <T>(
+    operation: string,
+    fn: (c: DuckDBConnection) => Promise<T>,
+  ): Promise<T> => {
+    const connection = await acquire(operation);
+    try {
+      return await fn(connection);
+    } finally {
+      release(connection, true);
+    }
+  };
+
+  /** Executes, streaming or materialized, with parameters bound; DuckDB errors become CloudmuxErrors. */
+  const execute = async (
+    connection: DuckDBConnection,
+    sql: string,
+    params: QueryParameters | undefined,
+    operation: string,
+    streaming: boolean,
+  ): Promise<DuckDBResult> => {
+    const compiled = compileParameters(sql, params, operation);
+    try {
+      if (!compiled) return streaming ? await connection.stream(sql) : await connection.run(sql);
+      const prepared = await connection.prepare(compiled.sql);
+      try {
+        for (const [name, binding] of compiled.bindings) {
+          prepared.bindValue(prepared.parameterIndex(name), binding.value, binding.type);
+        }
+        return streaming ? await prepared.stream() : await prepared.run();
+      } finally {
+        prepared.destroySync();
+      }
+    } catch (error) {
+      throw translateDuckDbError(error, operation);
+    }
+  };
+
+  return {
+    withConnection,
+
+    async query<R extends Row = Row>(sql: string, params: QueryParameters | undefined, operation: string) {
+      const startedAt = performance.now();
+      return withConnection(operation, async (connection) => {
+        const result = await execute(connection, sql, params, operation, false);
+        const reader = new ColumnAccumulator(result);
+        try {
+          for (;;) {
+            const chunk = await result.fetchChunk();
+            if (!chunk || chunk.rowCount === 0) break;
+            reader.add(chunk);
+          }
+        } catch (error) {
+          throw translateDuckDbError(error, operation);
+        }
+        const rows = reader.take(reader.length) as R[];
+        return {
+          columns: reader.columns,
+          rows,
+          stats: { durationMs: performance.now() - startedAt, rows: rows.length },
+        };
+      });
+    },
+
+    async *pages<R extends Row = Row>(sql: string, params: QueryParameters | undefined, pageSize: number) {
+      const operation = 'queryPages';
+      if (!Number.isInteger(pageSize) || pageSize < 1)
+        throw new CloudmuxError({
+          code: 'InvalidArgument',
+          message: `pageSize must be a positive integer, got ${pageSize}`,
+          provider: 'local',
+          resource: 'warehouse',
+          operation,
+        });
+      const startedAt = performance.now();
+      const connection = await acquire(operation);
+      // A streaming result ties up its connection; one abandoned mid-stream is not reused.
+      let finished = false;
+      try {
+        const result = await execute(connection, sql, params, operation, true);
+        const reader = new ColumnAccumulator(result);
+        let yielded = 0;
+        let done = false;
+        while (!done) {
+          let chunk: Awaited<ReturnType<DuckDBResult['fetchChunk']>>;
+          try {
+            chunk = await result.fetchChunk();
+          } catch (error) {
+            throw translateDuckDbError(error, operation);
+          }
+          if (!chunk || chunk.rowCount === 0) done = true;
+          else reader.add(chunk);
+          while (reader.length >= pageSize || (done && (reader.length > 0 || yielded === 0))) {
+            const rows = reader.take(Math.min(pageSize, reader.length)) as R[];
+            yielded++;
+            yield {
+              columns: reader.columns,
+              rows,
+              stats: { durationMs: performance.now() - startedAt, rows: rows.length },
+            };
+            if (rows.length === 0) break;
+          }
+        }
+        finished = true;
+      } finally {
+        release(connection, finished);
+      }
+    },
+
+    async transaction<T>(operation: string, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+      const connection = await acquire(operation);
+      let reusable = true;
+      try {
+        await connection.run('BEGIN TRANSACTION');
+        let value: T;
+        try {
+          value = await fn(connection);
+        } catch (error) {
+          try {
+            await connection.run('ROLLBACK');
+          } catch {
+            // A failed COMMIT or a connection DuckDB already rolled back: drop it rather than reuse it.
+            reusable = false;
+          }
+          throw error;
+        }
+        await connection.run('COMMIT');
+        return value;
+      } catch (error) {
+        throw translateDuckDbError(error, operation);
+      } finally {
+        release(connection, reusable);
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const connection of idle.splice(0)) connection.closeSync();
+      const mine = shared;
+      shared = undefined;
+      if (!mine) return;
+      mine.refs--;
+      if (mine.refs > 0) return;
+      if (key !== undefined && sharedInstances.get(key) === mine) sharedInstances.delete(key);
+      try {
+        (await mine.instance).closeSync();
+      } catch {
+        // The instance never opened (e.g. the file was locked): there is nothing to close.
+      }
+    },
+  };
+}
+
+/** `@name` → `$name` (typed parameters also cast to their stated type); undefined when the SQL has none. */
+function compileParameters(
+  sql: string,
+  params: QueryParameters | undefined,
+  operation: string,
+): { sql: string; bindings: Map<string, ReturnType<typeof parameterBinding>> } | undefined {
+  const refs = findNamedParameters(sql);
+  if (refs.length === 0) return undefined;
+  const bindings = new Map<string, ReturnType<typeof parameterBinding>>();
+  for (const { name } of refs) {
+    if (bindings.has(name)) continue;
+    if (!params || !Object.hasOwn(params, name))
+      throw new CloudmuxError({
+        code: 'InvalidArgument',
+        message: `query parameter @${name} has no value`,
+        provider: 'local',
+        resource: 'warehouse',
+        operation,
+      });
+    bindings.set(name, parameterBinding(params[name], operation));
+  }
+  const rewritten = rewriteNamedParameters(sql, (name) => {
+    const value = params?.[name];
+    return isTypedParameter(value)
+      ? `CAST($${name} AS ${parameterSqlType(value.type, value.value)})`
+      : `$${name}`;
+  });
+  return { sql: rewritten, bindings };
+}
+
+/** Collects converted columns chunk by chunk and hands them out as rows. */
+class ColumnAccumulator {
+  readonly columns: ResultColumn[];
+  readonly #names: string[];
+  readonly #readers: ReturnType<typeof columnReaderFor>[];
+  #data: unknown[][];
+
+  constructor(result: DuckDBResult) {
+    this.#names = result.deduplicatedColumnNames();
+    const types: DuckDBType[] = result.columnTypes();
+    this.columns = this.#names.map((name, i) => ({ name, type: portableTypeOf(types[i]!) }));
+    this.#readers = types.map(columnReaderFor);
+    this.#data = this.#names.map(() => []);
+  }
+
+  get length(): number {
+    return this.#data[0]?.length ?? 0;
+  }
+
+  add(chunk: Parameters<ReturnType<typeof columnReaderFor>>[0]): void {
+    for (let c = 0; c < this.#readers.length; c++) this.#readers[c]!(chunk, c, this.#data[c]!);
+  }
+
+  take(count: number): Row[] {
+    if (count === this.length) {
+      const rows = rowsFromColumns(this.#names, this.#data, count);
+      this.#data = this.#names.map(() => []);
+      return rows;
+    }
+    const taken = this.#data.map((column) => column.splice(0, count));
+    return rowsFromColumns(this.#names, taken, count);
+  }
+}

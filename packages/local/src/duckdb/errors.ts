@@ -1,0 +1,59 @@
+import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
+
+/**
+ * DuckDB raises plain `Error`s whose message starts with the error class ("Parser Error: …",
+ * "Catalog Error: …"); the class and a few well-known phrases decide the code. DuckDB's message is
+ * kept: it names the statement position, never a bound parameter's value.
+ */
+export function translateDuckDbError(error: unknown, operation: string): CloudmuxError {
+  if (CloudmuxError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const kind = /^([A-Za-z ]+?) Error:/.exec(message)?.[1] ?? '';
+  const { code, retryable } = classify(kind, message);
+  return new CloudmuxError({
+    code,
+    message: `duckdb ${operation}: ${message}`,
+    provider: 'local',
+    resource: 'warehouse',
+    operation,
+    ...(retryable === undefined ? {} : { retryable }),
+    cause: error,
+  });
+}
+
+function classify(kind: string, message: string): { code: ErrorCode; retryable?: boolean } {
+  switch (kind) {
+    case 'Catalog':
+      if (/does not exist/i.test(message)) return { code: 'NotFound' };
+      if (/already exists/i.test(message)) return { code: 'AlreadyExists' };
+      if (/write-write conflict/i.test(message)) return { code: 'PreconditionFailed', retryable: true };
+      return { code: 'InvalidArgument' };
+    case 'Parser':
+    case 'Syntax':
+    case 'Binder':
+    case 'Conversion':
+    case 'Invalid Input':
+    case 'Invalid type':
+    case 'Out of Range':
+    case 'Constraint':
+    case 'Mismatch Type':
+    case 'Type':
+    case 'Not implemented':
+    case 'Dependency':
+      return { code: 'InvalidArgument' };
+    case 'Transaction':
+    case 'TransactionContext':
+      // Optimistic concurrency: another transaction won; the whole transaction may be retried.
+      return { code: 'PreconditionFailed', retryable: /conflict/i.test(message) };
+    case 'IO':
+      if (/no files found|does not exist|no such file/i.test(message)) return { code: 'NotFound' };
+      if (/could not set lock|conflicting lock/i.test(message)) return { code: 'Unavailable' };
+      return { code: 'Internal' };
+    case 'Permission':
+      return { code: 'PermissionDenied' };
+    case 'INTERRUPT':
+      return { code: 'Timeout' };
+    default:
+      return { code: 'Internal' };
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The part of the DuckDB warehouse that moves lake files in. Files the store exposes as `file://`
+ * are read in place by DuckDB's readers; anything else (s3://, gs://, https://…) is downloaded
+ * through the store's own `get` into a temporary directory first, because DuckDB's httpfs extension
+ * would have to be downloaded at run time.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import {
+  CloudmuxError,
+  type LoadOptions,
+  type LoadResult,
+  listAllObjects,
+  reportUsage,
+  type SqlDialect,
+} from '@cloudmux/core';
+import type { DuckDbDriver } from './driver.ts';
+import { tableColumns } from './schema.ts';
+
+const invalid = (message: string) =>
+  new CloudmuxError({
+    code: 'InvalidArgument',
+    message,
+    provider: 'local',
+    resource: 'warehouse',
+    operation: 'loadFromObjects',
+  });
+
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * The DuckDB table function reading `paths` in `format`; `columns` (name → SQL type) is the target
+ * table's, so NDJSON fields are parsed as the table says rather than as DuckDB would guess.
+ */
+function readerSql(
+  format: LoadOptions['format'],
+  paths: readonly string[],
+  columns: ReadonlyArray<{ name: string; sqlType: string }>,
+): string {
+  const list = `[${paths.map(literal).join(', ')}]`;
+  switch (format) {
+    case 'parquet':
+      return `read_parquet(${list})`;
+    case 'csv':
+      // Text columns, cast by the INSERT to the table's types: exact for BIGINT and DECIMAL, and
+      // independent of what DuckDB's sniffer would guess from the first rows.
+      return `read_csv(${list}, header = true, all_varchar = true)`;
+    case 'ndjson':
+      return `read_json(${list}, format = 'newline_delimited', columns = {${columns
+        .map((c) => `${literal(c.name)}: ${literal(c.sqlType)}`)
+        .join(', ')}})`;
+    default:
+      throw invalid(`unknown load format ${String(format)}`);
+  }
+}
+
+async function keysToLoad(options: LoadOptions): Promise<string[]> {
+  if (options.keys && options.prefix !== undefined) throw invalid('pass either keys or prefix, not both');
+  if (options.keys) {
+    if (options.keys.length === 0) throw invalid('keys is empty');
+    return [...options.keys];
+  }
+  if (options.prefix === undefined) throw invalid('pass keys or a prefix to load');
+  const keys: string[] = [];
+  for await (const info of listAllObjects(options.source, { prefix: options.prefix })) keys.push(info.key);
+  if (keys.length === 0)
+    throw new CloudmuxError({
+      code: 'NotFound',
+      message: `no objects under prefix ${JSON.stringify(options.prefix)} in ${options.source.location}`,
+      provider: 'local',
+      resource: 'warehouse',
+      operation: 'loadFromObjects',
+    });
+  return keys.sort();
+}
+
+/** Local paths for the keys, downloading into `scratch` what DuckDB cannot read in place. */
+async function localPaths(
+  options: LoadOptions,
+  keys: readonly string[],
+  scratch: () => Promise<string>,
+): Promise<{ paths: string[]; bytes: number }> {
+  const paths: string[] = [];
+  let bytes = 0;
+  for (const [index, key] of keys.entries()) {
+    const uri = options.source.uriOf(key);
+    if (uri.startsWith('file:')) {
+      paths.push(fileURLToPath(uri));
+      continue;
+    }
+    const object = await options.source.get(key);
+    const path = join(await scratch(), `${index}.${options.format}`);
+    await pipeline(
+      Readable.fromWeb(object.stream() as import('node:stream/web').ReadableStream),
+      createWriteStream(path),
+    );
+    bytes += object.contentLength;
+    paths.push(path);
+  }
+  return { paths, bytes };
+}
+
+export async function loadFromObjects(
+  driver: DuckDbDriver,
+  dialect: SqlDialect,
+  table: string,
+  options: LoadOptions,
+): Promise<LoadResult> {
+  const startedAt = performance.now();
+  const mode = options.mode ?? 'append';
+  if (mode !== 'append' && mode !== 'replace') throw invalid(`unknown load mode ${String(mode)}`);
+  const keys = await keysToLoad(options);
+  let scratchDir: string | undefined;
+  try {
+    const { paths, bytes } = await localPaths(options, keys, async () => {
+      scratchDir ??= await mkdtemp(join(tmpdir(), 'cloudmux-duckdb-load-'));
+      return scratchDir;
+    });
+    const target = dialect.quoteIdent(table);
+    const rowsLoaded = await driver.transaction('loadFromObjects', async (connection) => {
+      const columns = await tableColumns(connection, table, 'loadFromObjects');
+      const insert = `INSERT INTO ${target} BY NAME SELECT * FROM ${readerSql(options.format, paths, columns)}`;
+      if (mode === 'replace') await connection.run(`DELETE FROM ${target}`);
+      const result = await connection.run(insert);
+      return result.rowsChanged;
+    });
+    reportUsage({ bytesIn: bytes });
+    return {
+      rowsLoaded,
+      files: paths.length,
+      stats: { durationMs: performance.now() - startedAt, rows: rowsLoaded },
+    };
+  } finally {
+    if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,112 @@
+/** Tables of the portable schema in DuckDB: creating them and reading back what exists. */
+
+import { CloudmuxError, type SqlDialect, type TableSchema } from '@cloudmux/core';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { sqlTypeOf } from './values.ts';
+
+export interface ExistingColumn {
+  name: string;
+  /** As `duckdb_columns()` spells it: BIGINT, DECIMAL(38,9), JSON, … */
+  sqlType: string;
+  nullable: boolean;
+}
+
+const notFound = (table: string, operation: string) =>
+  new CloudmuxError({
+    code: 'NotFound',
+    message: `table ${JSON.stringify(table)} does not exist`,
+    provider: 'local',
+    resource: 'warehouse',
+    operation,
+  });
+
+/** Columns of a table in the main schema, in order; NotFound when there is no such table. */
+export async function tableColumns(
+  connection: DuckDBConnection,
+  table: string,
+  operation: string,
+): Promise<ExistingColumn[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
+     WHERE database_name = current_database() AND schema_name = current_schema() AND table_name = $table
+     ORDER BY column_index`,
+    { table },
+  );
+  const rows = reader.getRows();
+  if (rows.length === 0) throw notFound(table, operation);
+  return rows.map(([name, sqlType, nullable]) => ({
+    name: String(name),
+    sqlType: String(sqlType),
+    nullable: nullable === true,
+  }));
+}
+
+/** Appender column types of a table, by position (the appender needs DuckDB's own type objects). */
+export async function appenderTypes(connection: DuckDBConnection, table: string): Promise<DuckDBType[]> {
+  const appender = await connection.createAppender(table);
+  try {
+    return Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+  } finally {
+    appender.closeSync();
+  }
+}
+
+export function validateTableName(table: string, operation: string): void {
+  if (typeof table !== 'string' || table.length === 0 || table.length > 255 || table.includes('\0'))
+    throw new CloudmuxError({
+      code: 'InvalidArgument',
+      message: 'a table name is 1–255 characters without NUL',
+      provider: 'local',
+      resource: 'warehouse',
+      operation,
+    });
+}
+
+/** CREATE TABLE statement of the portable schema. */
+export function createTableSql(dialect: SqlDialect, table: string, schema: TableSchema): string {
+  if (schema.columns.length === 0)
+    throw new CloudmuxError({
+      code: 'InvalidArgument',
+      message: 'a table needs at least one column',
+      provider: 'local',
+      resource: 'warehouse',
+      operation: 'ensureTable',
+    });
+  const seen = new Set<string>();
+  const columns = schema.columns.map((column) => {
+    const lower = column.name.toLowerCase();
+    if (!column.name || seen.has(lower))
+      throw new CloudmuxError({
+        code: 'InvalidArgument',
+        message: `column name ${JSON.stringify(column.name)} is empty or repeated`,
+        provider: 'local',
+        resource: 'warehouse',
+        operation: 'ensureTable',
+      });
+    seen.add(lower);
+    return `${dialect.quoteIdent(column.name)} ${sqlTypeOf(column)}${column.nullable === false ? ' NOT NULL' : ''}`;
+  });
+  return `CREATE TABLE IF NOT EXISTS ${dialect.quoteIdent(table)} (${columns.join(', ')})`;
+}
+
+/** Differences between an existing table and the wanted schema; empty when they agree. */
+export function schemaDifferences(existing: readonly ExistingColumn[], schema: TableSchema): string[] {
+  const differences: string[] = [];
+  const wanted = schema.columns.map((c) => ({
+    name: c.name,
+    sqlType: sqlTypeOf(c),
+    nullable: c.nullable !== false,
+  }));
+  const length = Math.max(existing.length, wanted.length);
+  for (let i = 0; i < length; i++) {
+    const have = existing[i];
+    const want = wanted[i];
+    if (!have) differences.push(`missing column ${want!.name} ${want!.sqlType}`);
+    else if (!want) differences.push(`extra column ${have.name} ${have.sqlType}`);
+    else if (have.name !== want.name || have.sqlType !== want.sqlType || have.nullable !== want.nullable)
+      differences.push(
+        `column ${i + 1} is ${have.name} ${have.sqlType}${have.nullable ? '' : ' NOT NULL'}, wanted ${want.name} ${want.sqlType}${want.nullable ? '' : ' NOT NULL'}`,
+      );
+  }
+  return differences;
+}
