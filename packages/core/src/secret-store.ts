@@ -17,7 +17,8 @@ export class SecretValue {
   constructor(name: string, version: string, value: string | Uint8Array, createdAt?: Date) {
     this.name = name;
     this.version = version;
-    this.#bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value.slice();
+    // new Uint8Array(…) copies; Buffer#slice would share memory with the caller's buffer.
+    this.#bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value);
     this.createdAt = createdAt;
   }
 
