@@ -1,0 +1,387 @@
+/**
+ * The embedded SecretStore: one directory per secret, one encrypted file per version.
+ *
+ * Each version is AES-256-GCM with a fresh 12-byte IV; the secret's name and version are bound as
+ * additional authenticated data, so a file copied under another name or version fails to decrypt
+ * instead of yielding the wrong secret. A short key id (an HMAC of a constant, not the key) stored
+ * beside the ciphertext tells "wrong key" apart from "file corrupted". Versions are claimed with
+ * `link()`, which fails when the target exists, so concurrent writers in several processes each get
+ * their own version and a reader never sees a half-written file.
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  assertSecretName,
+  CloudmuxError,
+  ConfigError,
+  reportUsage,
+  type SecretListEntry,
+  type SecretStore,
+  type SecretStoreCapabilities,
+  SecretValue,
+  type SecretVersionInfo,
+} from '@cloudmux/core';
+
+export interface FileSecretStoreOptions {
+  /** Directory holding one sub-directory per secret. Created on first write. */
+  dir: string;
+  /** The 32-byte key as base64 or 64 hex digits (usually from an environment variable). */
+  key?: string | undefined;
+  /** Key file read when `key` is absent; created with a random key (mode 0600) when missing. */
+  keyFile: string;
+}
+
+const PROVIDER = 'local';
+const FORMAT = 1;
+const VERSION_FILE = /^v(\d{12})\.json$/;
+/** Hex-encoded names longer than this are hashed to stay under the 255-byte file name limit. */
+const MAX_HEX_NAME = 240;
+
+export const fileSecretStoreCapabilities: SecretStoreCapabilities = {
+  versions: true,
+  getVersion: true,
+  listVersions: true,
+  binaryValues: true,
+  softDelete: false,
+};
+
+interface VersionFile {
+  format: number;
+  name: string;
+  version: string;
+  createdAt: string;
+  keyId: string;
+  iv: string;
+  tag: string;
+  ciphertext: string;
+}
+
+interface Key {
+  bytes: Buffer;
+  id: string;
+}
+
+function fail(
+  code: CloudmuxError['code'],
+  operation: string,
+  message: string,
+  cause?: unknown,
+): CloudmuxError {
+  return new CloudmuxError({ code, message, provider: PROVIDER, resource: 'secretStore', operation, cause });
+}
+
+/** Translates an fs error; the secret's value is never part of any message. */
+function fsError(operation: string, error: unknown): CloudmuxError {
+  if (CloudmuxError.isInstance(error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return fail('PermissionDenied', operation, `no permission to access the secret store (${code})`, error);
+  }
+  if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE' || code === 'EBUSY') {
+    return new CloudmuxError({
+      code: 'Unavailable',
+      message: `secret store temporarily unavailable (${code})`,
+      provider: PROVIDER,
+      resource: 'secretStore',
+      operation,
+      cause: error,
+    });
+  }
+  return fail('Internal', operation, `secret store I/O failed (${code ?? 'unknown'})`, error);
+}
+
+function parseKey(text: string, source: string): Buffer {
+  const trimmed = text.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
+  if (
+    bytes.length !== 32 ||
+    (!/^[0-9a-fA-F]{64}$/.test(trimmed) && !/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed))
+  ) {
+    throw new ConfigError({
+      field: source,
+      problem: 'the secret store key must be 32 bytes, written as base64 or 64 hex digits',
+      fix: 'generate one with `openssl rand -base64 32`',
+    });
+  }
+  return bytes;
+}
+
+/** The directory name of a secret: hex of its UTF-8 bytes (reversible, no separators, case-safe). */
+function secretDirName(name: string): string {
+  const hex = Buffer.from(name, 'utf8').toString('hex');
+  return hex.length <= MAX_HEX_NAME ? hex : `h-${createHash('sha256').update(name).digest('hex')}`;
+}
+
+function versionFileName(version: number): string {
+  return `v${String(version).padStart(12, '0')}.json`;
+}
+
+function aad(name: string, version: string): Buffer {
+  return Buffer.from(`cloudmux-secret\0${FORMAT}\0${name}\0${version}`, 'utf8');
+}
+
+/** Writes a file whose contents appear all at once: temp file, then link (create-only) or rename. */
+async function writeTemp(dir: string, data: string): Promise<string> {
+  const temp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  await writeFile(temp, data, { mode: 0o600 });
+  return temp;
+}
+
+export function createFileSecretStore(options: FileSecretStoreOptions): SecretStore {
+  let keyPromise: Promise<Key> | undefined;
+
+  const loadKey = (): Promise<Key> => {
+    keyPromise ??= (async () => {
+      const bytes = options.key ? parseKey(options.key, 'secretStore.key') : await readOrCreateKeyFile();
+      const id = createHmac('sha256', bytes).update('cloudmux-secret-key-id').digest('hex').slice(0, 16);
+      return { bytes, id };
+    })();
+    // A failed load is not cached: the next call may find the file fixed.
+    keyPromise.catch(() => {
+      keyPromise = undefined;
+    });
+    return keyPromise;
+  };
+
+  async function readOrCreateKeyFile(): Promise<Buffer> {
+    try {
+      return parseKey(await readFile(options.keyFile, 'utf8'), options.keyFile);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError('loadKey', error);
+    }
+    await mkdir(dirname(options.keyFile), { recursive: true });
+    const temp = await writeTemp(dirname(options.keyFile), `${randomBytes(32).toString('base64')}\n`);
+    try {
+      // link fails if another process created the key first; then its key is the one to use.
+      await link(temp, options.keyFile);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError('loadKey', error);
+    } finally {
+      await unlink(temp).catch(() => {});
+    }
+    return parseKey(await readFile(options.keyFile, 'utf8'), options.keyFile);
+  }
+
+  const secretDir = (name: string) => join(options.dir, secretDirName(name));
+
+  async function versionNumbers(name: string, operation: string): Promise<number[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(secretDir(name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw fsError(operation, error);
+    }
+    const numbers: number[] = [];
+    for (const entry of entries) {
+      const match = VERSION_FILE.exec(entry);
+      if (match) numbers.push(Number(match[1]));
+    }
+    return numbers.sort((a, b) => b - a);
+  }
+
+  async function readVersionFile(name: string, version: number, operation: string): Promise<VersionFile> {
+    try {
+      return JSON.parse(
+        await readFile(join(secretDir(name), versionFileName(version)), 'utf8'),
+      ) as VersionFile;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw fail('NotFound', operation, `secret '${name}' has no version ${version}`, error);
+      }
+      if (error instanceof SyntaxError) {
+        throw fail('Internal', operation, `secret '${name}' version ${version} is corrupted`, error);
+      }
+      throw fsError(operation, error);
+    }
+  }
+
+  /** Authenticates against the name and version asked for, so a file moved under another name fails. */
+  function decrypt(key: Key, file: VersionFile, name: string, version: string, operation: string): Buffer {
+    if (file.keyId !== key.id) {
+      throw fail(
+        'PermissionDenied',
+        operation,
+        `cannot decrypt secret '${name}': the key does not match the key it was encrypted with`,
+      );
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(file.iv, 'base64'));
+      decipher.setAAD(aad(name, version));
+      decipher.setAuthTag(Buffer.from(file.tag, 'base64'));
+      return Buffer.concat([decipher.update(Buffer.from(file.ciphertext, 'base64')), decipher.final()]);
+    } catch (cause) {
+      throw fail(
+        'Internal',
+        operation,
+        `cannot decrypt secret '${name}' version ${version}: the file was modified or corrupted`,
+        cause,
+      );
+    }
+  }
+
+  const parseVersion = (name: string, version: string, operation: string): number => {
+    if (!/^\d{1,12}$/.test(version) || Number(version) < 1) {
+      throw fail('NotFound', operation, `secret '${name}' has no version '${version}'`);
+    }
+    return Number(version);
+  };
+
+  async function put(name: string, value: string | Uint8Array): Promise<{ version: string }> {
+    assertSecretName(PROVIDER, name);
+    const key = await loadKey();
+    const plaintext = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+    const dir = secretDir(name);
+    // Retries cover losing a version number to a concurrent writer, or the directory to a concurrent delete.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mkdir(dir, { recursive: true });
+        const next = ((await versionNumbers(name, 'put'))[0] ?? 0) + 1;
+        const version = String(next);
+        const iv = randomBytes(12);
+        const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
+        cipher.setAAD(aad(name, version));
+        const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+        const file: VersionFile = {
+          format: FORMAT,
+          name,
+          version,
+          createdAt: new Date().toISOString(),
+          keyId: key.id,
+          iv: iv.toString('base64'),
+          tag: cipher.getAuthTag().toString('base64'),
+          ciphertext: ciphertext.toString('base64'),
+        };
+        const temp = await writeTemp(dir, JSON.stringify(file));
+        try {
+          await link(temp, join(dir, versionFileName(next)));
+        } finally {
+          await unlink(temp).catch(() => {});
+        }
+        reportUsage({ bytesIn: plaintext.length });
+        return { version };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if ((code === 'EEXIST' || code === 'ENOENT') && attempt < 100) continue;
+        throw fsError('put', error);
+      }
+    }
+  }
+
+  return {
+    provider: PROVIDER,
+    capabilities: fileSecretStoreCapabilities,
+
+    put,
+
+    async get(name, getOptions) {
+      assertSecretName(PROVIDER, name);
+      const key = await loadKey();
+      let version: number;
+      if (getOptions?.version !== undefined) {
+        version = parseVersion(name, getOptions.version, 'get');
+      } else {
+        const latest = (await versionNumbers(name, 'get'))[0];
+        if (latest === undefined) throw fail('NotFound', 'get', `secret '${name}' does not exist`);
+        version = latest;
+      }
+      const file = await readVersionFile(name, version, 'get');
+      const plaintext = decrypt(key, file, name, String(version), 'get');
+      reportUsage({ bytesOut: plaintext.length });
+      const secret = new SecretValue(name, String(version), plaintext, new Date(file.createdAt));
+      plaintext.fill(0);
+      return secret;
+    },
+
+    async listVersions(name): Promise<SecretVersionInfo[]> {
+      assertSecretName(PROVIDER, name);
+      const numbers = await versionNumbers(name, 'listVersions');
+      if (numbers.length === 0) throw fail('NotFound', 'listVersions', `secret '${name}' does not exist`);
+      const infos: SecretVersionInfo[] = [];
+      for (const [index, number] of numbers.entries()) {
+        const file = await readVersionFile(name, number, 'listVersions');
+        infos.push({
+          version: file.version,
+          createdAt: new Date(file.createdAt),
+          stages: index === 0 ? ['latest'] : [],
+          enabled: true,
+        });
+      }
+      return infos;
+    },
+
+    async list(listOptions): Promise<SecretListEntry[]> {
+      const prefix = listOptions?.prefix ?? '';
+      let entries: string[];
+      try {
+        entries = await readdir(options.dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw fsError('list', error);
+      }
+      const found: SecretListEntry[] = [];
+      for (const entry of entries) {
+        if (entry.startsWith('.')) continue;
+        const hashed = entry.startsWith('h-');
+        let name = hashed ? undefined : Buffer.from(entry, 'hex').toString('utf8');
+        if (name !== undefined && !name.startsWith(prefix)) continue;
+        // The oldest version carries the name (for hashed directories) and the creation time.
+        const oldest = (await readdirSafe(join(options.dir, entry)))
+          .map((f) => VERSION_FILE.exec(f)?.[1])
+          .filter((n): n is string => n !== undefined)
+          .sort()[0];
+        if (oldest === undefined) continue;
+        let file: VersionFile;
+        try {
+          file = JSON.parse(
+            await readFile(join(options.dir, entry, `v${oldest}.json`), 'utf8'),
+          ) as VersionFile;
+        } catch (error) {
+          // Deleted between readdir and read.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw fsError('list', error);
+        }
+        name ??= file.name;
+        if (!name.startsWith(prefix)) continue;
+        found.push({ name, createdAt: new Date(file.createdAt) });
+      }
+      return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    },
+
+    async delete(name) {
+      assertSecretName(PROVIDER, name);
+      const dir = secretDir(name);
+      // Rename first so the secret disappears at once, even if removing its files is interrupted.
+      const tomb = join(options.dir, `.deleted-${process.pid}-${randomBytes(6).toString('hex')}`);
+      try {
+        await rename(dir, tomb);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw fail('NotFound', 'delete', `secret '${name}' does not exist`);
+        }
+        throw fsError('delete', error);
+      }
+      await rm(tomb, { recursive: true, force: true }).catch((error: unknown) => {
+        throw fsError('delete', error);
+      });
+    },
+
+    async close() {},
+  };
+}
+
+async function readdirSafe(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if (
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (error as NodeJS.ErrnoException).code === 'ENOTDIR'
+    )
+      return [];
+    throw fsError('list', error);
+  }
+}
