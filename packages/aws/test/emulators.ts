@@ -46,3 +46,7 @@ export async function createBucket(endpoint: string, bucket: string): Promise<vo
     client.destroy();
   }
 }
+
+export function clientConfig(endpoint: string) {
+  return { endpoint, region: REGION, credentials: DUMMY_CREDENTIALS };
+}
