@@ -2,10 +2,12 @@ import { ConfigError, type ProviderContext } from '@cloudmux/core';
 import { createBlobObjectStore } from './blob-object-store.ts';
 import { credentialFrom, storageEndpoint } from './credentials.ts';
 import { type AzureOptions, azureOptionsSchema } from './options.ts';
+import { createQueueStorageQueue } from './queue-storage-queue.ts';
 
 export * from './blob-object-store.ts';
 export * from './errors.ts';
 export * from './options.ts';
+export * from './queue-storage-queue.ts';
 
 /** Provider module: the registry imports this package when config chooses `azure`. */
 export const providerName = 'azure';
@@ -37,5 +39,17 @@ export function createObjectStore(options: AzureOptions, context: ProviderContex
     prefix: blob.prefix,
     blockSizeBytes: blob.blockSizeBytes,
     uploadConcurrency: blob.uploadConcurrency,
+  });
+}
+
+export function createQueue(options: AzureOptions, context: ProviderContext) {
+  const queue = section(options, 'queue');
+  const endpoint = storageEndpoint(queue, context.env, 'providers.azure.queue');
+  return createQueueStorageQueue({
+    ...('connectionString' in endpoint
+      ? { connectionString: endpoint.connectionString }
+      : { accountUrl: endpoint.accountUrl, credential: credentialFrom(options.credentials, context.env) }),
+    queuePrefix: queue.queuePrefix,
+    poisonSuffix: queue.poisonSuffix,
   });
 }
