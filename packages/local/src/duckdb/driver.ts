@@ -86,7 +86,8 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
         existing.refs++;
         shared = existing;
       } else {
-        const config: Record<string, string> = {};
+        // Nothing is downloaded at run time: the extensions used (parquet, json, icu) are built in.
+        const config: Record<string, string> = { autoinstall_known_extensions: 'false' };
         if (options.threads) config.threads = String(options.threads);
         const created: SharedInstance = {
           instance: DuckDBInstance.create(options.file, config),
@@ -106,7 +107,11 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
     const pooled = idle.pop();
     if (pooled) return pooled;
     try {
-      return await (await instance()).connect();
+      const connection = await (await instance()).connect();
+      // UTC sessions: TIMESTAMP WITH TIME ZONE values (Parquet timestamps adjusted to UTC) cast to
+      // the portable TIMESTAMP without shifting by the machine's zone.
+      await connection.run("SET TimeZone = 'UTC'");
+      return connection;
     } catch (error) {
       throw translateDuckDbError(error, operation);
     }
