@@ -1,0 +1,370 @@
+/**
+ * ObjectStore on Cloud Storage with the official `@google-cloud/storage` client.
+ *
+ * - The etag the core exposes is the object's **generation** (a decimal int64 string): GCS
+ *   preconditions work on generations, so `ifMatch` becomes `ifGenerationMatch: <etag>` and
+ *   `ifNoneMatch: '*'` becomes `ifGenerationMatch: 0` (the documented create-only precondition).
+ * - Bodies of `resumableThresholdBytes` or more, and every stream, go through a resumable upload,
+ *   so a large stream is never buffered whole.
+ * - Presigned URLs are V4 signed locally with the service account key ADC found; with user
+ *   credentials (no private key) the client falls back to IAM signBlob, which needs
+ *   `iam.serviceAccounts.signBlob`.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  type DeleteManyResult,
+  listAllObjects,
+  type ObjectBody,
+  type ObjectData,
+  type ObjectInfo,
+  type ObjectStore,
+  type ObjectStoreCapabilities,
+  type PutResult,
+  reportUsage,
+  requireCapability,
+} from '@cloudmux/core';
+import { type File, Storage, type StorageOptions } from '@google-cloud/storage';
+import { type CallContext, gcpCall, invalidArgument, PROVIDER, toCloudmuxError } from './errors.ts';
+
+export interface GcsObjectStoreOptions {
+  /** Existing bucket; the adapter never creates or deletes buckets. */
+  bucket: string;
+  /** Key prefix inside the bucket (e.g. `lake/`); keys the adapter returns are relative to it. */
+  prefix?: string;
+  projectId?: string;
+  /** Emulator or private endpoint, e.g. `http://127.0.0.1:4443`; requests then go unauthenticated. */
+  apiEndpoint?: string;
+  /** Service account key file for ADC. */
+  keyFilename?: string;
+  /**
+   * Explicit service-account credentials, used for V4 signing. Tests against fake-gcs-server pass a
+   * throwaway RSA key here: the emulator does not verify signatures, but the client will only sign
+   * with a real private key.
+   */
+  credentials?: { client_email: string; private_key: string };
+  /** Bodies at least this large (and all streams) use resumable uploads. Default 8 MiB. */
+  resumableThresholdBytes?: number;
+  /** A ready client instead of the options above. */
+  storage?: Storage;
+}
+
+const CAPABILITIES: ObjectStoreCapabilities = {
+  createOnly: true,
+  compareAndSwap: true,
+  rangeGet: true,
+  userMetadata: true,
+  listDelimiter: true,
+  listStartAfter: true,
+  copy: true,
+  copyCreateOnly: true,
+  presignGet: true,
+  presignPut: true,
+  multipartUpload: true,
+};
+
+const DELETE_CONCURRENCY = 16;
+
+interface GcsMetadata {
+  name?: string;
+  size?: string | number;
+  generation?: string | number;
+  updated?: string;
+  timeCreated?: string;
+  contentType?: string;
+  metadata?: Record<string, string | number | boolean | null>;
+}
+
+function classA(count = 1) {
+  reportUsage({ units: { 'gcs.operations.class-a': count } });
+}
+function classB(count = 1) {
+  reportUsage({ units: { 'gcs.operations.class-b': count } });
+}
+
+function toBuffer(body: Uint8Array | string): Buffer {
+  return typeof body === 'string'
+    ? Buffer.from(body, 'utf8')
+    : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+function parseGeneration(etag: string, context: CallContext): string {
+  if (!/^\d+$/.test(etag))
+    throw invalidArgument(context, 'gcs etag must be an object generation (decimal digits)');
+  return etag;
+}
+
+export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStore {
+  const prefix = options.prefix ?? '';
+  const threshold = options.resumableThresholdBytes ?? 8 * 1024 * 1024;
+  let client: Storage | undefined = options.storage;
+  const storage = (): Storage => {
+    if (!client) {
+      const config: StorageOptions = {};
+      if (options.projectId) config.projectId = options.projectId;
+      if (options.apiEndpoint) config.apiEndpoint = options.apiEndpoint;
+      if (options.keyFilename) config.keyFilename = options.keyFilename;
+      if (options.credentials) config.credentials = options.credentials;
+      client = new Storage(config);
+    }
+    return client;
+  };
+  const bucket = () => storage().bucket(options.bucket);
+  const fullKey = (key: string) => prefix + key;
+  const ctx = (operation: string): CallContext => ({ resource: 'objectStore', operation });
+
+  function infoOf(meta: GcsMetadata): ObjectInfo {
+    const name = meta.name ?? '';
+    const info: ObjectInfo = {
+      key: name.startsWith(prefix) ? name.slice(prefix.length) : name,
+      size: Number(meta.size ?? 0),
+      etag: String(meta.generation ?? ''),
+      lastModified: new Date(meta.updated ?? meta.timeCreated ?? 0),
+    };
+    if (meta.contentType) info.contentType = meta.contentType;
+    if (meta.metadata) {
+      const user: Record<string, string> = {};
+      for (const [k, v] of Object.entries(meta.metadata))
+        if (v !== null && v !== undefined) user[k] = String(v);
+      info.metadata = user;
+    }
+    return info;
+  }
+
+  function preconditions(
+    put: { ifNoneMatch?: '*'; ifMatch?: string },
+    context: CallContext,
+  ): { ifGenerationMatch: number | string } | undefined {
+    if (put.ifNoneMatch === '*' && put.ifMatch !== undefined) {
+      throw invalidArgument(context, 'ifNoneMatch and ifMatch are mutually exclusive');
+    }
+    if (put.ifNoneMatch === '*') return { ifGenerationMatch: 0 };
+    if (put.ifMatch !== undefined) return { ifGenerationMatch: parseGeneration(put.ifMatch, context) };
+    return undefined;
+  }
+
+  /** Precondition failures on a create-only write mean the object exists. */
+  function conditionalError(error: unknown, context: CallContext, createOnly: boolean) {
+    const translated = toCloudmuxError(error, context);
+    if (createOnly && translated.code === 'PreconditionFailed')
+      return toCloudmuxError(error, context, 'AlreadyExists');
+    return translated;
+  }
+
+  async function uploadStream(file: File, source: Readable, writeOptions: object): Promise<number> {
+    let bytes = 0;
+    source.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    await pipeline(source, file.createWriteStream({ ...writeOptions, resumable: true }));
+    return bytes;
+  }
+
+  function toReadable(body: ReadableStream<Uint8Array> | Readable): Readable {
+    return body instanceof Readable
+      ? body
+      : Readable.fromWeb(body as import('node:stream/web').ReadableStream);
+  }
+
+  const store: ObjectStore = {
+    provider: PROVIDER,
+    capabilities: CAPABILITIES,
+    location: `gs://${options.bucket}/${prefix}`,
+
+    async put(key: string, body: ObjectBody, putOptions = {}): Promise<PutResult> {
+      const context = ctx('put');
+      const conditions = preconditions(putOptions, context);
+      const file = bucket().file(fullKey(key));
+      const writeOptions = {
+        ...(putOptions.contentType ? { contentType: putOptions.contentType } : {}),
+        metadata: {
+          ...(putOptions.contentType ? { contentType: putOptions.contentType } : {}),
+          ...(putOptions.metadata ? { metadata: putOptions.metadata } : {}),
+        },
+        ...(conditions ? { preconditionOpts: conditions } : {}),
+        validation: 'crc32c' as const,
+      };
+      try {
+        let size: number;
+        if (typeof body === 'string' || body instanceof Uint8Array) {
+          const buffer = toBuffer(body);
+          size = buffer.length;
+          const resumable = size >= threshold;
+          await file.save(buffer, { ...writeOptions, resumable });
+          // A resumable upload is an initiation plus the upload request: two Class A operations.
+          classA(resumable ? 2 : 1);
+        } else {
+          size = await uploadStream(file, toReadable(body), writeOptions);
+          classA(2);
+        }
+        reportUsage({ bytesOut: size });
+        const meta = file.metadata as GcsMetadata;
+        return { key, etag: String(meta.generation ?? ''), size: Number(meta.size ?? size) };
+      } catch (error) {
+        throw conditionalError(error, context, putOptions.ifNoneMatch === '*');
+      }
+    },
+
+    async get(key, getOptions = {}): Promise<ObjectData> {
+      const context = ctx('get');
+      const info = await store.head(key);
+      const range = getOptions.range;
+      let start = 0;
+      let end = info.size - 1;
+      if (range) {
+        if (range.offset < 0 || (range.length !== undefined && range.length < 0)) {
+          throw invalidArgument(context, 'range offset and length must be non-negative');
+        }
+        start = range.offset;
+        if (range.length !== undefined) end = Math.min(end, range.offset + range.length - 1);
+      }
+      const contentLength = Math.max(0, end - start + 1);
+      // Pin the generation headed above so the body and the reported metadata cannot disagree.
+      const file = bucket().file(fullKey(key), { generation: Number(info.etag) });
+      let consumed = false;
+      const open = (): Readable => {
+        if (consumed) throw invalidArgument(context, 'object body can be consumed once');
+        consumed = true;
+        if (contentLength === 0) return Readable.from([]);
+        classB();
+        reportUsage({ bytesIn: contentLength });
+        const stream = file.createReadStream({
+          ...(range ? { start, end, validation: false as const } : {}),
+        });
+        const translated = new Readable({ read() {} });
+        stream.on('data', (chunk: Buffer) => translated.push(chunk));
+        stream.on('end', () => translated.push(null));
+        stream.on('error', (error) => translated.destroy(toCloudmuxError(error, context)));
+        return translated;
+      };
+      const bytes = async (): Promise<Uint8Array> => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of open()) chunks.push(chunk as Buffer);
+        return new Uint8Array(Buffer.concat(chunks));
+      };
+      return {
+        ...info,
+        contentLength,
+        stream: () => Readable.toWeb(open()) as ReadableStream<Uint8Array>,
+        bytes,
+        text: async () => new TextDecoder().decode(await bytes()),
+      };
+    },
+
+    async head(key) {
+      return gcpCall(ctx('head'), async () => {
+        classB();
+        const [meta] = await bucket().file(fullKey(key)).getMetadata();
+        return infoOf(meta as GcsMetadata);
+      });
+    },
+
+    async list(listOptions = {}) {
+      const context = ctx('list');
+      if (listOptions.pageSize !== undefined && listOptions.pageSize < 1) {
+        throw invalidArgument(context, 'pageSize must be at least 1');
+      }
+      return gcpCall(context, async () => {
+        classA();
+        const listPrefix = prefix + (listOptions.prefix ?? '');
+        const startAfter = listOptions.startAfter === undefined ? undefined : prefix + listOptions.startAfter;
+        const [files, nextQuery, response] = await bucket().getFiles({
+          autoPaginate: false,
+          prefix: listPrefix,
+          ...(listOptions.delimiter ? { delimiter: listOptions.delimiter } : {}),
+          // startOffset is inclusive; the core's startAfter is exclusive, so the equal key is dropped below.
+          ...(startAfter !== undefined ? { startOffset: startAfter } : {}),
+          ...(listOptions.pageSize ? { maxResults: listOptions.pageSize } : {}),
+          ...(listOptions.pageToken ? { pageToken: listOptions.pageToken } : {}),
+        });
+        const objects = files
+          .map((file) => infoOf(file.metadata as GcsMetadata))
+          .filter((info) => startAfter === undefined || prefix + info.key > startAfter);
+        const prefixes = ((response as { prefixes?: string[] } | undefined)?.prefixes ?? [])
+          .filter((p) => startAfter === undefined || p > startAfter)
+          .map((p) => p.slice(prefix.length));
+        const token = (nextQuery as { pageToken?: string } | null | undefined)?.pageToken;
+        return { objects, commonPrefixes: prefixes, ...(token ? { nextPageToken: token } : {}) };
+      });
+    },
+
+    listAll(listOptions = {}) {
+      return listAllObjects(store, listOptions);
+    },
+
+    async delete(key) {
+      // Deletes are free operations in GCS pricing; nothing to meter but the call itself.
+      await gcpCall(ctx('delete'), () => bucket().file(fullKey(key)).delete({ ignoreNotFound: true }));
+    },
+
+    async deleteMany(keys): Promise<DeleteManyResult> {
+      const result: DeleteManyResult = { deleted: [], errors: [] };
+      for (let i = 0; i < keys.length; i += DELETE_CONCURRENCY) {
+        const chunk = keys.slice(i, i + DELETE_CONCURRENCY);
+        const settled = await Promise.allSettled(chunk.map((key) => store.delete(key)));
+        settled.forEach((outcome, index) => {
+          const key = chunk[index] as string;
+          if (outcome.status === 'fulfilled') result.deleted.push(key);
+          else result.errors.push({ key, error: outcome.reason as Error });
+        });
+      }
+      return result;
+    },
+
+    async copy(sourceKey, targetKey, copyOptions = {}) {
+      const context = ctx('copy');
+      try {
+        classA();
+        const target = bucket().file(fullKey(targetKey));
+        const [copied] = await bucket()
+          .file(fullKey(sourceKey))
+          .copy(
+            target,
+            copyOptions.ifNoneMatch === '*' ? { preconditionOpts: { ifGenerationMatch: 0 } } : {},
+          );
+        let meta = copied.metadata as GcsMetadata;
+        if (meta.generation === undefined) {
+          const [fresh] = await copied.getMetadata();
+          meta = fresh as GcsMetadata;
+        }
+        return { key: targetKey, etag: String(meta.generation), size: Number(meta.size ?? 0) };
+      } catch (error) {
+        throw conditionalError(error, context, copyOptions.ifNoneMatch === '*');
+      }
+    },
+
+    async presign(key, presignOptions) {
+      const context = ctx('presign');
+      requireCapability(presignOptions.method === 'GET' ? CAPABILITIES.presignGet : CAPABILITIES.presignPut, {
+        provider: PROVIDER,
+        resource: 'objectStore',
+        operation: 'presign',
+        capability: presignOptions.method === 'GET' ? 'presignGet' : 'presignPut',
+      });
+      // V4 signatures are valid for at most seven days.
+      if (presignOptions.expiresInSeconds <= 0 || presignOptions.expiresInSeconds > 604_800) {
+        throw invalidArgument(context, 'expiresInSeconds must be between 1 and 604800 (7 days)');
+      }
+      return gcpCall(context, async () => {
+        const [url] = await bucket()
+          .file(fullKey(key))
+          .getSignedUrl({
+            version: 'v4',
+            action: presignOptions.method === 'GET' ? 'read' : 'write',
+            expires: Date.now() + presignOptions.expiresInSeconds * 1000,
+            ...(presignOptions.contentType ? { contentType: presignOptions.contentType } : {}),
+          });
+        return url;
+      });
+    },
+
+    uriOf(key) {
+      return `gs://${options.bucket}/${fullKey(key)}`;
+    },
+
+    async close() {
+      client = options.storage;
+    },
+  };
+  return store;
+}
