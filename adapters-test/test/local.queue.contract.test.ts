@@ -1,0 +1,24 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSqliteQueue } from '@cloudmux/local';
+import { describeQueueContract } from '../src/contracts/queue.ts';
+
+// One database file per run, removed afterwards; the suite makes its own uniquely named queues in it.
+const dirs = new WeakMap<object, string>();
+
+describeQueueContract({
+  provider: 'local',
+  endpoint: 'embedded',
+  async create() {
+    const dir = await mkdtemp(join(tmpdir(), 'cloudmux-queue-contract-'));
+    const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
+    dirs.set(queue, dir);
+    return queue;
+  },
+  async destroy(queue) {
+    await queue.close();
+    const dir = dirs.get(queue);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  },
+});
