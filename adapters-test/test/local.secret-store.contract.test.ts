@@ -1,0 +1,24 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SecretStore } from '@cloudmux/core';
+import { createFileSecretStore } from '@cloudmux/local';
+import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
+
+const roots = new WeakMap<SecretStore, string>();
+
+describeSecretStoreContract({
+  provider: 'local',
+  endpoint: 'embedded',
+  async create() {
+    const root = await mkdtemp(join(tmpdir(), 'cloudmux-secret-contract-'));
+    const store = createFileSecretStore({ dir: join(root, 'secrets'), keyFile: join(root, 'secret.key') });
+    roots.set(store, root);
+    return store;
+  },
+  async destroy(store) {
+    await store.close();
+    const root = roots.get(store);
+    if (root) await rm(root, { recursive: true, force: true });
+  },
+});
