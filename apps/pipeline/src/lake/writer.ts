@@ -1,0 +1,58 @@
+import type { ObjectStore } from '@cloudmux/core';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { type EventBatch, splitByDay } from '../events.ts';
+import { lakeKey } from '../layout.ts';
+
+/** The lake's row schema, which the warehouse table mirrors. */
+export const LAKE_COLUMNS = [
+  { name: 'id', type: 'string', nullable: false },
+  { name: 'ts', type: 'timestamp', nullable: false },
+  { name: 'delay', type: 'int64', nullable: false },
+  { name: 'distance', type: 'int64', nullable: false },
+  { name: 'origin', type: 'string', nullable: false },
+  { name: 'destination', type: 'string', nullable: false },
+] as const;
+
+export function encodeParquet(batch: EventBatch): Uint8Array {
+  const buffer = parquetWriteBuffer({
+    columnData: [
+      { name: 'id', data: batch.id, type: 'STRING', nullable: false },
+      { name: 'ts', data: batch.ts, type: 'TIMESTAMP', nullable: false },
+      { name: 'delay', data: BigInt64Array.from(batch.delay, BigInt), type: 'INT64', nullable: false },
+      { name: 'distance', data: BigInt64Array.from(batch.distance, BigInt), type: 'INT64', nullable: false },
+      { name: 'origin', data: batch.origin, type: 'STRING', nullable: false },
+      { name: 'destination', data: batch.destination, type: 'STRING', nullable: false },
+    ],
+  });
+  return new Uint8Array(buffer);
+}
+
+export interface LandedFile {
+  key: string;
+  rows: number;
+  bytes: number;
+}
+
+/**
+ * Lands one message's events in the lake, one Parquet file per date partition
+ * (`flights/dt=YYYY-MM-DD/part-<first id>_<last id>_<hash of ids>.parquet`). Names come from the events, so a
+ * redelivered message overwrites its own files instead of adding rows.
+ */
+export async function landBatch(
+  store: ObjectStore,
+  batch: EventBatch,
+  messageKey: string,
+): Promise<LandedFile[]> {
+  const parts = [...splitByDay(batch)];
+  return Promise.all(
+    parts.map(async ([day, part]) => {
+      const key = lakeKey(day, messageKey);
+      const body = encodeParquet(part);
+      await store.put(key, body, {
+        contentType: 'application/vnd.apache.parquet',
+        metadata: { rows: String(part.id.length) },
+      });
+      return { key, rows: part.id.length, bytes: body.byteLength };
+    }),
+  );
+}

@@ -1,0 +1,247 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { CheckResult } from './batch/quality.ts';
+import { runBatch } from './batch/run.ts';
+import { openPipeline, type PipelineContextOptions } from './context.ts';
+import { countFlights } from './data/flights.ts';
+import { ensureApiKey } from './ingest/api-key.ts';
+import { createIngestor } from './ingest/ingestor.ts';
+import { invalidSamples } from './ingest/invalid-samples.ts';
+import { replayFlights } from './ingest/replay.ts';
+import { LAYOUT } from './layout.ts';
+import { resetPipelineState } from './reset.ts';
+import { createApi } from './serving/api.ts';
+import type { ConsumerProgress } from './speed/consumer.ts';
+import { type ConsumerProcess, spawnConsumer } from './speed/pool.ts';
+
+export interface RunOptions {
+  context: PipelineContextOptions;
+  /** Flights replayed from the start of the file; 'all' for the 3 million. */
+  events: number | 'all';
+  eventsPerMessage?: number;
+  consumers?: number;
+  /** Malformed events posted through the HTTP endpoint to show quarantine at work. */
+  injectInvalid?: number;
+  visibilityTimeoutSeconds?: number;
+  /** Keep datasets of earlier runs (default: start clean, the API key secret is always kept). */
+  keepState?: boolean;
+  alertWebhook?: string;
+  onProgress?: (update: ProgressUpdate) => void;
+}
+
+export type StageName = 'ingest' | 'speed' | `batch:${string}` | 'serve';
+
+export interface ProgressUpdate {
+  stage: StageName;
+  value: number;
+  total: number;
+  done?: boolean;
+}
+
+export interface RunSummary {
+  providers: Record<string, string>;
+  events: {
+    read: number;
+    accepted: number;
+    quarantined: number;
+    injectedInvalid: number;
+    enqueuedMessages: number;
+    consumed: number;
+    landed: number;
+    loaded: number;
+  };
+  reconciled: boolean;
+  checks: CheckResult[] | string[];
+  stages: Array<{ name: string; seconds: number }>;
+  totalSeconds: number;
+  eventsPerSecond: number;
+  batch: { runId: string; status: string; watermark: string | null };
+  samples: { airportDelays: unknown; topDelayedRoutes: unknown };
+  peakRssMb: number;
+  units: Record<string, number>;
+}
+
+/** The whole flow end to end: replay → ingest → speed layer → lake → batch DAG → serving answers. */
+export async function runPipeline(options: RunOptions): Promise<RunSummary> {
+  const perMessage = options.eventsPerMessage ?? 1_000;
+  const consumerCount = Math.max(1, options.consumers ?? 2);
+  const queueName = LAYOUT.queue;
+  const { resources } = await openPipeline(options.context);
+  let peakRss = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
+  const stages: Array<{ name: string; seconds: number }> = [];
+  const consumers: ConsumerProcess[] = [];
+  try {
+    if (!options.keepState) await resetPipelineState(resources, queueName);
+    await resources.queue.ensureQueue(queueName, {
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+    });
+    const apiKey = await ensureApiKey(resources.secretStore);
+    const available = await countFlights();
+    const total = options.events === 'all' ? available : Math.min(available, options.events);
+    const started = performance.now();
+
+    // Speed layer first, so it consumes while the replay produces.
+    const consumed = new Map<ConsumerProcess, ConsumerProgress>();
+    const reportSpeed = () => {
+      let events = 0;
+      for (const progress of consumed.values()) events += progress.events;
+      options.onProgress?.({ stage: 'speed', value: events, total });
+    };
+    const startConsumer = (drainOnStart: boolean) => {
+      const consumer = spawnConsumer({
+        context: options.context,
+        queueName,
+        drainOnStart,
+        onProgress: (progress) => {
+          consumed.set(consumer, progress);
+          reportSpeed();
+        },
+      });
+      consumers.push(consumer);
+      return consumer;
+    };
+    const pool = Array.from({ length: consumerCount }, () => startConsumer(false));
+    await Promise.all(pool.map((consumer) => consumer.ready));
+    const speedStarted = performance.now();
+
+    const ingestor = createIngestor({
+      objectStore: resources.objectStore,
+      queue: resources.queue,
+      eventsPerMessage: perMessage,
+      queueName,
+    });
+    const replay = await replayFlights(ingestor, {
+      limit: total,
+      onProgress: (progress) => options.onProgress?.({ stage: 'ingest', value: progress.read, total }),
+    });
+    let injected = { accepted: 0, quarantined: 0 };
+    if (options.injectInvalid) {
+      injected = await injectThroughHttp(resources, ingestor, apiKey, options.injectInvalid);
+    }
+    options.onProgress?.({ stage: 'ingest', value: total, total, done: true });
+    stages.push({ name: 'ingest', seconds: (performance.now() - started) / 1000 });
+
+    for (const consumer of pool) consumer.drain();
+    // A consumer that died is replaced until the queue is empty: its messages come back after the
+    // visibility timeout and must still be processed.
+    let outcomes = await Promise.all(pool.map((consumer) => consumer.exited));
+    for (let round = 0; round < 5; round++) {
+      const depth = await resources.queue.depth(queueName);
+      if (depth.visible === 0 && depth.inFlight === 0 && !depth.delayed) break;
+      outcomes = [await startConsumer(true).exited];
+    }
+    const failed = outcomes.find((outcome) => outcome.code !== 0);
+    if (failed)
+      throw new Error(
+        `a speed-layer consumer failed: ${failed.error ?? `exit ${failed.code ?? failed.signal}`}`,
+      );
+    let consumedEvents = 0;
+    for (const progress of consumed.values()) consumedEvents += progress.events;
+    options.onProgress?.({ stage: 'speed', value: consumedEvents, total, done: true });
+    stages.push({ name: 'speed', seconds: (performance.now() - speedStarted) / 1000 });
+
+    const batch = await runBatch({
+      objectStore: resources.objectStore,
+      warehouse: resources.warehouse,
+      ...(options.alertWebhook ? { alertWebhook: options.alertWebhook } : {}),
+      onStep: (step) => {
+        options.onProgress?.({ stage: `batch:${step.name}`, value: 1, total: 1, done: true });
+        stages.push({ name: `batch:${step.name}`, seconds: step.seconds ?? 0 });
+      },
+    });
+
+    const serveStarted = performance.now();
+    const api = createApi({ resources, queueName });
+    const state = batch.record.steps.find((step) => step.name === 'views')?.output as
+      | { watermark?: string | null; cutoffDay?: string | null }
+      | undefined;
+    const busiest = await busiestAirport(resources);
+    const airportDelays = busiest
+      ? await (await api.request(`/airports/${busiest}/delays?from=2001-01-01&to=2001-01-07`)).json()
+      : null;
+    const topDelayedRoutes = await (await api.request('/routes/top-delayed?limit=5&minFlights=100')).json();
+    options.onProgress?.({ stage: 'serve', value: 1, total: 1, done: true });
+    stages.push({ name: 'serve', seconds: (performance.now() - serveStarted) / 1000 });
+
+    const totalSeconds = (performance.now() - started) / 1000;
+    const accepted = replay.accepted + injected.accepted;
+    const quarantined = replay.quarantined + injected.quarantined;
+    const results = batch.results;
+    const qualityStep = batch.record.steps.find((step) => step.name === 'quality');
+    const checks = (qualityStep?.output?.checks as string[] | undefined) ?? [
+      qualityStep?.error?.message ?? 'not run',
+    ];
+    const reconciled =
+      batch.record.status === 'succeeded' &&
+      replay.read + (options.injectInvalid ?? 0) === accepted + quarantined &&
+      accepted === results.accepted &&
+      accepted === results.landed &&
+      accepted === results.loaded;
+    return {
+      providers: resources.providers,
+      events: {
+        read: replay.read,
+        accepted,
+        quarantined,
+        injectedInvalid: options.injectInvalid ?? 0,
+        enqueuedMessages: replay.messages,
+        consumed: consumedEvents,
+        landed: results.landed ?? 0,
+        loaded: results.loaded ?? 0,
+      },
+      reconciled,
+      checks,
+      stages,
+      totalSeconds,
+      eventsPerSecond: replay.read / totalSeconds,
+      batch: { runId: batch.record.runId, status: batch.record.status, watermark: state?.watermark ?? null },
+      samples: { airportDelays, topDelayedRoutes },
+      peakRssMb: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 1e6),
+      units: resources.meter.totalUnits(),
+    };
+  } finally {
+    clearInterval(rssTimer);
+    for (const consumer of consumers) if (consumer.child.exitCode === null) consumer.child.kill('SIGTERM');
+    await resources.close();
+  }
+}
+
+async function busiestAirport(resources: {
+  warehouse: import('@cloudmux/core').Warehouse;
+}): Promise<string | undefined> {
+  const d = resources.warehouse.dialect;
+  const result = await resources.warehouse.query<{ origin: string }>(
+    d.limit(
+      `SELECT origin, SUM(flights) AS flights FROM ${d.quoteIdent('airport_daily_delays')} GROUP BY origin ORDER BY flights DESC, origin`,
+      1,
+    ),
+  );
+  return result.rows[0]?.origin;
+}
+
+/** Posts malformed events through the real HTTP endpoint (with the API key) on an ephemeral port. */
+async function injectThroughHttp(
+  resources: Parameters<typeof createApi>[0]['resources'],
+  ingestor: ReturnType<typeof createIngestor>,
+  apiKey: string,
+  count: number,
+): Promise<{ accepted: number; quarantined: number }> {
+  const app = createApi({ resources, ingestor });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  try {
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+      body: JSON.stringify(invalidSamples(count)),
+    });
+    const body = (await response.json()) as { accepted: number; quarantined: number };
+    return { accepted: body.accepted, quarantined: body.quarantined };
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** Bounds the data-quality step also checks in the warehouse; events outside are quarantined at ingest. */
+export const DELAY_MIN = -120;
+export const DELAY_MAX = 2000;
+
+const airportCode = z
+  .string()
+  .regex(/^[A-Z0-9]{3,4}$/, 'an airport code is 3–4 upper-case letters or digits');
+
+/**
+ * One flight event as clients send it. `ts` is epoch milliseconds or an ISO 8601 date-time; it is
+ * normalised to epoch milliseconds.
+ */
+export const flightEventSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'an id is 1–64 characters of A–Z a–z 0–9 . _ : -'),
+    ts: z.union([
+      z.number().int().min(0),
+      z.iso.datetime({ offset: true, local: true }).transform((text) => Date.parse(text)),
+    ]),
+    delay: z.number().int().min(DELAY_MIN).max(DELAY_MAX),
+    distance: z.number().int().positive(),
+    origin: airportCode,
+    destination: airportCode,
+  })
+  .strict();
+
+export type FlightEventInput = z.input<typeof flightEventSchema>;
+export type FlightEvent = z.output<typeof flightEventSchema>;
+
+export interface RejectedEvent {
+  /** The event as received (never altered). */
+  event: unknown;
+  /** One line per failed rule: `field: message`. */
+  reasons: string[];
+}
+
+export interface ValidationResult {
+  valid: FlightEvent[];
+  rejected: RejectedEvent[];
+}
+
+export function validateEvents(events: readonly unknown[]): ValidationResult {
+  const valid: FlightEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  for (const event of events) {
+    const result = flightEventSchema.safeParse(event);
+    if (result.success) valid.push(result.data);
+    else
+      rejected.push({
+        event,
+        reasons: result.error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`),
+      });
+  }
+  return { valid, rejected };
+}

@@ -1,0 +1,74 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { PipelineContextOptions } from '../context.ts';
+import type { ConsumerProgress } from './consumer.ts';
+import type { WorkerMessage } from './worker.ts';
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+export interface ConsumerProcess {
+  readonly child: ChildProcess;
+  /** Last progress it reported. */
+  readonly progress: ConsumerProgress;
+  /** Resolves when the worker has opened its resources. */
+  readonly ready: Promise<void>;
+  /** Resolves with the exit code (null when killed by a signal) and its final counts. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>;
+  drain(): void;
+}
+
+export interface SpawnConsumerOptions {
+  context: PipelineContextOptions;
+  queueName?: string;
+  /** Drain and exit as soon as the queue is empty (used for restarts after ingestion is over). */
+  drainOnStart?: boolean;
+  onProgress?: (progress: ConsumerProgress) => void;
+}
+
+/** Starts one speed-layer consumer as its own Node process (so it can be killed and restarted). */
+export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
+  const child = fork(WORKER, [], {
+    execArgv: ['--conditions=@cloudmux/source', '--no-warnings'],
+    env: {
+      ...process.env,
+      PIPELINE_CONTEXT: JSON.stringify({
+        ...options.context,
+        ...(options.queueName ? { queueName: options.queueName } : {}),
+        drainOnStart: options.drainOnStart === true,
+      }),
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const progress: ConsumerProgress = { messages: 0, events: 0, files: 0 };
+  let error: string | undefined;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  child.on('message', (message: WorkerMessage) => {
+    if (message.type === 'ready') markReady();
+    else if (message.type === 'progress' || message.type === 'done') {
+      progress.messages = message.messages;
+      progress.events = message.events;
+      progress.files = message.files;
+      options.onProgress?.({ ...progress });
+    } else if (message.type === 'error') error = `${message.code}: ${message.message}`;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>(
+    (resolve) => {
+      child.on('exit', (code, signal) => {
+        markReady();
+        resolve({ code, signal, ...(error ? { error } : {}) });
+      });
+    },
+  );
+  return {
+    child,
+    progress,
+    ready,
+    exited,
+    drain() {
+      if (child.connected) child.send({ type: 'drain' });
+    },
+  };
+}
