@@ -20,12 +20,29 @@ export interface SqlFunctions {
   toFloat(expr: string): string;
 }
 
+/**
+ * How an engine's SQL hides text from the parameter scanner: which quotes open literals and
+ * identifiers, and which comments exist. Differs by engine, so each dialect carries its own.
+ */
+export interface ParameterSyntax {
+  /** `[name]` is a quoted identifier (T-SQL); elsewhere `[` opens an array literal or subscript. */
+  bracketIdentifiers?: boolean;
+  /** A backslash escapes the next character inside quotes, and tripled quotes delimit strings (BigQuery). */
+  backslashEscapes?: boolean;
+  /** `# …` is a line comment (BigQuery). */
+  hashComments?: boolean;
+  /** `$$…$$` and `$tag$…$tag$` are string literals (PostgreSQL, Redshift, DuckDB). */
+  dollarQuotes?: boolean;
+}
+
 export interface SqlDialect {
   readonly name: DialectName;
   quoteIdent(identifier: string): string;
   /** `SELECT … ORDER BY … ` + a row limit in this dialect. */
   limit(selectSql: string, n: number): string;
   readonly fn: SqlFunctions;
+  /** Pass to `findNamedParameters` / `rewriteNamedParameters` for SQL of this dialect. */
+  readonly parameterSyntax: ParameterSyntax;
 }
 
 export interface NamedParameterRef {
@@ -34,30 +51,61 @@ export interface NamedParameterRef {
   end: number;
 }
 
+const DEFAULT_SYNTAX: ParameterSyntax = { bracketIdentifiers: true };
+
+/** Index just past the quoted text opened at `i` and closed by `quote` (the end of `sql` when unclosed). */
+function skipQuoted(sql: string, i: number, quote: string, syntax: ParameterSyntax): number {
+  const escapes = syntax.backslashEscapes === true && quote !== ']';
+  const triple = quote.repeat(3);
+  if (escapes && sql.startsWith(triple, i)) {
+    let j = i + 3;
+    while (j < sql.length && !sql.startsWith(triple, j)) j += sql[j] === '\\' ? 2 : 1;
+    return Math.min(j + 3, sql.length);
+  }
+  let j = i + 1;
+  while (j < sql.length) {
+    const ch = sql[j];
+    if (escapes && ch === '\\') {
+      j += 2;
+      continue;
+    }
+    if (ch === quote) {
+      // A doubled closing character is an escaped one (`''`, `""`, `]]`) where backslashes are not.
+      if (!escapes && sql[j + 1] === quote) {
+        j += 2;
+        continue;
+      }
+      return j + 1;
+    }
+    j++;
+  }
+  return sql.length;
+}
+
+const DOLLAR_TAG = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/;
+
 /**
  * Finds `@name` placeholders outside string literals, quoted identifiers and comments.
- * `@@system` variables (T-SQL) are left alone.
+ * `@@system` variables (T-SQL) are left alone, and so is an `@` glued to a word (`user@host`).
+ * Pass the dialect's `parameterSyntax`; without it the scan assumes T-SQL-style `[identifiers]`.
  */
-export function findNamedParameters(sql: string): NamedParameterRef[] {
+export function findNamedParameters(
+  sql: string,
+  syntax: ParameterSyntax = DEFAULT_SYNTAX,
+): NamedParameterRef[] {
   const refs: NamedParameterRef[] = [];
   let i = 0;
   while (i < sql.length) {
     const ch = sql[i]!;
-    if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
-      const close = ch === '[' ? ']' : ch;
-      i++;
-      while (i < sql.length) {
-        if (sql[i] === close) {
-          if (sql[i + 1] === close && close !== ']') {
-            i += 2;
-            continue;
-          }
-          break;
-        }
-        i++;
-      }
-      i++;
-    } else if (ch === '-' && sql[i + 1] === '-') {
+    if (ch === "'" || ch === '"' || ch === '`') {
+      i = skipQuoted(sql, i, ch, syntax);
+    } else if (ch === '[' && syntax.bracketIdentifiers) {
+      i = skipQuoted(sql, i, ']', syntax);
+    } else if (ch === '$' && syntax.dollarQuotes && DOLLAR_TAG.test(sql.slice(i, i + 66))) {
+      const tag = DOLLAR_TAG.exec(sql.slice(i, i + 66))![0];
+      const close = sql.indexOf(tag, i + tag.length);
+      i = close === -1 ? sql.length : close + tag.length;
+    } else if ((ch === '-' && sql[i + 1] === '-') || (ch === '#' && syntax.hashComments)) {
       while (i < sql.length && sql[i] !== '\n') i++;
     } else if (ch === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
@@ -65,7 +113,7 @@ export function findNamedParameters(sql: string): NamedParameterRef[] {
     } else if (ch === '@' && sql[i + 1] === '@') {
       i += 2;
       while (i < sql.length && /\w/.test(sql[i]!)) i++;
-    } else if (ch === '@' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
+    } else if (ch === '@' && /[A-Za-z_]/.test(sql[i + 1] ?? '') && !/[\w$]/.test(sql[i - 1] ?? '')) {
       let end = i + 1;
       while (end < sql.length && /\w/.test(sql[end]!)) end++;
       refs.push({ name: sql.slice(i + 1, end), start: i, end });
@@ -81,8 +129,9 @@ export function findNamedParameters(sql: string): NamedParameterRef[] {
 export function rewriteNamedParameters(
   sql: string,
   replace: (name: string, occurrence: number) => string,
+  syntax: ParameterSyntax = DEFAULT_SYNTAX,
 ): string {
-  const refs = findNamedParameters(sql);
+  const refs = findNamedParameters(sql, syntax);
   let out = '';
   let last = 0;
   refs.forEach((ref, index) => {
@@ -104,6 +153,7 @@ const ansiQuote = quoteWith('"', '"');
 export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   quoteIdent: ansiQuote,
+  parameterSyntax: { dollarQuotes: true },
   limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
   fn: {
     percentile: (expr, p) => `quantile_cont(${expr}, ${p})`,
@@ -115,9 +165,16 @@ export const duckdbDialect: SqlDialect = {
   },
 };
 
+/** BigQuery quoted identifiers take the string escapes: a backtick or backslash is backslash-escaped. */
+function bigqueryQuote(identifier: string): string {
+  if (identifier.includes('\0')) throw new TypeError('identifier contains NUL');
+  return `\`${identifier.replaceAll('\\', '\\\\').replaceAll('`', '\\`')}\``;
+}
+
 export const bigqueryDialect: SqlDialect = {
   name: 'bigquery',
-  quoteIdent: quoteWith('`', '`'),
+  quoteIdent: bigqueryQuote,
+  parameterSyntax: { backslashEscapes: true, hashComments: true },
   limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
   fn: {
     // BigQuery's PERCENTILE_CONT is analytic-only; APPROX_QUANTILES is its aggregate (approximate).
@@ -133,6 +190,7 @@ export const bigqueryDialect: SqlDialect = {
 export const redshiftDialect: SqlDialect = {
   name: 'redshift',
   quoteIdent: ansiQuote,
+  parameterSyntax: { dollarQuotes: true },
   limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
   fn: {
     percentile: (expr, p) => `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${expr})`,
@@ -147,6 +205,7 @@ export const redshiftDialect: SqlDialect = {
 export const tsqlDialect: SqlDialect = {
   name: 'tsql',
   quoteIdent: quoteWith('[', ']'),
+  parameterSyntax: { bracketIdentifiers: true },
   limit: (sql, n) => `${sql} OFFSET 0 ROWS FETCH NEXT ${Math.trunc(n)} ROWS ONLY`,
   fn: {
     // T-SQL's PERCENTILE_CONT is a window function; adapters compute it over a windowed subquery.
