@@ -9,6 +9,7 @@
 import { resolve } from 'node:path';
 import {
   CloudmuxError,
+  duckdbDialect,
   findNamedParameters,
   type QueryParameters,
   type QueryResult,
@@ -281,7 +282,7 @@ function compileParameters(
   params: QueryParameters | undefined,
   operation: string,
 ): { sql: string; bindings: Map<string, ReturnType<typeof parameterBinding>> } | undefined {
-  const refs = findNamedParameters(sql);
+  const refs = findNamedParameters(sql, duckdbDialect.parameterSyntax);
   if (refs.length === 0) return undefined;
   const bindings = new Map<string, ReturnType<typeof parameterBinding>>();
   for (const { name } of refs) {
@@ -296,12 +297,16 @@ function compileParameters(
       });
     bindings.set(name, parameterBinding(params[name], operation));
   }
-  const rewritten = rewriteNamedParameters(sql, (name) => {
-    const value = params?.[name];
-    return isTypedParameter(value)
-      ? `CAST($${name} AS ${parameterSqlType(value.type, value.value)})`
-      : `$${name}`;
-  });
+  const rewritten = rewriteNamedParameters(
+    sql,
+    (name) => {
+      const value = params?.[name];
+      return isTypedParameter(value)
+        ? `CAST($${name} AS ${parameterSqlType(value.type, value.value)})`
+        : `$${name}`;
+    },
+    duckdbDialect.parameterSyntax,
+  );
   return { sql: rewritten, bindings };
 }
 
