@@ -142,18 +142,28 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 export function parseConfig(input: unknown): CloudmuxConfig {
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
-  throw zodToConfigError(result.error, []);
+  throw zodToConfigError(result.error, [], input);
 }
 
 /** Validates a provider's options section with its schema; errors name `providers.<name>.<field>`. */
 export function parseProviderOptions<T>(schema: z.ZodType<T>, input: unknown, provider: string): T {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  throw zodToConfigError(result.error, ['providers', provider]);
+  throw zodToConfigError(result.error, ['providers', provider], input ?? {});
 }
 
-export function zodToConfigError(error: z.ZodError, prefix: readonly (string | number)[]): ConfigError {
+/**
+ * `input` is the validated object: zod 4 does not put the offending value on the issue (and must
+ * not — options may hold credentials, and the ZodError becomes the ConfigError's cause), so whether
+ * a field is missing is looked up here.
+ */
+export function zodToConfigError(
+  error: z.ZodError,
+  prefix: readonly (string | number)[],
+  input?: unknown,
+): ConfigError {
   const issue = error.issues[0]!;
+  const missing = valueAt(input, issue.path) === undefined;
   const path = [...prefix, ...issue.path.map(String)];
   const field = path.length ? path.join('.') : '(root)';
   let fix: string;
@@ -166,10 +176,7 @@ export function zodToConfigError(error: z.ZodError, prefix: readonly (string | n
         cause: error,
       });
     case 'invalid_type':
-      fix =
-        issue.input === undefined
-          ? `set '${field}' (required)`
-          : `give '${field}' a value of type ${issue.expected}`;
+      fix = missing ? `set '${field}' (required)` : `give '${field}' a value of type ${issue.expected}`;
       break;
     case 'invalid_value':
       fix = `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -178,6 +185,15 @@ export function zodToConfigError(error: z.ZodError, prefix: readonly (string | n
       fix = `correct '${field}'`;
   }
   return new ConfigError({ field, problem: issue.message, fix, cause: error });
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let node = input;
+  for (const segment of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node;
 }
 
 function parseEnvValue(value: string): unknown {
