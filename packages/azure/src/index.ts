@@ -1,11 +1,13 @@
 import { ConfigError, type ProviderContext } from '@cloudmux/core';
 import { createBlobObjectStore } from './blob-object-store.ts';
-import { credentialFrom, storageEndpoint } from './credentials.ts';
+import { credentialFrom, storageEndpoint, tokenCredentialFrom } from './credentials.ts';
+import { createKeyVaultSecretStore } from './key-vault-secret-store.ts';
 import { type AzureOptions, azureOptionsSchema } from './options.ts';
 import { createQueueStorageQueue } from './queue-storage-queue.ts';
 
 export * from './blob-object-store.ts';
 export * from './errors.ts';
+export * from './key-vault-secret-store.ts';
 export * from './options.ts';
 export * from './queue-storage-queue.ts';
 
@@ -51,5 +53,14 @@ export function createQueue(options: AzureOptions, context: ProviderContext) {
       : { accountUrl: endpoint.accountUrl, credential: credentialFrom(options.credentials, context.env) }),
     queuePrefix: queue.queuePrefix,
     poisonSuffix: queue.poisonSuffix,
+  });
+}
+
+export function createSecretStore(options: AzureOptions, _context: ProviderContext) {
+  const keyVault = section(options, 'keyVault');
+  return createKeyVaultSecretStore({
+    vaultUrl: keyVault.vaultUrl,
+    credential: tokenCredentialFrom(options.credentials, 'providers.azure.credentials'),
+    purgeOnDelete: keyVault.purgeOnDelete,
   });
 }

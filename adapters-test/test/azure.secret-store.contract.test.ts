@@ -1,0 +1,47 @@
+/**
+ * SecretStore contract × Azure Key Vault: against the wire-compatible test server by default (Azure
+ * has no Key Vault emulator), against a real vault with CLOUDMUX_LIVE_AZURE=1.
+ */
+import { Agent } from 'node:https';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { createKeyVaultSecretStore } from '@cloudmux/azure';
+import type { SecretStore } from '@cloudmux/core';
+import { afterAll } from 'vitest';
+import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
+import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
+import { type KeyVaultServer, startKeyVaultServer } from '../src/emulators/key-vault-server.ts';
+
+let server: Promise<KeyVaultServer> | undefined;
+afterAll(async () => {
+  await (await server)?.stop();
+});
+
+/** The auth flow is not under test: a fixed token the test server accepts. */
+function staticCredential(token: string): TokenCredential {
+  return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+}
+
+describeSecretStoreContract({
+  provider: 'azure',
+  endpoint: AZURE_LIVE ? 'live' : 'emulator:key-vault-server',
+  async create(): Promise<SecretStore> {
+    if (AZURE_LIVE) {
+      return createKeyVaultSecretStore({
+        vaultUrl: liveEnv('AZURE_KEY_VAULT_URL'),
+        credential: new DefaultAzureCredential(),
+      });
+    }
+    server ??= startKeyVaultServer();
+    const kv = await server;
+    return createKeyVaultSecretStore({
+      vaultUrl: kv.vaultUrl,
+      credential: staticCredential(kv.token),
+      // Trust the server's throwaway certificate in this client only; the server has no real resource domain.
+      clientOptions: { agent: new Agent({ ca: kv.certificate }), disableChallengeResourceVerification: true },
+      pollIntervalMs: 50,
+    });
+  },
+  async destroy(store) {
+    await store.close();
+  },
+});
