@@ -78,6 +78,19 @@ describe.skipIf(!available)('pubsub queue against pstest', () => {
     expect(usage.units['pubsub.billable-bytes']).toBe(1000);
   });
 
+  it('hides a delayed message until its delay has passed', async () => {
+    await queue.ensureQueue('delayed');
+    const sentAt = Date.now();
+    await queue.send('delayed', 'later', { delaySeconds: 2 });
+    const early = await queue.receive('delayed', { waitSeconds: 0 });
+    if (Date.now() - sentAt < 1500) expect(early).toEqual([]);
+    let message: Awaited<ReturnType<Queue['receive']>>[number] | undefined;
+    while (!message) [message] = await queue.receive('delayed', { waitSeconds: 1 });
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1900);
+    expect(message.deliveryCount).toBe(1);
+    expect(message.attributes).toBeUndefined();
+  });
+
   it('maps a missing queue to NotFound', async () => {
     const missing = await queue.receive('nope').catch((e) => e);
     expect(CloudmuxError.hasCode(missing, 'NotFound')).toBe(true);

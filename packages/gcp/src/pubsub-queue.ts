@@ -12,6 +12,9 @@
  *   subscriber on the source subscription (see README).
  * - FIFO queues enable message ordering on the subscription and publish with ordering keys
  *   (`groupId`); Pub/Sub has no publish-side deduplication, so `dedupId` is carried as an attribute.
+ * - `delaySeconds` (≤ 600): Pub/Sub has no scheduled delivery, so the message carries a
+ *   deliver-after attribute and a receive that pulls it early hides it again with modifyAckDeadline
+ *   for the remaining delay. That early pull counts toward a dead-letter policy's attempts.
  * - Publishing goes through the client's batching publisher (settings from config).
  * - Billing: every publish, pull, ack and modack request counts at least 1,000 bytes
  *   (`pubsub.billable-bytes`); publish requests are estimated from the batching settings.
@@ -79,6 +82,9 @@ interface PulledMessage {
 
 const MIN_BILLABLE_BYTES = 1000;
 const IMPLICIT_MAX_DELIVERIES = 100;
+const DEDUP_ATTRIBUTE = 'cloudmux-dedup-id';
+/** Epoch ms before which a delayed message is hidden again by the receiver (Pub/Sub has no scheduled delivery). */
+const DELIVER_AFTER_ATTRIBUTE = 'cloudmux-deliver-after';
 const VISIBILITY_LABEL = 'cloudmux-visibility';
 const DEFAULT_VISIBILITY = 30;
 
@@ -175,24 +181,20 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
   }
 
   function checkEntry(entry: SendOptions & { body: string | Uint8Array }, context: CallContext) {
-    if (entry.delaySeconds) {
-      requireCapability(false, {
-        provider: PROVIDER,
-        resource: 'queue',
-        operation: context.operation,
-        capability: 'delayedSend',
-        reason: 'Pub/Sub has no delayed delivery',
-      });
+    const delay = entry.delaySeconds ?? 0;
+    if (delay < 0 || delay > LIMITS.maxVisibilityTimeoutSeconds) {
+      throw invalidArgument(context, 'delaySeconds must be between 0 and 600');
     }
     const data = bodyBytes(entry.body);
-    const attributes = {
-      ...entry.attributes,
-      ...(entry.dedupId ? { 'cloudmux-dedup-id': entry.dedupId } : {}),
-    };
+    const attributes: Record<string, string> = { ...entry.attributes };
+    // The limit applies to what the caller sent; the adapter's own attributes ride in the headroom
+    // between 10,000,000 bytes and the 10 MiB publish request limit.
     const size = data.byteLength + attributeBytes(attributes) + Buffer.byteLength(entry.groupId ?? '');
     if (size > LIMITS.maxMessageBytes) {
       throw invalidArgument(context, `message of ${size} bytes exceeds Pub/Sub's 10 MB limit`);
     }
+    if (entry.dedupId) attributes[DEDUP_ATTRIBUTE] = entry.dedupId;
+    if (delay > 0) attributes[DELIVER_AFTER_ATTRIBUTE] = String(Date.now() + delay * 1000);
     return { data, attributes, size };
   }
 
@@ -333,7 +335,15 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
               throw error;
             });
           const [response] = (await pulled) as unknown as [{ receivedMessages?: PulledMessage[] | null }];
-          received = response.receivedMessages ?? [];
+          const early = new Map<number, string[]>();
+          received = (response.receivedMessages ?? []).filter((r) => {
+            const after = Number(r.message?.attributes?.[DELIVER_AFTER_ATTRIBUTE] ?? 0);
+            if (after <= Date.now()) return true;
+            const seconds = Math.min(600, Math.ceil((after - Date.now()) / 1000));
+            early.set(seconds, [...(early.get(seconds) ?? []), String(r.ackId)]);
+            return false;
+          });
+          for (const [seconds, ackIds] of early) await modifyDeadline(name, ackIds, seconds);
           if (received.length > 0 || waitSeconds === 0 || Date.now() >= deadline) break;
         }
         let bytes = 0;
@@ -342,14 +352,17 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
           const body =
             m.data instanceof Uint8Array ? new Uint8Array(m.data) : bodyBytes(String(m.data ?? ''));
           const attributes = { ...(m.attributes ?? {}) };
-          delete attributes['cloudmux-dedup-id'];
+          const delayed = attributes[DELIVER_AFTER_ATTRIBUTE] !== undefined;
+          delete attributes[DEDUP_ATTRIBUTE];
+          delete attributes[DELIVER_AFTER_ATTRIBUTE];
           bytes += body.byteLength + attributeBytes(attributes);
           const publishSeconds = m.publishTime ? Number(m.publishTime.seconds ?? 0) : undefined;
           return {
             id: String(m.messageId ?? ''),
             receipt: String(r.ackId ?? ''),
             body,
-            deliveryCount: Math.max(1, r.deliveryAttempt ?? 1),
+            // The early pull that hid a delayed message counted as an attempt; it was no delivery.
+            deliveryCount: Math.max(1, (r.deliveryAttempt ?? 1) - (delayed ? 1 : 0)),
             ...(publishSeconds !== undefined
               ? { sentAt: new Date(publishSeconds * 1000 + Math.floor((m.publishTime?.nanos ?? 0) / 1e6)) }
               : {}),
