@@ -131,24 +131,27 @@ export class Meter {
     return this.#records;
   }
 
+  /** One entry per operation called at least once (wrapping creates an aggregate per method up front). */
   summary(): OperationSummary[] {
-    return [...this.#aggregates.values()].map((a) => ({
-      provider: a.provider,
-      resource: a.resource,
-      operation: a.operation,
-      count: a.count,
-      errors: a.errors,
-      retries: a.retries,
-      p50Ms: a.histogram.getValueAtPercentile(50) / 1000,
-      p90Ms: a.histogram.getValueAtPercentile(90) / 1000,
-      p99Ms: a.histogram.getValueAtPercentile(99) / 1000,
-      maxMs: a.histogram.maxValue / 1000,
-      meanMs: a.count ? a.totalMs / a.count : 0,
-      totalMs: a.totalMs,
-      bytesIn: a.bytesIn,
-      bytesOut: a.bytesOut,
-      units: { ...a.units },
-    }));
+    return [...this.#aggregates.values()]
+      .filter((a) => a.count > 0)
+      .map((a) => ({
+        provider: a.provider,
+        resource: a.resource,
+        operation: a.operation,
+        count: a.count,
+        errors: a.errors,
+        retries: a.retries,
+        p50Ms: a.histogram.getValueAtPercentile(50) / 1000,
+        p90Ms: a.histogram.getValueAtPercentile(90) / 1000,
+        p99Ms: a.histogram.getValueAtPercentile(99) / 1000,
+        maxMs: a.histogram.maxValue / 1000,
+        meanMs: a.count ? a.totalMs / a.count : 0,
+        totalMs: a.totalMs,
+        bytesIn: a.bytesIn,
+        bytesOut: a.bytesOut,
+        units: { ...a.units },
+      }));
   }
 
   /** Sum of billable units over every call, per unit name. */
@@ -160,8 +163,18 @@ export class Meter {
     return total;
   }
 
+  /** Zeroes every aggregate in place: wrapped adapters hold their aggregates and keep recording into them. */
   reset(): void {
-    this.#aggregates.clear();
+    for (const a of this.#aggregates.values()) {
+      a.histogram.reset();
+      a.count = 0;
+      a.errors = 0;
+      a.retries = 0;
+      a.totalMs = 0;
+      a.bytesIn = 0;
+      a.bytesOut = 0;
+      a.units = {};
+    }
     this.#records.length = 0;
   }
 
