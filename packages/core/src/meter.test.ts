@@ -1,0 +1,314 @@
+import { describe, expect, it } from 'vitest';
+import { CloudmuxError } from './errors.ts';
+import { Meter } from './meter.ts';
+import type { ObjectStore } from './object-store.ts';
+import type { Queue } from './queue.ts';
+import { type SecretStore, SecretValue } from './secret-store.ts';
+import { reportUsage } from './usage.ts';
+
+const FAST_RETRY = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 };
+
+/**
+ * A scripted secret store: each method runs the next step of its script, so a test decides which
+ * calls fail and how. The meter is what is under test; this is the adapter it wraps.
+ */
+function scriptedSecretStore(script: Partial<Record<keyof SecretStore, Array<() => Promise<unknown>>>>) {
+  const calls: Record<string, number> = {};
+  const step = (method: keyof SecretStore) => () => {
+    calls[method] = (calls[method] ?? 0) + 1;
+    const steps = script[method] ?? [];
+    const next = steps.length > 1 ? steps.shift()! : steps[0];
+    if (!next) throw new Error(`no script for ${method}`);
+    return next();
+  };
+  const store = {
+    provider: 'scripted',
+    capabilities: {
+      versions: true,
+      getVersion: true,
+      listVersions: true,
+      binaryValues: true,
+      softDelete: false,
+    },
+    put: step('put'),
+    get: step('get'),
+    listVersions: step('listVersions'),
+    list: step('list'),
+    delete: step('delete'),
+    close: async () => {},
+  } as unknown as SecretStore;
+  return { store, calls };
+}
+
+const unavailable = () => Promise.reject(new CloudmuxError({ code: 'Unavailable', message: 'try again' }));
+const value = (text: string) => async () => new SecretValue('db', '1', text);
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(CloudmuxError.isInstance(error)).toBe(true);
+    return (error as CloudmuxError).code;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Meter', () => {
+  it('records count, latency, bytes and the billable units the adapter reports', async () => {
+    const { store } = scriptedSecretStore({
+      get: [
+        async () => {
+          reportUsage({ bytesOut: 100, units: { 'test.requests': 1, 'test.bytes': 100 } });
+          await new Promise((r) => setTimeout(r, 5));
+          return new SecretValue('db', '1', 'x');
+        },
+      ],
+      put: [
+        async () => {
+          reportUsage({ bytesIn: 7, units: { 'test.requests': 1 } });
+          return { version: '2' };
+        },
+      ],
+    });
+    const meter = new Meter({ keepRecords: 10 });
+    const metered = meter.wrapSecretStore(store);
+    await metered.get('db');
+    await metered.get('db');
+    await metered.put('db', 'secret7');
+
+    const get = meter.summary().find((s) => s.operation === 'get')!;
+    expect(get).toMatchObject({
+      provider: 'scripted',
+      resource: 'secretStore',
+      count: 2,
+      errors: 0,
+      retries: 0,
+    });
+    expect(get.bytesOut).toBe(200);
+    expect(get.units).toEqual({ 'test.requests': 2, 'test.bytes': 200 });
+    expect(get.p50Ms).toBeGreaterThan(0);
+    expect(get.maxMs).toBeGreaterThanOrEqual(get.p50Ms);
+    expect(get.totalMs).toBeGreaterThan(0);
+    expect(meter.totalUnits()).toEqual({ 'test.requests': 3, 'test.bytes': 200 });
+    expect(meter.records.map((r) => [r.operation, r.outcome, r.bytesIn, r.bytesOut])).toEqual([
+      ['get', 'ok', 0, 100],
+      ['get', 'ok', 0, 100],
+      ['put', 'ok', 7, 0],
+    ]);
+    expect(meter.toJSON().operations).toHaveLength(2);
+  });
+
+  it('reportUsage outside a metered call changes nothing', async () => {
+    const meter = new Meter();
+    reportUsage({ bytesIn: 10, units: { 'test.requests': 1 } });
+    expect(meter.totalUnits()).toEqual({});
+  });
+
+  it('usage of concurrent calls stays with its own call', async () => {
+    const { store } = scriptedSecretStore({
+      get: [
+        async () => {
+          await new Promise((r) => setTimeout(r, 2));
+          reportUsage({ bytesOut: 1 });
+          return new SecretValue('db', '1', 'x');
+        },
+      ],
+    });
+    const meter = new Meter({ keepRecords: 20 });
+    const metered = meter.wrapSecretStore(store);
+    await Promise.all(Array.from({ length: 10 }, () => metered.get('db')));
+    expect(meter.records.every((r) => r.bytesOut === 1)).toBe(true);
+  });
+
+  it('retries a retryable error of an idempotent operation and records the retries', async () => {
+    const { store, calls } = scriptedSecretStore({ get: [unavailable, unavailable, value('ok')] });
+    const meter = new Meter({ retry: FAST_RETRY, keepRecords: 5 });
+    const got = await meter.wrapSecretStore(store).get('db');
+    expect(got.reveal()).toBe('ok');
+    expect(calls.get).toBe(3);
+    expect(meter.records[0]).toMatchObject({ outcome: 'ok', attempts: 3 });
+    expect(meter.summary()[0]).toMatchObject({ count: 1, retries: 2, errors: 0 });
+  });
+
+  it('gives up after maxAttempts and reports the last error', async () => {
+    const { store, calls } = scriptedSecretStore({ get: [unavailable] });
+    const meter = new Meter({ retry: { ...FAST_RETRY, maxAttempts: 3 } });
+    expect(await codeOf(meter.wrapSecretStore(store).get('db'))).toBe('Unavailable');
+    expect(calls.get).toBe(3);
+    expect(meter.summary()[0]).toMatchObject({ count: 1, errors: 1, retries: 2 });
+  });
+
+  it('does not retry errors that are not retryable', async () => {
+    const notFound = () => Promise.reject(new CloudmuxError({ code: 'NotFound', message: 'no' }));
+    const { store, calls } = scriptedSecretStore({ get: [notFound] });
+    const meter = new Meter({ retry: FAST_RETRY });
+    expect(await codeOf(meter.wrapSecretStore(store).get('db'))).toBe('NotFound');
+    expect(calls.get).toBe(1);
+  });
+
+  it('does not retry a secret put (it would add a version)', async () => {
+    const { store, calls } = scriptedSecretStore({ put: [unavailable] });
+    const meter = new Meter({ retry: FAST_RETRY });
+    expect(await codeOf(meter.wrapSecretStore(store).put('db', 'x'))).toBe('Unavailable');
+    expect(calls.put).toBe(1);
+  });
+
+  it('does not retry queue send or sendBatch, but retries ack', async () => {
+    let sends = 0;
+    let acks = 0;
+    const queue = {
+      provider: 'scripted',
+      capabilities: {},
+      limits: {},
+      send: async () => {
+        sends++;
+        return unavailable();
+      },
+      sendBatch: async () => {
+        sends++;
+        return unavailable();
+      },
+      ack: async () => {
+        acks++;
+        if (acks < 2) return unavailable();
+      },
+    } as unknown as Queue;
+    const metered = new Meter({ retry: FAST_RETRY }).wrapQueue(queue);
+    expect(await codeOf(metered.send('q', 'body'))).toBe('Unavailable');
+    expect(await codeOf(metered.sendBatch('q', [{ body: 'b' }]))).toBe('Unavailable');
+    expect(sends).toBe(2);
+    await metered.ack('q', { id: '1', body: new Uint8Array(), deliveryCount: 1 } as never);
+    expect(acks).toBe(2);
+  });
+
+  it('retries a plain object put but not a conditional or streamed one', async () => {
+    let puts = 0;
+    const store = {
+      provider: 'scripted',
+      capabilities: {},
+      location: 'mem://',
+      put: async () => {
+        puts++;
+        return unavailable();
+      },
+    } as unknown as ObjectStore;
+    const metered = new Meter({ retry: FAST_RETRY }).wrapObjectStore(store);
+    await codeOf(metered.put('k', 'body'));
+    expect(puts).toBe(4);
+    puts = 0;
+    await codeOf(metered.put('k', 'body', { ifNoneMatch: '*' }));
+    expect(puts).toBe(1);
+    puts = 0;
+    await codeOf(metered.put('k', 'body', { ifMatch: '"etag"' }));
+    expect(puts).toBe(1);
+    puts = 0;
+    await codeOf(metered.put('k', new ReadableStream<Uint8Array>()));
+    expect(puts).toBe(1);
+  });
+
+  it('a call slower than the timeout fails with Timeout', async () => {
+    const { store } = scriptedSecretStore({
+      get: [
+        () => new Promise((resolve) => setTimeout(() => resolve(new SecretValue('db', '1', 'late')), 500)),
+      ],
+    });
+    const meter = new Meter({ timeoutMs: 20, retry: false, keepRecords: 1 });
+    const error = await meter
+      .wrapSecretStore(store)
+      .get('db')
+      .catch((e: unknown) => e as CloudmuxError);
+    expect(CloudmuxError.hasCode(error, 'Timeout')).toBe(true);
+    expect((error as CloudmuxError).operation).toBe('get');
+    expect(meter.records[0]?.outcome).toBe('Timeout');
+  });
+
+  it('a timeout per operation applies only to that operation', async () => {
+    const slow = () => new Promise((resolve) => setTimeout(() => resolve([]), 50));
+    const { store } = scriptedSecretStore({ list: [slow], listVersions: [slow] });
+    const metered = new Meter({ timeoutMs: { list: 10 }, retry: false }).wrapSecretStore(store);
+    expect(await codeOf(metered.list())).toBe('Timeout');
+    await expect(metered.listVersions('db')).resolves.toEqual([]);
+  });
+
+  it('turns raw errors into Internal CloudmuxErrors that keep the cause', async () => {
+    const raw = new TypeError('SDK exploded');
+    const { store } = scriptedSecretStore({ get: [() => Promise.reject(raw)] });
+    const error = await new Meter({ retry: FAST_RETRY })
+      .wrapSecretStore(store)
+      .get('db')
+      .catch((e: unknown) => e as CloudmuxError);
+    expect(CloudmuxError.hasCode(error, 'Internal')).toBe(true);
+    expect((error as CloudmuxError).cause).toBe(raw);
+    expect((error as CloudmuxError).provider).toBe('scripted');
+    expect((error as CloudmuxError).resource).toBe('secretStore');
+  });
+
+  it('reads data properties through to the adapter', () => {
+    const { store } = scriptedSecretStore({});
+    const metered = new Meter().wrapSecretStore(store);
+    expect(metered.provider).toBe('scripted');
+    expect(metered.capabilities).toBe(store.capabilities);
+  });
+
+  it('exports Prometheus text with counts, errors, quantiles and units', async () => {
+    const { store } = scriptedSecretStore({
+      get: [
+        async () => {
+          reportUsage({ units: { 'test.requests': 1 } });
+          return new SecretValue('db', '1', 'x');
+        },
+        () => Promise.reject(new CloudmuxError({ code: 'NotFound', message: 'no' })),
+      ],
+    });
+    const meter = new Meter();
+    const metered = meter.wrapSecretStore(store);
+    await metered.get('db');
+    await codeOf(metered.get('db'));
+    const text = meter.toPrometheus();
+    const labels = 'provider="scripted",resource="secretStore",operation="get"';
+    expect(text).toContain('# TYPE cloudmux_calls_total counter');
+    expect(text).toContain(`cloudmux_calls_total{${labels}} 2\n`);
+    expect(text).toContain(`cloudmux_errors_total{${labels}} 1\n`);
+    expect(text).toContain(`cloudmux_call_duration_ms_count{${labels}} 2\n`);
+    expect(text).toMatch(new RegExp(`cloudmux_call_duration_ms\\{${labels},quantile="0.99"\\} [0-9.e-]+\\n`));
+    expect(text).toContain(`cloudmux_billable_units_total{${labels},unit="test.requests"} 1\n`);
+    expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('reset clears summaries and records', async () => {
+    const { store } = scriptedSecretStore({ list: [async () => []] });
+    const meter = new Meter({ keepRecords: 3 });
+    await meter.wrapSecretStore(store).list();
+    meter.reset();
+    expect(meter.summary()).toEqual([]);
+    expect(meter.records).toEqual([]);
+  });
+
+  it('an adapter wrapped before reset is still metered after it', async () => {
+    const { store } = scriptedSecretStore({
+      list: [
+        async () => {
+          reportUsage({ units: { 'test.requests': 1 } });
+          return [];
+        },
+      ],
+    });
+    const meter = new Meter();
+    const metered = meter.wrapSecretStore(store);
+    await metered.list();
+    await metered.list();
+    meter.reset();
+    await metered.list();
+    expect(meter.summary()).toMatchObject([{ operation: 'list', count: 1, units: { 'test.requests': 1 } }]);
+    expect(meter.totalUnits()).toEqual({ 'test.requests': 1 });
+  });
+
+  it('keeps only the last keepRecords records', async () => {
+    const { store } = scriptedSecretStore({ list: [async () => []] });
+    const meter = new Meter({ keepRecords: 2 });
+    const metered = meter.wrapSecretStore(store);
+    for (let i = 0; i < 5; i++) await metered.list();
+    expect(meter.records).toHaveLength(2);
+    expect(meter.summary()[0]?.count).toBe(5);
+  });
+});
