@@ -506,15 +506,15 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
     });
 
     contractCase(
-      'a repeated parameter binds everywhere; @ inside literals and identifiers is not a parameter',
+      'a repeated parameter binds everywhere; @ inside literals and comments is not a parameter',
       async () => {
+        // Only constructs every engine shares: no doubled-quote escapes (BigQuery has none) and
+        // no unusual column names (BigQuery allows letters, digits and underscores).
         const result = await warehouse.query(
-          `SELECT @x AS a, @x AS b, '@x' AS c, 'it''s @y' AS d, 1 AS ${q('@z')}`,
-          {
-            x: 'value',
-          },
+          "SELECT @x AS a, /* @nope */ @x AS b, '@x' AS c, 'mail me @y' AS d -- @nope\n, @x AS e",
+          { x: 'value' },
         );
-        expect(result.rows).toEqual([{ a: 'value', b: 'value', c: '@x', d: "it's @y", '@z': 1n }]);
+        expect(result.rows).toEqual([{ a: 'value', b: 'value', c: '@x', d: 'mail me @y', e: 'value' }]);
       },
     );
 
@@ -861,8 +861,8 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
     contractCase('append adds rows; replace swaps the contents', async (ctx) => {
       const table = await loadTable('replace');
       const source = await getLake();
-      const declared = capabilities().loadCsv;
-      if (!declared) skipWithReason(ctx, 'needs loadCsv to stage the files (declared unsupported)');
+      if (!declaredWithGaps().loadCsv)
+        skipWithReason(ctx, 'needs loadCsv to stage the files (unsupported or an endpoint gap)');
       const header = 'id,name,score,active,at,day';
       const first = `${run}/replace/first.csv`;
       const second = `${run}/replace/second.csv`;
@@ -883,7 +883,7 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
     contractCase('a failed replace leaves the old contents', async (ctx) => {
       const table = await loadTable('replace_atomic');
       const source = await getLake();
-      if (!capabilities().loadCsv || !capabilities().loadReplace || gaps.loadReplace || gaps.loadCsv)
+      if (!declaredWithGaps().loadCsv || !declaredWithGaps().loadReplace)
         skipWithReason(ctx, 'needs loadCsv and loadReplace');
       await warehouse.insertRows(table, [{ id: 1n, name: 'original' }]);
       const bad = `${run}/replace-atomic/bad.csv`;
@@ -903,7 +903,7 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
     contractCase('load from a prefix with no objects → NotFound', async (ctx) => {
       const table = await loadTable('load_empty');
       const source = await getLake();
-      if (!capabilities().loadCsv) skipWithReason(ctx, 'loadCsv declared unsupported');
+      if (!declaredWithGaps().loadCsv) skipWithReason(ctx, 'needs loadCsv (unsupported or an endpoint gap)');
       await expectCode(
         warehouse.loadFromObjects(table, { source, prefix: `${run}/nothing-here/`, format: 'csv' }),
         'NotFound',
