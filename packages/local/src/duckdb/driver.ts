@@ -128,10 +128,14 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
     fn: (c: DuckDBConnection) => Promise<T>,
   ): Promise<T> => {
     const connection = await acquire(operation);
+    let ok = false;
     try {
-      return await fn(connection);
+      const value = await fn(connection);
+      ok = true;
+      return value;
     } finally {
-      release(connection, true);
+      // After a failure the session may sit in an aborted transaction: never hand it out again.
+      release(connection, ok);
     }
   };
 

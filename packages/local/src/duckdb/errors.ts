@@ -24,7 +24,9 @@ export function translateDuckDbError(error: unknown, operation: string): Cloudmu
 function classify(kind: string, message: string): { code: ErrorCode; retryable?: boolean } {
   switch (kind) {
     case 'Catalog':
-      if (/does not exist/i.test(message)) return { code: 'NotFound' };
+      // A missing relation is NotFound; a misspelt function or type is a bad statement.
+      if (/(Table|View|Schema|Catalog|Database) with name .* does not exist/i.test(message))
+        return { code: 'NotFound' };
       if (/already exists/i.test(message)) return { code: 'AlreadyExists' };
       if (/write-write conflict/i.test(message)) return { code: 'PreconditionFailed', retryable: true };
       return { code: 'InvalidArgument' };
