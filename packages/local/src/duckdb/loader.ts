@@ -45,7 +45,8 @@ function readerSql(
   const list = `[${paths.map(literal).join(', ')}]`;
   switch (format) {
     case 'parquet':
-      return `read_parquet(${list})`;
+      // Lakes are laid out as `…/dt=YYYY-MM-DD/…`; DuckDB would otherwise add `dt` as a column.
+      return `read_parquet(${list}, hive_partitioning = false)`;
     case 'csv':
       // Text columns, cast by the INSERT to the table's types: exact for BIGINT and DECIMAL, and
       // independent of what DuckDB's sniffer would guess from the first rows.
