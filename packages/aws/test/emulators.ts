@@ -50,3 +50,8 @@ export async function createBucket(endpoint: string, bucket: string): Promise<vo
 export function clientConfig(endpoint: string) {
   return { endpoint, region: REGION, credentials: DUMMY_CREDENTIALS };
 }
+
+export {
+  type RedshiftDataServer,
+  startRedshiftDataServer,
+} from '../../../adapters-test/src/emulators/redshift-data-server.ts';
