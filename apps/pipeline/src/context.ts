@@ -20,6 +20,8 @@ export interface PipelineContextOptions {
   baseDir?: string;
   /** Applied over the file and environment. */
   overrides?: CloudmuxConfigInput;
+  /** Extra or replacement provider packages: name → module specifier. */
+  providers?: Record<string, string>;
 }
 
 export interface PipelineContext {
@@ -64,9 +66,14 @@ export async function openPipeline(
   only?: readonly ResourceName[],
 ): Promise<PipelineContext> {
   const { config, baseDir } = resolvedConfig(options);
+  const extra = process.env.PIPELINE_PROVIDER_MODULES
+    ? (JSON.parse(process.env.PIPELINE_PROVIDER_MODULES) as Record<string, string>)
+    : undefined;
+  if (extra) options = { ...options, providers: { ...extra, ...options.providers } };
   const resources = await openResources(config, {
     importer: (specifier) => import(specifier),
     baseDir,
+    ...(options.providers ? { providers: options.providers } : {}),
     ...(only ? { only } : {}),
   });
   return { resources, config, baseDir };

@@ -18,6 +18,8 @@ export interface RunOptions {
   context: PipelineContextOptions;
   /** Flights replayed from the start of the file; 'all' for the 3 million. */
   events: number | 'all';
+  /** First row of the flights file to replay. Default 0. */
+  start?: number;
   eventsPerMessage?: number;
   consumers?: number;
   /** Malformed events posted through the HTTP endpoint to show quarantine at work. */
@@ -80,7 +82,11 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     });
     const apiKey = await ensureApiKey(resources.secretStore);
     const available = await countFlights();
-    const total = options.events === 'all' ? available : Math.min(available, options.events);
+    const start = options.start ?? 0;
+    const total = Math.max(
+      0,
+      options.events === 'all' ? available - start : Math.min(available - start, options.events),
+    );
     const started = performance.now();
 
     // Speed layer first, so it consumes while the replay produces.
@@ -114,6 +120,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       queueName,
     });
     const replay = await replayFlights(ingestor, {
+      start,
       limit: total,
       onProgress: (progress) => options.onProgress?.({ stage: 'ingest', value: progress.read, total }),
     });

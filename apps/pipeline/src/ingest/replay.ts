@@ -3,7 +3,9 @@ import type { FlightEventInput } from '../schema.ts';
 import type { Ingestor, IngestResult } from './ingestor.ts';
 
 export interface ReplayOptions {
-  /** Flights to replay from the start of the file; default all. */
+  /** First row of the file to replay (ids stay the row index). Default 0. */
+  start?: number;
+  /** Flights to replay; default all. */
   limit?: number;
   /** Events per ingest call (one validation pass, one manifest). */
   chunkSize?: number;
@@ -43,6 +45,7 @@ export async function replayFlights(ingestor: Ingestor, options: ReplayOptions =
   const totals: ReplayResult = { read: 0, accepted: 0, quarantined: 0, messages: 0 };
   const started = performance.now();
   for await (const columns of readFlights({
+    ...(options.start !== undefined ? { start: options.start } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(options.file ? { file: options.file } : {}),
   })) {

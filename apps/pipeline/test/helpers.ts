@@ -1,0 +1,112 @@
+import type { ObjectStore } from '@cloudmux/core';
+import { parquetReadObjects } from 'hyparquet';
+import { type FlightColumns, flightEventId, readFlights } from '../src/data/flights.ts';
+import { LAYOUT } from '../src/layout.ts';
+
+export interface SourceRow {
+  id: string;
+  ts: number;
+  delay: number;
+  distance: number;
+  origin: string;
+  destination: string;
+}
+
+/** Source rows straight from the shipped Parquet file, as plain objects. */
+export async function sourceRows(start: number, limit: number): Promise<SourceRow[]> {
+  const rows: SourceRow[] = [];
+  for await (const columns of readFlights({ start, limit })) rows.push(...toRows(columns));
+  return rows;
+}
+
+function toRows(columns: FlightColumns): SourceRow[] {
+  return Array.from({ length: columns.length }, (_, i) => ({
+    id: flightEventId(columns.offset + i),
+    ts: columns.ts[i]!,
+    delay: columns.delay[i]!,
+    distance: columns.distance[i]!,
+    origin: columns.origin[i]!,
+    destination: columns.destination[i]!,
+  }));
+}
+
+/** PERCENTILE_CONT by its textbook definition, over a sorted copy. */
+export function quantileCont(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * p;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (position - low) * (sorted[high]! - sorted[low]!);
+}
+
+export interface ExpectedDay {
+  day: string;
+  flights: number;
+  meanDelay: number;
+  p95Delay: number;
+  delayedShare: number;
+}
+
+export function expectedAirportDays(
+  rows: readonly SourceRow[],
+  code: string,
+  from: string,
+  to: string,
+): ExpectedDay[] {
+  const byDay = new Map<string, number[]>();
+  for (const row of rows) {
+    if (row.origin !== code) continue;
+    const day = new Date(row.ts).toISOString().slice(0, 10);
+    if (day < from || day > to) continue;
+    const list = byDay.get(day) ?? [];
+    list.push(row.delay);
+    byDay.set(day, list);
+  }
+  return [...byDay]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([day, delays]) => ({
+      day,
+      flights: delays.length,
+      meanDelay: delays.reduce((sum, d) => sum + d, 0) / delays.length,
+      p95Delay: quantileCont(delays, 0.95),
+      delayedShare: delays.filter((d) => d > 15).length / delays.length,
+    }));
+}
+
+export function expectedTopRoutes(rows: readonly SourceRow[], minFlights: number, limit: number) {
+  const routes = new Map<string, { origin: string; destination: string; delays: number[] }>();
+  for (const row of rows) {
+    const key = `${row.origin}>${row.destination}`;
+    const route = routes.get(key) ?? { origin: row.origin, destination: row.destination, delays: [] };
+    route.delays.push(row.delay);
+    routes.set(key, route);
+  }
+  return [...routes.values()]
+    .filter((route) => route.delays.length >= minFlights)
+    .map((route) => ({
+      origin: route.origin,
+      destination: route.destination,
+      flights: route.delays.length,
+      meanDelay: route.delays.reduce((sum, d) => sum + d, 0) / route.delays.length,
+      delayedShare: route.delays.filter((d) => d > 15).length / route.delays.length,
+    }))
+    .sort(
+      (a, b) =>
+        b.meanDelay - a.meanDelay ||
+        a.origin.localeCompare(b.origin) ||
+        a.destination.localeCompare(b.destination),
+    )
+    .slice(0, limit);
+}
+
+/** Every event id in the lake, read back from the Parquet files through the ObjectStore. */
+export async function lakeIds(store: ObjectStore): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const info of store.listAll({ prefix: LAYOUT.lakePrefix })) {
+    const bytes = await (await store.get(info.key)).bytes();
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const rows = await parquetReadObjects({ file, columns: ['id'] });
+    for (const row of rows) ids.push(row.id as string);
+  }
+  return ids;
+}

@@ -1,0 +1,237 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBatch } from '../src/batch/run.ts';
+import { openPipeline, type PipelineContextOptions } from '../src/context.ts';
+import { createIngestor, ingestTotals } from '../src/ingest/ingestor.ts';
+import { replayFlights } from '../src/ingest/replay.ts';
+import { LAYOUT } from '../src/layout.ts';
+import { type RunSummary, runPipeline } from '../src/run.ts';
+import { createApi } from '../src/serving/api.ts';
+import { runConsumer } from '../src/speed/consumer.ts';
+import { spawnConsumer } from '../src/speed/pool.ts';
+import { expectedAirportDays, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
+
+/**
+ * End to end on a slice of the real flights. Providers come from PIPELINE_PROVIDERS (default
+ * `local`); cloud providers join this list once their emulators are wired in.
+ */
+const PROVIDERS = (process.env.PIPELINE_PROVIDERS ?? 'local').split(',').filter(Boolean);
+
+// 2000 flights of 2001-01-01 and 1000 of 2001-01-02 (day 2 starts at row 14,828), then 3000 more.
+const START = 12_828;
+const FIRST = 3_000;
+const SECOND = 3_000;
+const INVALID = 12;
+
+describe.each(PROVIDERS)('pipeline end to end on %s', (provider) => {
+  let baseDir: string;
+  let context: PipelineContextOptions;
+  let summary: RunSummary;
+
+  beforeAll(async () => {
+    baseDir = await mkdtemp(join(tmpdir(), 'cloudmux-pipeline-e2e-'));
+    context = { baseDir, provider };
+    summary = await runPipeline({
+      context,
+      events: FIRST,
+      start: START,
+      eventsPerMessage: 200,
+      consumers: 2,
+      injectInvalid: INVALID,
+    });
+  });
+
+  afterAll(async () => {
+    await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it('reconciles every count exactly', async () => {
+    expect(summary.events).toMatchObject({
+      read: FIRST,
+      accepted: FIRST,
+      quarantined: INVALID,
+      landed: FIRST,
+      loaded: FIRST,
+    });
+    expect(summary.reconciled).toBe(true);
+    expect(summary.batch.status).toBe('succeeded');
+    const { resources } = await openPipeline(context, ['objectStore']);
+    try {
+      const ids = await lakeIds(resources.objectStore);
+      const expected = (await sourceRows(START, FIRST)).map((row) => row.id);
+      expect(ids.length).toBe(FIRST);
+      expect(new Set(ids).size).toBe(FIRST);
+      expect([...ids].sort()).toEqual(expected.sort());
+    } finally {
+      await resources.close();
+    }
+  });
+
+  it('quarantines malformed events with their reasons', async () => {
+    const { resources } = await openPipeline(context, ['objectStore']);
+    try {
+      const quarantined: Array<{ event: unknown; reasons: string[] }> = [];
+      for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.quarantinePrefix })) {
+        const body = JSON.parse(await (await resources.objectStore.get(info.key)).text()) as {
+          events: Array<{ event: unknown; reasons: string[] }>;
+        };
+        quarantined.push(...body.events);
+      }
+      expect(quarantined).toHaveLength(INVALID);
+      for (const entry of quarantined) expect(entry.reasons.length).toBeGreaterThan(0);
+      const reasons = quarantined.flatMap((entry) => entry.reasons.map((reason) => reason.split(':')[0]));
+      expect(new Set(reasons)).toEqual(new Set(['delay', 'distance', 'origin', 'ts', 'destination', 'id']));
+      expect((await ingestTotals(resources.objectStore)).quarantined).toBe(INVALID);
+    } finally {
+      await resources.close();
+    }
+  });
+
+  it('refuses a wrong or missing API key with 401', async () => {
+    const { resources } = await openPipeline(context);
+    try {
+      const ingestor = createIngestor({
+        objectStore: resources.objectStore,
+        queue: resources.queue,
+        eventsPerMessage: 100,
+      });
+      const api = createApi({ resources, ingestor });
+      const event = {
+        id: 'k-1',
+        ts: 978307260000,
+        delay: 1,
+        distance: 10,
+        origin: 'AAA',
+        destination: 'BBB',
+      };
+      const post = (headers: Record<string, string>) =>
+        api.request('/events', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify([event]),
+        });
+      expect((await post({ 'x-api-key': 'not-the-key' })).status).toBe(401);
+      expect((await post({})).status).toBe(401);
+      expect((await post({ authorization: 'Bearer also-wrong' })).status).toBe(401);
+      const before = await ingestTotals(resources.objectStore);
+      expect(before.accepted).toBe(FIRST);
+    } finally {
+      await resources.close();
+    }
+  });
+
+  it('serves answers equal to a direct recomputation, merging batch and speed views', async () => {
+    const { resources } = await openPipeline(context);
+    try {
+      // More flights reach only the speed layer: the answers must merge both views.
+      const ingestor = createIngestor({
+        objectStore: resources.objectStore,
+        queue: resources.queue,
+        eventsPerMessage: 200,
+      });
+      await replayFlights(ingestor, { start: START + FIRST, limit: SECOND });
+      await runConsumer({
+        objectStore: resources.objectStore,
+        queue: resources.queue,
+        untilDrained: () => true,
+        waitSeconds: 0,
+      });
+      const rows = await sourceRows(START, FIRST + SECOND);
+      const api = createApi({ resources });
+
+      const counts = new Map<string, number>();
+      for (const row of rows) counts.set(row.origin, (counts.get(row.origin) ?? 0) + 1);
+      const airports = [...counts]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .slice(0, 8)
+        .map(([code]) => code);
+      let sources = new Set<string>();
+      for (const code of airports) {
+        const response = await api.request(`/airports/${code}/delays?from=2001-01-01&to=2001-01-31`);
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as {
+          days: Array<{
+            day: string;
+            source: string;
+            flights: number;
+            meanDelay: number;
+            p95Delay: number;
+            delayedShare: number;
+          }>;
+        };
+        const expected = expectedAirportDays(rows, code, '2001-01-01', '2001-01-31');
+        expect(body.days.map((d) => d.day)).toEqual(expected.map((d) => d.day));
+        body.days.forEach((day, index) => {
+          const want = expected[index]!;
+          expect(day.flights).toBe(want.flights);
+          expect(day.meanDelay).toBe(want.meanDelay);
+          expect(day.delayedShare).toBe(want.delayedShare);
+          expect(day.p95Delay).toBeCloseTo(want.p95Delay, 9);
+        });
+        sources = new Set([...sources, ...body.days.map((d) => d.source)]);
+      }
+      expect(sources).toEqual(new Set(['batch', 'speed']));
+
+      const top = await api.request('/routes/top-delayed?limit=15&minFlights=5');
+      const topBody = (await top.json()) as { routes: unknown[] };
+      expect(topBody.routes).toEqual(expectedTopRoutes(rows, 5, 15));
+    } finally {
+      await resources.close();
+    }
+  });
+});
+
+describe.each(PROVIDERS)('speed layer under a consumer crash on %s', (provider) => {
+  let baseDir: string;
+  afterAll(async () => {
+    if (baseDir) await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it('loses and duplicates nothing when a consumer process is killed mid-stream and restarted', async () => {
+    baseDir = await mkdtemp(join(tmpdir(), 'cloudmux-pipeline-kill-'));
+    const context: PipelineContextOptions = { baseDir, provider };
+    const { resources } = await openPipeline(context);
+    try {
+      await resources.queue.ensureQueue(LAYOUT.queue, { visibilityTimeoutSeconds: 2 });
+      const ingestor = createIngestor({
+        objectStore: resources.objectStore,
+        queue: resources.queue,
+        eventsPerMessage: 20,
+      });
+      const replay = await replayFlights(ingestor, { start: 100_000, limit: 4_000 });
+      expect(replay.messages).toBe(200);
+
+      // Killed at its first progress report, while it still holds received, unacked messages.
+      const victim = spawnConsumer({
+        context,
+        onProgress: (progress) => {
+          if (progress.messages >= 5) victim.child.kill('SIGKILL');
+        },
+      });
+      const killed = await victim.exited;
+      expect(killed.signal).toBe('SIGKILL');
+      expect(victim.progress.messages).toBeGreaterThanOrEqual(5);
+      expect(victim.progress.messages).toBeLessThan(200);
+
+      const successor = spawnConsumer({ context, drainOnStart: true });
+      const finished = await successor.exited;
+      expect(finished.code).toBe(0);
+      expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
+
+      const ids = await lakeIds(resources.objectStore);
+      expect(ids.length).toBe(4_000);
+      expect(new Set(ids).size).toBe(4_000);
+
+      const { record, results } = await runBatch({
+        objectStore: resources.objectStore,
+        warehouse: resources.warehouse,
+      });
+      expect(record.status).toBe('succeeded');
+      expect(results).toMatchObject({ accepted: 4_000, landed: 4_000, loaded: 4_000 });
+    } finally {
+      await resources.close();
+    }
+  });
+});
