@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { CloudmuxError, ConfigError } from '@cloudmux/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileSecretStore } from './file-secret-store.ts';
@@ -132,5 +135,40 @@ describe('file secret store', () => {
     await writeFile(keyFile, 'not a key');
     const fresh = createFileSecretStore({ dir: join(root, 's'), keyFile });
     expect(await fresh.get('db').catch((e: unknown) => e)).toBeInstanceOf(ConfigError);
+  });
+
+  it('writers in several processes race for the key file and for versions; none is lost', async () => {
+    const dir = join(root, 's');
+    const keyFile = join(root, 'k');
+    const moduleUrl = new URL('./file-secret-store.ts', import.meta.url).href;
+    const script = `
+      const { createFileSecretStore } = await import(${JSON.stringify(moduleUrl)});
+      const store = createFileSecretStore({ dir: process.argv[1], keyFile: process.argv[2] });
+      const versions = [];
+      for (let i = 0; i < 5; i++) versions.push((await store.put('shared', process.argv[3] + '-' + i)).version);
+      console.log(JSON.stringify(versions));
+    `;
+    const run = promisify(execFile);
+    const children = await Promise.all(
+      ['p0', 'p1', 'p2', 'p3'].map((tag) =>
+        run(
+          process.execPath,
+          ['--conditions=@cloudmux/source', '--input-type=module', '-e', script, dir, keyFile, tag],
+          { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+        ),
+      ),
+    );
+    const claimed = children.flatMap((child) => JSON.parse(child.stdout) as string[]);
+    expect(new Set(claimed).size).toBe(20);
+    const store = createFileSecretStore({ dir, keyFile });
+    const versions = await store.listVersions('shared');
+    expect(versions.map((v) => Number(v.version))).toEqual(Array.from({ length: 20 }, (_, i) => 20 - i));
+    // Every version decrypts with the one key file every process ended up sharing.
+    const values = await Promise.all(
+      versions.map(async (v) => (await store.get('shared', { version: v.version })).reveal()),
+    );
+    expect(values.sort()).toEqual(
+      ['p0', 'p1', 'p2', 'p3'].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `${p}-${i}`)).sort(),
+    );
   });
 });
