@@ -122,12 +122,15 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   }
 
   const merged = structuredClone(raw);
-  if (typeof merged.resources !== 'object' || merged.resources === null) merged.resources = {};
-  const resources = merged.resources as Record<string, unknown>;
-  if (env.CLOUDMUX_PROVIDER) for (const kind of RESOURCE_KINDS) resources[kind] = env.CLOUDMUX_PROVIDER;
-  for (const kind of RESOURCE_KINDS) {
-    const value = env[RESOURCE_ENV[kind]];
-    if (value) resources[kind] = value;
+  merged.resources ??= {};
+  // A resources value that is not an object is left for validation to report, not replaced.
+  if (typeof merged.resources === 'object' && merged.resources !== null && !Array.isArray(merged.resources)) {
+    const resources = merged.resources as Record<string, unknown>;
+    if (env.CLOUDMUX_PROVIDER) for (const kind of RESOURCE_KINDS) resources[kind] = env.CLOUDMUX_PROVIDER;
+    for (const kind of RESOURCE_KINDS) {
+      const value = env[RESOURCE_ENV[kind]];
+      if (value) resources[kind] = value;
+    }
   }
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('CLOUDMUX__') || value === undefined) continue;
