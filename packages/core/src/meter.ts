@@ -87,7 +87,8 @@ const IDEMPOTENT: Record<string, (operation: string, args: unknown[]) => boolean
     op === 'dropTable' ||
     (op === 'loadFromObjects' && (args[1] as { mode?: string } | undefined)?.mode === 'replace') ||
     (op === 'query' && /^\s*(select|with)\b/i.test(String(args[0]))),
-  secretStore: (op) => op !== 'put',
+  // delete of a missing secret is NotFound, so repeating one whose reply was lost would report an error.
+  secretStore: (op) => op !== 'put' && op !== 'delete',
 };
 
 type OTel = {
