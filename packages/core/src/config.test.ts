@@ -101,6 +101,12 @@ describe('loadConfig', () => {
     expect(configErrorOf(() => parseConfig({ storage: 'local' })).field).toBe('storage');
   });
 
+  it('a resources section that is not an object is a ConfigError, not silently all-local', async () => {
+    await writeFile(join(dir, 'cloudmux.config.json'), JSON.stringify({ resources: 'aws' }));
+    expect(configErrorOf(() => load()).field).toBe('resources');
+    expect(configErrorOf(() => load({ env: { CLOUDMUX_PROVIDER: 'gcp' } })).field).toBe('resources');
+  });
+
   it('a wrongly typed value is a ConfigError at its path', () => {
     const error = configErrorOf(() => load({ env: { CLOUDMUX__meter__timeoutMs: '"soon"' } }));
     expect(error.field).toBe('meter.timeoutMs');

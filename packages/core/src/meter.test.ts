@@ -153,6 +153,13 @@ describe('Meter', () => {
     expect(calls.put).toBe(1);
   });
 
+  it('does not retry a secret delete (a repeat after a lost reply would report NotFound)', async () => {
+    const { store, calls } = scriptedSecretStore({ delete: [unavailable] });
+    const meter = new Meter({ retry: FAST_RETRY });
+    expect(await codeOf(meter.wrapSecretStore(store).delete('db'))).toBe('Unavailable');
+    expect(calls.delete).toBe(1);
+  });
+
   it('does not retry queue send or sendBatch, but retries ack', async () => {
     let sends = 0;
     let acks = 0;
