@@ -4,10 +4,11 @@
  * The contract suite itself runs in adapters-test/test/local.warehouse.contract.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   type CallUsage,
   CloudmuxError,
@@ -42,7 +43,10 @@ const codeOf = (promise: Promise<unknown>) =>
   );
 
 /** A lake whose URIs DuckDB cannot read in place (`memory://`), so loads must download through `get`. */
-function memoryLake(objects: Record<string, string>): ObjectStore {
+function memoryLake(
+  objects: Record<string, string>,
+  uriOf: (key: string) => string = (key) => `memory://lake/${key}`,
+): ObjectStore {
   const data = new Map(Object.entries(objects).map(([k, v]) => [k, new TextEncoder().encode(v)]));
   const info = (key: string) => {
     const bytes = data.get(key);
@@ -95,7 +99,7 @@ function memoryLake(objects: Record<string, string>): ObjectStore {
     deleteMany: no('deleteMany'),
     copy: no('copy'),
     presign: no('presign'),
-    uriOf: (key) => `memory://lake/${key}`,
+    uriOf,
     close: async () => {},
   };
   return store;
@@ -125,6 +129,20 @@ describe('DuckDB warehouse', () => {
     expect(
       await codeOf(w.loadFromObjects('events', { source: lake, keys: ['in/missing.csv'], format: 'csv' })),
     ).toBe('NotFound');
+  });
+
+  it('a local file whose name DuckDB would read as a glob is loaded as itself', async () => {
+    const w = warehouse();
+    await w.ensureTable('g', { columns: [{ name: 'id', type: 'int64' }] });
+    const dir = join(root, 'glob');
+    await mkdir(dir, { recursive: true });
+    const odd = 'part[1]*.csv';
+    // What the pattern `part[1]*.csv` would match instead of the file itself.
+    await writeFile(join(dir, 'part1-decoy.csv'), 'id\n666\n');
+    await writeFile(join(dir, odd), 'id\n1\n');
+    const lake = memoryLake({ [odd]: 'id\n1\n' }, (key) => pathToFileURL(join(dir, key)).href);
+    await w.loadFromObjects('g', { source: lake, keys: [odd], format: 'csv' });
+    expect((await w.query('SELECT id FROM g')).rows).toEqual([{ id: 1n }]);
   });
 
   it('rejects load options that name no objects or an unknown format', async () => {

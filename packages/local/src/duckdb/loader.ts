@@ -91,8 +91,12 @@ async function localPaths(
   for (const [index, key] of keys.entries()) {
     const uri = options.source.uriOf(key);
     if (uri.startsWith('file:')) {
-      paths.push(fileURLToPath(uri));
-      continue;
+      const path = fileURLToPath(uri);
+      // DuckDB's readers expand glob characters and cannot escape them: such names are copied.
+      if (!/[*?[\]{}]/.test(path)) {
+        paths.push(path);
+        continue;
+      }
     }
     const object = await options.source.get(key);
     const path = join(await scratch(), `${index}.${options.format}`);
