@@ -134,6 +134,7 @@ interface Statements {
   deleteQueueMessages: StatementSync;
   deleteQueueDedup: StatementSync;
   insert: StatementSync;
+  insertIfStandard: StatementSync;
   findDedup: StatementSync;
   insertDedup: StatementSync;
   expireDedup: StatementSync;
@@ -261,6 +262,9 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
       deleteQueueDedup: d.prepare('DELETE FROM dedup WHERE queue = ?'),
       insert: d.prepare(`INSERT INTO messages (queue, id, body, attributes, group_id, sent_at, visible_at)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertIfStandard:
+        d.prepare(`INSERT INTO messages (queue, id, body, attributes, group_id, sent_at, visible_at)
+        SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM queues WHERE name = ? AND fifo = 0)`),
       findDedup: d.prepare(
         'SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?',
       ),
@@ -506,7 +510,28 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
 
     async send(name: string, body: string | Uint8Array, sendOptions: SendOptions = {}): Promise<SendResult> {
       const entry = validateEntry(body, sendOptions, 'send');
-      const id = write('send', (s) => insertMessage(s, name, queueRow(s, name, 'send'), entry, Date.now()));
+      // Common case in one autocommit statement: a standard queue that exists, no dedup id. Anything
+      // else (missing queue, FIFO rules) takes the checked path in a transaction.
+      let id: string | undefined = randomUUID();
+      if (sendOptions.dedupId === undefined) {
+        const now = Date.now();
+        const inserted = read('send', (s) =>
+          s.insertIfStandard.run(
+            name,
+            id!,
+            entry.bytes,
+            sendOptions.attributes ? JSON.stringify(sendOptions.attributes) : null,
+            sendOptions.groupId ?? null,
+            now,
+            now + Math.round((sendOptions.delaySeconds ?? 0) * 1000),
+            name,
+          ),
+        );
+        if (inserted.changes === 0) id = undefined;
+      } else {
+        id = undefined;
+      }
+      id ??= write('send', (s) => insertMessage(s, name, queueRow(s, name, 'send'), entry, Date.now()));
       reportUsage({ bytesOut: entry.bytes.byteLength });
       wake(keyOf(name));
       return { id };
