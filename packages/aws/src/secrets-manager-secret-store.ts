@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
@@ -219,6 +220,21 @@ export function createSecretsManagerSecretStore(options: SecretsManagerSecretSto
     async delete(name, deleteOptions) {
       assertSecretName(PROVIDER, name);
       const force = deleteOptions?.force ?? forceByDefault;
+      if (force) {
+        // A forced DeleteSecret of a missing secret succeeds on AWS; the interface wants NotFound.
+        const described = await call('delete', name, () =>
+          sm().send(new DescribeSecretCommand({ SecretId: prefix + name })),
+        );
+        if (described.DeletedDate) {
+          throw new CloudmuxError({
+            code: 'NotFound',
+            message: `delete ${prefix + name} failed: the secret is already scheduled for deletion`,
+            provider: PROVIDER,
+            resource: 'secretStore',
+            operation: 'delete',
+          });
+        }
+      }
       await call('delete', name, () =>
         sm().send(
           new DeleteSecretCommand({
