@@ -16,7 +16,7 @@ import { createApi } from './serving/api.ts';
 import { runConsumer } from './speed/consumer.ts';
 
 /** Flights `pipeline run` replays by default: real work, well under a minute on 2 cores. */
-export const DEFAULT_EVENTS = 200_000;
+export const DEFAULT_EVENTS = 1_000_000;
 
 const positiveInt = (value: string) => {
   const n = Number(value);

@@ -73,8 +73,17 @@ export function splitByDay(batch: EventBatch): Map<string, EventBatch> {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
+const dayNames = new Map<number, string>();
+
+/** UTC day of an epoch-ms time as 'YYYY-MM-DD' (memoised: called for every event). */
 export function dayOf(ts: number): string {
-  return new Date(Math.floor(ts / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+  const day = Math.floor(ts / DAY_MS);
+  let name = dayNames.get(day);
+  if (name === undefined) {
+    name = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dayNames.size < 100_000) dayNames.set(day, name);
+  }
+  return name;
 }
 
 export function hourStart(ts: number): number {

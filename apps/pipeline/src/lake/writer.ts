@@ -15,8 +15,11 @@ export const LAKE_COLUMNS = [
 
 export function encodeParquet(batch: EventBatch): Uint8Array {
   const buffer = parquetWriteBuffer({
+    // Min/max statistics of small per-message files buy nothing at load time and cost half the encoding.
+    statistics: false,
     columnData: [
-      { name: 'id', data: batch.id, type: 'STRING', nullable: false },
+      // Ids are unique: a dictionary would only be built to be thrown away.
+      { name: 'id', data: batch.id, type: 'STRING', nullable: false, encoding: 'PLAIN' },
       { name: 'ts', data: batch.ts, type: 'TIMESTAMP', nullable: false },
       { name: 'delay', data: BigInt64Array.from(batch.delay, BigInt), type: 'INT64', nullable: false },
       { name: 'distance', data: BigInt64Array.from(batch.distance, BigInt), type: 'INT64', nullable: false },

@@ -87,7 +87,7 @@ export async function topDelayedRoutes(
         n: Number(row.flights),
         sum: Number(row.sum_delay),
         delayed: Number(row.delayed),
-        hist: {},
+        delays: [],
       });
     }
   }

@@ -1,13 +1,15 @@
 import { dayOf, type EventBatch, hourStart } from '../events.ts';
 
-/** Delay statistics of one group that merge exactly: counts, sums and a histogram of whole minutes. */
+/**
+ * Delay statistics of one group that merge exactly: counts, sums, and the delays themselves (an
+ * hour of one airport or route holds few flights, and exact percentiles need every value).
+ */
 export interface Bucket {
   n: number;
   sum: number;
   /** Flights more than 15 minutes late. */
   delayed: number;
-  /** Delay in minutes → flights. Delays are whole minutes in a bounded range, so this stays small. */
-  hist: Record<string, number>;
+  delays: number[];
 }
 
 /** Group key (origin, or `origin>destination`) → hour start (epoch ms) → bucket. */
@@ -28,7 +30,7 @@ export interface SpeedPartial {
 export const DELAYED_MINUTES = 15;
 
 export function emptyBucket(): Bucket {
-  return { n: 0, sum: 0, delayed: 0, hist: {} };
+  return { n: 0, sum: 0, delayed: 0, delays: [] };
 }
 
 function bucketAt(buckets: HourlyBuckets, group: string, hour: number | string): Bucket {
@@ -50,7 +52,7 @@ function add(buckets: HourlyBuckets, group: string, hour: number, delay: number)
   bucket.n++;
   bucket.sum += delay;
   if (delay > DELAYED_MINUTES) bucket.delayed++;
-  bucket.hist[delay] = (bucket.hist[delay] ?? 0) + 1;
+  bucket.delays.push(delay);
 }
 
 export function routeKey(origin: string, destination: string): string {
@@ -83,7 +85,7 @@ export function mergeBucket(into: Bucket, from: Bucket): void {
   into.n += from.n;
   into.sum += from.sum;
   into.delayed += from.delayed;
-  for (const delay in from.hist) into.hist[delay] = (into.hist[delay] ?? 0) + from.hist[delay]!;
+  for (const delay of from.delays) into.delays.push(delay);
 }
 
 /** Adds `from` into `into`, keeping only hours at or after `fromHour`. */
@@ -102,27 +104,16 @@ export function mergeHourly(
 }
 
 /**
- * Continuous percentile (linear interpolation between closest ranks), the definition of DuckDB's
- * quantile_cont and SQL's PERCENTILE_CONT, computed from the histogram.
+ * Continuous percentile (linear interpolation between closest ranks): the definition of DuckDB's
+ * quantile_cont and SQL's PERCENTILE_CONT.
  */
 export function percentileOf(bucket: Bucket, p: number): number | null {
-  if (bucket.n === 0) return null;
-  const values = Object.keys(bucket.hist)
-    .map(Number)
-    .sort((a, b) => a - b);
-  const position = (bucket.n - 1) * p;
-  const lowRank = Math.floor(position);
-  const fraction = position - lowRank;
-  const highRank = fraction > 0 ? lowRank + 1 : lowRank;
-  let seen = 0;
-  let low: number | undefined;
-  for (const value of values) {
-    seen += bucket.hist[value]!;
-    // `seen > rank` means the element at zero-based `rank` has this value.
-    if (low === undefined && seen > lowRank) low = value;
-    if (seen > highRank) return low! + fraction * (value - low!);
-  }
-  return low ?? null;
+  if (bucket.delays.length === 0) return null;
+  const sorted = Float64Array.from(bucket.delays).sort();
+  const position = (sorted.length - 1) * p;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (position - low) * (sorted[high]! - sorted[low]!);
 }
 
 export interface DelayStats {

@@ -1,0 +1,187 @@
+import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
+import { describe, expect, it } from 'vitest';
+import { runDag, type Step, topologicalOrder } from '../src/batch/orchestrator.ts';
+import { batchKey, dayOf, dedupeBatch, emptyBatch, pushEvent, splitByDay } from '../src/events.ts';
+import { parseEventsBody } from '../src/ingest/http.ts';
+import { invalidSamples } from '../src/ingest/invalid-samples.ts';
+import { parseSpeedKey, speedKey } from '../src/layout.ts';
+import { validateEvents } from '../src/schema.ts';
+import { emptyBucket, mergeBucket, partialOf, percentileOf, statsOf } from '../src/speed/aggregates.ts';
+import { quantileCont } from './helpers.ts';
+
+/** A plain in-memory store for the orchestrator's run records (the orchestrator only puts). */
+function recordingStore(): ObjectStore & { saved: Map<string, string> } {
+  const saved = new Map<string, string>();
+  return {
+    saved,
+    async put(key: string, body: unknown) {
+      saved.set(key, String(body));
+      return { key, etag: String(saved.size), size: 0 };
+    },
+  } as unknown as ObjectStore & { saved: Map<string, string> };
+}
+
+const event = (id: string, ts: number, delay = 0) => ({
+  id,
+  ts,
+  delay,
+  distance: 100,
+  origin: 'AAA',
+  destination: 'BBB',
+});
+
+describe('schema', () => {
+  it('accepts well-formed events and normalises ISO times', () => {
+    const { valid, rejected } = validateEvents([
+      event('a', 1000),
+      { ...event('b', 0), ts: '2001-01-01T00:01:00Z' },
+    ]);
+    expect(rejected).toEqual([]);
+    expect(valid.map((e) => e.ts)).toEqual([1000, Date.parse('2001-01-01T00:01:00Z')]);
+  });
+
+  it('rejects each kind of malformed event with a reason naming the field', () => {
+    const samples = invalidSamples(6);
+    const { valid, rejected } = validateEvents(samples);
+    expect(valid).toEqual([]);
+    expect(rejected.map((r) => r.reasons[0]!.split(':')[0])).toEqual([
+      'delay',
+      'distance',
+      'origin',
+      'ts',
+      'ts',
+      'id',
+    ]);
+  });
+
+  it('reads JSON arrays and NDJSON, keeping unparseable lines for quarantine', () => {
+    expect(parseEventsBody('[{"a":1},{"a":2}]', 'application/json')).toHaveLength(2);
+    const lines = parseEventsBody('{"a":1}\nnot json\n{"a":3}\n', 'application/x-ndjson');
+    expect(lines).toEqual([{ a: 1 }, { unparseable: 'not json' }, { a: 3 }]);
+  });
+});
+
+describe('event batches', () => {
+  it('names a batch by its id range and content, and drops duplicate ids', () => {
+    const batch = emptyBatch();
+    for (const e of [event('fl-2', 1), event('fl-1', 2), event('fl-2', 1)]) pushEvent(batch, e);
+    const deduped = dedupeBatch(batch);
+    expect(deduped.id).toEqual(['fl-2', 'fl-1']);
+    expect(batchKey(deduped)).toMatch(/^fl-1_fl-2_[0-9a-f]{8}$/);
+    const other = emptyBatch();
+    for (const e of [event('fl-1', 2), event('fl-15', 3), event('fl-2', 1)]) pushEvent(other, e);
+    expect(batchKey(other)).not.toBe(batchKey(deduped));
+  });
+
+  it('splits by UTC day', () => {
+    const batch = emptyBatch();
+    const day1 = Date.parse('2001-01-01T23:59:00Z');
+    const day2 = Date.parse('2001-01-02T00:00:00Z');
+    for (const e of [event('a', day1), event('b', day2), event('c', day1)]) pushEvent(batch, e);
+    const parts = splitByDay(batch);
+    expect([...parts.keys()]).toEqual(['2001-01-01', '2001-01-02']);
+    expect(parts.get('2001-01-01')!.id).toEqual(['a', 'c']);
+    expect(dayOf(day2)).toBe('2001-01-02');
+  });
+
+  it('round-trips speed partial keys', () => {
+    expect(parseSpeedKey(speedKey('2001-03-04', 'fl-1_fl-9_abcdef01', 2))).toEqual({
+      day: '2001-03-04',
+      messageKey: 'fl-1_fl-9_abcdef01',
+      files: 2,
+    });
+  });
+});
+
+describe('speed aggregates', () => {
+  it('computes PERCENTILE_CONT exactly, also after merging buckets', () => {
+    const delays = [5, -3, 40, 12, 12, 7, 300, -20, 0, 15, 16];
+    const a = emptyBucket();
+    const b = emptyBucket();
+    delays.forEach((delay, index) => {
+      const target = index % 2 ? a : b;
+      target.n++;
+      target.sum += delay;
+      target.delayed += delay > 15 ? 1 : 0;
+      target.delays.push(delay);
+    });
+    mergeBucket(a, b);
+    for (const p of [0, 0.5, 0.95, 1]) expect(percentileOf(a, p)).toBeCloseTo(quantileCont(delays, p), 12);
+    expect(statsOf(a)).toMatchObject({
+      flights: 11,
+      delayedShare: 3 / 11,
+      meanDelay: delays.reduce((x, y) => x + y, 0) / 11,
+    });
+    expect(percentileOf(emptyBucket(), 0.95)).toBeNull();
+  });
+
+  it('buckets a message per airport and route per hour', () => {
+    const batch = emptyBatch();
+    const t = Date.parse('2001-01-01T10:05:00Z');
+    for (const e of [event('a', t, 20), event('b', t + 60_000, -5), event('c', t + 3_600_000, 1)])
+      pushEvent(batch, e);
+    const partial = partialOf(batch, 'k', ['f']);
+    const hour = String(Date.parse('2001-01-01T10:00:00Z'));
+    expect(partial.airports.AAA![hour]).toEqual({ n: 2, sum: 15, delayed: 1, delays: [20, -5] });
+    expect(Object.keys(partial.routes['AAA>BBB']!)).toHaveLength(2);
+    expect(partial).toMatchObject({ count: 3, minTs: t, maxTs: t + 3_600_000 });
+  });
+});
+
+describe('orchestrator', () => {
+  it('orders steps by dependency and rejects cycles', () => {
+    const step = (name: string, dependsOn: string[] = []): Step<unknown> => ({
+      name,
+      dependsOn,
+      run: async () => undefined,
+    });
+    expect(topologicalOrder([step('c', ['b']), step('a'), step('b', ['a'])]).map((s) => s.name)).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
+    expect(() => topologicalOrder([step('a', ['b']), step('b', ['a'])])).toThrow(/cycle/);
+    expect(() => topologicalOrder([step('a', ['missing'])])).toThrow(/unknown step/);
+  });
+
+  it('retries retryable failures with backoff, skips dependents of a failed step, and records every step', async () => {
+    const store = recordingStore();
+    let flaky = 0;
+    const steps: Step<unknown>[] = [
+      {
+        name: 'flaky',
+        run: async () => {
+          flaky++;
+          if (flaky < 3) throw new CloudmuxError({ code: 'Unavailable', message: 'try again' });
+          return { attempts: flaky };
+        },
+      },
+      {
+        name: 'broken',
+        dependsOn: ['flaky'],
+        run: async () => {
+          throw new CloudmuxError({ code: 'PreconditionFailed', message: 'bad data' });
+        },
+      },
+      { name: 'after', dependsOn: ['broken'], run: async () => ({ ran: true }) },
+      { name: 'independent', dependsOn: ['flaky'], run: async () => ({ ran: true }) },
+    ];
+    const record = await runDag(
+      steps,
+      {},
+      { store, runId: 'run-test', retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 } },
+    );
+    expect(record.status).toBe('failed');
+    const byName = Object.fromEntries(record.steps.map((s) => [s.name, s]));
+    expect(byName.flaky).toMatchObject({ status: 'succeeded', attempts: 3 });
+    expect(byName.broken).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'PreconditionFailed' },
+    });
+    expect(byName.after).toMatchObject({ status: 'skipped' });
+    expect(byName.independent).toMatchObject({ status: 'succeeded' });
+    const saved = JSON.parse(store.saved.get('batch/runs/run-test.json')!) as { status: string };
+    expect(saved.status).toBe('failed');
+  });
+});
