@@ -228,6 +228,14 @@ function parseCopy(sql: string): CopyCommand | undefined {
   };
 }
 
+/** JSON integers beyond 2^53 kept exact (Redshift reads them into BIGINT without rounding). */
+function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && /^-?\d+$/.test(context?.source ?? '')) {
+    return BigInt(context!.source!);
+  }
+  return value;
+}
+
 function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -327,14 +335,18 @@ export async function startRedshiftDataServer(
           .split('\n')
           .filter((line) => line.trim())
           .map((line) => {
-            const record = JSON.parse(line) as Record<string, unknown>;
+            const record = JSON.parse(line, exactIntegers) as Record<string, unknown>;
             const byLower = new Map(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]));
             return lower.map((c) => toText(byLower.get(c)));
           });
       } else {
         const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-        const records = await parquetReadObjects({ file: buffer, rowFormat: 'array' } as never);
-        rows = (records as unknown as unknown[][]).map((record) => columns.map((_, i) => toText(record[i])));
+        const records = await parquetReadObjects({ file: buffer });
+        // Parquet columns map to table columns by position, as in Redshift.
+        rows = records.map((record) => {
+          const values = Object.values(record);
+          return columns.map((_, i) => toText(values[i]));
+        });
       }
       loaded += await insertText(tx, copy.table, columns, rows);
     }

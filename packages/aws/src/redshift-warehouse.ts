@@ -415,9 +415,11 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
           operation: 'insertRows',
         });
       const known = new Set(columns.map((c) => c.name));
-      for (const key of Object.keys(rows[0]!)) {
-        if (!known.has(key.toLowerCase())) {
-          throw invalidArgument('warehouse', 'insertRows', `table ${table} has no column ${key}`);
+      for (const row of rows) {
+        for (const key of Object.keys(row)) {
+          if (!known.has(key.toLowerCase())) {
+            throw invalidArgument('warehouse', 'insertRows', `table ${table} has no column ${key}`);
+          }
         }
       }
       const names = columns.map((c) => c.name);
@@ -500,7 +502,16 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
         let count = 0;
         for await (const _ of load.source.listAll({ prefix: load.prefix! })) count++;
         files = count;
-        if (!files) return { rowsLoaded: 0, files: 0, stats: { durationMs: 0, rows: 0 } };
+        // Redshift's COPY fails on a prefix that matches nothing; say so before issuing it.
+        if (!files) {
+          throw new CloudmuxError({
+            code: 'NotFound',
+            message: `loadFromObjects: no objects under ${load.source.uriOf(load.prefix!)}`,
+            provider: PROVIDER,
+            resource: 'warehouse',
+            operation: 'loadFromObjects',
+          });
+        }
         from = `'${load.source.uriOf(load.prefix!).replaceAll("'", "''")}'`;
       }
       const copy = `COPY ${tableRef(table)} FROM ${from} IAM_ROLE '${options.iamRoleArn.replaceAll("'", "''")}' ${format}`;

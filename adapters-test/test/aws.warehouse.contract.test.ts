@@ -1,0 +1,82 @@
+/**
+ * Warehouse contract × Amazon Redshift (Data API): against the wire-compatible Redshift Data API
+ * test server (PGlite) with COPY reading from S3 on moto by default; a real Serverless workgroup or
+ * provisioned cluster with CLOUDMUX_LIVE_AWS=1 (see src/emulators/aws.ts for the variables).
+ */
+import { createRedshiftWarehouse, createS3ObjectStore } from '@cloudmux/aws';
+import { afterAll } from 'vitest';
+import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
+import {
+  AWS_LIVE,
+  awsClientConfig,
+  awsEndpoint,
+  awsUnavailableReason,
+  liveEnv,
+  REGION,
+  s3ClientConfig,
+  stopSharedMoto,
+  testBucket,
+} from '../src/emulators/aws.ts';
+import { type RedshiftDataServer, startRedshiftDataServer } from '../src/emulators/redshift-data-server.ts';
+import { uniqueName } from '../src/harness.ts';
+import { describeUnavailable } from '../src/unavailable.ts';
+
+const endpoint = AWS_LIVE ? 'live' : 'emulator:redshift-data-server';
+const unavailable = awsUnavailableReason();
+const COPY_ROLE = 'arn:aws:iam::123456789012:role/cloudmux-copy';
+
+let server: Promise<RedshiftDataServer> | undefined;
+let bucket: Promise<string> | undefined;
+const lakeBucket = () => {
+  bucket ??= testBucket(uniqueName('cmx-wh'));
+  return bucket;
+};
+
+if (unavailable) {
+  describeUnavailable({ provider: 'aws', interface: 'warehouse', endpoint: awsEndpoint }, unavailable);
+} else {
+  afterAll(async () => {
+    await (await server)?.stop();
+    await stopSharedMoto();
+  });
+  describeWarehouseContract({
+    provider: 'aws',
+    endpoint,
+    async create() {
+      if (AWS_LIVE) {
+        const workgroupName = process.env.CLOUDMUX_AWS_REDSHIFT_WORKGROUP;
+        return createRedshiftWarehouse({
+          clientConfig: { region: REGION },
+          ...(workgroupName
+            ? { workgroupName }
+            : {
+                clusterIdentifier: liveEnv('CLOUDMUX_AWS_REDSHIFT_CLUSTER'),
+                dbUser: liveEnv('CLOUDMUX_AWS_REDSHIFT_DB_USER'),
+              }),
+          database: liveEnv('CLOUDMUX_AWS_REDSHIFT_DATABASE'),
+          iamRoleArn: liveEnv('CLOUDMUX_AWS_REDSHIFT_IAM_ROLE'),
+        });
+      }
+      server ??= (async () => startRedshiftDataServer({ s3: await s3ClientConfig() }))();
+      const { endpoint: dataApi } = await server;
+      return createRedshiftWarehouse({
+        clientConfig: { ...(await awsClientConfig()), endpoint: dataApi },
+        workgroupName: 'cloudmux-test',
+        database: 'dev',
+        iamRoleArn: COPY_ROLE,
+        pollIntervalMs: 5,
+        maxPollIntervalMs: 100,
+      });
+    },
+    async destroy(warehouse) {
+      await warehouse.close();
+    },
+    async lake() {
+      return createS3ObjectStore({
+        bucket: await lakeBucket(),
+        prefix: `${uniqueName('lake')}/`,
+        clientConfig: await s3ClientConfig(),
+      });
+    },
+  });
+}
