@@ -115,8 +115,17 @@ describe.each(PROVIDERS)('pipeline end to end on %s', (provider) => {
       expect((await post({ 'x-api-key': 'not-the-key' })).status).toBe(401);
       expect((await post({})).status).toBe(401);
       expect((await post({ authorization: 'Bearer also-wrong' })).status).toBe(401);
-      const before = await ingestTotals(resources.objectStore);
-      expect(before.accepted).toBe(FIRST);
+      expect((await ingestTotals(resources.objectStore)).accepted).toBe(FIRST);
+
+      // The right key is accepted; an id repeated within the request is quarantined, not counted twice.
+      const apiKey = (await resources.secretStore.get(LAYOUT.apiKeySecret)).reveal();
+      const accepted = await api.request('/events', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', 'x-api-key': apiKey },
+        body: `${JSON.stringify(event)}\n${JSON.stringify(event)}\n`,
+      });
+      expect(accepted.status).toBe(202);
+      expect(await accepted.json()).toMatchObject({ accepted: 1, quarantined: 1 });
     } finally {
       await resources.close();
     }

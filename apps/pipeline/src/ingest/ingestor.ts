@@ -86,7 +86,20 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   return {
     async ingest(events, source) {
       const ingestId = newId('ingest');
-      const { valid, rejected } = validateEvents(events);
+      const { valid: checked, rejected } = validateEvents(events);
+      // A repeated id inside one call is quarantined rather than counted twice and deduped later.
+      const seen = new Set<string>();
+      const valid = checked.filter((event, index) => {
+        if (!seen.has(event.id)) {
+          seen.add(event.id);
+          return true;
+        }
+        rejected.push({
+          event: checked[index],
+          reasons: ['id: duplicate of an earlier event in this request'],
+        });
+        return false;
+      });
       let quarantineKey: string | undefined;
       if (rejected.length) {
         const at = new Date().toISOString();
