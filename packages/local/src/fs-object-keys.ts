@@ -1,0 +1,49 @@
+/**
+ * Which object keys the filesystem store accepts and in what order it lists them. A key is a
+ * relative path under the root, so anything that could climb out of the root or that a directory
+ * tree cannot represent is rejected up front.
+ */
+
+/** Top-level directory under the root holding temp files, sidecars and locks; no key may use it. */
+export const INTERNAL_DIR = '.cloudmux';
+
+const MAX_KEY_BYTES = 1024;
+const MAX_SEGMENT_BYTES = 255;
+
+/** Why `key` is not a valid object key, or undefined when it is. */
+export function keyProblem(key: unknown): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'a key must be a non-empty string';
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `a key is at most ${MAX_KEY_BYTES} bytes`;
+  if (key.includes('\0')) return 'a key must not contain NUL';
+  // A backslash is a path separator on Windows: rejecting it keeps keys portable and unambiguous.
+  if (key.includes('\\')) return 'a key must not contain a backslash';
+  if (key.startsWith('/')) return 'a key must be relative (no leading /)';
+  const segments = key.split('/');
+  for (const segment of segments) {
+    if (segment === '') return 'a key must not contain empty segments (// or a trailing /)';
+    if (segment === '.' || segment === '..') return 'a key must not contain . or .. segments';
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) {
+      return `each /-separated segment of a key is at most ${MAX_SEGMENT_BYTES} bytes`;
+    }
+  }
+  if (segments[0] === INTERNAL_DIR) return `keys under ${INTERNAL_DIR}/ are reserved for the store itself`;
+  return undefined;
+}
+
+/**
+ * Orders strings by their UTF-8 bytes, as S3, GCS and Azure list keys. Plain `<` compares UTF-16
+ * code units, which puts astral characters (surrogate pairs) before U+E000–U+FFFF.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate !== ySurrogate && (x >= 0xe000 || y >= 0xe000)) return xSurrogate ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}

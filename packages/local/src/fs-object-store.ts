@@ -1,0 +1,1007 @@
+/**
+ * The embedded object store: one file per object under `root`, at the path named by its key, so
+ * DuckDB and any other tool read lake files straight from disk (`uriOf` → `file:///…`).
+ *
+ * Layout under the root:
+ * - `<key>`                       the object's bytes, nothing else;
+ * - `.cloudmux/meta/<key>`        a JSON sidecar: etag, content type, user metadata, and the identity
+ *                                 (inode, size, mtime) of the data file it describes;
+ * - `.cloudmux/tmp/`              temp files, renamed into place (same filesystem, so atomic);
+ * - `.cloudmux/locks/`            per-key lock files (see fs-key-lock.ts).
+ *
+ * Every mutation of a key runs under that key's lock, across processes: stage the bytes and the
+ * sidecar in temp files, take the lock, check the condition (create-only, compare-and-swap),
+ * rename the data, rename the sidecar, release. A crash leaves either the old or the new data
+ * file, never a torn one. Readers take no lock: they accept a sidecar only when its recorded
+ * identity matches the data file they opened, and wait briefly while a writer holds the lock
+ * between its two renames. A data file without a matching sidecar (a crash between the renames,
+ * or a file dropped in by hand) gets an etag derived from its inode, size and mtime and no metadata.
+ *
+ * Small bodies (≤ 1 MiB, without fsync) use synchronous syscalls: each costs a few microseconds,
+ * less than one round trip through libuv's thread pool. Larger bodies and streams are written
+ * incrementally with asynchronous I/O and are never buffered whole.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type BigIntStats,
+  closeSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  read,
+  readSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { copyFile, open } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import {
+  CloudmuxError,
+  type CopyOptions,
+  type DeleteManyResult,
+  type ErrorCode,
+  type GetOptions,
+  type ListOptions,
+  type ListPage,
+  listAllObjects,
+  type ObjectBody,
+  type ObjectData,
+  type ObjectInfo,
+  type ObjectStore,
+  type ObjectStoreCapabilities,
+  type PresignOptions,
+  type PutOptions,
+  type PutResult,
+  reportUsage,
+  requireCapability,
+} from '@cloudmux/core';
+import { KeyLocks } from './fs-key-lock.ts';
+import { compareUtf8, INTERNAL_DIR, keyProblem } from './fs-object-keys.ts';
+import { type WalkCursor, walkKeys } from './fs-object-walk.ts';
+
+export interface FsObjectStoreOptions {
+  /** Directory holding the objects; created on first write. Relative paths resolve against the cwd. */
+  root: string;
+  /**
+   * fsync every written file and the directories whose entries changed before a write resolves:
+   * the object survives power loss, at the cost of a disk flush per write. Without it a write is
+   * still atomic (temp file + rename) and survives a process crash. Default false.
+   */
+  fsync?: boolean;
+  /**
+   * A per-key lock held longer than this is treated as abandoned by a crashed process and broken
+   * (a lock whose holder pid is dead on this host is broken at once). Locks are held only for the
+   * few syscalls of a commit. Default 10 000 ms.
+   */
+  lockStaleMs?: number;
+  /** How long a write waits for another writer's lock before failing with Timeout. Default 30 000 ms. */
+  lockWaitMs?: number;
+}
+
+const PROVIDER = 'local';
+
+const CAPABILITIES: ObjectStoreCapabilities = {
+  createOnly: true,
+  compareAndSwap: true,
+  rangeGet: true,
+  userMetadata: true,
+  listDelimiter: true,
+  listStartAfter: true,
+  copy: true,
+  copyCreateOnly: true,
+  presignGet: false,
+  presignPut: false,
+  multipartUpload: true,
+};
+
+/** Bodies up to this size are written and read with synchronous syscalls. */
+const SYNC_LIMIT = 1024 * 1024;
+const STREAM_CHUNK = 256 * 1024;
+const DEFAULT_PAGE_SIZE = 1000;
+const MAX_PAGE_SIZE = 1000;
+const METADATA_KEY = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** What the sidecar records (short field names keep it under one disk block). */
+interface Sidecar {
+  /** etag */
+  e: string;
+  /** inode, size and mtime (ns) of the data file this sidecar describes */
+  i: string;
+  s: number;
+  m: string;
+  /** content type */
+  t?: string;
+  /** user metadata */
+  u?: Record<string, string>;
+}
+
+interface Staged {
+  ino: bigint;
+  size: number;
+  mtimeNs: bigint;
+}
+
+/** A data file and the sidecar that matches it, as seen by a reader. */
+interface Current {
+  stat: BigIntStats;
+  info: ObjectInfo;
+}
+
+const fail = (code: ErrorCode, operation: string, message: string, cause?: unknown): CloudmuxError =>
+  new CloudmuxError({ code, message, provider: PROVIDER, resource: 'objectStore', operation, cause });
+
+const FS_CODES: Record<string, ErrorCode> = {
+  ENOENT: 'NotFound',
+  ENOTDIR: 'NotFound',
+  EEXIST: 'AlreadyExists',
+  EACCES: 'PermissionDenied',
+  EPERM: 'PermissionDenied',
+  EROFS: 'PermissionDenied',
+  ENOSPC: 'Unavailable',
+  EDQUOT: 'Unavailable',
+  EMFILE: 'Unavailable',
+  ENFILE: 'Unavailable',
+  EBUSY: 'Unavailable',
+  EAGAIN: 'Unavailable',
+  EIO: 'Unavailable',
+  ETIMEDOUT: 'Timeout',
+  ENAMETOOLONG: 'InvalidArgument',
+  EINVAL: 'InvalidArgument',
+  EISDIR: 'InvalidArgument',
+};
+
+/** Translates anything thrown inside an operation into a CloudmuxError (CloudmuxErrors pass through). */
+function translate(error: unknown, operation: string, key?: string): CloudmuxError {
+  if (CloudmuxError.isInstance(error)) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const mapped = (code && FS_CODES[code]) || 'Internal';
+  const what = key === undefined ? '' : ` (key ${JSON.stringify(key)})`;
+  return fail(mapped, operation, `${operation} failed${what}: ${code ?? String(error)}`, error);
+}
+
+const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
+
+function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore {
+  const root = resolve(options.root);
+  const internal = `${root}/${INTERNAL_DIR}`;
+  const tmpDir = `${internal}/tmp`;
+  const metaDir = `${internal}/meta`;
+  const fsync = options.fsync ?? false;
+  const locks = new KeyLocks({
+    dir: `${internal}/locks`,
+    staleMs: options.lockStaleMs ?? 10_000,
+    waitMs: options.lockWaitMs ?? 30_000,
+  });
+  const location = `${pathToFileURL(root).href}/`;
+  const tmpPrefix = `${tmpDir}/${process.pid}-${randomUUID()}-`;
+  let tmpCounter = 0;
+  // One reusable buffer for sidecar reads; they are synchronous, so never shared concurrently.
+  const sidecarBuffer = Buffer.allocUnsafe(4096);
+
+  const dataPath = (key: string) => `${root}/${key}`;
+  const metaPath = (key: string) => `${metaDir}/${key}`;
+  const tmpPath = () => `${tmpPrefix}${tmpCounter++}`;
+
+  function checkKey(key: string, operation: string): void {
+    const problem = keyProblem(key);
+    if (problem) throw fail('InvalidArgument', operation, `invalid key ${JSON.stringify(key)}: ${problem}`);
+  }
+
+  function checkMetadata(metadata: Record<string, string> | undefined, operation: string): void {
+    if (!metadata) return;
+    for (const [name, value] of Object.entries(metadata)) {
+      if (!METADATA_KEY.test(name) || typeof value !== 'string') {
+        throw fail(
+          'InvalidArgument',
+          operation,
+          `user metadata keys must be lower-case ASCII ([a-z0-9._-]) with string values; got ${JSON.stringify(name)}`,
+        );
+      }
+    }
+  }
+
+  // ---- staging: bytes and sidecar into temp files, outside any lock ----
+
+  function openTmpSync(path: string): number {
+    try {
+      return openSync(path, 'wx');
+    } catch (error) {
+      if (errno(error) !== 'ENOENT') throw error;
+      mkdirSync(tmpDir, { recursive: true });
+      return openSync(path, 'wx');
+    }
+  }
+
+  async function openTmp(path: string) {
+    try {
+      return await open(path, 'wx');
+    } catch (error) {
+      if (errno(error) !== 'ENOENT') throw error;
+      mkdirSync(tmpDir, { recursive: true });
+      return await open(path, 'wx');
+    }
+  }
+
+  function stageBytesSync(path: string, bytes: Uint8Array): Staged {
+    const fd = openTmpSync(path);
+    try {
+      let written = 0;
+      while (written < bytes.byteLength) written += writeSync(fd, bytes, written);
+      const stat = fstatSync(fd, { bigint: true });
+      return { ino: stat.ino, size: bytes.byteLength, mtimeNs: stat.mtimeNs };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async function stageStream(path: string, body: ObjectBody): Promise<Staged> {
+    const handle = await openTmp(path);
+    try {
+      let size = 0;
+      if (typeof body === 'string' || body instanceof Uint8Array) {
+        const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+        await handle.writeFile(bytes);
+        size = bytes.byteLength;
+      } else {
+        const source: AsyncIterable<unknown> =
+          body instanceof Readable ? body : Readable.fromWeb(body as never);
+        for await (const chunk of source) {
+          const bytes =
+            typeof chunk === 'string' ? Buffer.from(chunk) : chunk instanceof Uint8Array ? chunk : undefined;
+          if (!bytes)
+            throw fail('InvalidArgument', 'put', 'a body stream must yield Uint8Array or string chunks');
+          let written = 0;
+          while (written < bytes.byteLength) {
+            written += (await handle.write(bytes, written, bytes.byteLength - written)).bytesWritten;
+          }
+          size += bytes.byteLength;
+        }
+      }
+      if (fsync) await handle.sync();
+      const stat = await handle.stat({ bigint: true });
+      return { ino: stat.ino, size, mtimeNs: stat.mtimeNs };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function stageSidecar(path: string, sidecar: Sidecar): Promise<void> {
+    const json = JSON.stringify(sidecar);
+    if (!fsync) {
+      try {
+        writeFileSync(path, json, { flag: 'wx' });
+      } catch (error) {
+        if (errno(error) !== 'ENOENT') throw error;
+        mkdirSync(tmpDir, { recursive: true });
+        writeFileSync(path, json, { flag: 'wx' });
+      }
+      return;
+    }
+    const handle = await openTmp(path);
+    try {
+      await handle.writeFile(json);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  // ---- reading the current state of a key ----
+
+  function readSidecar(key: string): Sidecar | undefined {
+    let fd: number;
+    try {
+      fd = openSync(metaPath(key), 'r');
+    } catch {
+      return undefined;
+    }
+    let text: string;
+    try {
+      const n = readSync(fd, sidecarBuffer, 0, sidecarBuffer.length, 0);
+      if (n < sidecarBuffer.length) {
+        text = sidecarBuffer.toString('utf8', 0, n);
+      } else {
+        const size = Number(fstatSync(fd).size);
+        const big = Buffer.allocUnsafe(size);
+        text = big.toString('utf8', 0, readSync(fd, big, 0, size, 0));
+      }
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      return JSON.parse(text) as Sidecar;
+    } catch {
+      return undefined; // a torn sidecar can only come from outside the store; ignore it
+    }
+  }
+
+  const matches = (sidecar: Sidecar | undefined, stat: BigIntStats): sidecar is Sidecar =>
+    sidecar !== undefined &&
+    sidecar.s === Number(stat.size) &&
+    sidecar.i === stat.ino.toString() &&
+    sidecar.m === stat.mtimeNs.toString();
+
+  function infoOf(key: string, stat: BigIntStats, sidecar: Sidecar | undefined): ObjectInfo {
+    const info: ObjectInfo = {
+      key,
+      size: Number(stat.size),
+      etag: sidecar
+        ? sidecar.e
+        : `fs-${stat.ino.toString(36)}-${stat.mtimeNs.toString(36)}-${stat.size.toString(36)}`,
+      lastModified: new Date(Number(stat.mtimeMs)),
+    };
+    if (sidecar?.t !== undefined) info.contentType = sidecar.t;
+    if (sidecar?.u !== undefined) info.metadata = { ...sidecar.u };
+    return info;
+  }
+
+  /**
+   * Stats the data file (through `fd` when given) and pairs it with its sidecar. A mismatch while
+   * the key's lock is held is a writer between its two renames: wait and look again. A mismatch
+   * with no lock held is a crash leftover or a foreign file.
+   */
+  async function current(
+    key: string,
+    operation: string,
+    openFd: boolean,
+  ): Promise<Current & { fd: number | undefined }> {
+    for (let attempt = 0; ; attempt++) {
+      let fd: number | undefined;
+      let stat: BigIntStats;
+      try {
+        if (openFd) {
+          fd = openSync(dataPath(key), 'r');
+          stat = fstatSync(fd, { bigint: true });
+        } else {
+          stat = statSync(dataPath(key), { bigint: true });
+        }
+      } catch (error) {
+        if (fd !== undefined) closeSync(fd);
+        const code = errno(error);
+        if (code === 'ENOENT' || code === 'ENOTDIR')
+          throw fail('NotFound', operation, `no object at key ${JSON.stringify(key)}`);
+        throw translate(error, operation, key);
+      }
+      if (!stat.isFile()) {
+        if (fd !== undefined) closeSync(fd);
+        throw fail('NotFound', operation, `no object at key ${JSON.stringify(key)}`);
+      }
+      const sidecar = readSidecar(key);
+      if (matches(sidecar, stat)) return { stat, info: infoOf(key, stat, sidecar), fd };
+      const held = locks.isHeld(key);
+      if ((held && attempt < 50) || attempt === 0) {
+        if (fd !== undefined) closeSync(fd);
+        if (held) await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 10)));
+        continue;
+      }
+      return { stat, info: infoOf(key, stat, undefined), fd };
+    }
+  }
+
+  /** The current etag under the lock (no writer can be between renames). */
+  function etagUnderLock(key: string): string | undefined {
+    let stat: BigIntStats;
+    try {
+      stat = statSync(dataPath(key), { bigint: true });
+    } catch {
+      return undefined;
+    }
+    if (!stat.isFile()) return undefined;
+    const sidecar = readSidecar(key);
+    return infoOf(key, stat, matches(sidecar, stat) ? sidecar : undefined).etag;
+  }
+
+  // ---- committing under the key's lock ----
+
+  /** Creates the parent directories of `path` (up to `base`) and retries `move` a few times. */
+  function intoPlace(move: () => void, path: string, operation: string, key: string): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        move();
+        return;
+      } catch (error) {
+        const code = errno(error);
+        // ENOENT: parent missing, or pruned by a concurrent delete between our mkdir and rename.
+        if (code === 'ENOENT' && attempt < 5) {
+          try {
+            mkdirSync(dirname(path), { recursive: true });
+          } catch (mkdirError) {
+            if (errno(mkdirError) === 'ENOTDIR' || errno(mkdirError) === 'EEXIST')
+              throw conflict(key, operation);
+            throw mkdirError;
+          }
+          continue;
+        }
+        if (code === 'ENOTDIR') throw conflict(key, operation);
+        if ((code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') && isDirectory(path)) {
+          // An empty directory left by a crash yields to the object; one with objects in it cannot.
+          try {
+            rmdirSync(path);
+          } catch {
+            throw conflict(key, operation);
+          }
+          if (attempt < 5) continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  function isDirectory(path: string): boolean {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  const conflict = (key: string, operation: string) =>
+    fail(
+      'InvalidArgument',
+      operation,
+      `key ${JSON.stringify(key)} conflicts with an existing object: a filesystem store cannot hold both 'a' and 'a/…'`,
+    );
+
+  async function commit(
+    key: string,
+    tmpData: string,
+    tmpMeta: string,
+    conditions: { ifNoneMatch?: '*'; ifMatch?: string },
+    operation: string,
+  ): Promise<void> {
+    const release = await locks.acquire(key);
+    try {
+      const target = dataPath(key);
+      if (conditions.ifNoneMatch === '*') {
+        // link() fails atomically when the target exists, even against writers that ignore our locks.
+        try {
+          intoPlace(() => linkSync(tmpData, target), target, operation, key);
+        } catch (error) {
+          if (errno(error) === 'EEXIST') {
+            throw fail('AlreadyExists', operation, `an object already exists at key ${JSON.stringify(key)}`);
+          }
+          throw error;
+        }
+        unlinkSync(tmpData);
+      } else {
+        if (conditions.ifMatch !== undefined) {
+          const etag = etagUnderLock(key);
+          if (etag !== conditions.ifMatch) {
+            throw fail(
+              'PreconditionFailed',
+              operation,
+              etag === undefined
+                ? `no object at key ${JSON.stringify(key)} to compare-and-swap`
+                : `the etag of key ${JSON.stringify(key)} has changed`,
+            );
+          }
+        }
+        intoPlace(() => renameSync(tmpData, target), target, operation, key);
+      }
+      const sidecarTarget = metaPath(key);
+      intoPlace(() => renameSync(tmpMeta, sidecarTarget), sidecarTarget, operation, key);
+    } finally {
+      release();
+    }
+    if (fsync) await Promise.all([syncDir(dirname(dataPath(key))), syncDir(dirname(metaPath(key)))]);
+  }
+
+  async function syncDir(path: string): Promise<void> {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Removes now-empty directories from `path`'s parent up to (excluding) `base`. */
+  function pruneParents(path: string, base: string): void {
+    for (
+      let dir = dirname(path);
+      dir.length > base.length && dir.startsWith(`${base}/`);
+      dir = dirname(dir)
+    ) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        return; // not empty (or already gone): the parents are not empty either
+      }
+    }
+  }
+
+  async function stageAndCommit(
+    key: string,
+    stage: (path: string) => Staged | Promise<Staged>,
+    sidecarFields: Pick<Sidecar, 't' | 'u'>,
+    conditions: { ifNoneMatch?: '*'; ifMatch?: string },
+    operation: string,
+  ): Promise<PutResult> {
+    const tmpData = tmpPath();
+    const tmpMeta = tmpPath();
+    try {
+      const staged = await stage(tmpData);
+      const etag = randomUUID();
+      const sidecar: Sidecar = {
+        e: etag,
+        i: staged.ino.toString(),
+        s: staged.size,
+        m: staged.mtimeNs.toString(),
+        ...sidecarFields,
+      };
+      await stageSidecar(tmpMeta, sidecar);
+      await commit(key, tmpData, tmpMeta, conditions, operation);
+      return { key, etag, size: staged.size };
+    } catch (error) {
+      // On success both temp files were renamed away; on failure neither may linger.
+      tryUnlink(tmpData);
+      tryUnlink(tmpMeta);
+      throw translate(error, operation, key);
+    }
+  }
+
+  function checkConditions(options: { ifNoneMatch?: unknown; ifMatch?: unknown }, operation: string): void {
+    if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
+      throw fail('InvalidArgument', operation, `ifNoneMatch accepts only '*'`);
+    }
+    if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) {
+      throw fail('InvalidArgument', operation, 'ifNoneMatch and ifMatch cannot be combined');
+    }
+  }
+
+  // ---- bodies handed to readers ----
+
+  const unclosed = new FinalizationRegistry<number>((fd) => {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  });
+
+  function objectData(info: ObjectInfo, contentLength: number, body: BodySource): ObjectData {
+    let consumed = false;
+    const take = (): BodySource => {
+      if (consumed) throw fail('InvalidArgument', 'get', 'the body of this object was already consumed');
+      consumed = true;
+      return body;
+    };
+    const data: ObjectData = {
+      ...info,
+      contentLength,
+      stream: () => take().stream(),
+      bytes: () => {
+        try {
+          return take().bytes();
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      text: async () => Buffer.from(await data.bytes()).toString('utf8'),
+    };
+    if (body.fd !== undefined) unclosed.register(data, body.fd, body);
+    return data;
+  }
+
+  interface BodySource {
+    fd?: number;
+    stream(): ReadableStream<Uint8Array>;
+    bytes(): Promise<Uint8Array>;
+  }
+
+  const bufferedBody = (bytes: Uint8Array): BodySource => ({
+    stream: () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          if (bytes.byteLength > 0) controller.enqueue(bytes);
+          controller.close();
+        },
+      }),
+    bytes: async () => bytes,
+  });
+
+  /** A body read lazily from an open fd (the inode stays readable even if the key is replaced). */
+  function fdBody(fd: number, start: number, length: number): BodySource {
+    let closed = false;
+    const source: BodySource = {
+      fd,
+      stream: () => {
+        unclosed.unregister(source);
+        let position = start;
+        const end = start + length;
+        return new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            try {
+              if (position >= end) {
+                close();
+                controller.close();
+                return;
+              }
+              const chunk = Buffer.allocUnsafe(Math.min(STREAM_CHUNK, end - position));
+              const bytesRead = await readAt(fd, chunk, 0, chunk.length, position);
+              if (bytesRead === 0) throw fail('Internal', 'get', 'the object ended before its recorded size');
+              position += bytesRead;
+              controller.enqueue(chunk.subarray(0, bytesRead));
+            } catch (error) {
+              close();
+              controller.error(translate(error, 'get'));
+            }
+          },
+          cancel: () => close(),
+        });
+      },
+      bytes: async () => {
+        unclosed.unregister(source);
+        try {
+          const buffer = Buffer.allocUnsafe(length);
+          let offset = 0;
+          while (offset < length) {
+            const bytesRead = await readAt(fd, buffer, offset, length - offset, start + offset);
+            if (bytesRead === 0) throw fail('Internal', 'get', 'the object ended before its recorded size');
+            offset += bytesRead;
+          }
+          return buffer;
+        } catch (error) {
+          throw translate(error, 'get');
+        } finally {
+          close();
+        }
+      },
+    };
+    function close() {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+    }
+    return source;
+  }
+
+  function readRangeSync(fd: number, start: number, length: number): Buffer {
+    const buffer = Buffer.allocUnsafe(length);
+    let offset = 0;
+    while (offset < length) {
+      const n = readSync(fd, buffer, offset, length - offset, start + offset);
+      if (n === 0) throw fail('Internal', 'get', 'the object ended before its recorded size');
+      offset += n;
+    }
+    return buffer;
+  }
+
+  // ---- listing ----
+
+  interface PageToken {
+    /** last key or common prefix returned */
+    a: string;
+    /** true when `a` is a common prefix: everything under it was already returned */
+    c?: 1;
+    p: string;
+    d: string;
+  }
+
+  function decodeToken(token: string, prefix: string, delimiter: string): PageToken {
+    let parsed: PageToken;
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as PageToken;
+    } catch (error) {
+      throw fail('InvalidArgument', 'list', 'malformed pageToken', error);
+    }
+    if (typeof parsed?.a !== 'string' || parsed.p !== prefix || parsed.d !== delimiter) {
+      throw fail(
+        'InvalidArgument',
+        'list',
+        'pageToken does not belong to a listing with this prefix and delimiter',
+      );
+    }
+    return parsed;
+  }
+
+  async function list(listOptions: ListOptions = {}): Promise<ListPage> {
+    const prefix = listOptions.prefix ?? '';
+    const delimiter = listOptions.delimiter ?? '';
+    const pageSize = listOptions.pageSize ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw fail('InvalidArgument', 'list', `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    if (prefix.includes('\0') || delimiter.includes('\0')) {
+      throw fail('InvalidArgument', 'list', 'prefix and delimiter must not contain NUL');
+    }
+    const cursor: WalkCursor = {};
+    if (listOptions.startAfter) cursor.after = listOptions.startAfter;
+    if (listOptions.pageToken) {
+      const token = decodeToken(listOptions.pageToken, prefix, delimiter);
+      if (!cursor.after || compareUtf8(token.a, cursor.after) > 0) cursor.after = token.a;
+      if (token.c) cursor.skipUnder = token.a;
+    }
+
+    const keys: string[] = [];
+    const commonPrefixes: string[] = [];
+    let last: PageToken | undefined;
+    let more = false;
+    try {
+      for await (const key of walkKeys(root, prefix, cursor)) {
+        if (keys.length + commonPrefixes.length === pageSize) {
+          more = true;
+          break;
+        }
+        const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+        if (cut >= 0) {
+          const common = key.slice(0, cut + delimiter.length);
+          commonPrefixes.push(common);
+          cursor.skipUnder = common;
+          last = { a: common, c: 1, p: prefix, d: delimiter };
+        } else {
+          keys.push(key);
+          last = { a: key, p: prefix, d: delimiter };
+        }
+      }
+    } catch (error) {
+      throw translate(error, 'list');
+    }
+
+    const objects: ObjectInfo[] = [];
+    for (const key of keys) {
+      try {
+        objects.push((await current(key, 'list', false)).info);
+      } catch (error) {
+        // Deleted between the walk and the stat: it is simply no longer there.
+        if (!CloudmuxError.hasCode(error, 'NotFound')) throw error;
+      }
+    }
+    const page: ListPage = { objects, commonPrefixes };
+    if (more && last) page.nextPageToken = Buffer.from(JSON.stringify(last)).toString('base64url');
+    return page;
+  }
+
+  // ---- deletes ----
+
+  async function deleteOne(key: string): Promise<void> {
+    checkKey(key, 'delete');
+    const release = await locks.acquire(key);
+    try {
+      // Sidecar first: a crash in between leaves a data file without metadata, never the reverse.
+      for (const path of [metaPath(key), dataPath(key)]) {
+        try {
+          unlinkSync(path);
+        } catch (error) {
+          const code = errno(error);
+          // Missing, or a directory (other keys live under it): either way no object here.
+          if (
+            code !== 'ENOENT' &&
+            code !== 'ENOTDIR' &&
+            code !== 'EISDIR' &&
+            !(code === 'EPERM' && isDirectory(path))
+          ) {
+            throw error;
+          }
+        }
+      }
+    } finally {
+      release();
+    }
+    pruneParents(metaPath(key), metaDir);
+    pruneParents(dataPath(key), root);
+  }
+
+  const store: ObjectStore = {
+    provider: PROVIDER,
+    capabilities: CAPABILITIES,
+    location,
+
+    async put(key, body, putOptions: PutOptions = {}) {
+      checkKey(key, 'put');
+      checkConditions(putOptions, 'put');
+      checkMetadata(putOptions.metadata, 'put');
+      const sidecarFields: Pick<Sidecar, 't' | 'u'> = {};
+      if (putOptions.contentType !== undefined) sidecarFields.t = putOptions.contentType;
+      if (putOptions.metadata !== undefined && Object.keys(putOptions.metadata).length > 0) {
+        sidecarFields.u = { ...putOptions.metadata };
+      }
+      let stage: (path: string) => Staged | Promise<Staged>;
+      if (typeof body === 'string' || body instanceof Uint8Array) {
+        const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+        stage =
+          !fsync && bytes.byteLength <= SYNC_LIMIT
+            ? (path) => stageBytesSync(path, bytes)
+            : (path) => stageStream(path, bytes);
+      } else if (body instanceof Readable || body instanceof ReadableStream) {
+        stage = (path) => stageStream(path, body);
+      } else {
+        throw fail('InvalidArgument', 'put', 'body must be a Uint8Array, string, ReadableStream or Readable');
+      }
+      const result = await stageAndCommit(key, stage, sidecarFields, putOptions, 'put');
+      reportUsage({ bytesOut: result.size });
+      return result;
+    },
+
+    async get(key, getOptions: GetOptions = {}) {
+      checkKey(key, 'get');
+      const { info, fd } = await current(key, 'get', true);
+      const fileFd = fd!;
+      let start = 0;
+      let length = info.size;
+      try {
+        if (getOptions.range) {
+          const { offset, length: wanted } = getOptions.range;
+          if (
+            !Number.isInteger(offset) ||
+            offset < 0 ||
+            (wanted !== undefined && (!Number.isInteger(wanted) || wanted < 1))
+          ) {
+            throw fail(
+              'InvalidArgument',
+              'get',
+              'range offset must be an integer ≥ 0 and length an integer ≥ 1',
+            );
+          }
+          if (offset >= info.size) {
+            throw fail(
+              'InvalidArgument',
+              'get',
+              `range starts at ${offset}, beyond the object's ${info.size} bytes`,
+            );
+          }
+          start = offset;
+          // Like HTTP ranges, a length running past the end is cut at the end.
+          length = Math.min(info.size - offset, wanted ?? Number.POSITIVE_INFINITY);
+        }
+        reportUsage({ bytesIn: length });
+        if (length <= SYNC_LIMIT) {
+          const bytes = length === 0 ? new Uint8Array(0) : readRangeSync(fileFd, start, length);
+          closeSync(fileFd);
+          return objectData(info, length, bufferedBody(bytes));
+        }
+      } catch (error) {
+        closeSync(fileFd);
+        throw translate(error, 'get', key);
+      }
+      return objectData(info, length, fdBody(fileFd, start, length));
+    },
+
+    async head(key) {
+      checkKey(key, 'head');
+      return (await current(key, 'head', false)).info;
+    },
+
+    list,
+
+    listAll: (listOptions = {}) => listAllObjects(store, listOptions),
+
+    delete: async (key) => {
+      try {
+        await deleteOne(key);
+      } catch (error) {
+        throw translate(error, 'delete', key);
+      }
+    },
+
+    async deleteMany(keys): Promise<DeleteManyResult> {
+      const result: DeleteManyResult = { deleted: [], errors: [] };
+      for (const key of keys) {
+        try {
+          await store.delete(key);
+          result.deleted.push(key);
+        } catch (error) {
+          result.errors.push({ key, error: error as Error });
+        }
+      }
+      return result;
+    },
+
+    async copy(sourceKey, targetKey, copyOptions: CopyOptions = {}) {
+      checkKey(sourceKey, 'copy');
+      checkKey(targetKey, 'copy');
+      checkConditions(copyOptions, 'copy');
+      const { info, fd, stat } = await current(sourceKey, 'copy', true);
+      const sourceFd = fd!;
+      const sidecarFields: Pick<Sidecar, 't' | 'u'> = {};
+      if (info.contentType !== undefined) sidecarFields.t = info.contentType;
+      if (info.metadata !== undefined) sidecarFields.u = info.metadata;
+      try {
+        return await stageAndCommit(
+          targetKey,
+          async (path) => {
+            // copyFile can reflink; the open fd pins the source inode, so if the path still names
+            // it afterwards the bytes copied are the ones whose etag and metadata were read.
+            await copyFileIntoTmp(dataPath(sourceKey), path);
+            const after = statSync(dataPath(sourceKey), { bigint: true });
+            if (after.ino !== stat.ino || after.mtimeNs !== stat.mtimeNs) {
+              throw fail(
+                'PreconditionFailed',
+                'copy',
+                `source key ${JSON.stringify(sourceKey)} changed during the copy`,
+              );
+            }
+            const copied = statSync(path, { bigint: true });
+            return { ino: copied.ino, size: Number(copied.size), mtimeNs: copied.mtimeNs };
+          },
+          sidecarFields,
+          copyOptions,
+          'copy',
+        );
+      } finally {
+        closeSync(sourceFd);
+      }
+    },
+
+    async presign(key: string, presignOptions: PresignOptions) {
+      requireCapability(presignOptions.method === 'GET' ? CAPABILITIES.presignGet : CAPABILITIES.presignPut, {
+        provider: PROVIDER,
+        resource: 'objectStore',
+        operation: 'presign',
+        capability: presignOptions.method === 'GET' ? 'presignGet' : 'presignPut',
+        reason: 'a file on disk has no server to present a signed URL to',
+      });
+      throw fail('Internal', 'presign', `unreachable for key ${JSON.stringify(key)}`);
+    },
+
+    uriOf(key) {
+      checkKey(key, 'uriOf');
+      return pathToFileURL(dataPath(key)).href;
+    },
+
+    async close() {
+      // Nothing is held open between calls: every fd is closed by the call or the body that owns it.
+    },
+  };
+
+  async function copyFileIntoTmp(from: string, to: string): Promise<void> {
+    try {
+      await copyFile(from, to);
+    } catch (error) {
+      if (errno(error) !== 'ENOENT' || !isMissingDir(tmpDir)) throw error;
+      mkdirSync(tmpDir, { recursive: true });
+      await copyFile(from, to);
+    }
+    if (fsync) {
+      const handle = await open(to, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
+  return store;
+}
+
+function isMissingDir(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** fs.read at a position, as a promise (node:fs/promises has no fd-based read). */
+function readAt(
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buffer, offset, length, position, (error, bytesRead) =>
+      error ? reject(error) : resolve(bytesRead),
+    );
+  });
+}
