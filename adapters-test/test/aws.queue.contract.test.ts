@@ -1,25 +1,31 @@
 /**
- * Queue contract × Amazon SQS: against moto by default, real AWS with CLOUDMUX_LIVE_AWS=1. Each
+ * Queue contract × Amazon SQS: against moto by default (fauxqs with CLOUDMUX_AWS_EMULATOR=fauxqs),
+ * real AWS with CLOUDMUX_LIVE_AWS=1. Each
  * adapter gets a unique queue-name prefix; the suite deletes the queues it makes.
  */
 import { createSqsQueue } from '@cloudmux/aws';
 import { afterAll } from 'vitest';
 import { describeQueueContract } from '../src/contracts/queue.ts';
-import { awsClientConfig, awsEndpoint, awsUnavailableReason, stopSharedMoto } from '../src/emulators/aws.ts';
+import {
+  awsUnavailableReason,
+  s3SqsEndpoint,
+  sqsClientConfig,
+  stopSharedMoto,
+} from '../src/emulators/aws.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
-const unavailable = awsUnavailableReason();
+const unavailable = awsUnavailableReason('s3-sqs');
 
 if (unavailable) {
-  describeUnavailable({ provider: 'aws', interface: 'queue', endpoint: awsEndpoint }, unavailable);
+  describeUnavailable({ provider: 'aws', interface: 'queue', endpoint: s3SqsEndpoint }, unavailable);
 } else {
   afterAll(stopSharedMoto);
   describeQueueContract({
     provider: 'aws',
-    endpoint: awsEndpoint,
+    endpoint: s3SqsEndpoint,
     async create() {
-      return createSqsQueue({ queuePrefix: `${uniqueName('cmx')}-`, clientConfig: await awsClientConfig() });
+      return createSqsQueue({ queuePrefix: `${uniqueName('cmx')}-`, clientConfig: await sqsClientConfig() });
     },
     async destroy(queue) {
       await queue.close();

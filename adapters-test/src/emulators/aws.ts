@@ -18,14 +18,21 @@ export const AWS_LIVE = process.env.CLOUDMUX_LIVE_AWS === '1';
 export const REGION = process.env.AWS_REGION ?? 'us-east-1';
 const DUMMY_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
+/**
+ * The emulator behind S3 and SQS: `moto` (default) or `fauxqs` (CLOUDMUX_AWS_EMULATOR=fauxqs).
+ * Secrets Manager always runs on moto; fauxqs does not emulate it.
+ */
+export const S3_SQS_EMULATOR = process.env.CLOUDMUX_AWS_EMULATOR === 'fauxqs' ? 'fauxqs' : 'moto';
+
 export const awsEndpoint: Endpoint = AWS_LIVE ? 'live' : 'emulator:moto';
+export const s3SqsEndpoint: Endpoint = AWS_LIVE ? 'live' : `emulator:${S3_SQS_EMULATOR}`;
 
 /** Why the AWS suites cannot run here, or undefined. */
-export function awsUnavailableReason(): string | undefined {
+export function awsUnavailableReason(service: 's3-sqs' | 'moto' = 'moto'): string | undefined {
   if (AWS_LIVE) {
     return process.env.CLOUDMUX_AWS_BUCKET ? undefined : 'CLOUDMUX_LIVE_AWS=1 needs CLOUDMUX_AWS_BUCKET';
   }
-  return motoMissingReason();
+  return service === 's3-sqs' && S3_SQS_EMULATOR === 'fauxqs' ? undefined : motoMissingReason();
 }
 
 export function liveEnv(name: string): string {
@@ -35,6 +42,7 @@ export function liveEnv(name: string): string {
 }
 
 let moto: Promise<RunningEmulator> | undefined;
+let fauxqs: Promise<RunningEmulator> | undefined;
 
 /** One moto per test file, started on first use. */
 export function sharedMoto(): Promise<RunningEmulator> {
@@ -43,25 +51,41 @@ export function sharedMoto(): Promise<RunningEmulator> {
 }
 
 export async function stopSharedMoto(): Promise<void> {
-  const running = moto;
+  const running = [moto, fauxqs];
   moto = undefined;
-  if (running) await (await running).stop();
+  fauxqs = undefined;
+  for (const emulator of running) if (emulator) await (await emulator).stop();
 }
 
-/** Client settings for a service: the emulator's endpoint and dummy keys, or nothing in live mode. */
-export async function awsClientConfig(): Promise<{
+function s3SqsEmulator(): Promise<RunningEmulator> {
+  if (S3_SQS_EMULATOR === 'moto') return sharedMoto();
+  fauxqs ??= import('./fauxqs.ts').then((m) => m.startFauxqsEmulator());
+  return fauxqs;
+}
+
+interface ClientSettings {
   region: string;
   endpoint?: string;
   credentials?: typeof DUMMY_CREDENTIALS;
-}> {
+}
+
+/** Secrets Manager settings: moto's endpoint and dummy keys, or nothing in live mode. */
+export async function awsClientConfig(): Promise<ClientSettings> {
   if (AWS_LIVE) return { region: REGION };
   const { endpoint } = await sharedMoto();
   return { region: REGION, endpoint, credentials: DUMMY_CREDENTIALS };
 }
 
+/** SQS settings: the chosen S3/SQS emulator, or nothing in live mode. */
+export async function sqsClientConfig(): Promise<ClientSettings> {
+  if (AWS_LIVE) return { region: REGION };
+  const { endpoint } = await s3SqsEmulator();
+  return { region: REGION, endpoint, credentials: DUMMY_CREDENTIALS };
+}
+
 /** S3 settings; emulators need path-style URLs and only the checksums S3 requires. */
 export async function s3ClientConfig(): Promise<S3ClientConfig> {
-  const base = await awsClientConfig();
+  const base = await sqsClientConfig();
   if (AWS_LIVE) return base;
   return {
     ...base,
