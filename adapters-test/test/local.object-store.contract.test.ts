@@ -1,0 +1,49 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ObjectStore } from '@cloudmux/core';
+import { createFsObjectStore } from '@cloudmux/local';
+import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
+
+const roots = new WeakMap<ObjectStore, string>();
+
+describeObjectStoreContract({
+  provider: 'local',
+  endpoint: 'embedded',
+  async create() {
+    const root = await mkdtemp(join(tmpdir(), 'cloudmux-object-contract-'));
+    const store = createFsObjectStore({ root: join(root, 'objects') });
+    roots.set(store, root);
+    return store;
+  },
+  async destroy(store) {
+    await store.close();
+    const root = roots.get(store);
+    if (root) await rm(root, { recursive: true, force: true });
+  },
+  // The oracle reads the data file straight from disk: the path uriOf names is the object itself.
+  oracle: (store) => ({
+    async rawGet(key) {
+      try {
+        return await readFile(fileURLToPath(store.uriOf(key)));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+  }),
+  // Keys are paths under the root: anything that could leave it, or that a directory tree cannot
+  // represent, is rejected.
+  invalidKeys: [
+    '../escape',
+    'a/../../escape',
+    '/etc/passwd',
+    'nul\0byte',
+    'back\\slash',
+    'a//b',
+    'dir/',
+    '.',
+    '.cloudmux/meta/x',
+  ],
+});
