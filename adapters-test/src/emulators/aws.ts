@@ -73,14 +73,14 @@ interface ClientSettings {
 export async function awsClientConfig(): Promise<ClientSettings> {
   if (AWS_LIVE) return { region: REGION };
   const { endpoint } = await sharedMoto();
-  return { region: REGION, endpoint, credentials: DUMMY_CREDENTIALS };
+  return { region: REGION, endpoint, credentials: { ...DUMMY_CREDENTIALS } };
 }
 
 /** SQS settings: the chosen S3/SQS emulator, or nothing in live mode. */
 export async function sqsClientConfig(): Promise<ClientSettings> {
   if (AWS_LIVE) return { region: REGION };
   const { endpoint } = await s3SqsEmulator();
-  return { region: REGION, endpoint, credentials: DUMMY_CREDENTIALS };
+  return { region: REGION, endpoint, credentials: { ...DUMMY_CREDENTIALS } };
 }
 
 /** S3 settings; emulators need path-style URLs and only the checksums S3 requires. */

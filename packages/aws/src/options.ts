@@ -149,6 +149,7 @@ export function clientSettings(
   return {
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoints[service] ? { endpoint: options.endpoints[service] } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
+    // A copy: the SDK annotates the credentials object it is given.
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
   };
 }

@@ -31,7 +31,7 @@ export function s3Config(endpoint: string): S3ClientConfig {
   return {
     endpoint,
     region: REGION,
-    credentials: DUMMY_CREDENTIALS,
+    credentials: { ...DUMMY_CREDENTIALS },
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -48,7 +48,7 @@ export async function createBucket(endpoint: string, bucket: string): Promise<vo
 }
 
 export function clientConfig(endpoint: string) {
-  return { endpoint, region: REGION, credentials: DUMMY_CREDENTIALS };
+  return { endpoint, region: REGION, credentials: { ...DUMMY_CREDENTIALS } };
 }
 
 export {
