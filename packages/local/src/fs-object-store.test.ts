@@ -1,0 +1,263 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeyLocks } from './fs-key-lock.ts';
+import { createFsObjectStore } from './fs-object-store.ts';
+
+const WORKER = fileURLToPath(new URL('./fs-object-store.worker.ts', import.meta.url));
+
+let base: string;
+let root: string;
+
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), 'cloudmux-fs-store-'));
+  root = join(base, 'objects');
+});
+
+afterEach(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function code(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    expect(CloudmuxError.isInstance(error)).toBe(true);
+    return (error as CloudmuxError).code;
+  }
+}
+
+const lockPathOf = (key: string) =>
+  new KeyLocks({ dir: join(root, '.cloudmux', 'locks'), staleMs: 0, waitMs: 0 }).pathOf(key);
+
+describe('fs object store: several processes', () => {
+  it('compare-and-swap increments from 4 processes end at the exact total', async (ctx) => {
+    const store = createFsObjectStore({ root });
+    await store.put('shared/counter', '0');
+    const processes = 4;
+    const perProcess = 25;
+    const outputs = await Promise.all(
+      Array.from({ length: processes }, () =>
+        promisify(execFile)(
+          process.execPath,
+          ['--conditions=@cloudmux/source', WORKER, root, 'shared/counter', String(perProcess)],
+          { timeout: 120_000 },
+        ),
+      ),
+    );
+    expect(await (await store.get('shared/counter')).text()).toBe(String(processes * perProcess));
+    expect(await readFile(join(root, 'shared/counter'), 'utf8')).toBe(String(processes * perProcess));
+    const conflicts = outputs.reduce(
+      (sum, { stdout }) => sum + (JSON.parse(stdout) as { conflicts: number }).conflicts,
+      0,
+    );
+    ctx.annotate(`${conflicts} compare-and-swap conflicts across processes`);
+    // Every lock was released and every temp file renamed away.
+    expect(readdirSync(join(root, '.cloudmux', 'locks'))).toEqual([]);
+    expect(readdirSync(join(root, '.cloudmux', 'tmp'))).toEqual([]);
+  }, 180_000);
+
+  it('a lock left by a crashed process (dead pid) is broken and the write goes through', async () => {
+    const dead = spawn(process.execPath, ['-e', '0']);
+    const deadPid = dead.pid!;
+    await new Promise((r) => dead.on('exit', r));
+    const key = 'crashed/lock';
+    await mkdir(dirname(lockPathOf(key)), { recursive: true });
+    await writeFile(lockPathOf(key), `${deadPid} ${(await import('node:os')).hostname()} leftover`);
+    const store = createFsObjectStore({ root, lockWaitMs: 5_000 });
+    await store.put(key, 'after the crash');
+    expect(await (await store.get(key)).text()).toBe('after the crash');
+    expect(existsSync(lockPathOf(key))).toBe(false);
+  });
+
+  it('a lock older than lockStaleMs from another host is broken', async () => {
+    const key = 'old/lock';
+    await mkdir(dirname(lockPathOf(key)), { recursive: true });
+    await writeFile(lockPathOf(key), '12345 some-other-host leftover');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lockPathOf(key), old, old);
+    const store = createFsObjectStore({ root, lockStaleMs: 30_000, lockWaitMs: 5_000 });
+    await store.put(key, 'x');
+    expect(await (await store.get(key)).text()).toBe('x');
+  });
+
+  it('a live lock is respected: the writer times out and the object is untouched', async () => {
+    const store = createFsObjectStore({ root, lockWaitMs: 200 });
+    await store.put('held', 'before');
+    await writeFile(lockPathOf('held'), `${process.pid} ${(await import('node:os')).hostname()} live`);
+    expect(await code(store.put('held', 'after'))).toBe('Timeout');
+    expect(await (await store.get('held')).text()).toBe('before');
+    expect(readdirSync(join(root, '.cloudmux', 'tmp'))).toEqual([]);
+  });
+});
+
+describe('fs object store: keys cannot escape the root', () => {
+  const escapes = [
+    '../outside',
+    'a/../../outside',
+    '/tmp/outside',
+    '..',
+    'a/..',
+    'x\0y',
+    'a\\..\\..\\outside',
+  ];
+
+  it('rejects escaping keys on every operation and writes nothing outside the root', async () => {
+    const store = createFsObjectStore({ root });
+    await store.put('inside', 'ok');
+    for (const key of escapes) {
+      expect(await code(store.put(key, 'x'))).toBe('InvalidArgument');
+      expect(await code(store.get(key))).toBe('InvalidArgument');
+      expect(await code(store.head(key))).toBe('InvalidArgument');
+      expect(await code(store.delete(key))).toBe('InvalidArgument');
+      expect(await code(store.copy('inside', key))).toBe('InvalidArgument');
+      expect(await code(store.copy(key, 'inside-copy'))).toBe('InvalidArgument');
+      expect(() => store.uriOf(key)).toThrow(CloudmuxError);
+    }
+    expect(readdirSync(base)).toEqual(['objects']);
+  });
+
+  it('the internal directory is not addressable and never listed', async () => {
+    const store = createFsObjectStore({ root });
+    await store.put('a', 'x', { contentType: 'text/plain' });
+    expect(await code(store.get('.cloudmux/meta/a'))).toBe('InvalidArgument');
+    expect(await code(store.put('.cloudmux/locks/x', 'x'))).toBe('InvalidArgument');
+    const page = await store.list();
+    expect(page.objects.map((o) => o.key)).toEqual(['a']);
+    expect(page.commonPrefixes).toEqual([]);
+  });
+
+  it('symlinks in the root are not listed (they could point anywhere)', async () => {
+    const store = createFsObjectStore({ root });
+    await store.put('real', 'x');
+    await writeFile(join(base, 'secret'), 'outside');
+    await symlink(join(base, 'secret'), join(root, 'link'));
+    expect((await store.list()).objects.map((o) => o.key)).toEqual(['real']);
+  });
+});
+
+describe('fs object store: files on disk', () => {
+  let store: ObjectStore;
+  beforeEach(() => {
+    store = createFsObjectStore({ root });
+  });
+
+  it('keeps the raw bytes at the path uriOf names, metadata elsewhere', async () => {
+    await store.put('lake/dt=2024-01-01/part-0.csv', 'a,b\n1,2\n', {
+      contentType: 'text/csv',
+      metadata: { rows: '1' },
+    });
+    const uri = store.uriOf('lake/dt=2024-01-01/part-0.csv');
+    expect(uri.startsWith(store.location)).toBe(true);
+    expect(store.location).toBe(`file://${root}/`);
+    expect(await readFile(fileURLToPath(uri), 'utf8')).toBe('a,b\n1,2\n');
+  });
+
+  it('a file dropped in by another tool is an object with an etag usable for compare-and-swap', async () => {
+    await mkdir(join(root, 'foreign'), { recursive: true });
+    await writeFile(join(root, 'foreign/file.txt'), 'v1');
+    const head = await store.head('foreign/file.txt');
+    expect(head.size).toBe(2);
+    expect(head.contentType).toBeUndefined();
+    expect(await code(store.put('foreign/file.txt', 'stale', { ifMatch: 'not-the-etag' }))).toBe(
+      'PreconditionFailed',
+    );
+    await store.put('foreign/file.txt', 'v2', { ifMatch: head.etag });
+    expect(await (await store.get('foreign/file.txt')).text()).toBe('v2');
+  });
+
+  it('metadata of a data file replaced behind the store is not attributed to the new bytes', async () => {
+    await store.put('swapped', 'original', { contentType: 'text/x-original', metadata: { v: '1' } });
+    const before = await store.head('swapped');
+    await writeFile(join(root, 'swapped.new'), 'replaced by hand');
+    await (await import('node:fs/promises')).rename(join(root, 'swapped.new'), join(root, 'swapped'));
+    const after = await store.head('swapped');
+    expect(after.etag).not.toBe(before.etag);
+    expect(after.contentType).toBeUndefined();
+    expect(after.metadata).toBeUndefined();
+  });
+
+  it('delete removes the emptied parent directories, data and metadata alike', async () => {
+    await store.put('x/y/z/leaf', '1', { contentType: 'text/plain' });
+    await store.put('x/keep', '1');
+    await store.delete('x/y/z/leaf');
+    expect(existsSync(join(root, 'x/y'))).toBe(false);
+    expect(existsSync(join(root, '.cloudmux/meta/x/y'))).toBe(false);
+    expect(existsSync(join(root, 'x/keep'))).toBe(true);
+  });
+
+  it('a key cannot be both an object and a prefix of another (a directory tree cannot hold both)', async () => {
+    await store.put('a', 'file');
+    expect(await code(store.put('a/b', 'x'))).toBe('InvalidArgument');
+    await store.put('d/e', 'x');
+    expect(await code(store.put('d', 'x'))).toBe('InvalidArgument');
+    expect(await code(store.get('d'))).toBe('NotFound');
+    expect(await (await store.get('a')).text()).toBe('file');
+  });
+
+  it('large bodies are read lazily from the file, in ranges, once', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024 + 5);
+    for (let i = 0; i < body.length; i++) body[i] = i % 251;
+    await store.put('big.bin', body);
+    const ranged = await store.get('big.bin', { range: { offset: 1_000_000, length: 2_000_000 } });
+    expect(ranged.contentLength).toBe(2_000_000);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of ranged.stream()) chunks.push(chunk);
+    expect(Buffer.concat(chunks).equals(body.subarray(1_000_000, 3_000_000))).toBe(true);
+    expect(await code(ranged.bytes())).toBe('InvalidArgument');
+    const whole = await store.get('big.bin');
+    expect(Buffer.from(await whole.bytes()).equals(body)).toBe(true);
+  });
+
+  it('with fsync on, writes, copies and deletes behave the same', async () => {
+    const durable = createFsObjectStore({ root, fsync: true });
+    await durable.put('d/one', 'one', { contentType: 'text/plain' });
+    await durable.put(
+      'd/two',
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('two'));
+          controller.close();
+        },
+      }),
+    );
+    await durable.copy('d/one', 'd/three', { ifNoneMatch: '*' });
+    expect(await (await durable.get('d/three')).text()).toBe('one');
+    expect((await durable.head('d/three')).contentType).toBe('text/plain');
+    await durable.delete('d/one');
+    expect((await durable.list({ prefix: 'd/' })).objects.map((o) => o.key)).toEqual(['d/three', 'd/two']);
+  });
+
+  it('a failed streamed put leaves no object and no temp file', async () => {
+    const failing = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(1000));
+        controller.error(new Error('upstream broke'));
+      },
+    });
+    expect(await code(store.put('torn', failing))).toBe('Internal');
+    expect(await code(store.head('torn'))).toBe('NotFound');
+    expect(readdirSync(join(root, '.cloudmux', 'tmp'))).toEqual([]);
+  });
+
+  it('presign is declared unsupported and throws UnsupportedError', async () => {
+    expect(store.capabilities.presignGet).toBe(false);
+    expect(await code(store.presign('a', { method: 'GET', expiresInSeconds: 60 }))).toBe('Unsupported');
+    expect(await code(store.presign('a', { method: 'PUT', expiresInSeconds: 60 }))).toBe('Unsupported');
+  });
+
+  it('a page token from another listing is InvalidArgument', async () => {
+    for (const k of ['p/1', 'p/2', 'q/1']) await store.put(k, k);
+    const page = await store.list({ prefix: 'p/', pageSize: 1 });
+    expect(page.nextPageToken).toBeDefined();
+    expect(await code(store.list({ prefix: 'q/', pageToken: page.nextPageToken! }))).toBe('InvalidArgument');
+    expect(await code(store.list({ pageToken: 'garbage!' }))).toBe('InvalidArgument');
+  });
+});
