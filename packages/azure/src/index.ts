@@ -10,6 +10,7 @@ export * from './errors.ts';
 export * from './key-vault-secret-store.ts';
 export * from './options.ts';
 export * from './queue-storage-queue.ts';
+export * from './synapse-warehouse.ts';
 
 /** Provider module: the registry imports this package when config chooses `azure`. */
 export const providerName = 'azure';

@@ -1,0 +1,72 @@
+/**
+ * Warehouse contract × Azure Synapse SQL: against the wire-compatible TDS test server (DuckDB
+ * underneath) with Azurite as the lake, or a real Synapse pool with CLOUDMUX_LIVE_AZURE=1.
+ */
+import { DefaultAzureCredential } from '@azure/identity';
+import { createBlobObjectStore, createSynapseWarehouse } from '@cloudmux/azure';
+import { afterAll } from 'vitest';
+import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
+import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
+import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
+import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
+import { uniqueName } from '../src/harness.ts';
+import { describeUnavailable } from '../src/unavailable.ts';
+
+let azurite: Promise<AzuriteInstance> | undefined;
+let tds: Promise<TdsServer> | undefined;
+afterAll(async () => {
+  await (await tds)?.stop();
+  await (await azurite)?.stop();
+});
+
+const endpoint = AZURE_LIVE ? 'live' : 'emulator:tds-server';
+if (!AZURE_LIVE && !azuriteEntry()) {
+  describeUnavailable(
+    { provider: 'azure', interface: 'warehouse', endpoint },
+    'azurite (the lake for COPY INTO) is not installed (a devDependency of adapters-test: run pnpm install)',
+  );
+} else {
+  describeWarehouseContract({
+    provider: 'azure',
+    endpoint,
+    async create() {
+      if (AZURE_LIVE) {
+        return createSynapseWarehouse({
+          server: liveEnv('AZURE_SYNAPSE_SERVER'),
+          database: liveEnv('AZURE_SYNAPSE_DATABASE'),
+          poolKind: process.env.AZURE_SYNAPSE_POOL === 'serverless' ? 'serverless' : 'dedicated',
+          authentication: { type: 'token', credential: new DefaultAzureCredential() },
+        });
+      }
+      tds ??= startTdsServer();
+      const server = await tds;
+      return createSynapseWarehouse({
+        server: server.host,
+        port: server.port,
+        database: server.database,
+        authentication: { type: 'sql', user: 'cloudmux', password: 'test-server-accepts-any' },
+        // The test server speaks TDS without TLS; a real endpoint always encrypts.
+        encrypt: false,
+        loadCredential: 'sas',
+      });
+    },
+    async destroy(warehouse) {
+      await warehouse.close();
+    },
+    async lake() {
+      if (AZURE_LIVE) {
+        return createBlobObjectStore({
+          accountUrl: liveEnv('AZURE_BLOB_ACCOUNT_URL'),
+          credential: new DefaultAzureCredential(),
+          container: liveEnv('AZURE_BLOB_CONTAINER'),
+          prefix: `${uniqueName('lake')}/`,
+        });
+      }
+      azurite ??= startAzurite();
+      return createBlobObjectStore({
+        connectionString: (await azurite).connectionString,
+        container: uniqueName('lake'),
+      });
+    },
+  });
+}

@@ -1,0 +1,724 @@
+import type { TokenCredential } from '@azure/identity';
+import {
+  CloudmuxError,
+  type Column,
+  type ColumnType,
+  findNamedParameters,
+  type LoadOptions,
+  type LoadResult,
+  type QueryParameters,
+  type QueryResult,
+  type ResultColumn,
+  type RetryPolicy,
+  type Row,
+  reportUsage,
+  retry,
+  type StatementStats,
+  type TableSchema,
+  Timestamp,
+  type TypedParameter,
+  tsqlDialect,
+  type Warehouse,
+  type WarehouseCapabilities,
+} from '@cloudmux/core';
+import sql from 'mssql';
+import { guarded, PROVIDER, translateError } from './errors.ts';
+
+export interface SynapseWarehouseOptions {
+  /** A ready mssql pool (connected or not); wins over the connection fields. */
+  pool?: sql.ConnectionPool;
+  server?: string;
+  port?: number;
+  database?: string;
+  /** Dedicated pools load with COPY INTO; serverless pools bill data processed. Default dedicated. */
+  poolKind?: 'dedicated' | 'serverless';
+  /** Entra ID token credential, or SQL authentication. */
+  authentication?:
+    | { type: 'token'; credential: TokenCredential }
+    | { type: 'sql'; user: string; password: string };
+  schema?: string;
+  encrypt?: boolean;
+  trustServerCertificate?: boolean;
+  poolMax?: number;
+  /** How COPY INTO reads the lake: workspace managed identity, a SAS from the source store, or none. */
+  loadCredential?: 'managedIdentity' | 'sas' | 'none';
+  requestTimeoutMs?: number;
+  /** Retries of idempotent statements on the documented transient errors. */
+  retry?: RetryPolicy;
+}
+
+export const SYNAPSE_CAPABILITIES: WarehouseCapabilities = {
+  loadParquet: true,
+  loadCsv: true,
+  // COPY INTO reads CSV, Parquet and ORC only.
+  loadNdjson: false,
+  loadReplace: true,
+  bytesScannedStats: false,
+  bytesBilledStats: false,
+  // Synapse has no JSON column type.
+  jsonType: false,
+  // tedious returns DECIMAL as a JavaScript number, so exact decimals cannot be promised.
+  decimalType: false,
+  microsecondTimestamps: true,
+};
+
+/** T-SQL allows 2100 parameters per request; stay under it with room to spare. */
+const MAX_PARAMETERS = 2000;
+/** Rows per INSERT … SELECT … UNION ALL statement (dedicated pools accept one-row VALUES only). */
+const MAX_ROWS_PER_STATEMENT = 500;
+const MB = 1024 * 1024;
+const MIN_BILLED_BYTES = 10 * MB;
+
+/** Azure Synapse SQL (dedicated or serverless pools; also Fabric warehouses and Azure SQL) as a Warehouse. */
+export function createSynapseWarehouse(options: SynapseWarehouseOptions): Warehouse {
+  const schema = options.schema ?? 'dbo';
+  const poolKind = options.poolKind ?? 'dedicated';
+  const q = tsqlDialect.quoteIdent;
+  const qualified = (table: string) => `${q(schema)}.${q(table)}`;
+  let pool: sql.ConnectionPool | undefined = options.pool;
+  let connecting: Promise<sql.ConnectionPool> | undefined;
+
+  const connect = (): Promise<sql.ConnectionPool> => {
+    connecting ??= (async () => {
+      pool ??= new sql.ConnectionPool(poolConfig(options));
+      if (!pool.connected) await pool.connect();
+      return pool;
+    })().catch((error) => {
+      connecting = undefined;
+      throw error;
+    });
+    return connecting;
+  };
+
+  /** Serverless bills data processed: at least 10 MB per query, rounded up to the MB. */
+  const meterProcessed = (bytes: number) => {
+    if (poolKind !== 'serverless') return;
+    reportUsage({
+      units: { 'synapse.bytes-processed': Math.max(MIN_BILLED_BYTES, Math.ceil(bytes / MB) * MB) },
+    });
+  };
+
+  const run = async (
+    text: string,
+    params: QueryParameters | undefined,
+    operation: string,
+    target: sql.ConnectionPool | sql.Transaction,
+    idempotent: boolean,
+  ): Promise<sql.IResult<unknown[]>> => {
+    const once = async () => {
+      const request = new sql.Request(target as sql.ConnectionPool);
+      request.arrayRowMode = true;
+      bindParameters(request, text, params, operation);
+      try {
+        return (await request.query(text)) as unknown as sql.IResult<unknown[]>;
+      } catch (error) {
+        throw translateError(error, { resource: 'warehouse', operation });
+      }
+    };
+    return idempotent ? retry(once, options.retry) : once();
+  };
+
+  const existingColumns = async (table: string, target: sql.ConnectionPool | sql.Transaction) => {
+    const result = await run(
+      'SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = @schema AND TABLE_NAME = @table ORDER BY ORDINAL_POSITION',
+      { schema, table },
+      'describeTable',
+      target,
+      true,
+    );
+    return (result.recordset as unknown as unknown[][]).map((row) => ({
+      name: String(row[0]),
+      dataType: String(row[1]).toLowerCase(),
+    }));
+  };
+
+  const insertChunks = async (
+    table: string,
+    rows: readonly Row[],
+    target: sql.ConnectionPool | sql.Transaction,
+    columns: string[],
+  ) => {
+    const perStatement = Math.max(
+      1,
+      Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMETERS / Math.max(1, columns.length))),
+    );
+    let inserted = 0;
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const chunk = rows.slice(start, start + perStatement);
+      const params: QueryParameters = {};
+      const selects = chunk.map((row, r) => {
+        const values = columns.map((column, c) => {
+          const name = `r${r}c${c}`;
+          params[name] = row[column] ?? null;
+          return `@${name}`;
+        });
+        return `SELECT ${values.join(', ')}`;
+      });
+      const text = `INSERT INTO ${qualified(table)} (${columns.map(q).join(', ')}) ${selects.join(' UNION ALL ')}`;
+      const result = await run(text, params, 'insertRows', target, false);
+      inserted += result.rowsAffected.reduce((a, b) => a + b, 0);
+    }
+    return inserted;
+  };
+
+  const warehouse: Warehouse = {
+    provider: PROVIDER,
+    capabilities: SYNAPSE_CAPABILITIES,
+    dialect: tsqlDialect,
+
+    ensureTable: (table, tableSchema: TableSchema) =>
+      guarded({ resource: 'warehouse', operation: 'ensureTable', subject: table }, async () => {
+        const definitions = tableSchema.columns.map(
+          (column) =>
+            `${q(column.name)} ${sqlTypeOf(column)}${column.nullable === false ? ' NOT NULL' : ' NULL'}`,
+        );
+        const p = await connect();
+        const existing = await existingColumns(table, p);
+        if (existing.length === 0) {
+          const create = `CREATE TABLE ${qualified(table)} (${definitions.join(', ')})${poolKind === 'dedicated' ? ' WITH (DISTRIBUTION = ROUND_ROBIN, HEAP)' : ''}`;
+          try {
+            await run(create, undefined, 'ensureTable', p, false);
+          } catch (error) {
+            // A concurrent ensureTable created it first: fall through to the comparison.
+            if (!CloudmuxError.hasCode(error, 'AlreadyExists')) throw error;
+          }
+          const created = await existingColumns(table, p);
+          assertSameColumns(table, tableSchema.columns, created);
+          return;
+        }
+        assertSameColumns(table, tableSchema.columns, existing);
+      }),
+
+    insertRows: (table, rows) =>
+      guarded({ resource: 'warehouse', operation: 'insertRows', subject: table }, async () => {
+        if (rows.length === 0) return { rows: 0 };
+        const p = await connect();
+        const existing = await existingColumns(table, p);
+        if (existing.length === 0) throw fail('NotFound', 'insertRows', `table '${table}' does not exist`);
+        const known = new Set(existing.map((c) => c.name.toLowerCase()));
+        const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+        const unknown = columns.filter((c) => !known.has(c.toLowerCase()));
+        if (unknown.length > 0)
+          throw fail(
+            'InvalidArgument',
+            'insertRows',
+            `table '${table}' has no column(s) ${unknown.join(', ')}`,
+          );
+        const typed = rows.map((row) => typedRow(row, existing, columns));
+        // One transaction, so a failure part-way inserts nothing.
+        const transaction = new sql.Transaction(p);
+        await transaction.begin();
+        try {
+          const inserted = await insertChunks(table, typed, transaction, columns);
+          await transaction.commit();
+          meterProcessed(0);
+          return { rows: inserted };
+        } catch (error) {
+          await transaction.rollback().catch(() => undefined);
+          throw error;
+        }
+      }),
+
+    loadFromObjects: (table, load: LoadOptions) =>
+      guarded({ resource: 'warehouse', operation: 'loadFromObjects', subject: table }, async () =>
+        loadFromObjects(table, load),
+      ),
+
+    query: <R extends Row = Row>(text: string, params?: QueryParameters) =>
+      guarded({ resource: 'warehouse', operation: 'query' }, async () => {
+        const started = performance.now();
+        const p = await connect();
+        const result = await run(text, params, 'query', p, isReadOnly(text));
+        const converted = convertResult<R>(result);
+        const stats: StatementStats = {
+          durationMs: performance.now() - started,
+          rows: converted.rows.length,
+        };
+        meterProcessed(approximateBytes(result));
+        return { ...converted, stats } satisfies QueryResult<R>;
+      }),
+
+    queryPages: <R extends Row = Row>(
+      text: string,
+      params?: QueryParameters,
+      pageOptions: { pageSize?: number } = {},
+    ) => streamPages<R>(text, params, pageOptions.pageSize ?? 10_000),
+
+    dropTable: (table) =>
+      guarded({ resource: 'warehouse', operation: 'dropTable', subject: table }, async () => {
+        const p = await connect();
+        // Dedicated pools have no DROP TABLE IF EXISTS.
+        await run(
+          `IF OBJECT_ID(N'${`${q(schema)}.${q(table)}`.replaceAll("'", "''")}', N'U') IS NOT NULL DROP TABLE ${qualified(table)}`,
+          undefined,
+          'dropTable',
+          p,
+          true,
+        );
+      }),
+
+    async close() {
+      const current = pool;
+      pool = undefined;
+      connecting = undefined;
+      if (current && !options.pool) await current.close();
+    },
+  };
+
+  async function loadFromObjects(table: string, load: LoadOptions): Promise<LoadResult> {
+    const started = performance.now();
+    if (load.format === 'ndjson') {
+      throw new CloudmuxError({
+        code: 'Unsupported',
+        message: 'Synapse COPY INTO reads CSV and Parquet, not NDJSON (capability loadNdjson)',
+        provider: PROVIDER,
+        resource: 'warehouse',
+        operation: 'loadFromObjects',
+      });
+    }
+    const p = await connect();
+    const existing = await existingColumns(table, p);
+    if (existing.length === 0) throw fail('NotFound', 'loadFromObjects', `table '${table}' does not exist`);
+    const keys = load.keys ? [...load.keys] : [];
+    if (!load.keys) {
+      for await (const object of load.source.listAll({ ...(load.prefix ? { prefix: load.prefix } : {}) }))
+        keys.push(object.key);
+    }
+    if (keys.length === 0)
+      throw fail('NotFound', 'loadFromObjects', `no objects under prefix '${load.prefix ?? ''}'`);
+    let bytes = 0;
+    for (const key of keys) bytes += (await load.source.head(key)).size;
+    const fileOptions =
+      load.format === 'csv' ? "FILE_TYPE = 'CSV', FIRSTROW = 2, FIELDQUOTE = '\"'" : "FILE_TYPE = 'PARQUET'";
+    const sourceUrl = (key: string) => `'${load.source.uriOf(key).replaceAll("'", "''")}'`;
+    const copyInto = async (target: string, files: string[]) => {
+      const credential = await copyCredential(load, files[0] as string);
+      const text = `COPY INTO ${target} FROM ${files.map(sourceUrl).join(', ')} WITH (${fileOptions}${credential ? `, CREDENTIAL = ${credential}` : ''})`;
+      const result = await run(text, undefined, 'loadFromObjects', p, false);
+      return result.rowsAffected.reduce((a, b) => a + b, 0);
+    };
+    // A blob SAS covers one blob, so SAS loads copy file by file.
+    const perFile = (options.loadCredential ?? 'managedIdentity') === 'sas';
+    let rowsLoaded = 0;
+    if (load.mode !== 'replace' && !(perFile && keys.length > 1)) {
+      rowsLoaded = await copyInto(qualified(table), keys);
+    } else {
+      // Load into a staging table first, then swap in one transaction: a failed COPY leaves the
+      // table untouched, and several files land all or nothing.
+      const stage = `${table}__load_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+      await warehouse.ensureTable(stage, {
+        columns: existing.map((c) => ({ name: c.name, type: portableOf(c.dataType) })),
+      });
+      try {
+        if (perFile) for (const key of keys) await copyInto(qualified(stage), [key]);
+        else await copyInto(qualified(stage), keys);
+        const transaction = new sql.Transaction(p);
+        await transaction.begin();
+        try {
+          if (load.mode === 'replace')
+            await run(`DELETE FROM ${qualified(table)}`, undefined, 'loadFromObjects', transaction, false);
+          const moved = await run(
+            `INSERT INTO ${qualified(table)} SELECT * FROM ${qualified(stage)}`,
+            undefined,
+            'loadFromObjects',
+            transaction,
+            false,
+          );
+          rowsLoaded = moved.rowsAffected.reduce((a, b) => a + b, 0);
+          await transaction.commit();
+        } catch (error) {
+          await transaction.rollback().catch(() => undefined);
+          throw error;
+        }
+      } finally {
+        await warehouse.dropTable(stage);
+      }
+    }
+    meterProcessed(bytes);
+    return {
+      rowsLoaded,
+      files: keys.length,
+      stats: { durationMs: performance.now() - started, rows: rowsLoaded },
+    };
+  }
+
+  /** The CREDENTIAL clause: the workspace managed identity, or a read SAS the source store signs for the file. */
+  async function copyCredential(load: LoadOptions, key: string): Promise<string | undefined> {
+    const mode = options.loadCredential ?? 'managedIdentity';
+    if (mode === 'none') return undefined;
+    if (mode === 'managedIdentity') return "(IDENTITY = 'Managed Identity')";
+    const url = await load.source.presign(key, { method: 'GET', expiresInSeconds: 3600 });
+    const sas = new URL(url).search.slice(1);
+    return `(IDENTITY = 'Shared Access Signature', SECRET = '${sas.replaceAll("'", "''")}')`;
+  }
+
+  async function* streamPages<R extends Row>(
+    text: string,
+    params: QueryParameters | undefined,
+    pageSize: number,
+  ): AsyncIterable<QueryResult<R>> {
+    if (!Number.isInteger(pageSize) || pageSize < 1)
+      throw fail('InvalidArgument', 'queryPages', 'pageSize must be a positive integer');
+    let p: sql.ConnectionPool;
+    try {
+      p = await connect();
+    } catch (error) {
+      throw translateError(error, { resource: 'warehouse', operation: 'queryPages' });
+    }
+    const request = new sql.Request(p);
+    request.stream = true;
+    request.arrayRowMode = true;
+    bindParameters(request, text, params, 'queryPages');
+    let columns: ResultColumn[] = [];
+    let metadata: sql.IColumnMetadata[keyof sql.IColumnMetadata][] = [];
+    const buffer: unknown[][] = [];
+    let finished = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    request.on('recordset', (cols: unknown) => {
+      metadata = Array.isArray(cols) ? (cols as typeof metadata) : Object.values(cols as sql.IColumnMetadata);
+      columns = metadata.map((c) => ({ name: c.name, type: portableOfMssql(c.type) }));
+      notify();
+    });
+    request.on('row', (row: unknown[]) => {
+      buffer.push(row);
+      if (buffer.length >= pageSize) request.pause();
+      notify();
+    });
+    request.on('error', (error: unknown) => {
+      failure ??= error;
+      notify();
+    });
+    request.on('done', () => {
+      finished = true;
+      notify();
+    });
+    const started = performance.now();
+    void request.query(text);
+    let bytes = 0;
+    try {
+      for (;;) {
+        if (failure) throw translateError(failure, { resource: 'warehouse', operation: 'queryPages' });
+        if (buffer.length >= pageSize || (finished && buffer.length > 0)) {
+          const rows = buffer.splice(0, pageSize).map((row) => convertRow<R>(row, metadata));
+          bytes += rows.length * metadata.length * 8;
+          yield { columns, rows, stats: { durationMs: performance.now() - started, rows: rows.length } };
+          request.resume();
+          continue;
+        }
+        if (finished) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    } finally {
+      if (!finished) request.cancel();
+      meterProcessed(bytes);
+    }
+  }
+
+  return warehouse;
+}
+
+function poolConfig(options: SynapseWarehouseOptions): sql.config {
+  if (!options.server || !options.database || !options.authentication) {
+    throw fail(
+      'InvalidArgument',
+      'create',
+      'createSynapseWarehouse needs pool, or server, database and authentication',
+    );
+  }
+  const authentication = options.authentication;
+  return {
+    server: options.server,
+    port: options.port ?? 1433,
+    database: options.database,
+    ...(authentication.type === 'sql'
+      ? { user: authentication.user, password: authentication.password }
+      : { authentication: { type: 'token-credential', options: { credential: authentication.credential } } }),
+    pool: { max: options.poolMax ?? 10, min: 0, idleTimeoutMillis: 30_000 },
+    requestTimeout: options.requestTimeoutMs ?? 300_000,
+    options: {
+      encrypt: options.encrypt ?? true,
+      trustServerCertificate: options.trustServerCertificate ?? false,
+      useUTC: true,
+      enableArithAbort: true,
+    },
+  } as sql.config;
+}
+
+function sqlTypeOf(column: Column): string {
+  switch (column.type) {
+    case 'string':
+      return 'NVARCHAR(4000)';
+    case 'int64':
+      return 'BIGINT';
+    case 'float64':
+      return 'FLOAT';
+    case 'bool':
+      return 'BIT';
+    case 'timestamp':
+      return 'DATETIME2(6)';
+    case 'date':
+      return 'DATE';
+    case 'decimal':
+    case 'json':
+      throw new CloudmuxError({
+        code: 'Unsupported',
+        message: `column type ${column.type} is not supported on Synapse (capability ${column.type === 'json' ? 'jsonType' : 'decimalType'})`,
+        provider: PROVIDER,
+        resource: 'warehouse',
+        operation: 'ensureTable',
+      });
+    default:
+      throw fail('InvalidArgument', 'ensureTable', `unknown column type ${String(column.type)}`);
+  }
+}
+
+/** INFORMATION_SCHEMA data types of the columns this adapter creates, by portable type. */
+const DATA_TYPES: Record<string, ColumnType> = {
+  nvarchar: 'string',
+  varchar: 'string',
+  bigint: 'int64',
+  int: 'int64',
+  integer: 'int64',
+  float: 'float64',
+  double: 'float64',
+  bit: 'bool',
+  boolean: 'bool',
+  datetime2: 'timestamp',
+  timestamp: 'timestamp',
+  date: 'date',
+};
+
+function portableOf(dataType: string): ColumnType {
+  return DATA_TYPES[dataType.replace(/\(.*$/, '').trim()] ?? 'string';
+}
+
+function assertSameColumns(
+  table: string,
+  wanted: readonly Column[],
+  existing: Array<{ name: string; dataType: string }>,
+): void {
+  const same =
+    wanted.length === existing.length &&
+    wanted.every((column, i) => {
+      const found = existing[i];
+      return (
+        found !== undefined &&
+        found.name.toLowerCase() === column.name.toLowerCase() &&
+        portableOf(found.dataType) === column.type
+      );
+    });
+  if (!same) {
+    throw fail(
+      'InvalidArgument',
+      'ensureTable',
+      `table '${table}' exists with columns (${existing.map((c) => `${c.name} ${c.dataType}`).join(', ')}), not the requested ones`,
+    );
+  }
+}
+
+/**
+ * Row values typed by the table's column types (a JS number bound into a BIGINT column stays an
+ * integer; a missing value is a NULL of the column's type, so UNION ALL rows agree on types).
+ */
+function typedRow(row: Row, existing: Array<{ name: string; dataType: string }>, columns: string[]): Row {
+  const out: Row = {};
+  for (const key of columns) {
+    const value = row[key] ?? null;
+    const column = existing.find((c) => c.name.toLowerCase() === key.toLowerCase());
+    out[key] = column && !isTyped(value) ? { value, type: portableOf(column.dataType) } : value;
+  }
+  return out;
+}
+
+function isTyped(value: unknown): value is TypedParameter {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'type' in value &&
+    'value' in value &&
+    !(value instanceof Date)
+  );
+}
+
+function bindParameters(
+  request: sql.Request,
+  text: string,
+  params: QueryParameters | undefined,
+  operation: string,
+): void {
+  const names = new Set(findNamedParameters(text).map((ref) => ref.name));
+  for (const name of names) {
+    if (!params || !(name in params))
+      throw fail('InvalidArgument', operation, `no value for parameter @${name}`);
+    const raw = params[name];
+    const { type, value } = mssqlParameter(raw, operation, name);
+    request.input(name, type, value);
+  }
+}
+
+function mssqlParameter(
+  raw: unknown,
+  operation: string,
+  name: string,
+): { type: sql.ISqlType | (() => sql.ISqlType); value: unknown } {
+  if (isTyped(raw)) {
+    const value = raw.value;
+    switch (raw.type) {
+      case 'int64':
+        return {
+          type: sql.BigInt,
+          value: value === null || value === undefined ? null : BigInt(value as number),
+        };
+      case 'float64':
+        return { type: sql.Float, value: value ?? null };
+      case 'bool':
+        return { type: sql.Bit, value: value ?? null };
+      case 'timestamp':
+        return {
+          type: sql.DateTime2(7),
+          value: value === null || value === undefined ? null : toDate(value),
+        };
+      case 'date':
+        return {
+          type: sql.Date,
+          value:
+            value === null || value === undefined
+              ? null
+              : new Date(`${String(value).slice(0, 10)}T00:00:00Z`),
+        };
+      case 'string':
+        return { type: sql.NVarChar(sql.MAX), value: value ?? null };
+      default:
+        throw fail(
+          'Unsupported',
+          operation,
+          `parameter @${name}: type ${raw.type} is not supported on Synapse`,
+        );
+    }
+  }
+  if (raw === null || raw === undefined) return { type: sql.NVarChar(sql.MAX), value: null };
+  if (typeof raw === 'bigint') return { type: sql.BigInt, value: raw };
+  if (typeof raw === 'number') return { type: sql.Float, value: raw };
+  if (typeof raw === 'boolean') return { type: sql.Bit, value: raw };
+  if (typeof raw === 'string') return { type: sql.NVarChar(sql.MAX), value: raw };
+  if (raw instanceof Date) return { type: sql.DateTime2(7), value: toDate(raw) };
+  throw fail('InvalidArgument', operation, `parameter @${name}: unsupported value of type ${typeof raw}`);
+}
+
+/**
+ * tedious takes a Date with an optional `nanosecondDelta` (seconds below the millisecond) for
+ * DATETIME2; a Timestamp's microseconds travel that way.
+ */
+function toDate(value: unknown): Date {
+  if (value instanceof Timestamp) {
+    const date = new Date(value.getTime());
+    const extraMicros = Number(((value.epochMicros % 1000n) + 1000n) % 1000n);
+    Object.defineProperty(date, 'nanosecondDelta', { value: extraMicros / 1e6, enumerable: false });
+    return date;
+  }
+  if (value instanceof Date) return value;
+  return new Date(String(value));
+}
+
+function convertResult<R extends Row>(result: sql.IResult<unknown[]>): Omit<QueryResult<R>, 'stats'> {
+  const recordset = result.recordset as unknown as (unknown[][] & { columns?: unknown }) | undefined;
+  const rawColumns = (result as unknown as { columns?: unknown[][] }).columns?.[0] ?? [];
+  const metadata = rawColumns as sql.IColumnMetadata[keyof sql.IColumnMetadata][];
+  const columns = metadata.map((c) => ({ name: c.name, type: portableOfMssql(c.type) }));
+  const rows = (recordset ?? []).map((row) => convertRow<R>(row, metadata));
+  return { columns, rows };
+}
+
+function convertRow<R extends Row>(
+  row: unknown[],
+  metadata: sql.IColumnMetadata[keyof sql.IColumnMetadata][],
+): R {
+  const out: Row = {};
+  metadata.forEach((column, i) => {
+    out[column.name] = convertValue(row[i], portableOfMssql(column.type));
+  });
+  return out as R;
+}
+
+function convertValue(value: unknown, type: ResultColumn['type']): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case 'int64':
+      return BigInt(value as string | number);
+    case 'timestamp': {
+      const date = value as Date & { nanosecondsDelta?: number };
+      const extra = Math.floor(Math.round((date.nanosecondsDelta ?? 0) * 1e7) / 10);
+      return new Timestamp(BigInt(date.getTime()) * 1000n + BigInt(extra));
+    }
+    case 'date':
+      return (value as Date).toISOString().slice(0, 10);
+    case 'decimal':
+      return String(value);
+    default:
+      return value;
+  }
+}
+
+function portableOfMssql(type: unknown): ResultColumn['type'] {
+  switch (type) {
+    case sql.BigInt:
+    case sql.Int:
+    case sql.SmallInt:
+    case sql.TinyInt:
+      return 'int64';
+    case sql.Float:
+    case sql.Real:
+      return 'float64';
+    case sql.Bit:
+      return 'bool';
+    case sql.NVarChar:
+    case sql.VarChar:
+    case sql.NChar:
+    case sql.Char:
+    case sql.NText:
+    case sql.Text:
+    case sql.UniqueIdentifier:
+      return 'string';
+    case sql.DateTime2:
+    case sql.DateTime:
+    case sql.SmallDateTime:
+    case sql.DateTimeOffset:
+      return 'timestamp';
+    case sql.Date:
+      return 'date';
+    case sql.Decimal:
+    case sql.Numeric:
+    case sql.Money:
+      return 'decimal';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Result size as the bytes the service transferred, for the serverless data-processed estimate. */
+function approximateBytes(result: sql.IResult<unknown[]>): number {
+  const rows = (result.recordset as unknown as unknown[][] | undefined) ?? [];
+  let bytes = 0;
+  for (const row of rows) for (const value of row) bytes += typeof value === 'string' ? value.length * 2 : 8;
+  return bytes;
+}
+
+/** Reads are retried on transient errors; anything that writes is not (it may have committed). */
+function isReadOnly(text: string): boolean {
+  return (
+    /^\s*(SELECT|WITH)\b/i.test(text) &&
+    !/\b(INSERT|UPDATE|DELETE|MERGE|INTO|DROP|CREATE|ALTER|EXEC)\b/i.test(text)
+  );
+}
+
+function fail(code: CloudmuxError['code'], operation: string, message: string): CloudmuxError {
+  return new CloudmuxError({ code, message, provider: PROVIDER, resource: 'warehouse', operation });
+}
