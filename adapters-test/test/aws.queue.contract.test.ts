@@ -24,6 +24,14 @@ if (unavailable) {
   describeQueueContract({
     provider: 'aws',
     endpoint: s3SqsEndpoint,
+    ...(!AWS_LIVE && S3_SQS_EMULATOR === 'fauxqs'
+      ? {
+          skipCases: {
+            'unicode text bodies round-trip':
+              'fauxqs 2.4.1 rejects characters above U+FFFF (emoji) as InvalidMessageContents; SQS accepts #x10000–#x10FFFF',
+          },
+        }
+      : {}),
     async create() {
       return createSqsQueue({ queuePrefix: `${uniqueName('cmx')}-`, clientConfig: await sqsClientConfig() });
     },

@@ -1,0 +1,92 @@
+/**
+ * ObjectStore contract × Amazon S3: against moto by default (fauxqs with
+ * CLOUDMUX_AWS_EMULATOR=fauxqs), real AWS with CLOUDMUX_LIVE_AWS=1 (an existing bucket in
+ * CLOUDMUX_AWS_BUCKET). Each adapter works under a unique key prefix of one bucket per file; the
+ * oracle reads objects with the raw SDK.
+ */
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createS3ObjectStore } from '@cloudmux/aws';
+import { afterAll } from 'vitest';
+import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
+import {
+  AWS_LIVE,
+  awsUnavailableReason,
+  S3_SQS_EMULATOR,
+  s3ClientConfig,
+  s3SqsEndpoint,
+  stopSharedMoto,
+  testBucket,
+} from '../src/emulators/aws.ts';
+import { uniqueName } from '../src/harness.ts';
+import { describeUnavailable } from '../src/unavailable.ts';
+
+const unavailable = awsUnavailableReason('s3-sqs');
+
+/** fauxqs documents that it ignores If-None-Match and If-Match on writes. */
+const FAUXQS_GAPS = {
+  createOnly:
+    'fauxqs 2.4.1 ignores If-None-Match on PutObject (documented), so a second create-only write succeeds',
+  compareAndSwap: 'fauxqs 2.4.1 ignores If-Match on PutObject (documented), so a stale etag is not rejected',
+  copyCreateOnly: 'fauxqs 2.4.1 ignores If-None-Match on CopyObject',
+};
+
+/** Cases fauxqs gets wrong (found by running this suite against it). */
+const FAUXQS_SKIPS = {
+  'unicode keys round-trip and list in UTF-8 byte order':
+    'fauxqs 2.4.1 lists keys in UTF-16 code-unit order (emoji before BMP characters), S3 in UTF-8 byte order',
+  'a key containing a literal %2F is distinct from one with a slash':
+    'fauxqs 2.4.1 decodes %2F in the request path, so a%2Fb and a/b become the same key',
+};
+
+/** moto honours conditional PutObject but not a conditional CopyObject. */
+const MOTO_GAPS = {
+  copyCreateOnly:
+    'moto 5.2.5 ignores If-None-Match on CopyObject and overwrites the target (AWS answers 412)',
+};
+
+let bucket: Promise<string> | undefined;
+let raw: Promise<S3Client> | undefined;
+
+if (unavailable) {
+  describeUnavailable({ provider: 'aws', interface: 'objectStore', endpoint: s3SqsEndpoint }, unavailable);
+} else {
+  afterAll(async () => {
+    (await raw)?.destroy();
+    await stopSharedMoto();
+  });
+  describeObjectStoreContract({
+    provider: 'aws',
+    endpoint: s3SqsEndpoint,
+    ...(AWS_LIVE ? {} : { endpointGaps: S3_SQS_EMULATOR === 'fauxqs' ? FAUXQS_GAPS : MOTO_GAPS }),
+    ...(!AWS_LIVE && S3_SQS_EMULATOR === 'fauxqs' ? { skipCases: FAUXQS_SKIPS } : {}),
+    async create() {
+      bucket ??= testBucket(uniqueName('cmx-os'));
+      return createS3ObjectStore({
+        bucket: await bucket,
+        prefix: `${uniqueName('run')}/`,
+        clientConfig: await s3ClientConfig(),
+        // The smallest part S3 allows, so the 20 MB streamed case really goes multipart.
+        partSizeBytes: 5 * 1024 * 1024,
+      });
+    },
+    async destroy(store) {
+      for await (const object of store.listAll()) await store.delete(object.key);
+      await store.close();
+    },
+    oracle: (store) => ({
+      async rawGet(key) {
+        raw ??= s3ClientConfig().then((config) => new S3Client(config));
+        const client = await raw;
+        const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(store.uriOf(key));
+        if (!match) throw new Error(`not an s3 URI: ${store.uriOf(key)}`);
+        try {
+          const response = await client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+          return await response.Body!.transformToByteArray();
+        } catch (error) {
+          if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+          throw error;
+        }
+      },
+    }),
+  });
+}
