@@ -4,6 +4,7 @@ import { credentialFrom, storageEndpoint, tokenCredentialFrom } from './credenti
 import { createKeyVaultSecretStore } from './key-vault-secret-store.ts';
 import { type AzureOptions, azureOptionsSchema } from './options.ts';
 import { createQueueStorageQueue } from './queue-storage-queue.ts';
+import { createSynapseWarehouse } from './synapse-warehouse.ts';
 
 export * from './blob-object-store.ts';
 export * from './errors.ts';
@@ -63,5 +64,40 @@ export function createSecretStore(options: AzureOptions, _context: ProviderConte
     vaultUrl: keyVault.vaultUrl,
     credential: tokenCredentialFrom(options.credentials, 'providers.azure.credentials'),
     purgeOnDelete: keyVault.purgeOnDelete,
+  });
+}
+
+export function createWarehouse(options: AzureOptions, context: ProviderContext) {
+  const synapse = section(options, 'synapse');
+  const authentication = synapse.authentication;
+  let password: string | undefined;
+  if (authentication.type === 'sql') {
+    password = context.env[authentication.passwordEnv];
+    if (!password) {
+      throw new ConfigError({
+        field: 'providers.azure.synapse.authentication.passwordEnv',
+        problem: `environment variable ${authentication.passwordEnv} is not set`,
+        fix: `export ${authentication.passwordEnv}=<SQL password>, or use authentication.type 'default'`,
+      });
+    }
+  }
+  return createSynapseWarehouse({
+    server: synapse.server,
+    port: synapse.port,
+    database: synapse.database,
+    poolKind: synapse.pool,
+    authentication:
+      authentication.type === 'sql'
+        ? { type: 'sql', user: authentication.user, password: password as string }
+        : {
+            type: 'token',
+            credential: tokenCredentialFrom(options.credentials, 'providers.azure.credentials'),
+          },
+    schema: synapse.schema,
+    encrypt: synapse.encrypt,
+    trustServerCertificate: synapse.trustServerCertificate,
+    poolMax: synapse.poolMax,
+    loadCredential: synapse.loadCredential,
+    requestTimeoutMs: synapse.requestTimeoutMs,
   });
 }
