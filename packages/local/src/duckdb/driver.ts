@@ -6,7 +6,8 @@
  * lock; a second process gets Unavailable). The pipeline therefore runs the warehouse in one
  * process; inside it, every warehouse opened on the same file shares one instance.
  */
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import {
   CloudmuxError,
   duckdbDialect,
@@ -91,7 +92,11 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
         const config: Record<string, string> = { autoinstall_known_extensions: 'false' };
         if (options.threads) config.threads = String(options.threads);
         const created: SharedInstance = {
-          instance: DuckDBInstance.create(options.file, config),
+          // A first run on a fresh checkout has no state directory yet.
+          instance: (key === undefined
+            ? Promise.resolve()
+            : mkdir(dirname(key), { recursive: true }).then(() => {})
+          ).then(() => DuckDBInstance.create(options.file, config)),
           refs: 1,
         };
         created.instance.catch(() => {
