@@ -164,7 +164,7 @@ const catalog: Step<BatchContext> = {
       {
         name: 'lake.flights',
         kind: 'lake-prefix',
-        location: objectStore.uriOf(LAYOUT.lakePrefix),
+        location: `${objectStore.location.replace(/\/?$/, '/')}${LAYOUT.lakePrefix}`,
         schema,
         partitions,
         rows: state.landedRows,
