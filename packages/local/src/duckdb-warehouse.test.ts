@@ -4,24 +4,21 @@
  * The contract suite itself runs in adapters-test/test/local.warehouse.contract.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   type CallUsage,
   CloudmuxError,
-  listAllObjects,
-  type ObjectData,
   type ObjectStore,
   param,
   runWithUsage,
   Timestamp,
-  UnsupportedError,
 } from '@cloudmux/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createDuckDbWarehouse } from './duckdb-warehouse.ts';
+import { createFsObjectStore } from './fs-object-store.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'cloudmux-duckdb-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -42,71 +39,8 @@ const codeOf = (promise: Promise<unknown>) =>
     (error: unknown) => (CloudmuxError.isInstance(error) ? error.code : `raw: ${String(error)}`),
   );
 
-/** A lake whose URIs DuckDB cannot read in place (`memory://`), so loads must download through `get`. */
-function memoryLake(
-  objects: Record<string, string>,
-  uriOf: (key: string) => string = (key) => `memory://lake/${key}`,
-): ObjectStore {
-  const data = new Map(Object.entries(objects).map(([k, v]) => [k, new TextEncoder().encode(v)]));
-  const info = (key: string) => {
-    const bytes = data.get(key);
-    if (!bytes) throw new CloudmuxError({ code: 'NotFound', message: key });
-    return { key, size: bytes.byteLength, etag: String(bytes.byteLength), lastModified: new Date(0) };
-  };
-  const no = (operation: string) => async (): Promise<never> => {
-    throw new UnsupportedError({
-      provider: 'memory',
-      resource: 'objectStore',
-      operation,
-      capability: operation,
-    });
-  };
-  const store: ObjectStore = {
-    provider: 'memory',
-    capabilities: {
-      createOnly: false,
-      compareAndSwap: false,
-      rangeGet: false,
-      userMetadata: false,
-      listDelimiter: false,
-      listStartAfter: false,
-      copy: false,
-      copyCreateOnly: false,
-      presignGet: false,
-      presignPut: false,
-      multipartUpload: false,
-    },
-    location: 'memory://lake/',
-    put: no('put'),
-    async get(key): Promise<ObjectData> {
-      const meta = info(key);
-      const bytes = data.get(key)!;
-      return {
-        ...meta,
-        contentLength: bytes.byteLength,
-        stream: () => new Blob([bytes]).stream(),
-        bytes: async () => bytes,
-        text: async () => new TextDecoder().decode(bytes),
-      };
-    },
-    head: async (key) => info(key),
-    async list(options = {}) {
-      const keys = [...data.keys()].filter((k) => k.startsWith(options.prefix ?? '')).sort();
-      return { objects: keys.map(info), commonPrefixes: [] };
-    },
-    listAll: (options) => listAllObjects(store, options),
-    delete: no('delete'),
-    deleteMany: no('deleteMany'),
-    copy: no('copy'),
-    presign: no('presign'),
-    uriOf,
-    close: async () => {},
-  };
-  return store;
-}
-
 describe('DuckDB warehouse', () => {
-  it('loads objects that are not local files by downloading them through the store, and reports the bytes', async () => {
+  it('loads objects that are not local files by downloading them through the store, bytes counted once', async () => {
     const w = warehouse();
     await w.ensureTable('events', {
       columns: [
@@ -116,12 +50,18 @@ describe('DuckDB warehouse', () => {
     });
     const csv = 'id,note\n1,a\n2,b\n';
     const ndjson = '{"id": 3, "note": "c"}\n';
-    const lake = memoryLake({ 'in/a.csv': csv, 'in/b.csv': csv.replace('1,a', '5,e'), 'j/x.ndjson': ndjson });
+    const fs = createFsObjectStore({ root: join(root, 'download-lake') });
+    await fs.put('in/a.csv', csv);
+    await fs.put('in/b.csv', csv.replace('1,a', '5,e'));
+    await fs.put('j/x.ndjson', ndjson);
+    // The same store seen through URIs DuckDB cannot open, as an s3:// or gs:// lake would be.
+    const lake: ObjectStore = { ...fs, uriOf: (key) => `memory://lake/${key}` };
     const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
     const loaded = await runWithUsage(usage, () =>
       w.loadFromObjects('events', { source: lake, prefix: 'in/', format: 'csv' }),
     );
     expect(loaded).toMatchObject({ rowsLoaded: 4, files: 2 });
+    // Downloaded bytes are the store's to report (its get ran inside this call), counted once.
     expect(usage.bytesIn).toBe(csv.length * 2);
     await w.loadFromObjects('events', { source: lake, keys: ['j/x.ndjson'], format: 'ndjson' });
     const ids = await w.query('SELECT id FROM events ORDER BY id');
@@ -134,21 +74,27 @@ describe('DuckDB warehouse', () => {
   it('a local file whose name DuckDB would read as a glob is loaded as itself', async () => {
     const w = warehouse();
     await w.ensureTable('g', { columns: [{ name: 'id', type: 'int64' }] });
-    const dir = join(root, 'glob');
-    await mkdir(dir, { recursive: true });
+    const lake = createFsObjectStore({ root: join(root, 'glob-lake') });
     const odd = 'part[1]*.csv';
     // What the pattern `part[1]*.csv` would match instead of the file itself.
-    await writeFile(join(dir, 'part1-decoy.csv'), 'id\n666\n');
-    await writeFile(join(dir, odd), 'id\n1\n');
-    const lake = memoryLake({ [odd]: 'id\n1\n' }, (key) => pathToFileURL(join(dir, key)).href);
+    await lake.put('part1-decoy.csv', 'id\n666\n');
+    await lake.put(odd, 'id\n1\n');
+    expect(lake.uriOf(odd)).toMatch(/^file:/);
     await w.loadFromObjects('g', { source: lake, keys: [odd], format: 'csv' });
     expect((await w.query('SELECT id FROM g')).rows).toEqual([{ id: 1n }]);
+    // Read in place: the warehouse itself reports the file's bytes.
+    const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
+    await runWithUsage(usage, () =>
+      w.loadFromObjects('g', { source: lake, keys: ['part1-decoy.csv'], format: 'csv' }),
+    );
+    expect(usage.bytesIn).toBe('id\n666\n'.length);
   });
 
   it('rejects load options that name no objects or an unknown format', async () => {
     const w = warehouse();
     await w.ensureTable('t', { columns: [{ name: 'id', type: 'int64' }] });
-    const lake = memoryLake({ 'a.csv': 'id\n1\n' });
+    const lake = createFsObjectStore({ root: join(root, 'options-lake') });
+    await lake.put('a.csv', 'id\n1\n');
     expect(await codeOf(w.loadFromObjects('t', { source: lake, format: 'csv' }))).toBe('InvalidArgument');
     expect(await codeOf(w.loadFromObjects('t', { source: lake, keys: [], format: 'csv' }))).toBe(
       'InvalidArgument',

@@ -5,7 +5,7 @@
  * would have to be downloaded at run time.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -80,20 +80,40 @@ async function keysToLoad(options: LoadOptions): Promise<string[]> {
   return keys.sort();
 }
 
-/** Local paths for the keys, downloading into `scratch` what DuckDB cannot read in place. */
+async function fileSize(path: string, key: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    throw new CloudmuxError({
+      code: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NotFound' : 'Internal',
+      message: `cannot read lake object ${JSON.stringify(key)}: ${(error as Error).message}`,
+      provider: 'local',
+      resource: 'warehouse',
+      operation: 'loadFromObjects',
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Local paths for the keys, downloading into `scratch` what DuckDB cannot read in place.
+ * `inPlaceBytes` counts only files read in place: a download's bytes are reported by the store's
+ * own `get` (to this call when the store is unwrapped, to the store's record when it is metered).
+ */
 async function localPaths(
   options: LoadOptions,
   keys: readonly string[],
   scratch: () => Promise<string>,
-): Promise<{ paths: string[]; bytes: number }> {
+): Promise<{ paths: string[]; inPlaceBytes: number }> {
   const paths: string[] = [];
-  let bytes = 0;
+  let inPlaceBytes = 0;
   for (const [index, key] of keys.entries()) {
     const uri = options.source.uriOf(key);
     if (uri.startsWith('file:')) {
       const path = fileURLToPath(uri);
       // DuckDB's readers expand glob characters and cannot escape them: such names are copied.
       if (!/[*?[\]{}]/.test(path)) {
+        inPlaceBytes += await fileSize(path, key);
         paths.push(path);
         continue;
       }
@@ -104,10 +124,9 @@ async function localPaths(
       Readable.fromWeb(object.stream() as import('node:stream/web').ReadableStream),
       createWriteStream(path),
     );
-    bytes += object.contentLength;
     paths.push(path);
   }
-  return { paths, bytes };
+  return { paths, inPlaceBytes };
 }
 
 export async function loadFromObjects(
@@ -122,7 +141,7 @@ export async function loadFromObjects(
   const keys = await keysToLoad(options);
   let scratchDir: string | undefined;
   try {
-    const { paths, bytes } = await localPaths(options, keys, async () => {
+    const { paths, inPlaceBytes } = await localPaths(options, keys, async () => {
       scratchDir ??= await mkdtemp(join(tmpdir(), 'cloudmux-duckdb-load-'));
       return scratchDir;
     });
@@ -134,7 +153,7 @@ export async function loadFromObjects(
       const result = await connection.run(insert);
       return result.rowsChanged;
     });
-    reportUsage({ bytesIn: bytes });
+    reportUsage({ bytesIn: inPlaceBytes });
     return {
       rowsLoaded,
       files: paths.length,
