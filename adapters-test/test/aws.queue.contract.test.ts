@@ -1,13 +1,15 @@
 /**
  * Queue contract × Amazon SQS: against moto by default (fauxqs with CLOUDMUX_AWS_EMULATOR=fauxqs),
- * real AWS with CLOUDMUX_LIVE_AWS=1. Each
- * adapter gets a unique queue-name prefix; the suite deletes the queues it makes.
+ * real AWS with CLOUDMUX_LIVE_AWS=1. Each adapter gets a unique queue-name prefix; the suite
+ * deletes the queues it makes.
  */
 import { createSqsQueue } from '@cloudmux/aws';
 import { afterAll } from 'vitest';
 import { describeQueueContract } from '../src/contracts/queue.ts';
 import {
+  AWS_LIVE,
   awsUnavailableReason,
+  S3_SQS_EMULATOR,
   s3SqsEndpoint,
   sqsClientConfig,
   stopSharedMoto,
