@@ -15,13 +15,21 @@ points at a cloudmux config for the live cloud. Providers that cannot run are re
 
 const root = process.env.INIT_CWD ?? process.cwd();
 
-async function loadPipelineRunner(): Promise<PipelineRunner | undefined> {
-  try {
-    const module = (await import('@cloudmux/pipeline')) as { runPipelineOnResources?: PipelineRunner };
-    return module.runPipelineOnResources;
-  } catch {
-    return undefined;
-  }
+async function loadPipelineRunner(): Promise<PipelineRunner> {
+  const { runPipeline } = await import('@cloudmux/pipeline');
+  return async (environment, events) => {
+    const summary = await runPipeline({
+      context: { baseDir: environment.baseDir, overrides: environment.config },
+      events,
+    });
+    return {
+      events: summary.events.read,
+      seconds: summary.totalSeconds,
+      reconciled: summary.reconciled,
+      stages: summary.stages,
+      units: summary.units,
+    };
+  };
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { type BillableUnits, Meter, openResources, parseConfig, type Resources } from '@cloudmux/core';
+import {
+  type BillableUnits,
+  type CloudmuxConfigInput,
+  Meter,
+  openResources,
+  parseConfig,
+  type Resources,
+} from '@cloudmux/core';
 import { priceUsage, projectMonthly } from '@cloudmux/pricing';
 import { openEnvironment } from './environments.ts';
 import { type ProviderResult, type Results, SCHEMA_VERSION } from './results.ts';
@@ -16,8 +23,15 @@ export interface PipelineOutcome {
   lakeBytesPerEvent?: number;
 }
 
-/** Runs the pipeline app end to end on already-open resources. */
-export type PipelineRunner = (resources: Resources, events: number) => Promise<PipelineOutcome>;
+/**
+ * Runs the pipeline app end to end against the same environment the micro-benchmarks used. The
+ * pipeline opens its own resources (its consumers are separate processes), so it gets the config,
+ * and reports the billable units it metered.
+ */
+export type PipelineRunner = (
+  environment: { config: CloudmuxConfigInput; baseDir: string },
+  events: number,
+) => Promise<PipelineOutcome & { units: BillableUnits }>;
 
 export interface CompareOptions {
   providers: string[];
@@ -91,8 +105,11 @@ export async function runComparison(options: CompareOptions): Promise<Results> {
       if (options.pipeline) {
         progress(`pipeline: ${options.events.toLocaleString('en-US')} events end to end`);
         try {
-          const outcome = await options.pipeline(resources, options.events);
-          addUnits(units, meter.totalUnits());
+          const outcome = await options.pipeline(
+            { config: env.config, baseDir: env.baseDir },
+            options.events,
+          );
+          addUnits(units, outcome.units);
           pipeline = {
             events: outcome.events,
             seconds: outcome.seconds,

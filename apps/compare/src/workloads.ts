@@ -162,10 +162,13 @@ const secrets: Workload = {
       numberOfSignificantValueDigits: 3,
     });
     const started = performance.now();
+    let maxMs = 0;
     for (let i = 0; i < n; i++) {
       const t = performance.now();
       await cached.get(name);
-      histogram.recordValue(Math.max(1, Math.round((performance.now() - t) * 1e6))); // nanoseconds
+      const elapsed = performance.now() - t;
+      maxMs = Math.max(maxMs, elapsed);
+      histogram.recordValue(Math.max(1, Math.round(elapsed * 1e6))); // nanoseconds
     }
     const seconds = (performance.now() - started) / 1000;
     await resources.secretStore.delete(name, { force: true });
@@ -178,7 +181,7 @@ const secrets: Workload = {
         p50Ms: histogram.getValueAtPercentile(50) / 1e6,
         p90Ms: histogram.getValueAtPercentile(90) / 1e6,
         p99Ms: histogram.getValueAtPercentile(99) / 1e6,
-        maxMs: histogram.maxValue / 1e6,
+        maxMs,
         meanMs: histogram.mean / 1e6,
         errors: 0,
         throughputPerSecond: n / seconds,

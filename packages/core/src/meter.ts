@@ -62,6 +62,8 @@ interface Aggregate {
   errors: number;
   retries: number;
   totalMs: number;
+  /** Exact maximum; HDR reports bucket bounds, which may exceed it slightly. */
+  maxMs: number;
   bytesIn: number;
   bytesOut: number;
   units: BillableUnits;
@@ -143,10 +145,10 @@ export class Meter {
         count: a.count,
         errors: a.errors,
         retries: a.retries,
-        p50Ms: Math.min(a.histogram.getValueAtPercentile(50), a.histogram.maxValue) / 1000,
-        p90Ms: Math.min(a.histogram.getValueAtPercentile(90), a.histogram.maxValue) / 1000,
-        p99Ms: Math.min(a.histogram.getValueAtPercentile(99), a.histogram.maxValue) / 1000,
-        maxMs: a.histogram.maxValue / 1000,
+        p50Ms: Math.min(a.histogram.getValueAtPercentile(50) / 1000, a.maxMs),
+        p90Ms: Math.min(a.histogram.getValueAtPercentile(90) / 1000, a.maxMs),
+        p99Ms: Math.min(a.histogram.getValueAtPercentile(99) / 1000, a.maxMs),
+        maxMs: a.maxMs,
         meanMs: a.count ? a.totalMs / a.count : 0,
         totalMs: a.totalMs,
         bytesIn: a.bytesIn,
@@ -172,6 +174,7 @@ export class Meter {
       a.errors = 0;
       a.retries = 0;
       a.totalMs = 0;
+      a.maxMs = 0;
       a.bytesIn = 0;
       a.bytesOut = 0;
       a.units = {};
@@ -363,6 +366,7 @@ export class Meter {
         errors: 0,
         retries: 0,
         totalMs: 0,
+        maxMs: 0,
         bytesIn: 0,
         bytesOut: 0,
         units: {},
@@ -384,6 +388,7 @@ export class Meter {
     if (outcome !== 'ok') aggregate.errors++;
     aggregate.retries += attempts - 1;
     aggregate.totalMs += durationMs;
+    if (durationMs > aggregate.maxMs) aggregate.maxMs = durationMs;
     aggregate.histogram.recordValue(Math.max(1, Math.round(durationMs * 1000)));
     aggregate.bytesIn += usage.bytesIn;
     aggregate.bytesOut += usage.bytesOut;
