@@ -14,6 +14,9 @@ import { log, setQuiet } from './log.ts';
 import { type RunSummary, runPipeline } from './run.ts';
 import { createApi } from './serving/api.ts';
 import { runConsumer } from './speed/consumer.ts';
+import { silenceSqliteExperimentalWarning } from './warnings.ts';
+
+silenceSqliteExperimentalWarning();
 
 /** Flights `pipeline run` replays by default: real work, well under a minute on 2 cores. */
 export const DEFAULT_EVENTS = 1_000_000;
