@@ -90,8 +90,10 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
     });
     return ready;
   };
-  const blob = async (key: string): Promise<BlockBlobClient> =>
-    (await ensure()).getBlockBlobClient(prefix + key);
+  const blob = async (key: string, operation: string): Promise<BlockBlobClient> => {
+    assertKey(key, operation);
+    return (await ensure()).getBlockBlobClient(prefix + key);
+  };
 
   const store: ObjectStore = {
     provider: PROVIDER,
@@ -102,8 +104,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
 
     put: (key, body, putOptions = {}) =>
       guarded({ resource: 'objectStore', operation: 'put', subject: key }, async () => {
-        assertKey(key, 'put');
-        const target = await blob(key);
+        const target = await blob(key, 'put');
         const common: BlockBlobParallelUploadOptions = {
           conditions: {
             ...(putOptions.ifNoneMatch ? { ifNoneMatch: '*' } : {}),
@@ -130,7 +131,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
                 'blob.operations.write': writeOps(data.byteLength, blockSize, data.byteLength <= blockSize),
               },
             });
-            return { key, etag: response.etag ?? '', size: data.byteLength };
+            return { key, etag: quoteEtag(response.etag), size: data.byteLength };
           }
           let size = 0;
           const counter = new Transform({
@@ -148,7 +149,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
             bytesIn: size,
             units: { 'blob.operations.write': writeOps(size, blockSize, false) },
           });
-          return { key, etag: response.etag ?? '', size };
+          return { key, etag: quoteEtag(response.etag), size };
         } catch (error) {
           throw conditionalWriteError(error, putOptions, key);
         }
@@ -156,7 +157,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
 
     get: (key, getOptions: GetOptions = {}) =>
       guarded({ resource: 'objectStore', operation: 'get', subject: key }, async () => {
-        const target = await blob(key);
+        const target = await blob(key, 'get');
         const range = getOptions.range;
         if (range && (range.offset < 0 || (range.length !== undefined && range.length <= 0))) {
           throw invalid('get', 'range offset must be >= 0 and length > 0');
@@ -165,6 +166,11 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
         const contentLength = response.contentLength ?? 0;
         reportUsage({ bytesOut: contentLength, units: { 'blob.operations.read': 1 } });
         const size = totalSize(response.contentRange) ?? contentLength;
+        // Azure answers 416 here; Azurite returns the whole blob instead, so the adapter checks too.
+        if (range && range.offset > 0 && range.offset >= size) {
+          response.readableStreamBody?.resume();
+          throw invalid('get', `range offset ${range.offset} is beyond the object's ${size} bytes`);
+        }
         const nodeStream = response.readableStreamBody;
         let consumed = false;
         const take = (): Readable => {
@@ -184,7 +190,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
         const data: ObjectData = {
           key,
           size,
-          etag: response.etag ?? '',
+          etag: quoteEtag(response.etag),
           lastModified: response.lastModified ?? new Date(0),
           ...(response.contentType ? { contentType: response.contentType } : {}),
           metadata: decodeMetadata(response.metadata),
@@ -198,12 +204,12 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
 
     head: (key) =>
       guarded({ resource: 'objectStore', operation: 'head', subject: key }, async () => {
-        const properties = await (await blob(key)).getProperties();
+        const properties = await (await blob(key, 'head')).getProperties();
         reportUsage({ units: { 'blob.operations.read': 1 } });
         return {
           key,
           size: properties.contentLength ?? 0,
-          etag: properties.etag ?? '',
+          etag: quoteEtag(properties.etag),
           lastModified: properties.lastModified ?? new Date(0),
           ...(properties.contentType ? { contentType: properties.contentType } : {}),
           metadata: decodeMetadata(properties.metadata),
@@ -242,7 +248,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
     delete: (key) =>
       guarded({ resource: 'objectStore', operation: 'delete', subject: key }, async () => {
         // Deletes are free on Azure Blob Storage: no billable unit.
-        await (await blob(key)).deleteIfExists();
+        await (await blob(key, 'delete')).deleteIfExists();
       }),
 
     async deleteMany(keys) {
@@ -266,8 +272,8 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
       guarded(
         { resource: 'objectStore', operation: 'copy', subject: `${sourceKey} → ${targetKey}` },
         async () => {
-          const source = await blob(sourceKey);
-          const target = await blob(targetKey);
+          const source = await blob(sourceKey, 'copy');
+          const target = await blob(targetKey, 'copy');
           try {
             // Same-account Copy Blob is authorised by the destination request; no source SAS needed.
             const poller = await target.beginCopyFromURL(source.url, {
@@ -281,7 +287,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
           reportUsage({ units: { 'blob.operations.write': 1, 'blob.operations.read': 1 } });
           return {
             key: targetKey,
-            etag: properties.etag ?? '',
+            etag: quoteEtag(properties.etag),
             size: properties.contentLength ?? 0,
           } satisfies PutResult;
         },
@@ -292,7 +298,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
         if (!(presignOptions.expiresInSeconds > 0) || presignOptions.expiresInSeconds > 7 * 24 * 3600) {
           throw invalid('presign', 'expiresInSeconds must be between 1 and 604800 (7 days)');
         }
-        const target = await blob(key);
+        const target = await blob(key, 'presign');
         const startsOn = new Date(Date.now() - 5 * 60_000);
         const expiresOn = new Date(Date.now() + presignOptions.expiresInSeconds * 1000);
         const permissions = BlobSASPermissions.parse(presignOptions.method === 'GET' ? 'r' : 'cw');
@@ -311,7 +317,10 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
         return `${target.url}?${sas}`;
       }),
 
-    uriOf: (key) => client().getBlockBlobClient(prefix + key).url,
+    uriOf: (key) => {
+      assertKey(key, 'uriOf');
+      return client().getBlockBlobClient(prefix + key).url;
+    },
 
     async close() {
       // The SDK keeps no sockets open beyond Node's shared agent; nothing to release.
@@ -377,7 +386,7 @@ async function listOnce(
     objects: segment.blobItems.map((item) => ({
       key: item.name,
       size: item.properties.contentLength ?? 0,
-      etag: item.properties.etag ?? '',
+      etag: quoteEtag(item.properties.etag),
       lastModified: item.properties.lastModified,
       ...(item.properties.contentType ? { contentType: item.properties.contentType } : {}),
       metadata: decodeMetadata(item.metadata),
@@ -418,6 +427,12 @@ function recode(error: CloudmuxError, code: 'AlreadyExists' | 'PreconditionFaile
     ...(error.operation ? { operation: error.operation } : {}),
     cause: error.cause,
   });
+}
+
+/** Blob properties quote the ETag, List Blobs does not: one form everywhere, usable with ifMatch. */
+function quoteEtag(etag: string | undefined): string {
+  if (!etag) return '';
+  return etag.startsWith('"') ? etag : `"${etag}"`;
 }
 
 function totalSize(contentRange: string | undefined): number | undefined {

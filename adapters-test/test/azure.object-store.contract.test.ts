@@ -1,0 +1,79 @@
+/**
+ * ObjectStore contract × Azure Blob Storage: against Azurite by default, against a real storage
+ * account with CLOUDMUX_LIVE_AZURE=1. The oracle reads blobs through the raw SDK.
+ */
+import { DefaultAzureCredential } from '@azure/identity';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { createBlobObjectStore } from '@cloudmux/azure';
+import type { ObjectStore } from '@cloudmux/core';
+import { afterAll } from 'vitest';
+import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
+import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
+import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
+import { uniqueName } from '../src/harness.ts';
+import { describeUnavailable } from '../src/unavailable.ts';
+
+let azurite: Promise<AzuriteInstance> | undefined;
+afterAll(async () => {
+  await (await azurite)?.stop();
+});
+
+/** The raw container and key prefix behind each store, for the oracle and cleanup. */
+const raw = new WeakMap<ObjectStore, { container: ContainerClient; prefix: string; owned: boolean }>();
+
+if (!AZURE_LIVE && !azuriteEntry()) {
+  describeUnavailable(
+    { provider: 'azure', interface: 'objectStore', endpoint: 'emulator:azurite' },
+    'azurite is not installed (a devDependency of adapters-test: run pnpm install)',
+  );
+} else {
+  describeObjectStoreContract({
+    provider: 'azure',
+    endpoint: AZURE_LIVE ? 'live' : 'emulator:azurite',
+    async create() {
+      if (AZURE_LIVE) {
+        const accountUrl = liveEnv('AZURE_BLOB_ACCOUNT_URL');
+        const credential = new DefaultAzureCredential();
+        const containerName = liveEnv('AZURE_BLOB_CONTAINER');
+        const prefix = `${uniqueName('contract')}/`;
+        const store = createBlobObjectStore({ accountUrl, credential, container: containerName, prefix });
+        const container = new BlobServiceClient(accountUrl, credential).getContainerClient(containerName);
+        raw.set(store, { container, prefix, owned: false });
+        return store;
+      }
+      azurite ??= startAzurite();
+      const { connectionString } = await azurite;
+      const containerName = uniqueName('contract');
+      const store = createBlobObjectStore({ connectionString, container: containerName, prefix: 'run/' });
+      const container =
+        BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
+      raw.set(store, { container, prefix: 'run/', owned: true });
+      return store;
+    },
+    async destroy(store) {
+      await store.close();
+      const entry = raw.get(store);
+      if (!entry) return;
+      if (entry.owned) await entry.container.deleteIfExists();
+      else
+        for await (const blob of entry.container.listBlobsFlat({ prefix: entry.prefix }))
+          await entry.container.deleteBlob(blob.name);
+    },
+    oracle: (store) => ({
+      async rawGet(key) {
+        const entry = raw.get(store);
+        if (!entry) throw new Error('no raw container recorded for this store');
+        try {
+          return new Uint8Array(
+            await entry.container.getBlockBlobClient(entry.prefix + key).downloadToBuffer(),
+          );
+        } catch (error) {
+          if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+          throw error;
+        }
+      },
+    }),
+    // A presigned PUT creates a block blob only when the uploader says so.
+    presignPutHeaders: { 'x-ms-blob-type': 'BlockBlob' },
+  });
+}
