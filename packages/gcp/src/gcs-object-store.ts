@@ -10,9 +10,10 @@
  *   credentials (no private key) the client falls back to IAM signBlob, which needs
  *   `iam.serviceAccounts.signBlob`.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CloudmuxError,
   type DeleteManyResult,
   listAllObjects,
   type ObjectBody,
@@ -65,6 +66,65 @@ const CAPABILITIES: ObjectStoreCapabilities = {
 
 const DELETE_CONCURRENCY = 16;
 
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * Starts a download and resolves once the service answered, with the response headers, so a
+ * missing object surfaces as NotFound from `get` itself rather than later from the body.
+ */
+function openDownload(
+  file: File,
+  options: object,
+  context: CallContext,
+): Promise<{ body: Readable; headers: Headers }> {
+  const source = file.createReadStream(options);
+  const out = new PassThrough();
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    source.once('response', (response: { statusCode?: number; headers?: Headers }) => {
+      if ((response.statusCode ?? 200) < 300) {
+        answered = true;
+        resolve({ body: out, headers: response.headers ?? {} });
+      }
+    });
+    source.on('error', (error) => {
+      const translated = toCloudmuxError(error, context);
+      if (answered) out.destroy(translated);
+      else reject(translated);
+    });
+    source.pipe(out);
+  });
+}
+
+const header = (headers: Headers, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/** Object metadata from a media download's headers (x-goog-generation, x-goog-meta-*, …). */
+function infoFromHeaders(key: string, headers: Headers): ObjectInfo {
+  const total = /\/(\d+)$/.exec(header(headers, 'content-range') ?? '')?.[1];
+  const size = Number(
+    header(headers, 'x-goog-stored-content-length') ?? total ?? header(headers, 'content-length') ?? 0,
+  );
+  const info: ObjectInfo = {
+    key,
+    size,
+    etag: header(headers, 'x-goog-generation') ?? '',
+    lastModified: new Date(header(headers, 'last-modified') ?? 0),
+  };
+  const contentType = header(headers, 'content-type');
+  if (contentType) info.contentType = contentType;
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('x-goog-meta-') && value !== undefined) {
+      metadata[name.slice('x-goog-meta-'.length)] = Array.isArray(value) ? (value[0] ?? '') : value;
+    }
+  }
+  info.metadata = metadata;
+  return info;
+}
+
 interface GcsMetadata {
   name?: string;
   size?: string | number;
@@ -88,9 +148,28 @@ function toBuffer(body: Uint8Array | string): Buffer {
     : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
+/** GCS object naming rules (https://cloud.google.com/storage/docs/objects#naming). */
+function checkKey(fullName: string, key: string, context: CallContext): void {
+  if (!key) throw invalidArgument(context, 'object key must not be empty');
+  if (/[\r\n]/.test(fullName)) throw invalidArgument(context, 'object keys cannot contain CR or LF');
+  if (Buffer.byteLength(fullName) > 1024)
+    throw invalidArgument(context, 'object names are limited to 1024 bytes');
+  if (fullName === '.' || fullName === '..' || fullName.startsWith('.well-known/acme-challenge/')) {
+    throw invalidArgument(context, 'this object name is reserved by Cloud Storage');
+  }
+}
+
 function parseGeneration(etag: string, context: CallContext): string {
-  if (!/^\d+$/.test(etag))
-    throw invalidArgument(context, 'gcs etag must be an object generation (decimal digits)');
+  // Not a generation, so it cannot match the current object: the precondition fails.
+  if (!/^\d+$/.test(etag)) {
+    throw new CloudmuxError({
+      code: 'PreconditionFailed',
+      message: 'the etag is not a generation of this object',
+      provider: PROVIDER,
+      resource: context.resource,
+      operation: context.operation,
+    });
+  }
   return etag;
 }
 
@@ -110,8 +189,11 @@ export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStor
     return client;
   };
   const bucket = () => storage().bucket(options.bucket);
-  const fullKey = (key: string) => prefix + key;
   const ctx = (operation: string): CallContext => ({ resource: 'objectStore', operation });
+  const fullKey = (key: string, operation = 'key') => {
+    checkKey(prefix + key, key, ctx(operation));
+    return prefix + key;
+  };
 
   function infoOf(meta: GcsMetadata): ObjectInfo {
     const name = meta.name ?? '';
@@ -174,7 +256,7 @@ export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStor
     async put(key: string, body: ObjectBody, putOptions = {}): Promise<PutResult> {
       const context = ctx('put');
       const conditions = preconditions(putOptions, context);
-      const file = bucket().file(fullKey(key));
+      const file = bucket().file(fullKey(key, 'put'));
       const writeOptions = {
         ...(putOptions.contentType ? { contentType: putOptions.contentType } : {}),
         metadata: {
@@ -207,54 +289,65 @@ export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStor
 
     async get(key, getOptions = {}): Promise<ObjectData> {
       const context = ctx('get');
-      const info = await store.head(key);
       const range = getOptions.range;
-      let start = 0;
-      let end = info.size - 1;
-      if (range) {
-        if (range.offset < 0 || (range.length !== undefined && range.length < 0)) {
-          throw invalidArgument(context, 'range offset and length must be non-negative');
-        }
-        start = range.offset;
-        if (range.length !== undefined) end = Math.min(end, range.offset + range.length - 1);
+      if (range && (range.offset < 0 || (range.length !== undefined && range.length < 0))) {
+        throw invalidArgument(context, 'range offset and length must be non-negative');
       }
-      const contentLength = Math.max(0, end - start + 1);
-      // Pin the generation headed above so the body and the reported metadata cannot disagree.
-      const file = bucket().file(fullKey(key), { generation: Number(info.etag) });
+      const name = fullKey(key, 'get');
+      let body: Readable;
+      let info: ObjectInfo;
+      let contentLength: number;
+      if (range?.length === 0) {
+        info = await store.head(key);
+        if (range.offset >= info.size && info.size > 0)
+          throw invalidArgument(context, 'range starts beyond the end');
+        body = Readable.from([]);
+        contentLength = 0;
+      } else {
+        // One request: the body and the metadata come from the same response, so a concurrent
+        // overwrite can never pair one generation's metadata with another's bytes.
+        const opened = await openDownload(
+          bucket().file(name),
+          range
+            ? {
+                start: range.offset,
+                ...(range.length !== undefined ? { end: range.offset + range.length - 1 } : {}),
+                validation: false,
+              }
+            : {},
+          context,
+        );
+        classB();
+        body = opened.body;
+        info = infoFromHeaders(key, opened.headers);
+        contentLength = Number(opened.headers['content-length'] ?? info.size);
+        reportUsage({ bytesIn: contentLength });
+      }
       let consumed = false;
-      const open = (): Readable => {
+      const take = (): Readable => {
         if (consumed) throw invalidArgument(context, 'object body can be consumed once');
         consumed = true;
-        if (contentLength === 0) return Readable.from([]);
-        classB();
-        reportUsage({ bytesIn: contentLength });
-        const stream = file.createReadStream({
-          ...(range ? { start, end, validation: false as const } : {}),
-        });
-        const translated = new Readable({ read() {} });
-        stream.on('data', (chunk: Buffer) => translated.push(chunk));
-        stream.on('end', () => translated.push(null));
-        stream.on('error', (error) => translated.destroy(toCloudmuxError(error, context)));
-        return translated;
+        return body;
       };
       const bytes = async (): Promise<Uint8Array> => {
         const chunks: Buffer[] = [];
-        for await (const chunk of open()) chunks.push(chunk as Buffer);
+        for await (const chunk of take()) chunks.push(chunk as Buffer);
         return new Uint8Array(Buffer.concat(chunks));
       };
       return {
         ...info,
         contentLength,
-        stream: () => Readable.toWeb(open()) as ReadableStream<Uint8Array>,
+        stream: () => Readable.toWeb(take()) as ReadableStream<Uint8Array>,
         bytes,
         text: async () => new TextDecoder().decode(await bytes()),
       };
     },
 
     async head(key) {
+      const name = fullKey(key, 'head');
       return gcpCall(ctx('head'), async () => {
         classB();
-        const [meta] = await bucket().file(fullKey(key)).getMetadata();
+        const [meta] = await bucket().file(name).getMetadata();
         return infoOf(meta as GcsMetadata);
       });
     },
@@ -294,7 +387,8 @@ export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStor
 
     async delete(key) {
       // Deletes are free operations in GCS pricing; nothing to meter but the call itself.
-      await gcpCall(ctx('delete'), () => bucket().file(fullKey(key)).delete({ ignoreNotFound: true }));
+      const name = fullKey(key, 'delete');
+      await gcpCall(ctx('delete'), () => bucket().file(name).delete({ ignoreNotFound: true }));
     },
 
     async deleteMany(keys): Promise<DeleteManyResult> {
