@@ -210,6 +210,15 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       await eventually(async () => !(await store.list({ prefix: secret })).some((e) => e.name === secret));
     });
 
+    it('delete without force (soft delete where supported) also hides the secret from get and list', async (ctx) => {
+      const { store, name } = await setup(ctx);
+      const secret = name('soft-delete');
+      await store.put(secret, 'to-delete-softly');
+      await store.delete(secret);
+      await expectCode(store.get(secret), 'NotFound');
+      await eventually(async () => !(await store.list({ prefix: secret })).some((e) => e.name === secret));
+    });
+
     it('get of a missing secret is NotFound', async (ctx) => {
       const { store, name } = await setup(ctx);
       await expectCode(store.get(name('never-created')), 'NotFound');
