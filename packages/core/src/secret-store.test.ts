@@ -67,6 +67,9 @@ describe('SecretValue', () => {
       JSON.stringify({ config: { password: secret } }),
       inspect(secret),
       inspect({ nested: [secret] }, { depth: 20, showHidden: true }),
+      // Even with custom inspection off, the bytes sit in a private field inspect cannot see.
+      inspect(secret, { customInspect: false, showHidden: true, depth: 20 }),
+      JSON.stringify({ ...secret }),
       format('%s %o %O %j', secret, secret, secret, secret),
     ];
     for (const form of forms) expect(form).not.toContain(plaintext);
