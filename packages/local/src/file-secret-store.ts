@@ -9,7 +9,7 @@
  * their own version and a reader never sees a half-written file.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   assertSecretName,
@@ -123,11 +123,38 @@ function aad(name: string, version: string): Buffer {
   return Buffer.from(`cloudmux-secret\0${FORMAT}\0${name}\0${version}`, 'utf8');
 }
 
-/** Writes a file whose contents appear all at once: temp file, then link (create-only) or rename. */
+/**
+ * Writes a temp file and flushes it to disk, for the caller to link into place: the linked name then
+ * never shows a torn or empty file, even after a power loss. Secrets are written rarely, so the
+ * fsync is cheap here, and losing the key file would lose every secret.
+ */
 async function writeTemp(dir: string, data: string): Promise<string> {
   const temp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  await writeFile(temp, data, { mode: 0o600 });
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
   return temp;
+}
+
+/** Makes a new directory entry (a linked file, a created directory) durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some file systems cannot fsync a directory; the entry is then as durable as they make it.
+    if (
+      (error as NodeJS.ErrnoException).code !== 'EINVAL' &&
+      (error as NodeJS.ErrnoException).code !== 'EISDIR'
+    )
+      throw error;
+  } finally {
+    await handle.close();
+  }
 }
 
 export function createFileSecretStore(options: FileSecretStoreOptions): SecretStore {
@@ -157,6 +184,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
     try {
       // link fails if another process created the key first; then its key is the one to use.
       await link(temp, options.keyFile);
+      await syncDir(dirname(options.keyFile));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError('loadKey', error);
     } finally {
@@ -261,6 +289,8 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
         } finally {
           await unlink(temp).catch(() => {});
         }
+        await syncDir(dir);
+        if (next === 1) await syncDir(options.dir);
         reportUsage({ bytesIn: plaintext.length });
         return { version };
       } catch (error) {
