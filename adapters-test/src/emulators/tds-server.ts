@@ -23,7 +23,8 @@
  * - Integer division follows DuckDB (`/` yields a double); COUNT(*) returns BIGINT (T-SQL: INT).
  * - No authentication: any login succeeds; no TLS (the client sets `encrypt: false`); no MARS.
  * - COPY INTO: CSV maps columns by position and Parquet by name; only `FILE_TYPE`, `FIRSTROW`,
- *   `FIELDTERMINATOR`, `FIELDQUOTE` and a SAS `CREDENTIAL` are honoured; no wildcards, no
+ *   `FIELDTERMINATOR`, `FIELDQUOTE` and a SAS `CREDENTIAL` are honoured (ROWTERMINATOR is always a
+ *   newline); no wildcards, no
  *   ERRORFILE/MAXERRORS; the load is atomic per statement as on Synapse.
  * - Type system is DuckDB's: VARCHAR has no length limit; DATETIME2 keeps microseconds (Synapse
  *   keeps 100 ns); DECIMAL is sent with DuckDB's precision; collations are not modelled.
@@ -860,6 +861,13 @@ function decodeTerminator(text: string): string {
   return /^0x[0-9a-f]{2}$/i.test(text) ? String.fromCharCode(Number.parseInt(text.slice(2), 16)) : text;
 }
 
+/** FIELDQUOTE equal to FIELDTERMINATOR (the one-column JSON-lines trick) means no quoting at all. */
+function quoteOption(copy: CopyInto): string {
+  if (!copy.fieldQuote) return '';
+  if (copy.fieldQuote === copy.fieldTerminator) return ", quote = '', escape = ''";
+  return `, quote = '${copy.fieldQuote.replaceAll("'", "''")}'`;
+}
+
 async function copyInto(connection: DuckDBConnection, copy: CopyInto): Promise<bigint> {
   const dir = await mkdtemp(join(tmpdir(), 'cloudmux-tds-copy-'));
   try {
@@ -880,7 +888,7 @@ async function copyInto(connection: DuckDBConnection, copy: CopyInto): Promise<b
         ? `SELECT * FROM read_parquet(${list})`
         : `SELECT * FROM read_csv(${list}, header = ${copy.firstRow > 1}, all_varchar = true${
             copy.fieldTerminator ? `, delim = '${copy.fieldTerminator.replaceAll("'", "''")}'` : ''
-          }${copy.fieldQuote ? `, quote = '${copy.fieldQuote.replaceAll("'", "''")}'` : ''})`;
+          }${quoteOption(copy)})`;
     const insert =
       copy.fileType === 'PARQUET'
         ? `INSERT INTO ${copy.target} BY NAME ${reader}`

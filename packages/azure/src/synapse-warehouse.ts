@@ -50,8 +50,8 @@ export interface SynapseWarehouseOptions {
 export const SYNAPSE_CAPABILITIES: WarehouseCapabilities = {
   loadParquet: true,
   loadCsv: true,
-  // COPY INTO reads CSV, Parquet and ORC only.
-  loadNdjson: false,
+  // COPY INTO reads no JSON: lines are loaded as one text column and parsed with JSON_VALUE.
+  loadNdjson: true,
   loadReplace: true,
   bytesScannedStats: false,
   bytesBilledStats: false,
@@ -267,15 +267,6 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
 
   async function loadFromObjects(table: string, load: LoadOptions): Promise<LoadResult> {
     const started = performance.now();
-    if (load.format === 'ndjson') {
-      throw new CloudmuxError({
-        code: 'Unsupported',
-        message: 'Synapse COPY INTO reads CSV and Parquet, not NDJSON (capability loadNdjson)',
-        provider: PROVIDER,
-        resource: 'warehouse',
-        operation: 'loadFromObjects',
-      });
-    }
     const p = await connect();
     const existing = await existingColumns(table, p);
     if (existing.length === 0) throw fail('NotFound', 'loadFromObjects', `table '${table}' does not exist`);
@@ -289,7 +280,12 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     let bytes = 0;
     for (const key of keys) bytes += (await load.source.head(key)).size;
     const fileOptions =
-      load.format === 'csv' ? "FILE_TYPE = 'CSV', FIRSTROW = 2, FIELDQUOTE = '\"'" : "FILE_TYPE = 'PARQUET'";
+      load.format === 'csv'
+        ? "FILE_TYPE = 'CSV', FIRSTROW = 2, FIELDQUOTE = '\"'"
+        : load.format === 'parquet'
+          ? "FILE_TYPE = 'PARQUET'"
+          : // JSON lines: each line whole into one column (a field terminator and quote that never occur).
+            "FILE_TYPE = 'CSV', FIELDTERMINATOR = '0x0b', FIELDQUOTE = '0x0b', ROWTERMINATOR = '0x0a'";
     const sourceUrl = (key: string) => `'${load.source.uriOf(key).replaceAll("'", "''")}'`;
     const copyInto = async (target: string, files: string[]) => {
       const credential = await copyCredential(load, files[0] as string);
@@ -300,25 +296,36 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     // A blob SAS covers one blob, so SAS loads copy file by file.
     const perFile = (options.loadCredential ?? 'managedIdentity') === 'sas';
     let rowsLoaded = 0;
-    if (load.mode !== 'replace' && !(perFile && keys.length > 1)) {
+    if (load.format !== 'ndjson' && load.mode !== 'replace' && !(perFile && keys.length > 1)) {
       rowsLoaded = await copyInto(qualified(table), keys);
     } else {
-      // Load into a staging table first, then swap in one transaction: a failed COPY leaves the
-      // table untouched, and several files land all or nothing.
+      // Load into a staging table first, then move the rows in one transaction: a failed COPY leaves
+      // the table untouched, and several files land all or nothing.
       const stage = `${table}__load_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-      await warehouse.ensureTable(stage, {
-        columns: existing.map((c) => ({ name: c.name, type: portableOf(c.dataType) })),
-      });
+      if (load.format === 'ndjson') {
+        await run(
+          `CREATE TABLE ${qualified(stage)} (${q('doc')} NVARCHAR(MAX) NULL)${poolKind === 'dedicated' ? ' WITH (DISTRIBUTION = ROUND_ROBIN, HEAP)' : ''}`,
+          undefined,
+          'loadFromObjects',
+          p,
+          false,
+        );
+      } else {
+        await warehouse.ensureTable(stage, {
+          columns: existing.map((c) => ({ name: c.name, type: portableOf(c.dataType) })),
+        });
+      }
       try {
         if (perFile) for (const key of keys) await copyInto(qualified(stage), [key]);
         else await copyInto(qualified(stage), keys);
+        const select = load.format === 'ndjson' ? jsonSelect(stage) : `SELECT * FROM ${qualified(stage)}`;
         const transaction = new sql.Transaction(p);
         await transaction.begin();
         try {
           if (load.mode === 'replace')
             await run(`DELETE FROM ${qualified(table)}`, undefined, 'loadFromObjects', transaction, false);
           const moved = await run(
-            `INSERT INTO ${qualified(table)} SELECT * FROM ${qualified(stage)}`,
+            `INSERT INTO ${qualified(table)} (${existing.map((c) => q(c.name)).join(', ')}) ${select}`,
             undefined,
             'loadFromObjects',
             transaction,
@@ -333,6 +340,16 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
       } finally {
         await warehouse.dropTable(stage);
       }
+    }
+
+    /** Each table column read from the JSON line by name and cast to the column's type. */
+    function jsonSelect(stage: string): string {
+      const doc = q('doc');
+      const fields = existing.map((c) => {
+        const path = `$."${c.name.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`.replaceAll("'", "''");
+        return `CAST(JSON_VALUE(${doc}, '${path}') AS ${sqlTypeOf({ name: c.name, type: portableOf(c.dataType) })})`;
+      });
+      return `SELECT ${fields.join(', ')} FROM ${qualified(stage)} WHERE ${doc} IS NOT NULL AND LEN(${doc}) > 0`;
     }
     meterProcessed(bytes);
     return {
