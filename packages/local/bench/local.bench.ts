@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Meter, type ObjectStore, type Queue } from '@cloudmux/core';
 import * as hdr from 'hdr-histogram-js';
@@ -17,9 +17,10 @@ import type { ObjectPeer } from './peers.ts';
 import { createRawSqliteQueue } from './raw-sqlite-queue.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+const startLoad = loadavg()[0] ?? 0;
 const ROUNDS = 3;
 const QUEUE_ROUNDS = 7;
-const SECTIONS = ['objects', 'queue', 'warehouse', 'meter'] as const;
+const SECTIONS = ['queue', 'meter', 'warehouse', 'objects'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()) as Section[] | undefined;
 const runs = (section: Section) => !only || only.includes(section);
@@ -104,10 +105,9 @@ const slug = (name: string) =>
 
 async function benchObjects(work: string): Promise<void> {
   const peers = await import('./peers.ts');
-  const keys = 64;
   const sizes = [
-    { label: '1KB', bytes: 1024, budgetMs: 250 },
-    { label: '1MB', bytes: 1024 * 1024, budgetMs: 350 },
+    { label: '1KB', bytes: 1024, budgetMs: 250, keys: 64 },
+    { label: '1MB', bytes: 1024 * 1024, budgetMs: 250, keys: 16 },
   ];
   const out = table(
     'Object store',
@@ -136,7 +136,8 @@ async function benchObjects(work: string): Promise<void> {
     const readers = all.filter(
       (p) => p.name !== 'cloudmux fs (fsync)' && p.name !== 'node:fs temp+rename (fsync)',
     );
-    for (const peer of all) {
+    const keys = size.keys;
+    for (const peer of readers) {
       for (let k = 0; k < keys; k++) await peer.put(`k${k}`, body);
     }
     for (const operation of ['put', 'get'] as const) {
@@ -378,12 +379,15 @@ async function benchWarehouse(work: string): Promise<void> {
 async function benchMeter(work: string): Promise<number> {
   const { createFsObjectStore } = await import('../src/fs-object-store.ts');
   const meter = new Meter();
-  const queue = createSqliteQueue({ file: join(work, 'meter-queue.sqlite') });
+  // No fsync here: disk flushes would drown a sub-microsecond difference in their noise, and the
+  // meter's cost does not depend on durability.
+  const queue = createSqliteQueue({ file: join(work, 'meter-queue.sqlite'), synchronous: 'OFF' });
   await queue.ensureQueue('meter', { visibilityTimeoutSeconds: 60 });
   const store = createFsObjectStore({ root: join(work, 'meter-objects') });
   const plain = { queue, store };
   const wrapped = { queue: meter.wrapQueue(queue), store: meter.wrapObjectStore(store) };
   const body = new Uint8Array(randomBytes(1024));
+  for (let k = 0; k < 16; k++) await store.put(`m${k}`, body);
   const entries = Array.from({ length: 100 }, () => ({ body }));
   interface Workload {
     label: string;
@@ -394,14 +398,13 @@ async function benchMeter(work: string): Promise<number> {
   }
   const workloads: Workload[] = [
     {
-      // The pipeline's per-event path, one call per step: the worst case for a per-call cost.
-      label: 'per event: 1 KB put + get, send + receive + ack',
+      // The consumer's per-event path, one call per step: the worst case for a per-call cost.
+      label: 'per event: 1 KB get, send + receive + ack',
       key: 'per-event',
-      calls: 5,
-      cycles: 300,
+      calls: 4,
+      cycles: 100,
       async cycle({ queue: q, store: s }, i) {
-        await s.put(`m${i % 64}`, body);
-        await (await s.get(`m${i % 64}`)).bytes();
+        await (await s.get(`m${i % 16}`)).bytes();
         await q.send('meter', body);
         const [message] = await q.receive('meter');
         await q.ack('meter', message!);
@@ -411,7 +414,7 @@ async function benchMeter(work: string): Promise<number> {
       label: 'batched: sendBatch 100 + receive 100 + ackMany',
       key: 'batched',
       calls: 3,
-      cycles: 40,
+      cycles: 10,
       async cycle({ queue: q }) {
         await q.sendBatch('meter', entries);
         let left = entries.length;
@@ -423,28 +426,41 @@ async function benchMeter(work: string): Promise<number> {
       },
     },
   ];
-  const out = table('Meter overhead', ['workload', 'calls', 'wrapped / unwrapped', 'per call']);
+  const out = table(
+    'Meter overhead',
+    ['workload', 'calls', 'wrapped / unwrapped (median of pairs)', 'per call'],
+    'The same calls on the same adapters, unwrapped and wrapped by `Meter`, in alternating blocks (ABBA); the ratio compares the CPU time of the process (all threads) per block and is the median over block pairs.',
+  );
   let headline = Number.NaN;
   for (const workload of workloads) {
+    // CPU time of this process (all threads), not wall time: the meter's cost is CPU work, and on a
+    // shared machine wall time mostly measures the neighbours.
     const block = async (adapters: { queue: Queue; store: ObjectStore }) => {
-      const start = performance.now();
+      const start = process.cpuUsage();
       for (let i = 0; i < workload.cycles; i++) await workload.cycle(adapters, i);
-      return performance.now() - start;
+      const used = process.cpuUsage(start);
+      return (used.user + used.system) / 1000;
     };
     await block(plain);
     await block(wrapped);
+    const ratios = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 100_000_000,
+      numberOfSignificantValueDigits: 4,
+    });
     let plainMs = 0;
     let wrappedMs = 0;
-    const pairs = 12;
-    // ABBA order cancels a steady drift in machine speed.
+    const pairs = 60;
     for (let p = 0; p < pairs; p++) {
-      const [first, second] = p % 2 === 0 ? [plain, wrapped] : [wrapped, plain];
-      const a = await block(first);
-      const b = await block(second);
-      plainMs += first === plain ? a : b;
-      wrappedMs += first === plain ? b : a;
+      const wrappedFirst = p % 2 === 1;
+      const a = await block(wrappedFirst ? wrapped : plain);
+      const b = await block(wrappedFirst ? plain : wrapped);
+      const [plainBlock, wrappedBlock] = wrappedFirst ? [b, a] : [a, b];
+      plainMs += plainBlock;
+      wrappedMs += wrappedBlock;
+      ratios.recordValue(Math.round((wrappedBlock / plainBlock) * 1_000_000));
     }
-    const ratio = wrappedMs / plainMs;
+    const ratio = ratios.getValueAtPercentile(50) / 1_000_000;
     const calls = pairs * workload.cycles * workload.calls;
     const overheadUs = ((wrappedMs - plainMs) / calls) * 1000;
     if (Number.isNaN(headline)) headline = ratio;
@@ -469,6 +485,8 @@ function machine() {
     memoryGiB: Math.round(totalmem() / 1024 ** 3),
     os: `${process.platform} ${release()}`,
     node: process.version,
+    // Other work on the machine moves every figure; the load when the run began says how much.
+    loadAverage1m: Number(startLoad.toFixed(2)),
   };
 }
 
@@ -480,7 +498,7 @@ function markdown(meterOverheadRatio: number | undefined, generatedAt: string): 
     '',
     `Generated by \`pnpm bench\` (\`node --conditions=@cloudmux/source bench/local.bench.ts\` in \`packages/local\`) at ${generatedAt}; do not edit by hand.`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}. Each figure is the median of ${ROUNDS} rounds (queue: ${QUEUE_ROUNDS}) in which the peers take turns; ratios compare peers within the same run. The machine is shared, so runs differ by several per cent.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} when the run began. Each figure is the median of ${ROUNDS} rounds (queue: ${QUEUE_ROUNDS}) in which the peers take turns; ratios compare peers within the same run. The machine is shared, so runs differ by several per cent.`,
     '',
   ];
   for (const [title, t] of Object.entries(tables)) {
@@ -527,10 +545,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   let meterOverheadRatio: number | undefined;
   try {
-    if (runs('objects')) await benchObjects(work);
+    // Object writes leave the most dirty pages behind for the kernel to flush, so they go last.
     if (runs('queue')) await benchQueue(work);
-    if (runs('warehouse')) await benchWarehouse(work);
     if (runs('meter')) meterOverheadRatio = await benchMeter(work);
+    if (runs('warehouse')) await benchWarehouse(work);
+    if (runs('objects')) await benchObjects(work);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -13,9 +13,10 @@ import { createFsObjectStore } from '../src/fs-object-store.ts';
 
 /**
  * What survives a crash: `atomic` never leaves a torn object (temp file + rename) but may lose the
- * last writes on power loss; `in-place` can leave a torn object; `fsync` flushes every write to disk.
+ * last writes on power loss; `in-place` can leave a torn object; `fsync` flushes every write to
+ * disk before it returns (`fsync, in-place`: flushed, but a crash during the write can still tear it).
  */
-export type Durability = 'atomic' | 'in-place' | 'fsync';
+export type Durability = 'atomic' | 'in-place' | 'fsync' | 'fsync, in-place';
 
 export interface ObjectPeer {
   name: string;
@@ -92,12 +93,12 @@ export function unstoragePeer(dir: string): ObjectPeer {
   };
 }
 
-/** OpenDAL's fs backend fsyncs every write, so it belongs with the fsync class. */
+/** OpenDAL's fs backend truncates the target in place and fsyncs it (seen with strace), so it belongs with the fsync class. */
 export function opendalPeer(dir: string): ObjectPeer {
   const operator = new Operator('fs', { root: dir });
   return {
     name: 'opendal 0.49.2 (fs)',
-    durability: 'fsync',
+    durability: 'fsync, in-place',
     put: (key, body) => operator.write(key, Buffer.from(body.buffer, body.byteOffset, body.byteLength)),
     get: (key) => operator.read(key),
     close: async () => undefined,
