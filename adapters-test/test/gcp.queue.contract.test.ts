@@ -1,0 +1,41 @@
+/**
+ * Queue contract × Pub/Sub: Google's pstest fake by default, a real project with
+ * CLOUDMUX_LIVE_GCP=1. Each adapter gets a unique topic prefix; the suite deletes what it makes.
+ */
+import { createPubSubQueue } from '@cloudmux/gcp';
+import { afterAll } from 'vitest';
+import { describeQueueContract } from '../src/contracts/queue.ts';
+import {
+  EMULATOR_PROJECT,
+  gcpLive,
+  gcpLiveConfig,
+  gcpUnavailableReason,
+  pubsubEndpoint,
+  sharedPstest,
+} from '../src/emulators/gcp.ts';
+import { uniqueName } from '../src/harness.ts';
+import { describeUnavailable } from '../src/unavailable.ts';
+
+const unavailable = gcpUnavailableReason({ pstest: true });
+
+if (unavailable) {
+  describeUnavailable({ provider: 'gcp', interface: 'queue', endpoint: pubsubEndpoint }, unavailable);
+} else {
+  afterAll(() => sharedPstest.stop());
+  describeQueueContract({
+    provider: 'gcp',
+    endpoint: pubsubEndpoint,
+    async create() {
+      const topicPrefix = `${uniqueName('cmx')}-`;
+      if (gcpLive) {
+        const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
+        return createPubSubQueue({ projectId: live.projectId, topicPrefix });
+      }
+      const emulator = await sharedPstest.get();
+      return createPubSubQueue({ projectId: EMULATOR_PROJECT, topicPrefix, apiEndpoint: emulator.endpoint });
+    },
+    async destroy(queue) {
+      await queue.close();
+    },
+  });
+}
