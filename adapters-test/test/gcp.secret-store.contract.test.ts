@@ -1,0 +1,49 @@
+/**
+ * SecretStore contract × Secret Manager: the gRPC test server (adapters-test/src/emulators/
+ * secret-manager-server.ts) by default, a real project with CLOUDMUX_LIVE_GCP=1. Each adapter gets
+ * a unique secret prefix; the suite deletes the secrets it makes.
+ */
+import { createSecretManagerSecretStore } from '@cloudmux/gcp';
+import { afterAll } from 'vitest';
+import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
+import {
+  EMULATOR_PROJECT,
+  gcpLive,
+  gcpLiveConfig,
+  gcpUnavailableReason,
+  secretManagerEndpoint,
+  sharedSecretManager,
+} from '../src/emulators/gcp.ts';
+import { uniqueName } from '../src/harness.ts';
+import { describeUnavailable } from '../src/unavailable.ts';
+
+const unavailable = gcpUnavailableReason({});
+
+if (unavailable) {
+  describeUnavailable(
+    { provider: 'gcp', interface: 'secretStore', endpoint: secretManagerEndpoint },
+    unavailable,
+  );
+} else {
+  afterAll(() => sharedSecretManager.stop());
+  describeSecretStoreContract({
+    provider: 'gcp',
+    endpoint: secretManagerEndpoint,
+    async create() {
+      const prefix = `${uniqueName('cmx')}-`;
+      if (gcpLive) {
+        const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
+        return createSecretManagerSecretStore({ projectId: live.projectId, prefix });
+      }
+      const server = await sharedSecretManager.get();
+      return createSecretManagerSecretStore({
+        projectId: EMULATOR_PROJECT,
+        prefix,
+        apiEndpoint: server.endpoint,
+      });
+    },
+    async destroy(store) {
+      await store.close();
+    },
+  });
+}
