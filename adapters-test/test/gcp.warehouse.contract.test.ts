@@ -1,0 +1,77 @@
+/**
+ * Warehouse contract × BigQuery: the REST v2 test server on DuckDB (adapters-test/src/emulators/
+ * bigquery-server.ts) with loads read from fake-gcs-server by default, a real project with
+ * CLOUDMUX_LIVE_GCP=1. Each run uses its own dataset, deleted with its contents afterwards.
+ */
+import { createBigQueryWarehouse, createGcsObjectStore } from '@cloudmux/gcp';
+import { BigQuery } from '@google-cloud/bigquery';
+import { afterAll } from 'vitest';
+import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
+import {
+  bigqueryEndpoint,
+  EMULATOR_PROJECT,
+  gcpLive,
+  gcpLiveConfig,
+  gcpUnavailableReason,
+  sharedBigQuery,
+  sharedFakeGcs,
+} from '../src/emulators/gcp.ts';
+import { uniqueName } from '../src/harness.ts';
+import { describeUnavailable } from '../src/unavailable.ts';
+
+const unavailable = gcpUnavailableReason({ fakeGcs: true });
+const dataset = uniqueName('cmx').replaceAll('-', '_');
+
+async function connection() {
+  if (gcpLive) {
+    const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
+    return { projectId: live.projectId, location: live.location, bucket: live.bucket };
+  }
+  const server = await sharedBigQuery.get();
+  return { projectId: EMULATOR_PROJECT, location: 'US', apiEndpoint: server.endpoint };
+}
+
+if (unavailable) {
+  describeUnavailable({ provider: 'gcp', interface: 'warehouse', endpoint: bigqueryEndpoint }, unavailable);
+} else {
+  afterAll(async () => {
+    await sharedBigQuery.stop();
+    await sharedFakeGcs.stop();
+  });
+  describeWarehouseContract({
+    provider: 'gcp',
+    endpoint: bigqueryEndpoint,
+    async create() {
+      const c = await connection();
+      return createBigQueryWarehouse({
+        projectId: c.projectId,
+        dataset,
+        location: c.location,
+        ...(c.apiEndpoint ? { apiEndpoint: c.apiEndpoint } : {}),
+      });
+    },
+    async destroy(warehouse) {
+      await warehouse.close();
+      const c = await connection();
+      const client = new BigQuery({
+        projectId: c.projectId,
+        ...(c.apiEndpoint ? { apiEndpoint: c.apiEndpoint } : {}),
+      });
+      await client.dataset(dataset).delete({ force: true });
+    },
+    async lake() {
+      if (gcpLive) {
+        const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
+        return createGcsObjectStore({
+          bucket: live.bucket,
+          prefix: `${dataset}/`,
+          projectId: live.projectId,
+        });
+      }
+      const emulator = await sharedFakeGcs.get();
+      const bucket = uniqueName('cmx-lake');
+      await emulator.createBucket(bucket);
+      return createGcsObjectStore({ bucket, projectId: EMULATOR_PROJECT, apiEndpoint: emulator.endpoint });
+    },
+  });
+}
