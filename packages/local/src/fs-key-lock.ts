@@ -1,23 +1,17 @@
-import { createHash, randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CloudmuxError } from '@cloudmux/core';
 
 /**
- * Per-key mutual exclusion across processes: a lock file created with O_EXCL. Node has no flock(),
- * and an exclusive create is atomic on every local filesystem. The holder writes
- * `pid host nonce` into the file so a waiter can tell a crashed holder (dead pid on this host, or
- * a lock older than `staleMs`) and break it.
+ * Per-key mutual exclusion across processes: a lock file created with O_EXCL (Node has no flock(),
+ * and an exclusive create is atomic on every local filesystem).
+ *
+ * The lock file carries a payload: a writer stages the key's new sidecar in it, and releases the
+ * lock by renaming it into the sidecar's place, so taking the lock, writing the sidecar and
+ * releasing cost one create, one write and one rename. The payload is JSON with an `o` field
+ * `[pid, host]`, so a waiter can tell a crashed holder (dead pid on this host, or a lock older than
+ * `staleMs`) and break it.
  */
 export interface KeyLocksOptions {
   dir: string;
@@ -27,7 +21,19 @@ export interface KeyLocksOptions {
   waitMs: number;
 }
 
+export interface HeldLock {
+  /** The lock file; rename it into place to publish its payload and release the lock at once. */
+  readonly path: string;
+  /** Releases the lock without publishing its payload. */
+  release(): void;
+}
+
 const HOST = hostname();
+
+/** Marks a lock payload with its owner, for stale-lock detection. */
+export function ownedPayload(payload: Record<string, unknown>): string {
+  return JSON.stringify({ ...payload, o: [process.pid, HOST] });
+}
 
 export class KeyLocks {
   readonly #options: KeyLocksOptions;
@@ -52,13 +58,12 @@ export class KeyLocks {
     }
   }
 
-  /** Acquires the lock of `key`; the returned function releases it (synchronously). */
-  async acquire(key: string): Promise<() => void> {
+  /** Acquires the lock of `key`, writing `payload` (from `ownedPayload`) into the lock file. */
+  async acquire(key: string, payload: string): Promise<HeldLock> {
     const path = this.pathOf(key);
-    const token = `${process.pid} ${HOST} ${randomUUID()}`;
     const deadline = Date.now() + this.#options.waitMs;
     for (let attempt = 0; ; attempt++) {
-      if (this.#tryCreate(path, token)) return () => releaseLock(path);
+      if (this.#tryCreate(path, payload)) return { path, release: () => releaseLock(path) };
       this.#breakIfStale(path);
       if (Date.now() > deadline) {
         throw new CloudmuxError({
@@ -73,27 +78,21 @@ export class KeyLocks {
     }
   }
 
-  #tryCreate(path: string, token: string): boolean {
-    let fd: number;
+  #tryCreate(path: string, payload: string): boolean {
     try {
-      fd = openSync(path, 'wx');
+      writeFileSync(path, payload, { flag: 'wx' });
+      this.#dirReady = true;
+      return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') return false;
       if (code === 'ENOENT' && !this.#dirReady) {
         mkdirSync(this.#options.dir, { recursive: true });
         this.#dirReady = true;
-        return this.#tryCreate(path, token);
+        return this.#tryCreate(path, payload);
       }
       throw error;
     }
-    this.#dirReady = true;
-    try {
-      writeSync(fd, token);
-    } finally {
-      closeSync(fd);
-    }
-    return true;
   }
 
   /**
@@ -111,7 +110,7 @@ export class KeyLocks {
       return; // released meanwhile
     }
     if (!isAbandoned(observed, mtimeMs, this.#options.staleMs)) return;
-    const aside = `${path}.${randomUUID()}.broken`;
+    const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.broken`;
     try {
       renameSync(path, aside);
     } catch {
@@ -131,10 +130,21 @@ export class KeyLocks {
   }
 }
 
+function ownerOf(content: string): { pid: number; host: string } | undefined {
+  try {
+    const owner = (JSON.parse(content) as { o?: unknown }).o;
+    if (Array.isArray(owner) && typeof owner[0] === 'number' && typeof owner[1] === 'string') {
+      return { pid: owner[0], host: owner[1] };
+    }
+  } catch {
+    // an empty or torn lock file: a holder between create and write, or a crash in between
+  }
+  return undefined;
+}
+
 function isAbandoned(content: string, mtimeMs: number, staleMs: number): boolean {
-  // An empty file is a holder between its create and its write: judge it by age only.
-  const [pid, host] = content.split(' ');
-  if (pid && host === HOST && !isAlive(Number(pid))) return true;
+  const owner = ownerOf(content);
+  if (owner && owner.host === HOST && !isAlive(owner.pid)) return true;
   return Date.now() - mtimeMs > staleMs;
 }
 

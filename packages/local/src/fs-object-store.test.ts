@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -70,7 +70,7 @@ describe('fs object store: several processes', () => {
     await new Promise((r) => dead.on('exit', r));
     const key = 'crashed/lock';
     await mkdir(dirname(lockPathOf(key)), { recursive: true });
-    await writeFile(lockPathOf(key), `${deadPid} ${(await import('node:os')).hostname()} leftover`);
+    await writeFile(lockPathOf(key), JSON.stringify({ o: [deadPid, hostname()] }));
     const store = createFsObjectStore({ root, lockWaitMs: 5_000 });
     await store.put(key, 'after the crash');
     expect(await (await store.get(key)).text()).toBe('after the crash');
@@ -80,7 +80,7 @@ describe('fs object store: several processes', () => {
   it('a lock older than lockStaleMs from another host is broken', async () => {
     const key = 'old/lock';
     await mkdir(dirname(lockPathOf(key)), { recursive: true });
-    await writeFile(lockPathOf(key), '12345 some-other-host leftover');
+    await writeFile(lockPathOf(key), JSON.stringify({ o: [12345, 'some-other-host'] }));
     const old = new Date(Date.now() - 60_000);
     await utimes(lockPathOf(key), old, old);
     const store = createFsObjectStore({ root, lockStaleMs: 30_000, lockWaitMs: 5_000 });
@@ -91,7 +91,7 @@ describe('fs object store: several processes', () => {
   it('a live lock is respected: the writer times out and the object is untouched', async () => {
     const store = createFsObjectStore({ root, lockWaitMs: 200 });
     await store.put('held', 'before');
-    await writeFile(lockPathOf('held'), `${process.pid} ${(await import('node:os')).hostname()} live`);
+    await writeFile(lockPathOf('held'), JSON.stringify({ o: [process.pid, hostname()] }));
     expect(await code(store.put('held', 'after'))).toBe('Timeout');
     expect(await (await store.get('held')).text()).toBe('before');
     expect(readdirSync(join(root, '.cloudmux', 'tmp'))).toEqual([]);

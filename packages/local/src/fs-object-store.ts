@@ -9,15 +9,16 @@
  * - `.cloudmux/tmp/`              temp files, renamed into place (same filesystem, so atomic);
  * - `.cloudmux/locks/`            per-key lock files (see fs-key-lock.ts).
  *
- * Every mutation of a key runs under that key's lock, across processes: stage the bytes and the
- * sidecar in temp files, take the lock, check the condition (create-only, compare-and-swap),
- * rename the data, rename the sidecar, release. A crash leaves either the old or the new data
- * file, never a torn one. Readers take no lock: they accept a sidecar only when its recorded
+ * Every mutation of a key runs under that key's lock, across processes: stage the bytes in a temp
+ * file, take the lock (whose file already holds the new sidecar), check the condition (create-only,
+ * compare-and-swap), rename the data into place, then rename the lock file onto the sidecar, which
+ * publishes the metadata and releases the lock in one step. A crash leaves either the old or the
+ * new data file, never a torn one. Readers take no lock: they accept a sidecar only when its recorded
  * identity matches the data file they opened, and wait briefly while a writer holds the lock
  * between its two renames. A data file without a matching sidecar (a crash between the renames,
  * or a file dropped in by hand) gets an etag derived from its inode, size and mtime and no metadata.
  *
- * Small bodies (≤ 1 MiB, without fsync) use synchronous syscalls: each costs a few microseconds,
+ * Small bodies (writes ≤ 64 KiB without fsync, reads ≤ 1 MiB) use synchronous syscalls: each costs a few microseconds,
  * less than one round trip through libuv's thread pool. Larger bodies and streams are written
  * incrementally with asynchronous I/O and are never buffered whole.
  */
@@ -35,10 +36,9 @@ import {
   rmdirSync,
   statSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
-import { copyFile, open } from 'node:fs/promises';
+import { copyFile, open, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -62,7 +62,7 @@ import {
   reportUsage,
   requireCapability,
 } from '@cloudmux/core';
-import { KeyLocks } from './fs-key-lock.ts';
+import { KeyLocks, ownedPayload } from './fs-key-lock.ts';
 import { compareUtf8, INTERNAL_DIR, keyProblem } from './fs-object-keys.ts';
 import { type WalkCursor, walkKeys } from './fs-object-walk.ts';
 
@@ -101,8 +101,10 @@ const CAPABILITIES: ObjectStoreCapabilities = {
   multipartUpload: true,
 };
 
-/** Bodies up to this size are written and read with synchronous syscalls. */
-const SYNC_LIMIT = 1024 * 1024;
+/** Bodies up to this size are written with synchronous syscalls. */
+const SYNC_WRITE_LIMIT = 64 * 1024;
+/** Ranges up to this size are read with synchronous syscalls (a page-cache copy, no I/O wait). */
+const SYNC_READ_LIMIT = 1024 * 1024;
 const STREAM_CHUNK = 256 * 1024;
 const DEFAULT_PAGE_SIZE = 1000;
 const MAX_PAGE_SIZE = 1000;
@@ -280,27 +282,6 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     }
   }
 
-  async function stageSidecar(path: string, sidecar: Sidecar): Promise<void> {
-    const json = JSON.stringify(sidecar);
-    if (!fsync) {
-      try {
-        writeFileSync(path, json, { flag: 'wx' });
-      } catch (error) {
-        if (errno(error) !== 'ENOENT') throw error;
-        mkdirSync(tmpDir, { recursive: true });
-        writeFileSync(path, json, { flag: 'wx' });
-      }
-      return;
-    }
-    const handle = await openTmp(path);
-    try {
-      await handle.writeFile(json);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-
   // ---- reading the current state of a key ----
 
   function readSidecar(key: string): Sidecar | undefined {
@@ -411,10 +392,15 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
   // ---- committing under the key's lock ----
 
   /** Creates the parent directories of `path` (up to `base`) and retries `move` a few times. */
-  function intoPlace(move: () => void, path: string, operation: string, key: string): void {
+  async function intoPlace(
+    move: () => void | Promise<void>,
+    path: string,
+    operation: string,
+    key: string,
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        move();
+        await move();
         return;
       } catch (error) {
         const code = errno(error);
@@ -462,17 +448,20 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
   async function commit(
     key: string,
     tmpData: string,
-    tmpMeta: string,
+    sidecar: Sidecar,
     conditions: { ifNoneMatch?: '*'; ifMatch?: string },
     operation: string,
   ): Promise<void> {
-    const release = await locks.acquire(key);
+    // The lock file carries the new sidecar; renaming it into place publishes and releases at once.
+    const lock = await locks.acquire(key, ownedPayload({ ...sidecar }));
+    let published = false;
     try {
+      if (fsync) await syncFile(lock.path);
       const target = dataPath(key);
       if (conditions.ifNoneMatch === '*') {
         // link() fails atomically when the target exists, even against writers that ignore our locks.
         try {
-          intoPlace(() => linkSync(tmpData, target), target, operation, key);
+          await intoPlace(() => linkSync(tmpData, target), target, operation, key);
         } catch (error) {
           if (errno(error) === 'EEXIST') {
             throw fail('AlreadyExists', operation, `an object already exists at key ${JSON.stringify(key)}`);
@@ -493,14 +482,30 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
             );
           }
         }
-        intoPlace(() => renameSync(tmpData, target), target, operation, key);
+        // Asynchronous: replacing a file makes ext4 flush the new one first (auto_da_alloc), an
+        // I/O wait that other puts can overlap in the thread pool instead of blocking the loop.
+        await intoPlace(() => rename(tmpData, target), target, operation, key);
       }
       const sidecarTarget = metaPath(key);
-      intoPlace(() => renameSync(tmpMeta, sidecarTarget), sidecarTarget, operation, key);
+      // Unlink first: ext4 (auto_da_alloc) flushes a file renamed over another, about 1 ms here,
+      // which the data file needs for crash safety but the sidecar does not. A reader meanwhile
+      // finds no sidecar while the lock is held and waits; a crash meanwhile only loses metadata.
+      tryUnlink(sidecarTarget);
+      await intoPlace(() => renameSync(lock.path, sidecarTarget), sidecarTarget, operation, key);
+      published = true;
     } finally {
-      release();
+      if (!published) lock.release();
     }
     if (fsync) await Promise.all([syncDir(dirname(dataPath(key))), syncDir(dirname(metaPath(key)))]);
+  }
+
+  async function syncFile(path: string): Promise<void> {
+    const handle = await open(path, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
 
   async function syncDir(path: string): Promise<void> {
@@ -535,7 +540,6 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     operation: string,
   ): Promise<PutResult> {
     const tmpData = tmpPath();
-    const tmpMeta = tmpPath();
     try {
       const staged = await stage(tmpData);
       const etag = randomUUID();
@@ -546,13 +550,11 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         m: staged.mtimeNs.toString(),
         ...sidecarFields,
       };
-      await stageSidecar(tmpMeta, sidecar);
-      await commit(key, tmpData, tmpMeta, conditions, operation);
+      await commit(key, tmpData, sidecar, conditions, operation);
       return { key, etag, size: staged.size };
     } catch (error) {
-      // On success both temp files were renamed away; on failure neither may linger.
+      // On success the temp file was renamed away; on failure it must not linger.
       tryUnlink(tmpData);
-      tryUnlink(tmpMeta);
       throw translate(error, operation, key);
     }
   }
@@ -773,10 +775,11 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
 
   async function deleteOne(key: string): Promise<void> {
     checkKey(key, 'delete');
-    const release = await locks.acquire(key);
+    const lock = await locks.acquire(key, ownedPayload({ deleting: true }));
     try {
-      // Sidecar first: a crash in between leaves a data file without metadata, never the reverse.
-      for (const path of [metaPath(key), dataPath(key)]) {
+      // Data first: readers then see no object rather than one stripped of its metadata; a crash in
+      // between leaves an orphan sidecar that matches no data file.
+      for (const path of [dataPath(key), metaPath(key)]) {
         try {
           unlinkSync(path);
         } catch (error) {
@@ -793,7 +796,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         }
       }
     } finally {
-      release();
+      lock.release();
     }
     pruneParents(metaPath(key), metaDir);
     pruneParents(dataPath(key), root);
@@ -817,7 +820,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       if (typeof body === 'string' || body instanceof Uint8Array) {
         const bytes = typeof body === 'string' ? Buffer.from(body) : body;
         stage =
-          !fsync && bytes.byteLength <= SYNC_LIMIT
+          !fsync && bytes.byteLength <= SYNC_WRITE_LIMIT
             ? (path) => stageBytesSync(path, bytes)
             : (path) => stageStream(path, bytes);
       } else if (body instanceof Readable || body instanceof ReadableStream) {
@@ -862,7 +865,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
           length = Math.min(info.size - offset, wanted ?? Number.POSITIVE_INFINITY);
         }
         reportUsage({ bytesIn: length });
-        if (length <= SYNC_LIMIT) {
+        if (length <= SYNC_READ_LIMIT) {
           const bytes = length === 0 ? new Uint8Array(0) : readRangeSync(fileFd, start, length);
           closeSync(fileFd);
           return objectData(info, length, bufferedBody(bytes));
