@@ -62,6 +62,13 @@ export interface TdsServer {
   database: string;
   /** Statements executed (for metering checks). */
   statements(): number;
+  /**
+   * Fault injection: the next `count` requests (SQL batches or RPCs, not the client's SET options)
+   * fail with SQL Server error `number`, as a failover or throttled database would.
+   */
+  injectFault(count: number, number: number): void;
+  /** Injected faults not yet consumed. */
+  faultsRemaining(): number;
   stop(): Promise<void>;
 }
 
@@ -116,6 +123,7 @@ export async function startTdsServer(options: { database?: string } = {}): Promi
   await setup.run('CREATE SCHEMA IF NOT EXISTS dbo');
   setup.closeSync();
   let statements = 0;
+  const fault = { remaining: 0, number: 0 };
   const sockets = new Set<Socket>();
 
   const server: Server = createServer((socket) => {
@@ -226,6 +234,10 @@ export async function startTdsServer(options: { database?: string } = {}): Promi
       const parts: Buffer[] = [];
       const finalToken = rpc ? TOKEN.DONEINPROC : TOKEN.DONE;
       try {
+        if (fault.remaining > 0) {
+          fault.remaining--;
+          throw new SqlError(fault.number, `injected fault ${fault.number}`);
+        }
         const copy = parseCopyInto(tsql);
         if (copy) {
           statements++;
@@ -277,6 +289,11 @@ export async function startTdsServer(options: { database?: string } = {}): Promi
     port: address.port,
     database,
     statements: () => statements,
+    faultsRemaining: () => fault.remaining,
+    injectFault(count, number) {
+      fault.remaining = count;
+      fault.number = number;
+    },
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

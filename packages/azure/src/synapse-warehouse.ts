@@ -460,6 +460,9 @@ function poolConfig(options: SynapseWarehouseOptions): sql.config {
       : { authentication: { type: 'token-credential', options: { credential: authentication.credential } } }),
     pool: { max: options.poolMax ?? 10, min: 0, idleTimeoutMillis: 30_000 },
     requestTimeout: options.requestTimeoutMs ?? 300_000,
+    // Check pooled connections at the socket, not with a `SELECT 1` round trip before every request;
+    // a connection that died anyway fails with ESOCKET/ECONNRESET, retryable for reads.
+    validateConnection: 'socket',
     options: {
       encrypt: options.encrypt ?? true,
       trustServerCertificate: options.trustServerCertificate ?? false,

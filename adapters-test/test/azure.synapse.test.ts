@@ -1,0 +1,82 @@
+/**
+ * Focused tests of the Synapse adapter on the TDS test server: transient-fault retries (reads are
+ * retried on the documented transient error numbers, writes are not), error numbers as codes, and
+ * the serverless data-processed metering with its 10 MB minimum.
+ */
+import { createSynapseWarehouse } from '@cloudmux/azure';
+import { type CallUsage, runWithUsage, type Warehouse } from '@cloudmux/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
+import { expectCode } from '../src/harness.ts';
+
+describe('azure synapse adapter on the TDS test server', () => {
+  let server: TdsServer;
+  let dedicated: Warehouse;
+  let serverless: Warehouse;
+  const connect = (poolKind: 'dedicated' | 'serverless') =>
+    createSynapseWarehouse({
+      server: server.host,
+      port: server.port,
+      database: server.database,
+      poolKind,
+      authentication: { type: 'sql', user: 'cloudmux', password: 'test-server-accepts-any' },
+      encrypt: false,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+
+  beforeAll(async () => {
+    server = await startTdsServer();
+    dedicated = connect('dedicated');
+    serverless = connect('serverless');
+  });
+  afterAll(async () => {
+    await dedicated?.close();
+    await serverless?.close();
+    await server?.stop();
+  });
+
+  it('retries a read through transient faults (40613 database unavailable) and succeeds', async () => {
+    await dedicated.query('SELECT 1 AS warm');
+    server.injectFault(2, 40613);
+    const result = await dedicated.query('SELECT 42 AS v');
+    expect(result.rows).toEqual([{ v: 42n }]);
+    // Both faults were met (and retried through), not skipped.
+    expect(server.faultsRemaining()).toBe(0);
+  });
+
+  it('gives up after maxAttempts with a retryable Unavailable error', async () => {
+    server.injectFault(5, 40501);
+    const error = await expectCode(dedicated.query('SELECT 1 AS v'), 'Unavailable');
+    expect(error.retryable).toBe(true);
+    // maxAttempts 3: three of the five faults were met.
+    expect(server.faultsRemaining()).toBe(2);
+    server.injectFault(0, 0);
+  });
+
+  it('does not retry a write: it may have committed before the fault', async () => {
+    await dedicated.ensureTable('synapse_once', { columns: [{ name: 'id', type: 'int64' }] });
+    const before = server.statements();
+    server.injectFault(1, 40613);
+    await expectCode(dedicated.query('INSERT INTO [synapse_once] ([id]) SELECT 1'), 'Unavailable');
+    expect(server.statements()).toBe(before);
+    expect(server.faultsRemaining()).toBe(0);
+    expect((await dedicated.query('SELECT COUNT(*) AS n FROM [synapse_once]')).rows[0]?.n).toBe(0n);
+    await dedicated.dropTable('synapse_once');
+  });
+
+  it('maps SQL error numbers to codes: throttling (10928) is Unavailable, login failure (18456) Unauthenticated', async () => {
+    server.injectFault(3, 10928);
+    await expectCode(dedicated.query('SELECT 1 AS v'), 'Unavailable');
+    server.injectFault(1, 18456);
+    await expectCode(dedicated.query('SELECT 1 AS v'), 'Unauthenticated');
+  });
+
+  it('meters serverless data processed with the 10 MB minimum per statement; dedicated meters none', async () => {
+    const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
+    await runWithUsage(usage, () => serverless.query('SELECT 1 AS v'));
+    expect(usage.units['synapse.bytes-processed']).toBe(10 * 1024 * 1024);
+    const dedicatedUsage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
+    await runWithUsage(dedicatedUsage, () => dedicated.query('SELECT 1 AS v'));
+    expect(dedicatedUsage.units['synapse.bytes-processed']).toBeUndefined();
+  });
+});
