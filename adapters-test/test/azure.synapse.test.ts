@@ -71,6 +71,14 @@ describe('azure synapse adapter on the TDS test server', () => {
     await expectCode(dedicated.query('SELECT 1 AS v'), 'Unauthenticated');
   });
 
+  it('a serverless pool refuses to create or write tables with Unsupported', async () => {
+    await expectCode(
+      serverless.ensureTable('nope', { columns: [{ name: 'id', type: 'int64' }] }),
+      'Unsupported',
+    );
+    await expectCode(serverless.insertRows('nope', [{ id: 1n }]), 'Unsupported');
+  });
+
   it('meters serverless data processed with the 10 MB minimum per statement; dedicated meters none', async () => {
     const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
     await runWithUsage(usage, () => serverless.query('SELECT 1 AS v'));

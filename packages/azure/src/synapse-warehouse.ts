@@ -18,6 +18,7 @@ import {
   Timestamp,
   type TypedParameter,
   tsqlDialect,
+  UnsupportedError,
   type Warehouse,
   type WarehouseCapabilities,
 } from '@cloudmux/core';
@@ -88,6 +89,23 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
       throw error;
     });
     return connecting;
+  };
+
+  /**
+   * Serverless pools have no tables to write (no CREATE TABLE, INSERT or COPY INTO; only external
+   * tables and OPENROWSET over the lake), so the writing half of the interface needs a dedicated pool.
+   */
+  const requireDedicated = (operation: string) => {
+    if (poolKind === 'serverless') {
+      throw new UnsupportedError({
+        provider: PROVIDER,
+        resource: 'warehouse',
+        operation,
+        capability: 'tables',
+        reason:
+          'Synapse serverless pools cannot create or write tables; query the lake with OPENROWSET, or use a dedicated pool',
+      });
+    }
   };
 
   /** Serverless bills data processed: at least 10 MB per query, rounded up to the MB. */
@@ -168,6 +186,7 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
 
     ensureTable: (table, tableSchema: TableSchema) =>
       guarded({ resource: 'warehouse', operation: 'ensureTable', subject: table }, async () => {
+        requireDedicated('ensureTable');
         const definitions = tableSchema.columns.map(
           (column) =>
             `${q(column.name)} ${sqlTypeOf(column)}${column.nullable === false ? ' NOT NULL' : ' NULL'}`,
@@ -191,6 +210,7 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
 
     insertRows: (table, rows) =>
       guarded({ resource: 'warehouse', operation: 'insertRows', subject: table }, async () => {
+        requireDedicated('insertRows');
         if (rows.length === 0) return { rows: 0 };
         const p = await connect();
         const existing = await existingColumns(table, p);
@@ -266,6 +286,7 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
   };
 
   async function loadFromObjects(table: string, load: LoadOptions): Promise<LoadResult> {
+    requireDedicated('loadFromObjects');
     const started = performance.now();
     const p = await connect();
     const existing = await existingColumns(table, p);
