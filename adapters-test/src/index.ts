@@ -1,1 +1,2 @@
+export * from './emulator-stacks.ts';
 export * from './harness.ts';
