@@ -2,6 +2,7 @@
  * fake-gcs-server (github.com/fsouza/fake-gcs-server, pinned in emulators-go/go.mod), built by
  * scripts/ci-deps.d/gcp.sh. In-memory backend, plain HTTP on a free port.
  */
+import './gcp-offline.ts';
 import { emulatorBinary, freePort, startProcess, waitUntilReady } from './process.ts';
 
 export interface FakeGcs {

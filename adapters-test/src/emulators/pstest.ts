@@ -7,6 +7,7 @@
  * synchronous pull (an empty pull waits at most 500 ms), acks of unknown ids ignored. Gaps: no
  * minimum ack deadline or maxDeliveryAttempts range checks, no message retention expiry, no IAM.
  */
+import './gcp-offline.ts';
 import { connect } from 'node:net';
 import { emulatorBinary, freePort, startProcess, waitUntilReady } from './process.ts';
 
