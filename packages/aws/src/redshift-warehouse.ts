@@ -322,28 +322,32 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
   function bind(sql: string, params: QueryParameters = {}): { sql: string; parameters: SqlParameter[] } {
     const parameters: SqlParameter[] = [];
     const used = new Set<string>();
-    const text = rewriteNamedParameters(sql, (name) => {
-      if (!(name in params)) throw invalidArgument('warehouse', 'query', `parameter @${name} has no value`);
-      const raw = params[name];
-      const typed = isTyped(raw) ? raw : undefined;
-      const value = typed ? typed.value : raw;
-      const type = typed?.type ?? inferType(value);
-      if (value === null || value === undefined) return type ? `CAST(NULL AS ${sqlType(type)})` : 'NULL';
-      if (!used.has(name)) {
-        used.add(name);
-        parameters.push({ name, value: paramText(value, type) });
-      }
-      // Data API parameters are strings; an empty one is rejected, so it is written as a literal.
-      if (parameters.find((p) => p.name === name)?.value === '') {
-        parameters.splice(
-          parameters.findIndex((p) => p.name === name),
-          1,
-        );
-        return type && type !== 'string' ? `CAST('' AS ${sqlType(type)})` : "''";
-      }
-      if (type === 'json') return `JSON_PARSE(:${name})`;
-      return type && type !== 'string' ? `CAST(:${name} AS ${sqlType(type)})` : `:${name}`;
-    });
+    const text = rewriteNamedParameters(
+      sql,
+      (name) => {
+        if (!(name in params)) throw invalidArgument('warehouse', 'query', `parameter @${name} has no value`);
+        const raw = params[name];
+        const typed = isTyped(raw) ? raw : undefined;
+        const value = typed ? typed.value : raw;
+        const type = typed?.type ?? inferType(value);
+        if (value === null || value === undefined) return type ? `CAST(NULL AS ${sqlType(type)})` : 'NULL';
+        if (!used.has(name)) {
+          used.add(name);
+          parameters.push({ name, value: paramText(value, type) });
+        }
+        // Data API parameters are strings; an empty one is rejected, so it is written as a literal.
+        if (parameters.find((p) => p.name === name)?.value === '') {
+          parameters.splice(
+            parameters.findIndex((p) => p.name === name),
+            1,
+          );
+          return type && type !== 'string' ? `CAST('' AS ${sqlType(type)})` : "''";
+        }
+        if (type === 'json') return `JSON_PARSE(:${name})`;
+        return type && type !== 'string' ? `CAST(:${name} AS ${sqlType(type)})` : `:${name}`;
+      },
+      redshiftDialect.parameterSyntax,
+    );
     return { sql: text, parameters };
   }
 
