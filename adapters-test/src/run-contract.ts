@@ -1,8 +1,8 @@
 /**
  * `pnpm contract`: runs the contract test files (`test/<provider>.<interface>.contract.test.ts`)
  * through vitest's Node API, writes `.reports/contract.json` at the repo root and regenerates
- * `docs/capabilities.md` from it. `PROVIDERS=local,aws` limits the run to those providers.
- * Exits non-zero when any case failed.
+ * `docs/capabilities.md` from it. `PROVIDERS=local,aws` limits the run to those providers,
+ * `INTERFACES=secretStore,queue` to those interfaces. Exits non-zero when any case failed.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -15,14 +15,20 @@ import { buildContractReport, CONTRACT_FILE, parseContractFileName } from './rep
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(packageDir, '..');
 
-const providers = (process.env.PROVIDERS ?? '')
-  .split(',')
-  .map((p) => p.trim())
-  .filter(Boolean);
+const listFromEnv = (name: string) =>
+  (process.env[name] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+const providers = listFromEnv('PROVIDERS');
+const interfaces = listFromEnv('INTERFACES');
 
 const files = (await readdir(join(packageDir, 'test')))
   .filter((file) => CONTRACT_FILE.test(file))
   .filter((file) => providers.length === 0 || providers.includes(parseContractFileName(file)?.provider ?? ''))
+  .filter(
+    (file) => interfaces.length === 0 || interfaces.includes(parseContractFileName(file)?.interface ?? ''),
+  )
   .sort()
   .map((file) => join(packageDir, 'test', file));
 
@@ -52,7 +58,13 @@ if (files.length > 0) {
 }
 
 const report = buildContractReport(finished);
-const command = providers.length > 0 ? `PROVIDERS=${providers.join(',')} pnpm contract` : 'pnpm contract';
+const command = [
+  providers.length > 0 ? `PROVIDERS=${providers.join(',')}` : '',
+  interfaces.length > 0 ? `INTERFACES=${interfaces.join(',')}` : '',
+  'pnpm contract',
+]
+  .filter(Boolean)
+  .join(' ');
 await mkdir(join(repoRoot, '.reports'), { recursive: true });
 await writeFile(join(repoRoot, '.reports', 'contract.json'), `${JSON.stringify(report, null, 2)}\n`);
 await mkdir(join(repoRoot, 'docs'), { recursive: true });

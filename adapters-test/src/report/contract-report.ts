@@ -126,12 +126,18 @@ export function buildContractReport(modules: readonly TestModule[], now = new Da
     }
   }
 
-  const order: InterfaceName[] = ['objectStore', 'queue', 'warehouse', 'secretStore'];
+  const interfaceOrder: InterfaceName[] = ['objectStore', 'queue', 'warehouse', 'secretStore'];
+  // The embedded default first, then the clouds, then anything else by name.
+  const providerRank = (p: string) => {
+    const rank = ['local', 'aws', 'gcp', 'azure'].indexOf(p);
+    return rank === -1 ? 4 : rank;
+  };
   return {
     generatedAt: now.toISOString(),
     results: [...results.values()].sort(
       (a, b) =>
-        order.indexOf(a.interface) - order.indexOf(b.interface) ||
+        interfaceOrder.indexOf(a.interface) - interfaceOrder.indexOf(b.interface) ||
+        providerRank(a.provider) - providerRank(b.provider) ||
         a.provider.localeCompare(b.provider) ||
         a.endpoint.localeCompare(b.endpoint),
     ),
