@@ -12,7 +12,11 @@ import {
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedshiftDataServer, startRedshiftDataServer } from '../src/emulators/redshift-data-server.ts';
+import {
+  bindNamedParameters,
+  type RedshiftDataServer,
+  startRedshiftDataServer,
+} from '../src/emulators/redshift-data-server.ts';
 
 const target = { WorkgroupName: 'wg', Database: 'dev' };
 
@@ -148,5 +152,13 @@ describe('Redshift Data API test server (PGlite) through @aws-sdk/client-redshif
         .catch((e) => e.name),
     ]);
     expect(names).toEqual(['ResourceNotFoundException', 'ValidationException', 'ValidationException']);
+  });
+
+  it('binds :name outside literals, dollar quotes and :: casts, one placeholder per name', () => {
+    const sql = "SELECT :a, ':b', $$ :c $$, $x$ :d $x$, x::int, :a -- :e";
+    expect(bindNamedParameters(sql, [{ name: 'a', value: '1' }])).toEqual({
+      text: "SELECT $1, ':b', $$ :c $$, $x$ :d $x$, x::int, $1 -- :e",
+      values: ['1'],
+    });
   });
 });

@@ -153,6 +153,13 @@ export function bindNamedParameters(
       }
       out += sql.slice(i, j + 1);
       i = j + 1;
+    } else if (ch === '$' && /^\$(?:[A-Za-z_]\w*)?\$/.test(sql.slice(i, i + 66))) {
+      // Dollar-quoted text: $$…$$ or $tag$…$tag$
+      const tag = /^\$(?:[A-Za-z_]\w*)?\$/.exec(sql.slice(i, i + 66))![0];
+      const end = sql.indexOf(tag, i + tag.length);
+      const stop = end === -1 ? sql.length : end + tag.length;
+      out += sql.slice(i, stop);
+      i = stop;
     } else if (ch === '-' && sql[i + 1] === '-') {
       const end = sql.indexOf('\n', i);
       const stop = end === -1 ? sql.length : end;
