@@ -87,10 +87,13 @@ export async function runComparison(options: CompareOptions): Promise<Results> {
     const errors: string[] = [];
     let resources: Resources | undefined;
     try {
+      // An emulator stack may swap in a provider module (as the pipeline's processes also read it).
+      const modules = process.env.PIPELINE_PROVIDER_MODULES;
       resources = await openResources(parseConfig(env.config), {
         importer: (s) => import(s),
         baseDir: env.baseDir,
         meter,
+        ...(modules ? { providers: JSON.parse(modules) as Record<string, string> } : {}),
       });
       const units: BillableUnits = {};
       const micro = await runWorkloads(
