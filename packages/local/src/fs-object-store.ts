@@ -829,7 +829,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         throw fail('InvalidArgument', 'put', 'body must be a Uint8Array, string, ReadableStream or Readable');
       }
       const result = await stageAndCommit(key, stage, sidecarFields, putOptions, 'put');
-      reportUsage({ bytesOut: result.size });
+      reportUsage({ bytesIn: result.size });
       return result;
     },
 
@@ -864,7 +864,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
           // Like HTTP ranges, a length running past the end is cut at the end.
           length = Math.min(info.size - offset, wanted ?? Number.POSITIVE_INFINITY);
         }
-        reportUsage({ bytesIn: length });
+        reportUsage({ bytesOut: length });
         if (length <= SYNC_READ_LIMIT) {
           const bytes = length === 0 ? new Uint8Array(0) : readRangeSync(fileFd, start, length);
           closeSync(fileFd);
