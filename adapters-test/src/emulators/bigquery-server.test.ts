@@ -28,6 +28,15 @@ describe('GoogleSQL → DuckDB translation', () => {
   });
 });
 
+/** The fields of BigQuery's REST responses these checks read. */
+interface Wire {
+  error?: { errors?: Array<{ reason?: string }> };
+  insertErrors?: Array<{ errors?: Array<{ reason?: string }> }>;
+  schema?: { fields?: Array<{ type?: string }> };
+  rows?: unknown[];
+  pageToken?: string;
+}
+
 describe('BigQuery test server over REST', () => {
   let server: BigQueryServer;
   const base = () => `${server.endpoint}/bigquery/v2/projects/p`;
@@ -37,7 +46,7 @@ describe('BigQuery test server over REST', () => {
       headers: { 'content-type': 'application/json' },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
-    return { status: response.status, json: response.status === 204 ? undefined : await response.json() };
+    return { status: response.status, json: (response.status === 204 ? {} : await response.json()) as Wire };
   };
   beforeAll(async () => {
     server = await startBigQueryServer();
@@ -49,7 +58,8 @@ describe('BigQuery test server over REST', () => {
   it('answers jobs.query with typed wire values and pages tabledata.list', async () => {
     expect((await call('POST', '/datasets', { datasetReference: { datasetId: 'd' } })).status).toBe(200);
     expect(
-      (await call('POST', '/datasets', { datasetReference: { datasetId: 'd' } })).json.error.errors[0].reason,
+      (await call('POST', '/datasets', { datasetReference: { datasetId: 'd' } })).json.error?.errors?.[0]
+        ?.reason,
     ).toBe('duplicate');
     await call('POST', '/datasets/d/tables', {
       tableReference: { tableId: 't' },
@@ -70,7 +80,7 @@ describe('BigQuery test server over REST', () => {
       parameterMode: 'NAMED',
       queryParameters: [{ name: 'min', parameterType: { type: 'INT64' }, parameterValue: { value: '2' } }],
     });
-    expect(query.json.schema.fields.map((f: { type: string }) => f.type)).toEqual(['INT64', 'TIMESTAMP']);
+    expect(query.json.schema?.fields?.map((f) => f.type)).toEqual(['INT64', 'TIMESTAMP']);
     expect(query.json.rows).toEqual([
       { f: [{ v: '2' }, { v: '1704164645123456' }] },
       { f: [{ v: '3' }, { v: '1704164645123456' }] },
@@ -81,9 +91,9 @@ describe('BigQuery test server over REST', () => {
     const bad = await call('POST', '/datasets/d/tables/t/insertAll', {
       rows: [{ json: { n: '1', nope: 1 } }],
     });
-    expect(bad.json.insertErrors[0].errors[0].reason).toBe('invalid');
+    expect(bad.json.insertErrors?.[0]?.errors?.[0]?.reason).toBe('invalid');
     const missing = await call('GET', '/datasets/d/tables/absent');
     expect(missing.status).toBe(404);
-    expect(missing.json.error.errors[0].reason).toBe('notFound');
+    expect(missing.json.error?.errors?.[0]?.reason).toBe('notFound');
   });
 });
