@@ -112,7 +112,7 @@ async function benchObjects(work: string): Promise<void> {
   const out = table(
     'Object store',
     ['operation', 'peer', 'durability', 'ops/s', 'vs node:fs temp+rename'],
-    'Durability: *atomic* = temp file + rename (a crash never tears an object); *in-place* = written over the target (a crash can tear it); *fsync* = flushed to disk on every write. Compare within a class.',
+    'Durability: *atomic* = temp file + rename (a crash never tears an object); *in-place* = written over the target (a crash can tear it); *fsync* = flushed to disk on every write (*fsync, in-place*: flushed, but written over the target). Compare within a class.',
   );
   for (const size of sizes) {
     const body = new Uint8Array(randomBytes(size.bytes));
