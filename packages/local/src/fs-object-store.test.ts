@@ -158,6 +158,8 @@ describe('fs object store: files on disk', () => {
     expect(uri.startsWith(store.location)).toBe(true);
     expect(store.location).toBe(`file://${root}/`);
     expect(await readFile(fileURLToPath(uri), 'utf8')).toBe('a,b\n1,2\n');
+    expect(store.uriOf('lake/dt=2024-01-01/')).toBe(`file://${root}/lake/dt=2024-01-01/`);
+    expect(() => store.uriOf('../')).toThrow(CloudmuxError);
   });
 
   it('a file dropped in by another tool is an object with an etag usable for compare-and-swap', async () => {

@@ -955,8 +955,11 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     },
 
     uriOf(key) {
-      checkKey(key, 'uriOf');
-      return pathToFileURL(dataPath(key)).href;
+      // A prefix ending in '/' names its directory (a warehouse may load a whole prefix).
+      const isPrefix = key.endsWith('/') && key.length > 1;
+      const name = isPrefix ? key.slice(0, -1) : key;
+      checkKey(name, 'uriOf');
+      return `${pathToFileURL(dataPath(name)).href}${isPrefix ? '/' : ''}`;
     },
 
     async close() {
