@@ -7,11 +7,11 @@
 
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { duckdbDialect } from '@cloudmux/core';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createTableAs, VIEWS } from '../src/batch/views.ts';
+import { VIEWS } from '../src/batch/views.ts';
 import { openPipeline, type PipelineContextOptions, repoRoot } from '../src/context.ts';
 import { FLIGHTS_FILE } from '../src/data/flights.ts';
 import { createIngestor } from '../src/ingest/ingestor.ts';
@@ -76,7 +76,7 @@ async function physicalFloor(): Promise<number> {
     const started = performance.now();
     const source = `(SELECT date AS ts, delay, distance, origin, destination FROM read_parquet('${FLIGHTS_FILE.replaceAll("'", "''")}'))`;
     for (const view of VIEWS)
-      await connection.run(createTableAs(duckdbDialect, view.name, view.select(duckdbDialect, source)));
+      await connection.run(`CREATE TABLE ${view.name} AS ${view.select(duckdbDialect, source)}`);
     return (performance.now() - started) / 1000;
   } finally {
     connection.closeSync();
@@ -85,6 +85,7 @@ async function physicalFloor(): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0] ?? 0;
   await mkdir(benchDir, { recursive: true });
   const full = await fullRun('all');
   const small = await fullRun(300_000);
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
       cpuModel: cpus()[0]?.model ?? 'unknown',
       memoryGb: Math.round(totalmem() / 1e9),
       node: process.version,
+      // The machine is shared: the 1-minute load average says how much else was running.
+      loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
     },
     settings: { provider: 'local', eventsPerMessage: 1_000, consumers: 2 },
     full: {
@@ -138,7 +141,7 @@ const END = '<!-- bench:pipeline:end -->';
 
 async function writeSection(report: {
   at: string;
-  machine: { cpus: number; cpuModel: string; node: string };
+  machine: { cpus: number; cpuModel: string; node: string; loadAverage: { atStart: number; atEnd: number } };
   full: {
     events: RunSummary['events'];
     seconds: number;
@@ -156,6 +159,7 @@ async function writeSection(report: {
     '## Pipeline (local provider, all 3,000,000 flights)',
     '',
     `Measured ${report.at.slice(0, 10)} on ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, by \`pnpm --filter @cloudmux/pipeline bench\`. ` +
+      `1-minute load average ${f(report.machine.loadAverage.atStart, 1)} at the start and ${f(report.machine.loadAverage.atEnd, 1)} at the end (the machine is shared). ` +
       'Raw figures: `.reports/bench-pipeline.json`.',
     '',
     '| measure | value |',

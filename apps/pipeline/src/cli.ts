@@ -223,7 +223,9 @@ withResourceOptions(
     const [state, runs, depth, catalog] = await Promise.all([
       readBatchState(resources.objectStore),
       runHistory(resources.objectStore, 5),
-      resources.queue.depth(LAYOUT.queue),
+      resources.queue.capabilities.approximateDepth
+        ? resources.queue.depth(LAYOUT.queue)
+        : Promise.resolve(null),
       readCatalog(resources.objectStore),
     ]);
     const status = {

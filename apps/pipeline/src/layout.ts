@@ -8,7 +8,8 @@ export const LAYOUT = {
   batchRunsPrefix: 'batch/runs/',
   batchState: 'batch/state.json',
   catalog: 'catalog/catalog.json',
-  apiKeySecret: 'pipeline/ingest-api-key',
+  /** Letters, digits and dashes only: the one name every secret service accepts as is. */
+  apiKeySecret: 'pipeline-ingest-api-key',
   table: 'flights',
   stagingTable: 'flights_staging',
 } as const;

@@ -11,7 +11,7 @@ import { replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
 import { resetPipelineState } from './reset.ts';
 import { createApi } from './serving/api.ts';
-import type { ConsumerProgress } from './speed/consumer.ts';
+import { type ConsumerProgress, queueDrained } from './speed/consumer.ts';
 import { type ConsumerProcess, spawnConsumer } from './speed/pool.ts';
 
 export interface RunOptions {
@@ -136,8 +136,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     // visibility timeout and must still be processed.
     let outcomes = await Promise.all(pool.map((consumer) => consumer.exited));
     for (let round = 0; round < 5; round++) {
-      const depth = await resources.queue.depth(queueName);
-      if (depth.visible === 0 && depth.inFlight === 0 && !depth.delayed) break;
+      if ((await queueDrained(resources.queue, queueName)) !== false) break;
       outcomes = [await startConsumer(true).exited];
     }
     const failed = outcomes.find((outcome) => outcome.code !== 0);

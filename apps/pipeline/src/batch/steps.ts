@@ -50,17 +50,32 @@ const load: Step<BatchContext> = {
     const fresh = (await lakeFiles(objectStore)).filter((key) => !loaded.has(key));
     await warehouse.ensureTable(LAYOUT.table, TABLE_SCHEMA);
     await warehouse.ensureTable(LAYOUT.stagingTable, TABLE_SCHEMA);
+    const target = d.quoteIdent(LAYOUT.table);
+    const staging = d.quoteIdent(LAYOUT.stagingTable);
     let rows = 0;
     for (let start = 0; start < fresh.length; start += KEYS_PER_LOAD) {
       const keys = fresh.slice(start, start + KEYS_PER_LOAD);
+      // Into an empty table the files go straight in: one statement, nothing to double. A crash
+      // before the state is written leaves rows, so the re-run takes the staging path below.
+      const empty = await warehouse.query<{ n: bigint }>(d.limit(`SELECT 1 AS n FROM ${target}`, 1));
+      if (empty.rows.length === 0) {
+        const result = await warehouse.loadFromObjects(LAYOUT.table, {
+          source: objectStore,
+          keys,
+          format: 'parquet',
+        });
+        state.loadedFiles.push(...keys);
+        state.landedRows += result.rowsLoaded;
+        rows += result.rowsLoaded;
+        await writeBatchState(objectStore, state);
+        continue;
+      }
       const result = await warehouse.loadFromObjects(LAYOUT.stagingTable, {
         source: objectStore,
         keys,
         format: 'parquet',
         mode: 'replace',
       });
-      const target = d.quoteIdent(LAYOUT.table);
-      const staging = d.quoteIdent(LAYOUT.stagingTable);
       await warehouse.query(
         `INSERT INTO ${target} (id, ts, delay, distance, origin, destination) ` +
           `SELECT s.id, s.ts, s.delay, s.distance, s.origin, s.destination FROM ${staging} s ` +

@@ -51,7 +51,9 @@ export function createApi(options: ApiOptions): Hono {
   app.get('/health', async (c) => {
     const state = await readBatchState(resources.objectStore);
     const [depth, view, runs] = await Promise.all([
-      resources.queue.depth(options.queueName ?? LAYOUT.queue),
+      resources.queue.capabilities.approximateDepth
+        ? resources.queue.depth(options.queueName ?? LAYOUT.queue)
+        : Promise.resolve(null),
       speed.read(state.cutoffDay),
       runHistory(resources.objectStore, 1),
     ]);
