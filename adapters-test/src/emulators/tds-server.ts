@@ -9,7 +9,9 @@
  * ERROR tokens carrying SQL Server error numbers (208 missing object, 2714 exists, 102 syntax, 207
  * bad column, 213 column count, 245 conversion, 515 NULL into NOT NULL, 8115 overflow, 50000 other).
  * `COPY INTO … FROM 'http(s)://…'` downloads each file (with the SAS of a `Shared Access Signature`
- * credential) and loads it with DuckDB's CSV/Parquet readers.
+ * credential) and loads it with DuckDB's CSV/Parquet readers. `injectFault(count, number)` makes
+ * the next requests fail with a given error number (a failover's 40613, throttling's 10928, …), so
+ * tests can drive the client's transient-fault handling.
  *
  * T-SQL translated to DuckDB: [bracket] identifiers, N'…' literals, @params, TOP n, OFFSET … FETCH,
  * CAST/CREATE types (NVARCHAR/VARCHAR(n|MAX), DATETIME2(n), DATETIME, BIT, FLOAT), DATETRUNC,
