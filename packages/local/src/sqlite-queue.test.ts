@@ -134,6 +134,23 @@ describe('sqlite queue', () => {
     expect(await waiting).toEqual([]);
   });
 
+  it('a bare ensureQueue keeps the settings an existing queue has', async () => {
+    const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
+    await queue.ensureQueue('configured', { maxDeliveries: 1, deadLetterQueue: 'configured-dlq' });
+    await queue.ensureQueue('configured');
+    await queue.send('configured', 'poison');
+    const [first] = await queue.receive('configured');
+    await queue.nack('configured', first!);
+    // The second receive would exceed maxDeliveries = 1: the message moves instead.
+    expect(await queue.receive('configured')).toEqual([]);
+    const [dead] = await queue.receive('configured-dlq');
+    expect(dead && messageText(dead)).toBe('poison');
+    await expect(queue.ensureQueue('configured', { fifo: true })).rejects.toSatisfy((e) =>
+      CloudmuxError.hasCode(e, 'AlreadyExists'),
+    );
+    await queue.close();
+  });
+
   it('FIFO: dedupId suppresses a duplicate send within the window', async () => {
     const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
     await queue.ensureQueue('ordered', { fifo: true });

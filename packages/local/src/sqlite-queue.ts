@@ -475,22 +475,23 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
           throw fail('InvalidArgument', operation, 'a queue cannot be its own dead-letter queue');
         }
       }
-      const fifo = ensure.fifo ? 1 : 0;
-      const visibilityMs = Math.round(
-        (ensure.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS) * 1000,
-      );
       write(operation, (s) => {
+        // Like SQS CreateQueue: settings that are given must hold afterwards; settings left out keep
+        // what an existing queue has, so a consumer's bare ensureQueue never strips a producer's DLQ.
         const existing = s.getQueue.get(name) as QueueRow | undefined;
+        const fifo = ensure.fifo === undefined ? (existing?.fifo ?? 0) : ensure.fifo ? 1 : 0;
         if (existing && existing.fifo !== fifo) {
           throw fail('AlreadyExists', operation, `queue '${name}' exists with a different fifo setting`);
         }
-        s.upsertQueue.run(
-          name,
-          visibilityMs,
-          ensure.maxDeliveries ?? null,
-          ensure.deadLetterQueue ?? null,
-          fifo,
-        );
+        const visibilityMs =
+          ensure.visibilityTimeoutSeconds === undefined
+            ? (existing?.visibility_timeout_ms ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS * 1000)
+            : Math.round(ensure.visibilityTimeoutSeconds * 1000);
+        const deadLetter =
+          ensure.deadLetterQueue === undefined
+            ? { max: existing?.max_deliveries ?? null, queue: existing?.dead_letter_queue ?? null }
+            : { max: ensure.maxDeliveries ?? null, queue: ensure.deadLetterQueue };
+        s.upsertQueue.run(name, visibilityMs, deadLetter.max, deadLetter.queue, fifo);
         if (ensure.deadLetterQueue !== undefined) {
           s.createQueueIfMissing.run(ensure.deadLetterQueue, DEFAULT_VISIBILITY_TIMEOUT_SECONDS * 1000, fifo);
         }
