@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyLocks } from './fs-key-lock.ts';
 import { createFsObjectStore } from './fs-object-store.ts';
 
-const WORKER = fileURLToPath(new URL('./fs-object-store.worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('../test/fixtures/fs-cas-worker.ts', import.meta.url));
 
 let base: string;
 let root: string;
