@@ -64,6 +64,25 @@ describe('fs object store: several processes', () => {
     expect(readdirSync(join(root, '.cloudmux', 'tmp'))).toEqual([]);
   }, 180_000);
 
+  it('racing create-only writes from 4 processes: exactly one wins, with its own metadata', async () => {
+    const outputs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        promisify(execFile)(
+          process.execPath,
+          ['--conditions=@cloudmux/source', WORKER, root, 'race/once', '1', 'create'],
+          { timeout: 120_000 },
+        ),
+      ),
+    );
+    const results = outputs.map(({ stdout }) => JSON.parse(stdout) as { won: boolean; pid: number });
+    const winners = results.filter((r) => r.won);
+    expect(winners).toHaveLength(1);
+    const store = createFsObjectStore({ root });
+    const got = await store.get('race/once');
+    expect(await got.text()).toBe(String(winners[0]!.pid));
+    expect(got.metadata).toEqual({ pid: String(winners[0]!.pid) });
+  }, 180_000);
+
   it('a lock left by a crashed process (dead pid) is broken and the write goes through', async () => {
     const dead = spawn(process.execPath, ['-e', '0']);
     const deadPid = dead.pid!;
