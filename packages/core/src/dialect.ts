@@ -8,6 +8,11 @@ export type DialectName = 'duckdb' | 'bigquery' | 'redshift' | 'tsql';
 export interface SqlFunctions {
   /** Continuous percentile of `expr` (0 < p < 1) as an aggregate. */
   percentile(expr: string, p: number): string;
+  /**
+   * Exact continuous percentile of `expr` over a window partitioned by `partitionBy` (every engine
+   * has this form exactly; the aggregate form is approximate on BigQuery and missing on T-SQL).
+   */
+  percentileOver(expr: string, p: number, partitionBy: readonly string[]): string;
   /** Truncate a timestamp to 'hour' | 'day' | 'month'. */
   dateTrunc(unit: 'hour' | 'day' | 'month', expr: string): string;
   /** Hour of day 0–23 as an integer. */
@@ -150,6 +155,9 @@ function quoteWith(open: string, close: string) {
 
 const ansiQuote = quoteWith('"', '"');
 
+const partitionClause = (partitionBy: readonly string[]) =>
+  partitionBy.length ? `PARTITION BY ${partitionBy.join(', ')}` : '';
+
 export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   quoteIdent: ansiQuote,
@@ -157,6 +165,8 @@ export const duckdbDialect: SqlDialect = {
   limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
   fn: {
     percentile: (expr, p) => `quantile_cont(${expr}, ${p})`,
+    percentileOver: (expr, p, partitionBy) =>
+      `quantile_cont(${expr}, ${p}) OVER (${partitionClause(partitionBy)})`,
     dateTrunc: (unit, expr) => `date_trunc('${unit}', ${expr})`,
     hourOf: (expr) => `CAST(extract('hour' FROM ${expr}) AS BIGINT)`,
     toDate: (expr) => `CAST(${expr} AS DATE)`,
@@ -179,6 +189,8 @@ export const bigqueryDialect: SqlDialect = {
   fn: {
     // BigQuery's PERCENTILE_CONT is analytic-only; APPROX_QUANTILES is its aggregate (approximate).
     percentile: (expr, p) => `APPROX_QUANTILES(${expr}, 100)[OFFSET(${Math.round(p * 100)})]`,
+    percentileOver: (expr, p, partitionBy) =>
+      `PERCENTILE_CONT(${expr}, ${p}) OVER (${partitionClause(partitionBy)})`,
     dateTrunc: (unit, expr) => `TIMESTAMP_TRUNC(${expr}, ${unit.toUpperCase()})`,
     hourOf: (expr) => `EXTRACT(HOUR FROM ${expr})`,
     toDate: (expr) => `DATE(${expr})`,
@@ -194,6 +206,8 @@ export const redshiftDialect: SqlDialect = {
   limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
   fn: {
     percentile: (expr, p) => `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${expr})`,
+    percentileOver: (expr, p, partitionBy) =>
+      `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${expr}) OVER (${partitionClause(partitionBy)})`,
     dateTrunc: (unit, expr) => `DATE_TRUNC('${unit}', ${expr})`,
     hourOf: (expr) => `CAST(EXTRACT(HOUR FROM ${expr}) AS BIGINT)`,
     toDate: (expr) => `CAST(${expr} AS DATE)`,
@@ -210,6 +224,8 @@ export const tsqlDialect: SqlDialect = {
   fn: {
     // T-SQL's PERCENTILE_CONT is a window function; adapters compute it over a windowed subquery.
     percentile: (expr, p) => `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${expr}) OVER ()`,
+    percentileOver: (expr, p, partitionBy) =>
+      `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${expr}) OVER (${partitionClause(partitionBy)})`,
     dateTrunc: (unit, expr) => `DATETRUNC(${unit}, ${expr})`,
     hourOf: (expr) => `CAST(DATEPART(hour, ${expr}) AS BIGINT)`,
     toDate: (expr) => `CAST(${expr} AS DATE)`,
