@@ -88,6 +88,11 @@ describe.skipIf(!available)('pubsub queue against pstest', () => {
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1900);
     expect(message.deliveryCount).toBe(1);
     expect(message.attributes).toBeUndefined();
+    // A redelivery after the delay counts as the second delivery, not the third.
+    await queue.nack('delayed', message);
+    let again: typeof message | undefined;
+    while (!again) [again] = await queue.receive('delayed', { waitSeconds: 1 });
+    expect(again.deliveryCount).toBe(2);
   });
 
   it('maps a missing queue to NotFound', async () => {

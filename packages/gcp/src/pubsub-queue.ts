@@ -14,7 +14,8 @@
  *   (`groupId`); Pub/Sub has no publish-side deduplication, so `dedupId` is carried as an attribute.
  * - `delaySeconds` (≤ 600): Pub/Sub has no scheduled delivery, so the message carries a
  *   deliver-after attribute and a receive that pulls it early hides it again with modifyAckDeadline
- *   for the remaining delay. That early pull counts toward a dead-letter policy's attempts.
+ *   for the remaining delay. That early pull counts toward a dead-letter policy's attempts; the
+ *   receiving process takes it off `deliveryCount`.
  * - Publishing goes through the client's batching publisher (settings from config).
  * - Billing: every publish, pull, ack and modack request counts at least 1,000 bytes
  *   (`pubsub.billable-bytes`); publish requests are estimated from the batching settings.
@@ -82,6 +83,7 @@ interface PulledMessage {
 
 const MIN_BILLABLE_BYTES = 1000;
 const IMPLICIT_MAX_DELIVERIES = 100;
+const MAX_TRACKED_DELAYS = 10_000;
 const DEDUP_ATTRIBUTE = 'cloudmux-dedup-id';
 /** Epoch ms before which a delayed message is hidden again by the receiver (Pub/Sub has no scheduled delivery). */
 const DELIVER_AFTER_ATTRIBUTE = 'cloudmux-deliver-after';
@@ -115,6 +117,11 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
   const topics = new Map<string, Topic>();
   /** Per queue: visibility timeout, from the subscription's label (it may be shorter than Pub/Sub's 10 s minimum). */
   const visibility = new Map<string, number>();
+  /**
+   * Per message id: pulls that only hid a delayed message again. Each counted as a delivery attempt
+   * on the service, so they are taken off `deliveryCount`. Kept in this process (bounded).
+   */
+  const hiddenPulls = new Map<string, number>();
 
   const client = (): PubSub => {
     if (!pubsub) {
@@ -345,6 +352,10 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
             if (after <= Date.now()) return true;
             const seconds = Math.min(600, Math.ceil((after - Date.now()) / 1000));
             early.set(seconds, [...(early.get(seconds) ?? []), String(r.ackId)]);
+            const id = String(r.message?.messageId ?? '');
+            hiddenPulls.set(id, (hiddenPulls.get(id) ?? 0) + 1);
+            if (hiddenPulls.size > MAX_TRACKED_DELAYS)
+              hiddenPulls.delete(hiddenPulls.keys().next().value as string);
             return false;
           });
           for (const [seconds, ackIds] of early) await modifyDeadline(name, ackIds, seconds);
@@ -356,7 +367,6 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
           const body =
             m.data instanceof Uint8Array ? new Uint8Array(m.data) : bodyBytes(String(m.data ?? ''));
           const attributes = { ...(m.attributes ?? {}) };
-          const delayed = attributes[DELIVER_AFTER_ATTRIBUTE] !== undefined;
           delete attributes[DEDUP_ATTRIBUTE];
           delete attributes[DELIVER_AFTER_ATTRIBUTE];
           bytes += body.byteLength + attributeBytes(attributes);
@@ -365,8 +375,10 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
             id: String(m.messageId ?? ''),
             receipt: String(r.ackId ?? ''),
             body,
-            // The early pull that hid a delayed message counted as an attempt; it was no delivery.
-            deliveryCount: Math.max(1, (r.deliveryAttempt ?? 1) - (delayed ? 1 : 0)),
+            deliveryCount: Math.max(
+              1,
+              (r.deliveryAttempt ?? 1) - (hiddenPulls.get(String(m.messageId)) ?? 0),
+            ),
             ...(publishSeconds !== undefined
               ? { sentAt: new Date(publishSeconds * 1000 + Math.floor((m.publishTime?.nanos ?? 0) / 1e6)) }
               : {}),
@@ -396,7 +408,9 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
       if (messages.length === 0) return;
       await gcpCall(ctx('ack'), async () => {
         for (let i = 0; i < messages.length; i += 1000) {
-          const ackIds = messages.slice(i, i + 1000).map((m) => m.receipt);
+          const chunk = messages.slice(i, i + 1000);
+          const ackIds = chunk.map((m) => m.receipt);
+          for (const m of chunk) hiddenPulls.delete(m.id);
           billable(ackIds.reduce((n, id) => n + id.length, 0));
           // Acking an expired or already-acked id is accepted silently by Pub/Sub (without exactly-once).
           await subscriberClient().acknowledge({ subscription: subscriptionPath(name), ackIds });
