@@ -37,5 +37,13 @@ if (unavailable) {
     async destroy(queue) {
       await queue.close();
     },
+    ...(gcpLive
+      ? {
+          skipCases: {
+            'after maxDeliveries a message moves to the dead-letter queue with its body intact':
+              "the case asks for maxDeliveries 2; Pub/Sub's maxDeliveryAttempts must be 5–100 (pstest does not check)",
+          },
+        }
+      : {}),
   });
 }
