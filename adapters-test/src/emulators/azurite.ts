@@ -5,7 +5,8 @@
  * lines and confirmed with an HTTP round trip — never a sleep.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +35,33 @@ export function azuriteEntry(): string | undefined {
   }
 }
 
-export async function startAzurite(options: { startupTimeoutMs?: number } = {}): Promise<AzuriteInstance> {
+export interface AzuriteOptions {
+  startupTimeoutMs?: number;
+  /**
+   * Serve HTTPS with this PEM certificate and key and accept Entra ID bearer tokens (`--oauth
+   * basic`: the token's issuer, audience and lifetime are checked, its signature is not). Needed for
+   * token credentials and user-delegation SAS; the caller trusts the certificate itself.
+   */
+  oauth?: { cert: string; key: string };
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   const entry = azuriteEntry();
   if (!entry) throw new Error('azurite is not installed (pnpm install in adapters-test)');
   const workspace = mkdtempSync(join(tmpdir(), 'cloudmux-azurite-'));
+  const tlsArgs: string[] = [];
+  if (options.oauth) {
+    writeFileSync(join(workspace, 'cert.pem'), options.oauth.cert);
+    writeFileSync(join(workspace, 'key.pem'), options.oauth.key);
+    tlsArgs.push(
+      '--oauth',
+      'basic',
+      '--cert',
+      join(workspace, 'cert.pem'),
+      '--key',
+      join(workspace, 'key.pem'),
+    );
+  }
   const child = spawn(
     process.execPath,
     [
@@ -59,6 +83,7 @@ export async function startAzurite(options: { startupTimeoutMs?: number } = {}):
       '0',
       '--tablePort',
       '0',
+      ...tlsArgs,
     ],
     { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -71,8 +96,10 @@ export async function startAzurite(options: { startupTimeoutMs?: number } = {}):
     const blobEndpoint = `${endpoints.blob}/${AZURITE_ACCOUNT}`;
     const queueEndpoint = `${endpoints.queue}/${AZURITE_ACCOUNT}`;
     // Health check: the services answer HTTP (an anonymous request is refused, which proves they serve).
-    await fetch(`${blobEndpoint}?comp=list`);
-    await fetch(`${queueEndpoint}?comp=list`);
+    for (const endpoint of [blobEndpoint, queueEndpoint]) {
+      if (options.oauth) await httpsAnswers(`${endpoint}?comp=list`, options.oauth.cert);
+      else await fetch(`${endpoint}?comp=list`);
+    }
     return {
       blobEndpoint,
       queueEndpoint,
@@ -96,7 +123,7 @@ function waitForListening(child: ChildProcess, timeoutMs: number): Promise<{ blo
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       for (const match of output.matchAll(
-        /Azurite (Blob|Queue) service is successfully listening at (http:\/\/\S+)/g,
+        /Azurite (Blob|Queue) service is successfully listening at (https?:\/\/\S+)/g,
       )) {
         found[match[1] === 'Blob' ? 'blob' : 'queue'] = match[2];
       }
@@ -119,6 +146,15 @@ function waitForListening(child: ChildProcess, timeoutMs: number): Promise<{ blo
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     child.on('exit', onExit);
+  });
+}
+
+function httpsAnswers(url: string, ca: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca }, (response) => {
+      response.resume();
+      resolve();
+    }).on('error', reject);
   });
 }
 
