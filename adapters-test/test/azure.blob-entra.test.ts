@@ -83,7 +83,11 @@ describe.skipIf(missing)(
       expect(new URL(getUrl).searchParams.get('skoid')).toBe('11059fcc-5514-4800-b5f8-49808b9cfab6');
       expect(usage.units['blob.operations.other']).toBe(1);
       expect(await (await fetch(getUrl)).text()).toBe('delegated');
-      const putUrl = await store.presign('sas/write.txt', { method: 'PUT', expiresInSeconds: 300 });
+      // The delegation key is reused for the next SAS: no second Get User Delegation Key call.
+      const putUrl = await runWithUsage(usage, () =>
+        store.presign('sas/write.txt', { method: 'PUT', expiresInSeconds: 300 }),
+      );
+      expect(usage.units['blob.operations.other']).toBe(1);
       const put = await fetch(putUrl, {
         method: 'PUT',
         headers: { 'x-ms-blob-type': 'BlockBlob' },

@@ -7,6 +7,7 @@ import {
   type ContainerClient,
   generateBlobSASQueryParameters,
   StorageSharedKeyCredential,
+  type UserDelegationKey,
 } from '@azure/storage-blob';
 import {
   CloudmuxError,
@@ -63,6 +64,8 @@ export const BLOB_CAPABILITIES: ObjectStoreCapabilities = {
 };
 
 const DELETE_CONCURRENCY = 16;
+/** Lifetime asked for a user-delegation key; SAS URLs expiring within it reuse the key. */
+const DELEGATION_KEY_MS = 6 * 3600 * 1000;
 
 /** Azure Blob Storage as an ObjectStore (block blobs in one container, under an optional prefix). */
 export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectStore {
@@ -71,6 +74,7 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
   const concurrency = options.uploadConcurrency ?? 4;
   let container: ContainerClient | undefined = options.containerClient;
   let ready: Promise<ContainerClient> | undefined;
+  let delegation: { key: UserDelegationKey; expiresOn: Date } | undefined;
 
   const client = (): ContainerClient => {
     container ??= serviceClient(options).getContainerClient(options.container);
@@ -307,8 +311,13 @@ export function createBlobObjectStore(options: BlobObjectStoreOptions): ObjectSt
         }
         // Entra ID credentials: a user-delegation SAS, signed with a key the service issues.
         const service = serviceClient(options);
-        const delegationKey = await service.getUserDelegationKey(startsOn, expiresOn);
-        reportUsage({ units: { 'blob.operations.other': 1 } });
+        // One delegation key serves every SAS that expires before it does (keys live up to 7 days).
+        if (!delegation || delegation.expiresOn < expiresOn) {
+          const keyExpiry = new Date(Math.max(expiresOn.getTime(), Date.now() + DELEGATION_KEY_MS));
+          delegation = { key: await service.getUserDelegationKey(startsOn, keyExpiry), expiresOn: keyExpiry };
+          reportUsage({ units: { 'blob.operations.other': 1 } });
+        }
+        const delegationKey = delegation.key;
         const sas = generateBlobSASQueryParameters(
           { containerName: options.container, blobName: prefix + key, permissions, startsOn, expiresOn },
           delegationKey,
