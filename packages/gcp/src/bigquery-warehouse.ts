@@ -157,7 +157,8 @@ function decode(type: string, value: unknown): unknown {
     case 'INT64':
       return BigInt(text);
     case 'FLOAT64':
-      return Number(text === 'Infinity' || text === '-Infinity' || text === 'NaN' ? text : text);
+      // Number() also reads the 'NaN', 'Infinity' and '-Infinity' BigQuery sends for FLOAT64.
+      return Number(text);
     case 'BOOL':
       return text === 'true';
     case 'TIMESTAMP':
