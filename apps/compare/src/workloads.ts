@@ -146,7 +146,8 @@ const warehouseLoadAndQuery: Workload = {
 const secrets: Workload = {
   name: 'secret get',
   async run(resources, s, measured) {
-    const name = `compare/${s.runId}/api-key`;
+    // Letters, digits and dashes only: the name every provider's secret store accepts as is.
+    const name = `compare-${s.runId}-api-key`;
     if (!measured) {
       await resources.secretStore.put(name, randomBytes(24).toString('base64url'));
       return undefined;
