@@ -7,6 +7,9 @@
 /** Top-level directory under the root holding temp files, sidecars and locks; no key may use it. */
 export const INTERNAL_DIR = '.cloudmux';
 
+/** Temp files sit beside their target under this name prefix; no key segment may use it. */
+export const TMP_PREFIX = '.cloudmux-tmp-';
+
 const MAX_KEY_BYTES = 1024;
 const MAX_SEGMENT_BYTES = 255;
 
@@ -22,6 +25,8 @@ export function keyProblem(key: unknown): string | undefined {
   for (const segment of segments) {
     if (segment === '') return 'a key must not contain empty segments (// or a trailing /)';
     if (segment === '.' || segment === '..') return 'a key must not contain . or .. segments';
+    if (segment.startsWith(TMP_PREFIX))
+      return `key segments starting with ${TMP_PREFIX} are reserved for temp files`;
     if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) {
       return `each /-separated segment of a key is at most ${MAX_SEGMENT_BYTES} bytes`;
     }

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
@@ -34,6 +34,13 @@ async function code(promise: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
+/** Temp files left anywhere under the root. */
+function tempFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((path) =>
+    basename(path).startsWith('.cloudmux-tmp-'),
+  );
+}
+
 const lockPathOf = (key: string) =>
   new KeyLocks({ dir: join(root, '.cloudmux', 'locks'), staleMs: 0, waitMs: 0 }).pathOf(key);
 
@@ -61,7 +68,7 @@ describe('fs object store: several processes', () => {
     ctx.annotate(`${conflicts} compare-and-swap conflicts across processes`);
     // Every lock was released and every temp file renamed away.
     expect(readdirSync(join(root, '.cloudmux', 'locks'))).toEqual([]);
-    expect(readdirSync(join(root, '.cloudmux', 'tmp'))).toEqual([]);
+    expect(tempFiles(root)).toEqual([]);
   }, 180_000);
 
   it('racing create-only writes from 4 processes: exactly one wins, with its own metadata', async () => {
@@ -113,7 +120,7 @@ describe('fs object store: several processes', () => {
     await writeFile(lockPathOf('held'), JSON.stringify({ o: [process.pid, hostname()] }));
     expect(await code(store.put('held', 'after'))).toBe('Timeout');
     expect(await (await store.get('held')).text()).toBe('before');
-    expect(readdirSync(join(root, '.cloudmux', 'tmp'))).toEqual([]);
+    expect(tempFiles(root)).toEqual([]);
   });
 });
 
@@ -141,6 +148,20 @@ describe('fs object store: keys cannot escape the root', () => {
       expect(() => store.uriOf(key)).toThrow(CloudmuxError);
     }
     expect(readdirSync(base)).toEqual(['objects']);
+  });
+
+  it('temp-file names are reserved and never listed', async () => {
+    const store = createFsObjectStore({ root });
+    await store.put('dir/real', 'x');
+    await writeFile(join(root, 'dir', '.cloudmux-tmp-crashed-0'), 'left by a crash');
+    expect(await code(store.put('dir/.cloudmux-tmp-x', 'x'))).toBe('InvalidArgument');
+    expect((await store.list()).objects.map((o) => o.key)).toEqual(['dir/real']);
+  });
+
+  it('a failed conditional put leaves no directory behind', async () => {
+    const store = createFsObjectStore({ root });
+    expect(await code(store.put('new/dir/key', 'x', { ifMatch: 'nope' }))).toBe('PreconditionFailed');
+    expect(existsSync(join(root, 'new'))).toBe(false);
   });
 
   it('the internal directory is not addressable and never listed', async () => {
@@ -265,7 +286,7 @@ describe('fs object store: files on disk', () => {
     });
     expect(await code(store.put('torn', failing))).toBe('Internal');
     expect(await code(store.head('torn'))).toBe('NotFound');
-    expect(readdirSync(join(root, '.cloudmux', 'tmp'))).toEqual([]);
+    expect(tempFiles(root)).toEqual([]);
   });
 
   it('presign is declared unsupported and throws UnsupportedError', async () => {

@@ -4,9 +4,9 @@
  *
  * Layout under the root:
  * - `<key>`                       the object's bytes, nothing else;
+ * - `<dir>/.cloudmux-tmp-*`       temp files beside their target, renamed into place (atomic);
  * - `.cloudmux/meta/<key>`        a JSON sidecar: etag, content type, user metadata, and the identity
  *                                 (inode, size, mtime) of the data file it describes;
- * - `.cloudmux/tmp/`              temp files, renamed into place (same filesystem, so atomic);
  * - `.cloudmux/locks/`            per-key lock files (see fs-key-lock.ts).
  *
  * Every mutation of a key runs under that key's lock, across processes: stage the bytes in a temp
@@ -63,7 +63,7 @@ import {
   requireCapability,
 } from '@cloudmux/core';
 import { KeyLocks, ownedPayload } from './fs-key-lock.ts';
-import { compareUtf8, INTERNAL_DIR, keyProblem } from './fs-object-keys.ts';
+import { compareUtf8, INTERNAL_DIR, keyProblem, TMP_PREFIX } from './fs-object-keys.ts';
 import { type WalkCursor, walkKeys } from './fs-object-walk.ts';
 
 export interface FsObjectStoreOptions {
@@ -181,7 +181,6 @@ function tryUnlink(path: string): void {
 export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore {
   const root = resolve(options.root);
   const internal = `${root}/${INTERNAL_DIR}`;
-  const tmpDir = `${internal}/tmp`;
   const metaDir = `${internal}/meta`;
   const fsync = options.fsync ?? false;
   const locks = new KeyLocks({
@@ -190,14 +189,16 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     waitMs: options.lockWaitMs ?? 30_000,
   });
   const location = `${pathToFileURL(root).href}/`;
-  const tmpPrefix = `${tmpDir}/${process.pid}-${randomUUID()}-`;
+  const tmpTag = `${TMP_PREFIX}${process.pid}-${randomUUID()}-`;
   let tmpCounter = 0;
   // One reusable buffer for sidecar reads; they are synchronous, so never shared concurrently.
   const sidecarBuffer = Buffer.allocUnsafe(4096);
 
   const dataPath = (key: string) => `${root}/${key}`;
   const metaPath = (key: string) => `${metaDir}/${key}`;
-  const tmpPath = () => `${tmpPrefix}${tmpCounter++}`;
+  // Beside the target: a rename within one directory does not take the filesystem-wide lock that
+  // cross-directory renames serialize on (s_vfs_rename_mutex), so concurrent puts overlap.
+  const tmpPath = (key: string) => `${dirname(dataPath(key))}/${tmpTag}${tmpCounter++}`;
 
   function checkKey(key: string, operation: string): void {
     const problem = keyProblem(key);
@@ -219,25 +220,44 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
 
   // ---- staging: bytes and sidecar into temp files, outside any lock ----
 
+  /** Runs `create`, creating the parent directory of `path` when missing (a delete may prune it). */
+  async function withParent<T>(path: string, create: () => T | Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await create();
+      } catch (error) {
+        if (errno(error) === 'ENOTDIR') throw conflictAt(path);
+        if (errno(error) !== 'ENOENT' || attempt >= 5) throw error;
+        try {
+          mkdirSync(dirname(path), { recursive: true });
+        } catch (mkdirError) {
+          const code = errno(mkdirError);
+          if (code === 'ENOTDIR' || code === 'EEXIST') throw conflictAt(path);
+          throw mkdirError;
+        }
+      }
+    }
+  }
+
   function openTmpSync(path: string): number {
     try {
       return openSync(path, 'wx');
     } catch (error) {
+      if (errno(error) === 'ENOTDIR') throw conflictAt(path);
       if (errno(error) !== 'ENOENT') throw error;
-      mkdirSync(tmpDir, { recursive: true });
-      return openSync(path, 'wx');
     }
+    // Synchronous callers stay synchronous: the retry only creates the directory once.
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (mkdirError) {
+      const code = errno(mkdirError);
+      if (code === 'ENOTDIR' || code === 'EEXIST') throw conflictAt(path);
+      throw mkdirError;
+    }
+    return openSync(path, 'wx');
   }
 
-  async function openTmp(path: string) {
-    try {
-      return await open(path, 'wx');
-    } catch (error) {
-      if (errno(error) !== 'ENOENT') throw error;
-      mkdirSync(tmpDir, { recursive: true });
-      return await open(path, 'wx');
-    }
-  }
+  const openTmp = (path: string) => withParent(path, () => open(path, 'wx'));
 
   function stageBytesSync(path: string, bytes: Uint8Array): Staged {
     const fd = openTmpSync(path);
@@ -438,6 +458,13 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     }
   }
 
+  const conflictAt = (path: string) =>
+    fail(
+      'InvalidArgument',
+      'put',
+      `${JSON.stringify(path.slice(root.length + 1))} is below an existing object: a filesystem store cannot hold both 'a' and 'a/…'`,
+    );
+
   const conflict = (key: string, operation: string) =>
     fail(
       'InvalidArgument',
@@ -539,7 +566,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     conditions: { ifNoneMatch?: '*'; ifMatch?: string },
     operation: string,
   ): Promise<PutResult> {
-    const tmpData = tmpPath();
+    const tmpData = tmpPath(key);
     try {
       const staged = await stage(tmpData);
       const etag = randomUUID();
@@ -553,8 +580,10 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       await commit(key, tmpData, sidecar, conditions, operation);
       return { key, etag, size: staged.size };
     } catch (error) {
-      // On success the temp file was renamed away; on failure it must not linger.
+      // On success the temp file was renamed away; on failure it must not linger, nor a directory
+      // made only to hold it.
       tryUnlink(tmpData);
+      pruneParents(tmpData, root);
       throw translate(error, operation, key);
     }
   }
@@ -968,13 +997,8 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
   };
 
   async function copyFileIntoTmp(from: string, to: string): Promise<void> {
-    try {
-      await copyFile(from, to);
-    } catch (error) {
-      if (errno(error) !== 'ENOENT' || !isMissingDir(tmpDir)) throw error;
-      mkdirSync(tmpDir, { recursive: true });
-      await copyFile(from, to);
-    }
+    // The source is held open by the caller, so ENOENT can only mean the temp file's directory.
+    await withParent(to, () => copyFile(from, to));
     if (fsync) {
       const handle = await open(to, 'r+');
       try {
@@ -986,15 +1010,6 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
   }
 
   return store;
-}
-
-function isMissingDir(path: string): boolean {
-  try {
-    statSync(path);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 /** fs.read at a position, as a promise (node:fs/promises has no fd-based read). */

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { compareUtf8, INTERNAL_DIR } from './fs-object-keys.ts';
+import { compareUtf8, INTERNAL_DIR, TMP_PREFIX } from './fs-object-keys.ts';
 
 /**
  * Where a listing resumes. Read again before every entry, so the caller can move it forward while
@@ -39,7 +39,7 @@ export async function* walkKeys(
     // Symlinks are never followed (they could point out of the root); other types are not objects.
     const dir = entry.isDirectory();
     if (!dir && !entry.isFile()) continue;
-    if (entry.name.includes('\\')) continue;
+    if (entry.name.includes('\\') || entry.name.startsWith(TMP_PREFIX)) continue;
     children.push({ path: dir ? `${dirRel}${entry.name}/` : `${dirRel}${entry.name}`, dir });
   }
   children.sort((x, y) => compareUtf8(x.path, y.path));
