@@ -151,6 +151,21 @@ describe('sqlite queue', () => {
     await queue.close();
   });
 
+  it('one receive hands out at most maxBatchBytes of bodies', async () => {
+    const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
+    await queue.ensureQueue('large');
+    const body = new Uint8Array(queue.limits.maxMessageBytes).fill(7);
+    const count = Math.floor(queue.limits.maxBatchBytes / body.byteLength) + 4;
+    for (let i = 0; i < count; i++) await queue.send('large', body);
+    const first = await queue.receive('large', { maxMessages: count });
+    const bytes = first.reduce((sum, m) => sum + m.body.byteLength, 0);
+    expect(bytes).toBeLessThanOrEqual(queue.limits.maxBatchBytes);
+    expect(first.length).toBe(Math.floor(queue.limits.maxBatchBytes / body.byteLength));
+    const rest = await queue.receive('large', { maxMessages: count });
+    expect(first.length + rest.length).toBe(count);
+    await queue.close();
+  });
+
   it('FIFO: dedupId suppresses a duplicate send within the window', async () => {
     const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
     await queue.ensureQueue('ordered', { fifo: true });

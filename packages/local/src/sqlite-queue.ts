@@ -139,6 +139,7 @@ interface Statements {
   insertDedup: StatementSync;
   expireDedup: StatementSync;
   claim: { standard: StatementSync; fifo: StatementSync };
+  windowSizes: { standard: StatementSync; fifo: StatementSync };
   moveExhausted: { standard: StatementSync; fifo: StatementSync };
   deleteExhausted: { standard: StatementSync; fifo: StatementSync };
   anyReady: StatementSync;
@@ -239,6 +240,10 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
       d.prepare(`UPDATE messages SET visible_at = :until, deliveries = deliveries + 1, leased = 1
         WHERE seq IN (SELECT seq FROM (${window(fifo)}))
         RETURNING seq, id, body, attributes, group_id, sent_at, deliveries`);
+    // length() of a BLOB reads its size from the record header, not the body.
+    const windowSizes = (fifo: boolean) =>
+      d.prepare(`SELECT length(m.body) AS size FROM messages m JOIN (${window(fifo)}) w ON w.seq = m.seq
+        ORDER BY ${fifo ? 'm.seq' : 'm.visible_at, m.seq'}`);
     const moveExhausted = (fifo: boolean) =>
       d.prepare(`INSERT INTO messages (queue, id, body, attributes, group_id, sent_at, visible_at)
         SELECT :dlq, id, body, attributes, group_id, sent_at, :now FROM messages
@@ -273,6 +278,7 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
       ),
       expireDedup: d.prepare('DELETE FROM dedup WHERE queue = ? AND expires_at <= ?'),
       claim: { standard: claim(false), fifo: claim(true) },
+      windowSizes: { standard: windowSizes(false), fifo: windowSizes(true) },
       moveExhausted: { standard: moveExhausted(false), fifo: moveExhausted(true) },
       deleteExhausted: { standard: deleteExhausted(false), fifo: deleteExhausted(true) },
       anyReady: d.prepare('SELECT 1 AS ready FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1'),
@@ -418,6 +424,21 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
         }
       }
       const until = now + (visibilityMs ?? row.visibility_timeout_ms);
+      // One receive hands out at most maxBatchBytes of bodies (and always at least one message), so
+      // maxMessages of large messages cannot pull a gigabyte into memory. Only batches that could
+      // reach the cap pay for the look at body sizes.
+      if (limit * SQLITE_QUEUE_LIMITS.maxMessageBytes > SQLITE_QUEUE_LIMITS.maxBatchBytes) {
+        const sizes = s.windowSizes[kind].all(window) as unknown as Array<{ size: number }>;
+        let total = 0;
+        let fits = 0;
+        for (const { size } of sizes) {
+          if (fits > 0 && total + size > SQLITE_QUEUE_LIMITS.maxBatchBytes) break;
+          total += size;
+          fits++;
+        }
+        if (fits === 0) return [];
+        window.limit = fits;
+      }
       return s.claim[kind].all({ ...window, until }) as unknown as MessageRow[];
     });
     if (deadLettered) wake(keyOf(deadLettered));
