@@ -14,7 +14,7 @@
  * - GoogleSQL is translated, not implemented: backtick identifiers (`dataset.table` split at dots),
  *   '…'/"…" string literals with backslash escapes, @named parameters, the types INT64, FLOAT64,
  *   BOOL, STRING, NUMERIC, BIGNUMERIC, JSON in casts, and the functions COUNTIF, TIMESTAMP_TRUNC,
- *   DATE, APPROX_QUANTILES(x, n)[OFFSET(k)] are mapped; everything else is passed to DuckDB as is,
+ *   DATE, APPROX_QUANTILES(x, n)[OFFSET(k)], PERCENTILE_CONT(x, p) (as quantile_cont) are mapped; everything else is passed to DuckDB as is,
  *   so DuckDB-only syntax runs here and some GoogleSQL fails with invalidQuery.
  * - NUMERIC and BIGNUMERIC are both DECIMAL(38, 9) (BigQuery's BIGNUMERIC is wider); positional
  *   parameters, ARRAY/STRUCT/GEOGRAPHY/INTERVAL/DATETIME/TIME parameters are not supported.
@@ -322,6 +322,8 @@ export function translateSql(sql: string, parameter: (name: string) => string): 
       const upper = word.toUpperCase();
       if (TYPE_WORDS[upper] && lastWord === 'AS') out += TYPE_WORDS[upper];
       else if (upper === 'COUNTIF') out += 'count_if';
+      // BigQuery's PERCENTILE_CONT(x, p) OVER (…) is DuckDB's quantile_cont(x, p) OVER (…).
+      else if (upper === 'PERCENTILE_CONT' && sql[end] === '(') out += 'quantile_cont';
       else if (upper === 'DATE' && sql[end] === '(') out += 'bq_date';
       else if (UNIT_WORDS.has(upper) && /^\s*\)/.test(sql.slice(end)) && /,\s*$/.test(out))
         out += `'${word.toLowerCase()}'`;

@@ -17,11 +17,10 @@
  * CAST/CREATE types (NVARCHAR/VARCHAR(n|MAX), DATETIME2(n), DATETIME, BIT, FLOAT), DATETRUNC,
  * DATEPART, ISNULL, LEN, GETUTCDATE/SYSUTCDATETIME, COUNT_BIG, `WITH (DISTRIBUTION = …)` table
  * options (dropped), `IF OBJECT_ID(…) IS NOT NULL DROP TABLE`, INFORMATION_SCHEMA (DuckDB's own),
- * JSON_VALUE → json_extract_string.
+ * JSON_VALUE → json_extract_string, PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) → quantile_cont(x, p).
  *
  * Known divergences from Synapse SQL (not translated or not modelled):
- * - String concatenation with `+`, CONVERT with styles, IIF, DATEADD/DATEDIFF, PERCENTILE_CONT …
- *   OVER (), APPLY, MERGE, CTAS, temp tables (#t), table variables, stored procedures, `GO`.
+ * - String concatenation with `+`, CONVERT with styles, IIF, DATEADD/DATEDIFF, APPLY, MERGE, CTAS, temp tables (#t), table variables, stored procedures, `GO`.
  * - Integer division follows DuckDB (`/` yields a double); COUNT(*) returns BIGINT (T-SQL: INT).
  * - No authentication: any login succeeds; no TLS (the client sets `encrypt: false`); no MARS.
  * - COPY INTO: CSV maps columns by position and Parquet by name; only `FILE_TYPE`, `FIRSTROW`,
@@ -805,6 +804,10 @@ const CODE_REWRITES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   [/\bCOUNT_BIG\s*\(/gi, 'count('],
   [/\b(GETUTCDATE|SYSUTCDATETIME|GETDATE|SYSDATETIME)\s*\(\s*\)/gi, 'now()'],
   [/\bJSON_VALUE\s*\(/gi, 'json_extract_string('],
+  [
+    /\bPERCENTILE_CONT\s*\(\s*([\d.]+)\s*\)\s*WITHIN\s+GROUP\s*\(\s*ORDER\s+BY\s+([^()]+?)\s*\)/gi,
+    (_m, p, expr) => `quantile_cont(${expr}, ${p})`,
+  ],
   [
     /\bOFFSET\s+(\d+)\s+ROWS?\s+FETCH\s+(?:NEXT|FIRST)\s+(\d+)\s+ROWS?\s+ONLY\b/gi,
     (_m, skip, take) => `LIMIT ${take} OFFSET ${skip}`,
