@@ -36,6 +36,7 @@ describeObjectStoreContract({
   // Keys are paths under the root: anything that could leave it, or that a directory tree cannot
   // represent, is rejected.
   invalidKeys: [
+    'dir/.cloudmux-tmp-x',
     '../escape',
     'a/../../escape',
     '/etc/passwd',
