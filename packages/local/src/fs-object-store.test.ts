@@ -244,6 +244,17 @@ describe('fs object store: files on disk', () => {
     expect(await (await store.get('a')).text()).toBe('file');
   });
 
+  it('sidecars orphaned by a crash never block a later put', async () => {
+    // A crash between the data and sidecar steps of a delete leaves sidecars with no data file.
+    await mkdir(join(root, '.cloudmux/meta/p/q'), { recursive: true });
+    await writeFile(join(root, '.cloudmux/meta/p/q/r'), '{}');
+    await writeFile(join(root, '.cloudmux/meta/f'), '{}');
+    await store.put('p', 'file where a sidecar directory was', { contentType: 'text/plain' });
+    await store.put('f/g', 'below a stale sidecar file', { contentType: 'text/csv' });
+    expect((await store.head('p')).contentType).toBe('text/plain');
+    expect((await store.head('f/g')).contentType).toBe('text/csv');
+  });
+
   it('large bodies are read lazily from the file, in ranges, once', async () => {
     const body = Buffer.alloc(3 * 1024 * 1024 + 5);
     for (let i = 0; i < body.length; i++) body[i] = i % 251;

@@ -28,12 +28,14 @@ import {
   closeSync,
   fstatSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   read,
   readSync,
   renameSync,
   rmdirSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -518,12 +520,51 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       // which the data file needs for crash safety but the sidecar does not. A reader meanwhile
       // finds no sidecar while the lock is held and waits; a crash meanwhile only loses metadata.
       tryUnlink(sidecarTarget);
-      await intoPlace(() => renameSync(lock.path, sidecarTarget), sidecarTarget, operation, key);
+      publishSidecar(lock.path, key);
       published = true;
     } finally {
       if (!published) lock.release();
     }
     if (fsync) await Promise.all([syncDir(dirname(dataPath(key))), syncDir(dirname(metaPath(key)))]);
+  }
+
+  /**
+   * Renames the lock file onto the key's sidecar. The data file is already in place, so the data
+   * tree has no object at any prefix of the key nor below it: whatever blocks the sidecar tree (a
+   * sidecar orphaned by a crash) is stale and is cleared.
+   */
+  function publishSidecar(lockPath: string, key: string): void {
+    const target = metaPath(key);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        renameSync(lockPath, target);
+        return;
+      } catch (error) {
+        const code = errno(error);
+        if (attempt >= 5) throw error;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+          clearOrphanAncestors(key);
+          mkdirSync(dirname(target), { recursive: true });
+        } else if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+          rmSync(target, { recursive: true, force: true });
+        } else {
+          throw error;
+        }
+      }
+    }
+  }
+
+  function clearOrphanAncestors(key: string): void {
+    let path = metaDir;
+    const segments = key.split('/');
+    for (const segment of segments.slice(0, -1)) {
+      path = `${path}/${segment}`;
+      try {
+        if (!lstatSync(path).isDirectory()) unlinkSync(path);
+      } catch {
+        return; // missing: nothing below it can be in the way
+      }
+    }
   }
 
   async function syncFile(path: string): Promise<void> {
