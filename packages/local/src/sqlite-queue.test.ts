@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,17 +18,25 @@ const moduleUrl = pathToFileURL(join(import.meta.dirname, 'sqlite-queue.ts')).hr
  * acking, as a crashed worker would.
  */
 const consumerScript = `
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createSqliteQueue } from ${JSON.stringify(moduleUrl)};
 const [file, queueName, mode, doneFile] = process.argv.slice(1);
 const queue = createSqliteQueue({ file });
 const decoder = new TextDecoder();
+if (mode === 'wait') {
+  await queue.ensureQueue(queueName);
+  writeFileSync(doneFile + '.waiting', '');
+  const got = await queue.receive(queueName, { waitSeconds: 20 });
+  process.stdout.write(JSON.stringify({ waited: got.map((m) => decoder.decode(m.body)) }));
+  process.exit(0);
+}
 if (mode === 'abandon') {
   const taken = await queue.receive(queueName, { maxMessages: 20, visibilityTimeoutSeconds: 1, waitSeconds: 5 });
   process.stdout.write(JSON.stringify({ abandoned: taken.length }));
   process.exit(0);
 }
 const processed = [];
+writeFileSync(doneFile + '.ready.' + process.pid, '');
 for (;;) {
   const batch = await queue.receive(queueName, { maxMessages: 25, waitSeconds: 1 });
   if (batch.length === 0) {
@@ -37,19 +46,23 @@ for (;;) {
     continue;
   }
   for (const message of batch) processed.push(Number(decoder.decode(message.body)));
+  // A little work per batch, so one consumer cannot drain everything before the other gets going.
+  await new Promise((r) => setTimeout(r, 5));
   await queue.ackMany(queueName, batch);
 }
 await queue.close();
 process.stdout.write(JSON.stringify({ processed }));
 `;
 
-function startConsumer(file: string, queueName: string, mode: 'consume' | 'abandon') {
+function startConsumer(file: string, queueName: string, mode: 'consume' | 'abandon' | 'wait') {
   const args = [file, queueName, mode, `${file}.done`];
   return run(
     process.execPath,
     ['--conditions=@cloudmux/source', '--no-warnings', '--input-type=module', '-e', consumerScript, ...args],
     { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 },
-  ).then(({ stdout }) => JSON.parse(stdout) as { processed?: number[]; abandoned?: number });
+  ).then(
+    ({ stdout }) => JSON.parse(stdout) as { processed?: number[]; abandoned?: number; waited?: string[] },
+  );
 }
 
 let dir: string;
@@ -76,7 +89,10 @@ describe('sqlite queue across processes', () => {
     expect(abandoner.abandoned).toBe(20);
 
     const consumers = [startConsumer(file, 'work', 'consume'), startConsumer(file, 'work', 'consume')];
-    // The rest arrives while both consumers are already draining.
+    // The rest arrives once both consumers are draining.
+    const ready = async () => (await readdir(dir)).filter((f) => f.includes('.done.ready.')).length;
+    for (let i = 0; i < 600 && (await ready()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await ready()).toBe(2);
     for (let from = 1000; from < total; from += 250) await send(from, from + 250);
     await writeFile(`${file}.done`, '');
     const results = await Promise.all(consumers);
@@ -89,6 +105,19 @@ describe('sqlite queue across processes', () => {
     expect(Math.min(...all)).toBe(0);
     expect(Math.max(...all)).toBe(total - 1);
     expect(await queue.depth('work')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    await queue.close();
+  });
+
+  it('a long poll in another process returns the message this process sends while it waits', async () => {
+    const file = join(dir, 'queue.sqlite');
+    const waiter = startConsumer(file, 'doorbell', 'wait');
+    const queue = createSqliteQueue({ file });
+    // The child announces that it is about to wait; the send comes after that.
+    for (let i = 0; i < 600 && !existsSync(`${file}.done.waiting`); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(`${file}.done.waiting`)).toBe(true);
+    await queue.send('doorbell', 'ding');
+    expect((await waiter).waited).toEqual(['ding']);
     await queue.close();
   });
 });
