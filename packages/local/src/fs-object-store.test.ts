@@ -90,6 +90,35 @@ describe('fs object store: several processes', () => {
     expect(got.metadata).toEqual({ pid: String(winners[0]!.pid) });
   }, 180_000);
 
+  it('a writer killed mid-put leaves the previous object intact and the key writable', async () => {
+    const store = createFsObjectStore({ root });
+    await store.put('crash/target', 'committed before the crash', { contentType: 'text/plain' });
+    const child = spawn(process.execPath, [
+      '--conditions=@cloudmux/source',
+      WORKER,
+      root,
+      'crash/target',
+      String(256 * 1024),
+      'hang',
+    ]);
+    // Wait until the child reports it is mid-stream, with its temp file on disk.
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('streaming')) resolve();
+      });
+      child.on('exit', (exitCode) => reject(new Error(`worker exited early (${exitCode})`)));
+    });
+    await expect.poll(() => tempFiles(root).length, { timeout: 30_000 }).toBe(1);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const got = await store.get('crash/target');
+    expect(await got.text()).toBe('committed before the crash');
+    expect(got.contentType).toBe('text/plain');
+    expect((await store.list({ prefix: 'crash/' })).objects.map((o) => o.key)).toEqual(['crash/target']);
+    await store.put('crash/target', 'after', { ifMatch: got.etag });
+    expect(await (await store.get('crash/target')).text()).toBe('after');
+  }, 60_000);
+
   it('a lock left by a crashed process (dead pid) is broken and the write goes through', async () => {
     const dead = spawn(process.execPath, ['-e', '0']);
     const deadPid = dead.pid!;
