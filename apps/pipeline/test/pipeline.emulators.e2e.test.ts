@@ -34,13 +34,11 @@ const PROVIDERS = (process.env.PIPELINE_EMULATOR_PROVIDERS ?? 'aws,gcp,azure')
 
 /** Known reasons the pipeline cannot run on a provider's emulator stack yet (see the report). */
 const GAPS: Partial<Record<EmulatedProvider, string>> = {
-  gcp:
-    'the Secret Manager adapter sends the name pipeline/ingest-api-key unmapped as a secret id ' +
-    '(ids allow only [A-Za-z0-9_-]; InvalidArgument), and the Pub/Sub queue has no approximateDepth, ' +
-    'which the pipeline uses to decide that the queue is drained',
-  azure:
-    'the TDS test server does not translate SELECT … INTO, which the batch views use on T-SQL ' +
-    '(createTableAs in src/batch/views.ts; Synapse dedicated pools support it)',
+  aws:
+    'the Redshift Data API test server executes on PostgreSQL (PGlite), which rejects ' +
+    'PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) OVER (PARTITION BY …) ("OVER is not supported for ' +
+    'ordered-set aggregate percentile_cont"); Redshift has it as a window function and the batch views ' +
+    'use it (dialect fn.percentileOver), so the views step fails on the emulator',
 };
 
 // 2000 flights of 2001-01-01 and 1000 of 2001-01-02, then 2000 more for the speed layer only.
