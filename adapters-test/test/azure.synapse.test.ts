@@ -71,6 +71,29 @@ describe('azure synapse adapter on the TDS test server', () => {
     await expectCode(dedicated.query('SELECT 1 AS v'), 'Unauthenticated');
   });
 
+  it('the T-SQL window percentile the pipeline uses runs (percentileOver)', async () => {
+    const table = 'synapse_pct';
+    await dedicated.ensureTable(table, {
+      columns: [
+        { name: 'grp', type: 'string' },
+        { name: 'delay', type: 'int64' },
+      ],
+    });
+    await dedicated.insertRows(
+      table,
+      [1, 2, 3, 4, 10, 20].map((delay, i) => ({ grp: i < 4 ? 'a' : 'b', delay: BigInt(delay) })),
+    );
+    const { fn, quoteIdent: q } = dedicated.dialect;
+    const result = await dedicated.query(
+      `SELECT ${q('grp')}, MAX(p) AS p FROM (SELECT ${q('grp')}, ${fn.percentileOver(fn.toFloat(q('delay')), 0.5, [q('grp')])} AS p FROM ${q(table)}) per_row GROUP BY ${q('grp')} ORDER BY ${q('grp')}`,
+    );
+    expect(result.rows).toEqual([
+      { grp: 'a', p: 2.5 },
+      { grp: 'b', p: 15 },
+    ]);
+    await dedicated.dropTable(table);
+  });
+
   it('a serverless pool refuses to create or write tables with Unsupported', async () => {
     await expectCode(
       serverless.ensureTable('nope', { columns: [{ name: 'id', type: 'int64' }] }),

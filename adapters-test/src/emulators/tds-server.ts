@@ -15,7 +15,8 @@
  *
  * T-SQL translated to DuckDB: [bracket] identifiers, N'…' literals, @params, TOP n, OFFSET … FETCH,
  * CAST/CREATE types (NVARCHAR/VARCHAR(n|MAX), DATETIME2(n), DATETIME, BIT, FLOAT), DATETRUNC,
- * DATEPART, ISNULL, LEN, GETUTCDATE/SYSUTCDATETIME, COUNT_BIG, `WITH (DISTRIBUTION = …)` table
+ * DATEPART, ISNULL, LEN, GETUTCDATE/SYSUTCDATETIME, COUNT_BIG, PERCENTILE_CONT/DISC … WITHIN GROUP
+ * (ORDER BY …) OVER (…) (→ quantile_cont/disc), `WITH (DISTRIBUTION = …)` table
  * options (dropped), `IF OBJECT_ID(…) IS NOT NULL DROP TABLE`, INFORMATION_SCHEMA (DuckDB's own),
  * JSON_VALUE → json_extract_string, PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) → quantile_cont(x, p).
  *
@@ -831,9 +832,37 @@ export function translate(tsql: string): string {
     for (const [pattern, replacement] of CODE_REWRITES) text = text.replace(pattern, replacement as never);
     return text;
   });
-  let sql = out.join('');
+  let sql = rewritePercentileWindows(out.join(''));
   if (top !== undefined) sql = `${sql.replace(/;\s*$/, '')} LIMIT ${top}`;
   return sql;
+}
+
+/**
+ * T-SQL's window form `PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY expr) OVER (…)` → DuckDB's
+ * `quantile_cont(expr, p) OVER (…)`. The ORDER BY expression is read up to its balanced closing
+ * parenthesis, so it may hold calls and quoted identifiers.
+ */
+function rewritePercentileWindows(sql: string): string {
+  const head = /PERCENTILE_(CONT|DISC)\s*\(\s*([0-9.]+)\s*\)\s*WITHIN\s+GROUP\s*\(\s*ORDER\s+BY\s+/i;
+  let out = '';
+  let rest = sql;
+  for (let match = head.exec(rest); match; match = head.exec(rest)) {
+    let depth = 0;
+    let end = match.index + match[0].length;
+    for (; end < rest.length; end++) {
+      const ch = rest[end];
+      if (ch === '(') depth++;
+      else if (ch === ')') {
+        if (depth === 0) break;
+        depth--;
+      }
+    }
+    const expr = rest.slice(match.index + match[0].length, end).replace(/\s+(ASC|DESC)\s*$/i, '');
+    const fn = (match[1] as string).toUpperCase() === 'CONT' ? 'quantile_cont' : 'quantile_disc';
+    out += `${rest.slice(0, match.index)}${fn}(${expr}, ${match[2]})`;
+    rest = rest.slice(end + 1);
+  }
+  return out + rest;
 }
 
 // ---------------------------------------------------------------------------------------------

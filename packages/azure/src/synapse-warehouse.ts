@@ -595,7 +595,7 @@ function bindParameters(
   params: QueryParameters | undefined,
   operation: string,
 ): void {
-  const names = new Set(findNamedParameters(text).map((ref) => ref.name));
+  const names = new Set(findNamedParameters(text, tsqlDialect.parameterSyntax).map((ref) => ref.name));
   for (const name of names) {
     if (!params || !(name in params))
       throw fail('InvalidArgument', operation, `no value for parameter @${name}`);
