@@ -18,16 +18,37 @@ const STATS_COLUMNS: readonly Column[] = [
   { name: 'p95_delay', type: 'float64' },
 ];
 
-/** The same statistics for every grouping; integers are kept so the serving layer can merge exactly. */
-function delayStats(d: SqlDialect): string {
-  return [
-    'COUNT(*) AS flights',
-    'SUM(delay) AS sum_delay',
-    `${d.fn.countIf(`delay > ${DELAYED_MINUTES}`)} AS delayed`,
-    `AVG(${d.fn.toFloat('delay')}) AS mean_delay`,
-    `${d.fn.percentile('delay', 0.95)} AS p95_delay`,
-  ].join(', ');
+/**
+ * Delay statistics per group. The 95th percentile is PERCENTILE_CONT by its definition — the value
+ * at zero-based position (n − 1)·p, interpolated between its neighbours — built from ROW_NUMBER and
+ * COUNT windows, which every engine runs exactly (BigQuery's aggregate percentile is approximate,
+ * T-SQL's is window-only, PostgreSQL-family engines have no window form). Integer counts and sums
+ * are kept so the serving layer can merge with the speed view exactly.
+ */
+function groupedStats(
+  d: SqlDialect,
+  source: string,
+  groups: ReadonlyArray<[alias: string, expr: string]>,
+  tail = '',
+): string {
+  const keys = groups.map(([alias]) => alias).join(', ');
+  const partition = `PARTITION BY ${groups.map(([, expr]) => expr).join(', ')}`;
+  const ranked =
+    `SELECT ${groups.map(([alias, expr]) => `${expr} AS ${alias}`).join(', ')}, delay, ` +
+    `ROW_NUMBER() OVER (${partition} ORDER BY delay) AS rank_in_group, ` +
+    `${d.fn.toFloat(`COUNT(*) OVER (${partition}) - 1`)} * ${P95} AS position FROM ${source}`;
+  const perFlight = `SELECT ranked.*, FLOOR(position) + 1 AS low_rank FROM (${ranked}) ranked`;
+  const low = 'MAX(CASE WHEN rank_in_group = low_rank THEN delay END)';
+  const high = `COALESCE(MAX(CASE WHEN rank_in_group = low_rank + 1 THEN delay END), ${low})`;
+  return (
+    `SELECT ${keys}, COUNT(*) AS flights, SUM(delay) AS sum_delay, ` +
+    `${d.fn.countIf(`delay > ${DELAYED_MINUTES}`)} AS delayed, AVG(${d.fn.toFloat('delay')}) AS mean_delay, ` +
+    `${low} + (MAX(position) - (MAX(low_rank) - 1)) * (${high} - ${low}) AS p95_delay ` +
+    `FROM (${perFlight}) per_flight GROUP BY ${keys}${tail}`
+  );
 }
+
+const P95 = 0.95;
 
 export const VIEWS: readonly ViewDefinition[] = [
   {
@@ -35,7 +56,10 @@ export const VIEWS: readonly ViewDefinition[] = [
     description: 'Daily delay statistics per origin airport',
     columns: [{ name: 'origin', type: 'string' }, { name: 'day', type: 'date' }, ...STATS_COLUMNS],
     select: (d, source) =>
-      `SELECT origin, ${d.fn.toDate('ts')} AS day, ${delayStats(d)} FROM ${source} GROUP BY origin, ${d.fn.toDate('ts')}`,
+      groupedStats(d, source, [
+        ['origin', 'origin'],
+        ['day', d.fn.toDate('ts')],
+      ]),
   },
   {
     name: 'route_daily_delays',
@@ -47,7 +71,11 @@ export const VIEWS: readonly ViewDefinition[] = [
       ...STATS_COLUMNS,
     ],
     select: (d, source) =>
-      `SELECT origin, destination, ${d.fn.toDate('ts')} AS day, ${delayStats(d)} FROM ${source} GROUP BY origin, destination, ${d.fn.toDate('ts')}`,
+      groupedStats(d, source, [
+        ['origin', 'origin'],
+        ['destination', 'destination'],
+        ['day', d.fn.toDate('ts')],
+      ]),
   },
   {
     name: 'top_delayed_routes',
@@ -55,7 +83,15 @@ export const VIEWS: readonly ViewDefinition[] = [
     columns: [{ name: 'origin', type: 'string' }, { name: 'destination', type: 'string' }, ...STATS_COLUMNS],
     select: (d, source) =>
       d.limit(
-        `SELECT origin, destination, ${delayStats(d)} FROM ${source} GROUP BY origin, destination HAVING COUNT(*) >= 100 ORDER BY mean_delay DESC, origin, destination`,
+        groupedStats(
+          d,
+          source,
+          [
+            ['origin', 'origin'],
+            ['destination', 'destination'],
+          ],
+          ' HAVING COUNT(*) >= 100 ORDER BY mean_delay DESC, origin, destination',
+        ),
         50,
       ),
   },
@@ -63,8 +99,7 @@ export const VIEWS: readonly ViewDefinition[] = [
     name: 'delay_by_hour_of_day',
     description: 'Delay distribution by scheduled hour of day (0–23)',
     columns: [{ name: 'hour_of_day', type: 'int64' }, ...STATS_COLUMNS],
-    select: (d, source) =>
-      `SELECT ${d.fn.hourOf('ts')} AS hour_of_day, ${delayStats(d)} FROM ${source} GROUP BY ${d.fn.hourOf('ts')}`,
+    select: (d, source) => groupedStats(d, source, [['hour_of_day', d.fn.hourOf('ts')]]),
   },
 ];
 
