@@ -18,6 +18,7 @@ import {
   emulatorStackUnavailable,
 } from '@cloudmux/adapters-test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBatch } from '../src/batch/run.ts';
 import { openPipeline, type PipelineContextOptions } from '../src/context.ts';
 import { createIngestor, ingestTotals } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
@@ -25,6 +26,7 @@ import { LAYOUT } from '../src/layout.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { createApi } from '../src/serving/api.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
+import { spawnConsumer } from '../src/speed/pool.ts';
 import { expectedAirportDays, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
 
 const PROVIDERS = (process.env.PIPELINE_EMULATOR_PROVIDERS ?? 'aws,gcp,azure')
@@ -39,6 +41,15 @@ const GAPS: Partial<Record<EmulatedProvider, string>> = {
     'PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) OVER (PARTITION BY …) ("OVER is not supported for ' +
     'ordered-set aggregate percentile_cont"); Redshift has it as a window function and the batch views ' +
     'use it (dialect fn.percentileOver), so the views step fails on the emulator',
+};
+
+/** Known reasons the consumer-crash case cannot pass on a provider yet. */
+const CRASH_GAPS: Partial<Record<EmulatedProvider, string>> = {
+  gcp:
+    'Pub/Sub reports no queue depth, so the restarted consumer stops after 5 quiet polls (~2.5 s on pstest), ' +
+    'before the killed consumer’s messages return at the end of their ack deadline (Pub/Sub minimum 10 s); ' +
+    'the batch reconciliation then fails loudly (1,800 of 2,000 landed). Fix in the consumer: without a ' +
+    'depth, count as drained only after empty polls spanning the ack deadline',
 };
 
 // 2000 flights of 2001-01-01 and 1000 of 2001-01-02, then 2000 more for the speed layer only.
@@ -249,5 +260,69 @@ for (const provider of PROVIDERS) {
         await resources.close();
       }
     });
+  });
+
+  const crashGap = process.env.PIPELINE_EMULATOR_GAPS === 'run' ? undefined : CRASH_GAPS[provider];
+  describe(`speed layer under a consumer crash on ${provider} (emulators)`, () => {
+    let stack: EmulatorStack | undefined;
+    let baseDir: string | undefined;
+    afterAll(async () => {
+      await stack?.stop();
+      if (baseDir) await rm(baseDir, { recursive: true, force: true });
+    });
+
+    it.skipIf(Boolean(crashGap))(
+      `loses and duplicates nothing when a consumer process is killed mid-stream and restarted${crashGap ? ` — known gap: ${crashGap}` : ''}`,
+      async () => {
+        // A fresh stack: the lake and the warehouse start empty.
+        const started = await emulatorStacks[provider]();
+        if ('skipped' in started) throw new Error(`emulator stack for ${provider}: ${started.skipped}`);
+        stack = started;
+        baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-kill-${provider}-`));
+        const context: PipelineContextOptions = { baseDir, overrides: stack.config };
+        const { resources } = await openPipeline(context);
+        try {
+          await resources.queue.ensureQueue(LAYOUT.queue, { visibilityTimeoutSeconds: 2 });
+          const ingestor = createIngestor({
+            objectStore: resources.objectStore,
+            queue: resources.queue,
+            eventsPerMessage: 20,
+          });
+          const replay = await replayFlights(ingestor, { start: 100_000, limit: 2_000 });
+          expect(replay.messages).toBe(100);
+
+          // Killed at its first progress report, while it still holds received, unacked messages.
+          const victim = spawnConsumer({
+            context,
+            onProgress: (progress) => {
+              if (progress.messages >= 5) victim.child.kill('SIGKILL');
+            },
+          });
+          const killed = await victim.exited;
+          expect(killed.signal).toBe('SIGKILL');
+          expect(victim.progress.messages).toBeGreaterThanOrEqual(5);
+          expect(victim.progress.messages).toBeLessThan(100);
+
+          // The successor drains the rest, including the victim's messages once their visibility ends.
+          const successor = spawnConsumer({ context, drainOnStart: true });
+          const finished = await successor.exited;
+          expect(finished.code).toBe(0);
+
+          const ids = await lakeIds(resources.objectStore);
+          expect(ids.length).toBe(2_000);
+          expect(new Set(ids).size).toBe(2_000);
+
+          const { record, results } = await runBatch({
+            objectStore: resources.objectStore,
+            warehouse: resources.warehouse,
+          });
+          expect(record.status).toBe('succeeded');
+          expect(results).toMatchObject({ accepted: 2_000, landed: 2_000, loaded: 2_000 });
+        } finally {
+          await resources.close();
+        }
+      },
+      240_000,
+    );
   });
 }
