@@ -167,9 +167,8 @@ describe('dialect fragments', () => {
   it('limit appends the engine row limit', () => {
     expect(duckdbDialect.limit('SELECT 1', 5)).toBe('SELECT 1 LIMIT 5');
     expect(bigqueryDialect.limit('SELECT 1', 5.9)).toBe('SELECT 1 LIMIT 5');
-    expect(tsqlDialect.limit('SELECT 1 ORDER BY 1', 3)).toBe(
-      'SELECT 1 ORDER BY 1 OFFSET 0 ROWS FETCH NEXT 3 ROWS ONLY',
-    );
+    expect(tsqlDialect.limit('SELECT 1 ORDER BY 1', 3)).toBe('SELECT TOP (3) 1 ORDER BY 1');
+    expect(tsqlDialect.limit('SELECT DISTINCT a FROM t', 2.5)).toBe('SELECT DISTINCT TOP (2) a FROM t');
   });
 
   it('every dialect names its functions', () => {

@@ -220,7 +220,13 @@ export const tsqlDialect: SqlDialect = {
   name: 'tsql',
   quoteIdent: quoteWith('[', ']'),
   parameterSyntax: { bracketIdentifiers: true },
-  limit: (sql, n) => `${sql} OFFSET 0 ROWS FETCH NEXT ${Math.trunc(n)} ROWS ONLY`,
+  // TOP, not OFFSET … FETCH: Synapse dedicated pools have no OFFSET … FETCH, and SQL Server accepts it
+  // only after ORDER BY; TOP works on every T-SQL engine.
+  limit: (sql, n) => {
+    const head = /^\s*SELECT\s+(?:ALL\s+|DISTINCT\s+)?/i.exec(sql);
+    if (!head) throw new TypeError('tsql limit() needs a statement that starts with SELECT');
+    return `${head[0]}TOP (${Math.trunc(n)}) ${sql.slice(head[0].length)}`;
+  },
   fn: {
     // T-SQL's PERCENTILE_CONT is a window function; adapters compute it over a windowed subquery.
     percentile: (expr, p) => `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${expr}) OVER ()`,
