@@ -13,7 +13,7 @@
  * the next requests fail with a given error number (a failover's 40613, throttling's 10928, …), so
  * tests can drive the client's transient-fault handling.
  *
- * T-SQL translated to DuckDB: [bracket] identifiers, N'…' literals, @params, TOP n, OFFSET … FETCH,
+ * T-SQL translated to DuckDB: [bracket] identifiers, N'…' literals, @params, TOP n of the outer SELECT,
  * CAST/CREATE types (NVARCHAR/VARCHAR(n|MAX), DATETIME2(n), DATETIME, BIT, FLOAT), DATETRUNC,
  * DATEPART, ISNULL, LEN, GETUTCDATE/SYSUTCDATETIME, COUNT_BIG, PERCENTILE_CONT/DISC … WITHIN GROUP
  * (ORDER BY …) OVER (…) (→ quantile_cont/disc), `WITH (DISTRIBUTION = …)` table
@@ -21,6 +21,8 @@
  * JSON_VALUE → json_extract_string, PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) → quantile_cont(x, p).
  *
  * Known divergences from Synapse SQL (not translated or not modelled):
+ * - OFFSET … FETCH is refused with error 102, as dedicated pools do (Azure SQL would accept it after
+ *   ORDER BY); TOP inside a subquery is not translated.
  * - String concatenation with `+`, CONVERT with styles, IIF, DATEADD/DATEDIFF, APPLY, MERGE, CTAS, temp tables (#t), table variables, stored procedures, `GO`.
  * - Integer division follows DuckDB (`/` yields a double); COUNT(*) returns BIGINT (T-SQL: INT).
  * - No authentication: any login succeeds; no TLS (the client sets `encrypt: false`); no MARS.
@@ -809,10 +811,6 @@ const CODE_REWRITES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
     /\bPERCENTILE_CONT\s*\(\s*([\d.]+)\s*\)\s*WITHIN\s+GROUP\s*\(\s*ORDER\s+BY\s+([^()]+?)\s*\)/gi,
     (_m, p, expr) => `quantile_cont(${expr}, ${p})`,
   ],
-  [
-    /\bOFFSET\s+(\d+)\s+ROWS?\s+FETCH\s+(?:NEXT|FIRST)\s+(\d+)\s+ROWS?\s+ONLY\b/gi,
-    (_m, skip, take) => `LIMIT ${take} OFFSET ${skip}`,
-  ],
   [/\bWITH\s*\(\s*DISTRIBUTION\s*=\s*ROUND_ROBIN\s*(,\s*(HEAP|CLUSTERED\s+COLUMNSTORE\s+INDEX))?\s*\)/gi, ''],
 ];
 
@@ -822,13 +820,22 @@ export function translate(tsql: string): string {
   );
   const source = dropIf ? `DROP TABLE IF EXISTS ${dropIf[1]}` : tsql;
   let top: string | undefined;
-  const out = segments(source).map((segment) => {
+  const out = segments(source).map((segment, index) => {
     if (segment.kind !== 'code') return segment.kind === 'comment' ? ' ' : segment.text;
     let text = segment.text;
-    text = text.replace(/\bSELECT\s+TOP\s*\(?\s*(\d+)\s*\)?/i, (_m, n) => {
-      top = n;
-      return 'SELECT';
-    });
+    // TOP of the outermost SELECT becomes a trailing LIMIT; TOP in a subquery is not translated.
+    if (index === 0) {
+      text = text.replace(/^(\s*SELECT\s+(?:ALL\s+|DISTINCT\s+)?)TOP\s*\(?\s*(\d+)\s*\)?/i, (_m, head, n) => {
+        top = n;
+        return head;
+      });
+    }
+    if (/\bOFFSET\s+\d+\s+ROWS?\b/i.test(text)) {
+      throw new SqlError(
+        102,
+        "Incorrect syntax near 'OFFSET': dedicated SQL pools have no OFFSET … FETCH (use TOP).",
+      );
+    }
     for (const [pattern, replacement] of CODE_REWRITES) text = text.replace(pattern, replacement as never);
     return text;
   });
