@@ -94,6 +94,35 @@ describe('azure synapse adapter on the TDS test server', () => {
     await dedicated.dropTable(table);
   });
 
+  it('dialect.limit (TOP) works on a query, inside INSERT … SELECT and in a subquery; OFFSET … FETCH is refused', async () => {
+    const { limit, quoteIdent: q } = dedicated.dialect;
+    await dedicated.ensureTable('synapse_top_src', { columns: [{ name: 'n', type: 'int64' }] });
+    await dedicated.ensureTable('synapse_top_dst', { columns: [{ name: 'n', type: 'int64' }] });
+    await dedicated.insertRows(
+      'synapse_top_src',
+      [5n, 3n, 9n, 1n].map((n) => ({ n })),
+    );
+    const top = await dedicated.query(
+      limit(`SELECT ${q('n')} FROM ${q('synapse_top_src')} ORDER BY ${q('n')} DESC`, 2),
+    );
+    expect(top.rows).toEqual([{ n: 9n }, { n: 5n }]);
+    await dedicated.query(
+      `INSERT INTO ${q('synapse_top_dst')} (${q('n')}) ${limit(`SELECT ${q('n')} FROM ${q('synapse_top_src')} ORDER BY ${q('n')}`, 3)}`,
+    );
+    const nested = await dedicated.query(
+      `SELECT SUM(${q('n')}) AS total FROM (${limit(`SELECT ${q('n')} FROM ${q('synapse_top_dst')} ORDER BY ${q('n')}`, 2)}) s`,
+    );
+    expect(nested.rows).toEqual([{ total: 4n }]);
+    await expectCode(
+      dedicated.query(
+        `SELECT ${q('n')} FROM ${q('synapse_top_src')} ORDER BY 1 OFFSET 0 ROWS FETCH NEXT 1 ROWS ONLY`,
+      ),
+      'InvalidArgument',
+    );
+    await dedicated.dropTable('synapse_top_src');
+    await dedicated.dropTable('synapse_top_dst');
+  });
+
   it('a serverless pool refuses to create or write tables with Unsupported', async () => {
     await expectCode(
       serverless.ensureTable('nope', { columns: [{ name: 'id', type: 'int64' }] }),

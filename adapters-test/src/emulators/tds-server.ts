@@ -819,17 +819,9 @@ export function translate(tsql: string): string {
     /^\s*IF\s+OBJECT_ID\s*\(\s*N?'[^']*'\s*(?:,\s*N?'U')?\s*\)\s+IS\s+NOT\s+NULL\s+DROP\s+TABLE\s+([\s\S]+?);?\s*$/i,
   );
   const source = dropIf ? `DROP TABLE IF EXISTS ${dropIf[1]}` : tsql;
-  let top: string | undefined;
-  const out = segments(source).map((segment, index) => {
+  const out = segments(source).map((segment) => {
     if (segment.kind !== 'code') return segment.kind === 'comment' ? ' ' : segment.text;
     let text = segment.text;
-    // TOP of the outermost SELECT becomes a trailing LIMIT; TOP in a subquery is not translated.
-    if (index === 0) {
-      text = text.replace(/^(\s*SELECT\s+(?:ALL\s+|DISTINCT\s+)?)TOP\s*\(?\s*(\d+)\s*\)?/i, (_m, head, n) => {
-        top = n;
-        return head;
-      });
-    }
     if (/\bOFFSET\s+\d+\s+ROWS?\b/i.test(text)) {
       throw new SqlError(
         102,
@@ -839,9 +831,69 @@ export function translate(tsql: string): string {
     for (const [pattern, replacement] of CODE_REWRITES) text = text.replace(pattern, replacement as never);
     return text;
   });
-  let sql = rewritePercentileWindows(out.join(''));
-  if (top !== undefined) sql = `${sql.replace(/;\s*$/, '')} LIMIT ${top}`;
-  return sql;
+  return rewriteTop(rewritePercentileWindows(out.join('')));
+}
+
+/**
+ * `SELECT [DISTINCT] TOP (n) …` → `SELECT [DISTINCT] … LIMIT n`, the LIMIT placed where that SELECT's
+ * scope ends: the parenthesis closing its subquery, or the end of the statement (so INSERT … SELECT
+ * TOP works too). Quoted text is skipped; TOP over a UNION limits the whole union here.
+ */
+function rewriteTop(sql: string): string {
+  const depthAt: number[] = [];
+  const code: boolean[] = [];
+  let depth = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const ch = sql[i] as string;
+    if (ch === "'" || ch === '"') {
+      const close = sql.indexOf(ch, i + 1);
+      const end = close === -1 ? sql.length - 1 : close;
+      for (let j = i; j <= end; j++) {
+        depthAt[j] = depth;
+        code[j] = false;
+      }
+      i = end;
+      continue;
+    }
+    if (ch === ')') depth--;
+    depthAt[i] = depth;
+    code[i] = true;
+    if (ch === '(') depth++;
+  }
+  const pattern = /\bSELECT(\s+(?:ALL|DISTINCT))?\s+TOP\s*\(?\s*(\d+)\s*\)?/gi;
+  const edits: Array<{ start: number; end: number; limitAt: number; n: string; head: string }> = [];
+  for (const match of sql.matchAll(pattern)) {
+    const start = match.index as number;
+    if (!code[start]) continue;
+    const level = depthAt[start] as number;
+    let limitAt = sql.length;
+    for (let j = start; j < sql.length; j++) {
+      if (
+        code[j] &&
+        ((sql[j] === ')' && (depthAt[j] as number) < level) || (sql[j] === ';' && depthAt[j] === level))
+      ) {
+        limitAt = j;
+        break;
+      }
+    }
+    edits.push({
+      start,
+      end: start + match[0].length,
+      limitAt,
+      n: match[2] as string,
+      head: `SELECT${match[1] ?? ''} `,
+    });
+  }
+  let out = sql;
+  // Right to left, so earlier offsets stay valid; a LIMIT always lands after its own TOP.
+  const points = edits
+    .flatMap((e) => [
+      { at: e.limitAt, remove: 0, text: ` LIMIT ${e.n}` },
+      { at: e.start, remove: e.end - e.start, text: e.head },
+    ])
+    .sort((a, b) => b.at - a.at || a.remove - b.remove);
+  for (const point of points) out = out.slice(0, point.at) + point.text + out.slice(point.at + point.remove);
+  return out;
 }
 
 /**
