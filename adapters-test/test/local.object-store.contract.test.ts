@@ -45,6 +45,5 @@ describeObjectStoreContract({
     'a//b',
     'dir/',
     '.',
-    '.cloudmux/meta/x',
   ],
 });

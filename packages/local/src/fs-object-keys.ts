@@ -4,9 +4,6 @@
  * tree cannot represent is rejected up front.
  */
 
-/** Top-level directory under the root holding temp files, sidecars and locks; no key may use it. */
-export const INTERNAL_DIR = '.cloudmux';
-
 /** Temp files sit beside their target under this name prefix; no key segment may use it. */
 export const TMP_PREFIX = '.cloudmux-tmp-';
 
@@ -31,7 +28,6 @@ export function keyProblem(key: unknown): string | undefined {
       return `each /-separated segment of a key is at most ${MAX_SEGMENT_BYTES} bytes`;
     }
   }
-  if (segments[0] === INTERNAL_DIR) return `keys under ${INTERNAL_DIR}/ are reserved for the store itself`;
   return undefined;
 }
 

@@ -41,8 +41,11 @@ function tempFiles(dir: string): string[] {
   );
 }
 
+/** The default state directory of the store at `root`. */
+const state = () => join(base, '.objects.cloudmux');
+
 const lockPathOf = (key: string) =>
-  new KeyLocks({ dir: join(root, '.cloudmux', 'locks'), staleMs: 0, waitMs: 0 }).pathOf(key);
+  new KeyLocks({ dir: join(state(), 'locks'), staleMs: 0, waitMs: 0 }).pathOf(key);
 
 describe('fs object store: several processes', () => {
   it('compare-and-swap increments from 4 processes end at the exact total', async (ctx) => {
@@ -67,7 +70,7 @@ describe('fs object store: several processes', () => {
     );
     ctx.annotate(`${conflicts} compare-and-swap conflicts across processes`);
     // Every lock was released and every temp file renamed away.
-    expect(readdirSync(join(root, '.cloudmux', 'locks'))).toEqual([]);
+    expect(readdirSync(join(state(), 'locks'))).toEqual([]);
     expect(tempFiles(root)).toEqual([]);
   }, 180_000);
 
@@ -176,7 +179,7 @@ describe('fs object store: keys cannot escape the root', () => {
       expect(await code(store.copy(key, 'inside-copy'))).toBe('InvalidArgument');
       expect(() => store.uriOf(key)).toThrow(CloudmuxError);
     }
-    expect(readdirSync(base)).toEqual(['objects']);
+    expect(readdirSync(base).sort()).toEqual(['.objects.cloudmux', 'objects']);
   });
 
   it('temp-file names are reserved and never listed', async () => {
@@ -193,14 +196,29 @@ describe('fs object store: keys cannot escape the root', () => {
     expect(existsSync(join(root, 'new'))).toBe(false);
   });
 
-  it('the internal directory is not addressable and never listed', async () => {
+  it('the root holds only data files: sidecars and locks live in the state directory beside it', async () => {
     const store = createFsObjectStore({ root });
     await store.put('a', 'x', { contentType: 'text/plain' });
-    expect(await code(store.get('.cloudmux/meta/a'))).toBe('InvalidArgument');
-    expect(await code(store.put('.cloudmux/locks/x', 'x'))).toBe('InvalidArgument');
+    await store.put('lake/part.csv', 'a\n1\n', { metadata: { rows: '1' } });
+    expect((readdirSync(root, { recursive: true }) as string[]).sort()).toEqual([
+      'a',
+      'lake',
+      'lake/part.csv',
+    ]);
+    expect(existsSync(join(state(), 'meta', 'lake', 'part.csv'))).toBe(true);
     const page = await store.list();
-    expect(page.objects.map((o) => o.key)).toEqual(['a']);
-    expect(page.commonPrefixes).toEqual([]);
+    expect(page.objects.map((o) => o.key)).toEqual(['a', 'lake/part.csv']);
+    // Keys that look like the store's own names are ordinary keys.
+    await store.put('.cloudmux/x', 'just a key');
+    expect(await (await store.get('.cloudmux/x')).text()).toBe('just a key');
+  });
+
+  it('an explicit state directory is honoured', async () => {
+    const stateDir = join(base, 'elsewhere');
+    const store = createFsObjectStore({ root, stateDir });
+    await store.put('k', 'v', { contentType: 'text/plain' });
+    expect(existsSync(join(stateDir, 'meta', 'k'))).toBe(true);
+    expect((await createFsObjectStore({ root, stateDir }).head('k')).contentType).toBe('text/plain');
   });
 
   it('symlinks in the root are not listed (they could point anywhere)', async () => {
@@ -260,7 +278,7 @@ describe('fs object store: files on disk', () => {
     await store.put('x/keep', '1');
     await store.delete('x/y/z/leaf');
     expect(existsSync(join(root, 'x/y'))).toBe(false);
-    expect(existsSync(join(root, '.cloudmux/meta/x/y'))).toBe(false);
+    expect(existsSync(join(state(), 'meta/x/y'))).toBe(false);
     expect(existsSync(join(root, 'x/keep'))).toBe(true);
   });
 
@@ -275,9 +293,9 @@ describe('fs object store: files on disk', () => {
 
   it('sidecars orphaned by a crash never block a later put', async () => {
     // A crash between the data and sidecar steps of a delete leaves sidecars with no data file.
-    await mkdir(join(root, '.cloudmux/meta/p/q'), { recursive: true });
-    await writeFile(join(root, '.cloudmux/meta/p/q/r'), '{}');
-    await writeFile(join(root, '.cloudmux/meta/f'), '{}');
+    await mkdir(join(state(), 'meta/p/q'), { recursive: true });
+    await writeFile(join(state(), 'meta/p/q/r'), '{}');
+    await writeFile(join(state(), 'meta/f'), '{}');
     await store.put('p', 'file where a sidecar directory was', { contentType: 'text/plain' });
     await store.put('f/g', 'below a stale sidecar file', { contentType: 'text/csv' });
     expect((await store.head('p')).contentType).toBe('text/plain');

@@ -2,12 +2,14 @@
  * The embedded object store: one file per object under `root`, at the path named by its key, so
  * DuckDB and any other tool read lake files straight from disk (`uriOf` → `file:///…`).
  *
- * Layout under the root:
- * - `<key>`                       the object's bytes, nothing else;
- * - `<dir>/.cloudmux-tmp-*`       temp files beside their target, renamed into place (atomic);
- * - `.cloudmux/meta/<key>`        a JSON sidecar: etag, content type, user metadata, and the identity
+ * Layout:
+ * - `<root>/<key>`                the object's bytes, nothing else;
+ * - `<root>/<dir>/.cloudmux-tmp-*` temp files beside their target, renamed into place (atomic);
+ * - `<state>/meta/<key>`          a JSON sidecar: etag, content type, user metadata, and the identity
  *                                 (inode, size, mtime) of the data file it describes;
- * - `.cloudmux/locks/`            per-key lock files (see fs-key-lock.ts).
+ * - `<state>/locks/`              per-key lock files (see fs-key-lock.ts).
+ * The state directory defaults to a hidden sibling of the root (`.<root name>.cloudmux`), so a
+ * glob over the root (DuckDB's `**` includes hidden entries) only ever meets data files.
  *
  * Every mutation of a key runs under that key's lock, across processes: stage the bytes in a temp
  * file, take the lock (whose file already holds the new sidecar), check the condition (create-only,
@@ -41,7 +43,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { copyFile, open, rename } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import {
@@ -65,7 +67,7 @@ import {
   requireCapability,
 } from '@cloudmux/core';
 import { KeyLocks, ownedPayload } from './fs-key-lock.ts';
-import { compareUtf8, INTERNAL_DIR, keyProblem, TMP_PREFIX } from './fs-object-keys.ts';
+import { compareUtf8, keyProblem, TMP_PREFIX } from './fs-object-keys.ts';
 import { type WalkCursor, walkKeys } from './fs-object-walk.ts';
 
 export interface FsObjectStoreOptions {
@@ -83,6 +85,12 @@ export interface FsObjectStoreOptions {
    * few syscalls of a commit. Default 10 000 ms.
    */
   lockStaleMs?: number;
+  /**
+   * Directory for sidecars (etag, content type, metadata) and lock files. Default: the hidden
+   * sibling `.<root name>.cloudmux` of the root, outside it so that globs over the root see only
+   * objects. Every process sharing a root must use the same state directory.
+   */
+  stateDir?: string;
   /** How long a write waits for another writer's lock before failing with Timeout. Default 30 000 ms. */
   lockWaitMs?: number;
 }
@@ -182,7 +190,9 @@ function tryUnlink(path: string): void {
 
 export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore {
   const root = resolve(options.root);
-  const internal = `${root}/${INTERNAL_DIR}`;
+  const internal = options.stateDir
+    ? resolve(options.stateDir)
+    : `${dirname(root)}/.${basename(root)}.cloudmux`;
   const metaDir = `${internal}/meta`;
   const fsync = options.fsync ?? false;
   const locks = new KeyLocks({

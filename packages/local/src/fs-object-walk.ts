@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { compareUtf8, INTERNAL_DIR, TMP_PREFIX } from './fs-object-keys.ts';
+import { compareUtf8, TMP_PREFIX } from './fs-object-keys.ts';
 
 /**
  * Where a listing resumes. Read again before every entry, so the caller can move it forward while
@@ -35,7 +35,6 @@ export async function* walkKeys(
   }
   const children: Array<{ path: string; dir: boolean }> = [];
   for (const entry of entries) {
-    if (!dirRel && entry.name === INTERNAL_DIR) continue;
     // Symlinks are never followed (they could point out of the root); other types are not objects.
     const dir = entry.isDirectory();
     if (!dir && !entry.isFile()) continue;
