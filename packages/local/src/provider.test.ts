@@ -91,7 +91,7 @@ describe('the local provider through the registry', () => {
       expect(imported).toEqual(['@cloudmux/local', '@cloudmux/local']);
       await resources.objectStore.put('a.txt', 'a');
       await resources.secretStore.put('s', 'v');
-      expect(await readdir(join(dir, 'main'))).toEqual(['objects']);
+      expect((await readdir(join(dir, 'main'))).sort()).toEqual(['.objects.cloudmux', 'objects']);
       expect((await readdir(join(dir, 'vault-root'))).sort()).toEqual(['secret.key', 'secrets']);
       expect(resources.queue).toBeUndefined();
     } finally {
