@@ -299,10 +299,14 @@ export class Meter {
         });
     }
     for (const method of methods) {
-      const fn = (target as Record<string, unknown>)[method] as (...a: unknown[]) => Promise<unknown>;
-      wrapped[method] = this.#wrapMethod(resource, target.provider, method, (...args) =>
-        fn.apply(target, args),
-      );
+      const fn = (target as Record<string, unknown>)[method];
+      // Bound once here so each call costs no extra closure; a missing method fails when called.
+      const call =
+        typeof fn === 'function'
+          ? (fn.bind(target) as (...a: unknown[]) => Promise<unknown>)
+          : (...args: unknown[]) =>
+              ((target as Record<string, unknown>)[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+      wrapped[method] = this.#wrapMethod(resource, target.provider, method, call);
     }
     return wrapped as Partial<T>;
   }
@@ -320,32 +324,59 @@ export class Meter {
     const policy = options.retry === false ? undefined : (options.retry ?? DEFAULT_RETRY);
     const isIdempotent = IDEMPOTENT[resource] ?? (() => false);
     const context = { provider, resource, operation };
-    return async (...args: A): Promise<R> => {
-      const startedAt = performance.now();
-      const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const pending = runWithUsage(usage, () => call(...args));
-          const result = await (timeoutMs ? withTimeout(pending, timeoutMs, context) : pending);
-          this.#record(aggregate, startedAt, attempt, usage, 'ok');
-          return result;
-        } catch (raw) {
-          const error = CloudmuxError.isInstance(raw)
-            ? raw
-            : new CloudmuxError({
-                code: 'Internal',
-                message: `unexpected error in ${operation}`,
-                ...context,
-                cause: raw,
-              });
-          if (policy && error.retryable && attempt < policy.maxAttempts && isIdempotent(operation, args)) {
-            await sleep(backoffDelay(policy, attempt));
-            continue;
-          }
-          this.#record(aggregate, startedAt, attempt, usage, error.code);
+    const failure = (raw: unknown): CloudmuxError =>
+      CloudmuxError.isInstance(raw)
+        ? raw
+        : new CloudmuxError({
+            code: 'Internal',
+            message: `unexpected error in ${operation}`,
+            ...context,
+            cause: raw,
+          });
+    const attempt = (usage: CallUsage, args: A): Promise<R> => {
+      let pending: Promise<R>;
+      try {
+        pending = runWithUsage(usage, call, args);
+      } catch (raw) {
+        pending = Promise.reject(raw);
+      }
+      return timeoutMs ? withTimeout(pending, timeoutMs, context) : pending;
+    };
+    // Retries are the slow path, taken only after a failure.
+    const retryAfterFailure = async (
+      raw: unknown,
+      args: A,
+      usage: CallUsage,
+      startedAt: number,
+    ): Promise<R> => {
+      let error = failure(raw);
+      for (let attemptNo = 1; ; attemptNo++) {
+        if (!(policy && error.retryable && attemptNo < policy.maxAttempts && isIdempotent(operation, args))) {
+          this.#record(aggregate, startedAt, attemptNo, usage, error.code);
           throw error;
         }
+        await sleep(backoffDelay(policy, attemptNo));
+        try {
+          const result = await attempt(usage, args);
+          this.#record(aggregate, startedAt, attemptNo + 1, usage, 'ok');
+          return result;
+        } catch (next) {
+          error = failure(next);
+        }
       }
+    };
+    // The fast path allocates one usage record and one continuation per call: the meter's cost is
+    // measured against unwrapped calls in the benchmark (target < 1%).
+    return (...args: A): Promise<R> => {
+      const startedAt = performance.now();
+      const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
+      return attempt(usage, args).then(
+        (result) => {
+          this.#record(aggregate, startedAt, 1, usage, 'ok');
+          return result;
+        },
+        (raw) => retryAfterFailure(raw, args, usage, startedAt),
+      );
     };
   }
 

@@ -29,7 +29,7 @@ export function reportUsage(usage: { bytesIn?: number; bytesOut?: number; units?
   }
 }
 
-/** Runs `fn` with a fresh usage record that `reportUsage` fills. */
-export function runWithUsage<T>(usage: CallUsage, fn: () => T): T {
-  return current.run(usage, fn);
+/** Runs `fn(...args)` with a usage record that `reportUsage` fills. */
+export function runWithUsage<A extends unknown[], T>(usage: CallUsage, fn: (...args: A) => T, args: A): T {
+  return current.run(usage, fn, ...args);
 }
