@@ -77,9 +77,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const consumers: ConsumerProcess[] = [];
   try {
     if (!options.keepState) await resetPipelineState(resources, queueName);
-    await resources.queue.ensureQueue(queueName, {
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
-    });
+    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
+    await resources.queue.ensureQueue(queueName, { visibilityTimeoutSeconds });
     const apiKey = await ensureApiKey(resources.secretStore);
     const available = await countFlights();
     const start = options.start ?? 0;
@@ -101,6 +100,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         context: options.context,
         queueName,
         drainOnStart,
+        quietSeconds: visibilityTimeoutSeconds + 2,
         onProgress: (progress) => {
           consumed.set(consumer, progress);
           reportSpeed();

@@ -14,6 +14,12 @@ export interface ConsumerOptions {
   waitSeconds?: number;
   /** Stop once the queue is empty and nothing is in flight. */
   untilDrained?: () => boolean;
+  /**
+   * For queues that report no depth (Pub/Sub): drained means nothing received for this long. It must
+   * exceed the visibility timeout (ack deadline), or a crashed consumer's messages, which come back
+   * only when it ends, would be left behind. Default 32 s (the pipeline's 30 s timeout plus margin).
+   */
+  quietSeconds?: number;
   signal?: AbortSignal;
   onProgress?: (progress: ConsumerProgress) => void;
 }
@@ -48,7 +54,7 @@ export async function processMessage(
   return { events: batch.id.length, files: landed.length };
 }
 
-/** Consecutive empty receives that count as drained on a queue that reports no depth. */
+/** Empty receives in a row needed, besides the quiet time, on a queue that reports no depth. */
 const QUIET_POLLS = 5;
 
 /** True/false from the queue's depth; undefined when the queue cannot report one (Pub/Sub). */
@@ -69,6 +75,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<ConsumerPro
   const waitSeconds = Math.min(options.waitSeconds ?? 1, queue.limits.maxWaitSeconds);
   const progress: ConsumerProgress = { messages: 0, events: 0, files: 0 };
   let emptyPolls = 0;
+  let lastMessageAt = performance.now();
+  const quietMs = (options.quietSeconds ?? 32) * 1000;
   while (!options.signal?.aborted) {
     const messages = await queue.receive(queueName, {
       maxMessages,
@@ -78,14 +86,16 @@ export async function runConsumer(options: ConsumerOptions): Promise<ConsumerPro
       emptyPolls++;
       if (options.untilDrained?.()) {
         const drained = await queueDrained(queue, queueName);
-        // Without a depth to ask, a run of empty polls is the best evidence the queue is empty; the
-        // batch layer's reconciliation still catches anything left behind.
-        if (drained === true || (drained === undefined && emptyPolls >= QUIET_POLLS)) break;
+        // Without a depth to ask, silence for longer than the visibility timeout is the evidence;
+        // the batch layer's reconciliation still catches anything left behind.
+        const quiet = performance.now() - lastMessageAt >= quietMs && emptyPolls >= QUIET_POLLS;
+        if (drained === true || (drained === undefined && quiet)) break;
       }
       if (!queue.capabilities.longPoll || waitSeconds === 0) await sleep(50);
       continue;
     }
     emptyPolls = 0;
+    lastMessageAt = performance.now();
     const results = await Promise.all(messages.map((message) => processMessage(objectStore, message)));
     await queue.ackMany(queueName, messages);
     for (const result of results) {

@@ -22,6 +22,8 @@ export interface SpawnConsumerOptions {
   queueName?: string;
   /** Drain and exit as soon as the queue is empty (used for restarts after ingestion is over). */
   drainOnStart?: boolean;
+  /** On queues without a depth: quiet time that counts as drained (above the visibility timeout). */
+  quietSeconds?: number;
   onProgress?: (progress: ConsumerProgress) => void;
 }
 
@@ -35,6 +37,7 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
         ...options.context,
         ...(options.queueName ? { queueName: options.queueName } : {}),
         drainOnStart: options.drainOnStart === true,
+        ...(options.quietSeconds !== undefined ? { quietSeconds: options.quietSeconds } : {}),
       }),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const options = JSON.parse(process.env.PIPELINE_CONTEXT ?? '{}') as PipelineContextOptions & {
     queueName?: string;
     drainOnStart?: boolean;
+    quietSeconds?: number;
   };
   let draining = options.drainOnStart === true;
   process.on('message', (message: { type?: string }) => {
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       queue: resources.queue,
       queueName: options.queueName ?? LAYOUT.queue,
       untilDrained: () => draining,
+      ...(options.quietSeconds !== undefined ? { quietSeconds: options.quietSeconds } : {}),
       onProgress: (progress) => {
         const now = performance.now();
         if (now - last > 100) {
