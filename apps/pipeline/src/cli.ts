@@ -305,9 +305,38 @@ function printSummary(summary: RunSummary): void {
     `total ${summary.totalSeconds.toFixed(2)} s — ${Math.round(summary.eventsPerSecond).toLocaleString('en-US')} events/s, peak RSS ${summary.peakRssMb} MB`,
   );
   out.push(`batch watermark: ${summary.batch.watermark ?? 'none'}`);
-  out.push('sample answers from the serving layer:');
-  out.push(`  ${JSON.stringify(summary.samples.airportDelays).slice(0, 600)}`);
-  out.push(`  ${JSON.stringify(summary.samples.topDelayedRoutes).slice(0, 600)}`);
+  out.push(
+    'sample answers from the serving layer (batch view before the cutoff day, speed view from it on):',
+  );
+  const airport = summary.samples.airportDelays as {
+    airport: string;
+    days: Array<{
+      day: string;
+      source: string;
+      flights: number;
+      meanDelay: number;
+      p95Delay: number;
+      delayedShare: number;
+    }>;
+  } | null;
+  if (airport) {
+    out.push(`  GET /airports/${airport.airport}/delays?from=2001-01-01&to=2001-01-07`);
+    out.push('    day         source  flights  mean delay  p95 delay  delayed >15 min');
+    for (const day of airport.days) {
+      out.push(
+        `    ${day.day}  ${day.source.padEnd(6)}  ${String(day.flights).padStart(7)}  ${day.meanDelay.toFixed(1).padStart(10)}  ${day.p95Delay.toFixed(1).padStart(9)}  ${(day.delayedShare * 100).toFixed(1).padStart(14)}%`,
+      );
+    }
+  }
+  const routes = summary.samples.topDelayedRoutes as {
+    routes: Array<{ origin: string; destination: string; flights: number; meanDelay: number }>;
+  };
+  out.push('  GET /routes/top-delayed?limit=5&minFlights=100');
+  for (const route of routes.routes) {
+    out.push(
+      `    ${route.origin} → ${route.destination}  ${route.meanDelay.toFixed(1).padStart(6)} min mean delay over ${route.flights} flights`,
+    );
+  }
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
