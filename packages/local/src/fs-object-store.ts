@@ -12,16 +12,16 @@
  * glob over the root (DuckDB's `**` includes hidden entries) only ever meets data files.
  *
  * Every mutation of a key runs under that key's lock, across processes: stage the bytes in a temp
- * file, take the lock (whose file already holds the new sidecar), check the condition (create-only,
- * compare-and-swap), rename the data into place, then rename the lock file onto the sidecar, which
- * publishes the metadata and releases the lock in one step. A crash leaves either the old or the
- * new data file, never a torn one. Readers take no lock: they accept a sidecar only when its recorded
- * identity matches the data file they opened, and wait briefly while a writer holds the lock
- * between its two renames. A data file without a matching sidecar (a crash between the renames,
- * or a file dropped in by hand) gets an etag derived from its inode, size and mtime and no metadata.
+ * file beside the target, take the lock, check the condition (create-only, compare-and-swap),
+ * rename the data into place, rewrite the sidecar, release. A crash leaves either the old or the
+ * new data file, never a torn one. Readers take no lock: they accept a sidecar only when its
+ * checksum holds and its recorded identity matches the data file they opened, and wait briefly
+ * while a writer holds the lock between its rename and its sidecar rewrite. A data file without a
+ * matching sidecar (a crash in that window, or a file dropped in by hand) gets an etag derived from
+ * its inode, size and mtime, and no metadata.
  *
- * Small bodies (writes ≤ 64 KiB without fsync, reads ≤ 1 MiB) use synchronous syscalls: each costs a few microseconds,
- * less than one round trip through libuv's thread pool. Larger bodies and streams are written
+ * Small bodies (writes ≤ 64 KiB without fsync, reads ≤ 1 MiB) use synchronous syscalls: each
+ * costs a few microseconds, less than one round trip through libuv's thread pool. Larger bodies and streams are written
  * incrementally with asynchronous I/O and are never buffered whole.
  */
 import { randomUUID } from 'node:crypto';
@@ -29,6 +29,7 @@ import {
   type BigIntStats,
   closeSync,
   fstatSync,
+  ftruncateSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -46,6 +47,7 @@ import { copyFile, open, rename } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { crc32 } from 'node:zlib';
 import {
   CloudmuxError,
   type CopyOptions,
@@ -66,7 +68,7 @@ import {
   reportUsage,
   requireCapability,
 } from '@cloudmux/core';
-import { KeyLocks, ownedPayload } from './fs-key-lock.ts';
+import { KeyLocks } from './fs-key-lock.ts';
 import { compareUtf8, keyProblem, TMP_PREFIX } from './fs-object-keys.ts';
 import { type WalkCursor, walkKeys } from './fs-object-walk.ts';
 
@@ -144,6 +146,22 @@ interface Staged {
 interface Current {
   stat: BigIntStats;
   info: ObjectInfo;
+}
+
+/** `<crc32 of the JSON, 8 hex digits> <JSON>`: a reader can tell a sidecar caught mid-rewrite. */
+function encodeSidecar(sidecar: Sidecar): string {
+  const json = JSON.stringify(sidecar);
+  return `${crc32(json).toString(16).padStart(8, '0')} ${json}`;
+}
+
+function decodeSidecar(text: string): Sidecar | undefined {
+  const json = text.slice(9);
+  if (text[8] !== ' ' || crc32(json).toString(16).padStart(8, '0') !== text.slice(0, 8)) return undefined;
+  try {
+    return JSON.parse(json) as Sidecar;
+  } catch {
+    return undefined;
+  }
 }
 
 const fail = (code: ErrorCode, operation: string, message: string, cause?: unknown): CloudmuxError =>
@@ -338,11 +356,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     } finally {
       closeSync(fd);
     }
-    try {
-      return JSON.parse(text) as Sidecar;
-    } catch {
-      return undefined; // a torn sidecar can only come from outside the store; ignore it
-    }
+    return decodeSidecar(text);
   }
 
   const matches = (sidecar: Sidecar | undefined, stat: BigIntStats): sidecar is Sidecar =>
@@ -491,11 +505,12 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     conditions: { ifNoneMatch?: '*'; ifMatch?: string },
     operation: string,
   ): Promise<void> {
-    // The lock file carries the new sidecar; renaming it into place publishes and releases at once.
-    const lock = await locks.acquire(key, ownedPayload({ ...sidecar }));
-    let published = false;
+    // With fsync the sidecar is staged and flushed before the lock, then renamed into place:
+    // an in-place rewrite torn by a power cut would cost the previous version its metadata.
+    const stagedSidecar = fsync ? await stageSidecarFile(key, sidecar) : undefined;
+    let release: (() => void) | undefined;
     try {
-      if (fsync) await syncFile(lock.path);
+      release = await locks.acquire(key);
       const target = dataPath(key);
       if (conditions.ifNoneMatch === '*') {
         // link() fails atomically when the target exists, even against writers that ignore our locks.
@@ -525,30 +540,68 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         // I/O wait that other puts can overlap in the thread pool instead of blocking the loop.
         await intoPlace(() => rename(tmpData, target), target, operation, key);
       }
-      const sidecarTarget = metaPath(key);
-      // Unlink first: ext4 (auto_da_alloc) flushes a file renamed over another, about 1 ms here,
-      // which the data file needs for crash safety but the sidecar does not. A reader meanwhile
-      // finds no sidecar while the lock is held and waits; a crash meanwhile only loses metadata.
-      tryUnlink(sidecarTarget);
-      publishSidecar(lock.path, key);
-      published = true;
+      if (stagedSidecar) {
+        withSidecarPath(key, () => renameSync(stagedSidecar, metaPath(key)));
+      } else {
+        writeSidecarInPlace(key, encodeSidecar(sidecar));
+      }
+    } catch (error) {
+      if (stagedSidecar) tryUnlink(stagedSidecar);
+      throw error;
     } finally {
-      if (!published) lock.release();
+      release?.();
     }
     if (fsync) await Promise.all([syncDir(dirname(dataPath(key))), syncDir(dirname(metaPath(key)))]);
   }
 
   /**
-   * Renames the lock file onto the key's sidecar. The data file is already in place, so the data
-   * tree has no object at any prefix of the key nor below it: whatever blocks the sidecar tree (a
-   * sidecar orphaned by a crash) is stale and is cleared.
+   * Rewrites the sidecar in place, under the key's lock: an open, a write, a truncate. Creating a
+   * new file per version costs an inode allocation (about 140 µs on the ext4 disks measured here).
+   * A reader that catches the write half done fails the checksum and waits for the lock, and a
+   * process cannot die inside a write() syscall, so a crash leaves the old or the new sidecar.
    */
-  function publishSidecar(lockPath: string, key: string): void {
+  function writeSidecarInPlace(key: string, text: string): void {
+    const bytes = Buffer.from(text);
+    const fd = withSidecarPath(key, () => {
+      try {
+        return openSync(metaPath(key), 'r+');
+      } catch (error) {
+        if (errno(error) !== 'ENOENT') throw error;
+        return openSync(metaPath(key), 'w');
+      }
+    });
+    try {
+      let written = 0;
+      while (written < bytes.length)
+        written += writeSync(fd, bytes, written, bytes.length - written, written);
+      ftruncateSync(fd, bytes.length);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async function stageSidecarFile(key: string, sidecar: Sidecar): Promise<string> {
+    const path = `${dirname(metaPath(key))}/${tmpTag}${tmpCounter++}`;
+    const handle = await withParent(path, () => open(path, 'wx'));
+    try {
+      await handle.writeFile(encodeSidecar(sidecar));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return path;
+  }
+
+  /**
+   * Runs `write` on the key's sidecar path, clearing what blocks it. The data file is in place
+   * (or was just removed), so the data tree has no object at any prefix of the key nor below it:
+   * whatever blocks the sidecar tree is a sidecar orphaned by a crash, and stale.
+   */
+  function withSidecarPath<T>(key: string, write: () => T): T {
     const target = metaPath(key);
     for (let attempt = 0; ; attempt++) {
       try {
-        renameSync(lockPath, target);
-        return;
+        return write();
       } catch (error) {
         const code = errno(error);
         if (attempt >= 5) throw error;
@@ -574,15 +627,6 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       } catch {
         return; // missing: nothing below it can be in the way
       }
-    }
-  }
-
-  async function syncFile(path: string): Promise<void> {
-    const handle = await open(path, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
     }
   }
 
@@ -855,7 +899,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
 
   async function deleteOne(key: string): Promise<void> {
     checkKey(key, 'delete');
-    const lock = await locks.acquire(key, ownedPayload({ deleting: true }));
+    const release = await locks.acquire(key);
     try {
       // Data first: readers then see no object rather than one stripped of its metadata; a crash in
       // between leaves an orphan sidecar that matches no data file.
@@ -876,7 +920,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         }
       }
     } finally {
-      lock.release();
+      release();
     }
     pruneParents(metaPath(key), metaDir);
     pruneParents(dataPath(key), root);
@@ -1043,7 +1087,8 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     },
 
     async close() {
-      // Nothing is held open between calls: every fd is closed by the call or the body that owns it.
+      // Every fd is closed by the call or the body that owns it; only the lock owner file remains.
+      locks.close();
     },
   };
 
