@@ -35,13 +35,7 @@ const PROVIDERS = (process.env.PIPELINE_EMULATOR_PROVIDERS ?? 'aws,gcp,azure')
   .filter(Boolean) as EmulatedProvider[];
 
 /** Known reasons the pipeline cannot run on a provider's emulator stack yet (see the report). */
-const GAPS: Partial<Record<EmulatedProvider, string>> = {
-  aws:
-    'the Redshift Data API test server executes on PostgreSQL (PGlite), which rejects ' +
-    'PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) OVER (PARTITION BY …) ("OVER is not supported for ' +
-    'ordered-set aggregate percentile_cont"); Redshift has it as a window function and the batch views ' +
-    'use it (dialect fn.percentileOver), so the views step fails on the emulator',
-};
+const GAPS: Partial<Record<EmulatedProvider, string>> = {};
 
 /** Known reasons the consumer-crash case cannot pass on a provider yet. */
 const CRASH_GAPS: Partial<Record<EmulatedProvider, string>> = {
