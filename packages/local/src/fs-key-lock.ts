@@ -1,5 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { CloudmuxError } from '@cloudmux/core';
 
@@ -95,6 +104,7 @@ export class KeyLocks {
 
   #createOwner(): string {
     mkdirSync(this.#options.dir, { recursive: true });
+    sweepDeadOwners(this.#options.dir);
     const owner = `${this.#options.dir}/${OWNER_PREFIX}${process.pid}-${randomUUID()}`;
     writeFileSync(owner, JSON.stringify({ o: [process.pid, HOST] }), { flag: 'wx' });
     this.#owner = owner;
@@ -161,6 +171,24 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes owner files of processes that died without closing their store. Safe even for a live
+ * owner on another host sharing the directory: its held locks are separate links to the inode, and
+ * its next acquire recreates the owner file.
+ */
+function sweepDeadOwners(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(OWNER_PREFIX)) continue;
+    const pid = Number(name.slice(OWNER_PREFIX.length).split('-')[0]);
+    if (isAlive(pid)) continue;
+    try {
+      unlinkSync(`${dir}/${name}`);
+    } catch {
+      // another process swept it first
+    }
   }
 }
 

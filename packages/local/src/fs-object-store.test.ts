@@ -146,6 +146,22 @@ describe('fs object store: several processes', () => {
     expect(await (await store.get(key)).text()).toBe('x');
   });
 
+  it('owner files of dead processes are swept when a new process starts locking', async () => {
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.on('exit', r));
+    const locksDir = join(state(), 'locks');
+    await mkdir(locksDir, { recursive: true });
+    await writeFile(
+      join(locksDir, `.owner-${dead.pid}-leftover`),
+      JSON.stringify({ o: [dead.pid, hostname()] }),
+    );
+    const store = createFsObjectStore({ root });
+    await store.put('k', 'v');
+    expect(readdirSync(locksDir).filter((name) => name.includes('leftover'))).toEqual([]);
+    await store.close();
+    expect(readdirSync(locksDir)).toEqual([]);
+  });
+
   it('a live lock is respected: the writer times out and the object is untouched', async () => {
     const store = createFsObjectStore({ root, lockWaitMs: 200 });
     await store.put('held', 'before');
