@@ -76,20 +76,16 @@ describe.skipIf(missing)(
     it('signs user-delegation SAS URLs for GET and PUT that work with plain fetch', async () => {
       await store.put('sas/read.txt', 'delegated');
       const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-      const getUrl = await runWithUsage(
-        usage,
-        () => store.presign('sas/read.txt', { method: 'GET', expiresInSeconds: 300 }),
-        [],
+      const getUrl = await runWithUsage(usage, () =>
+        store.presign('sas/read.txt', { method: 'GET', expiresInSeconds: 300 }),
       );
       // A user-delegation SAS carries the delegation key's object id and is signed with a service-issued key.
       expect(new URL(getUrl).searchParams.get('skoid')).toBe('11059fcc-5514-4800-b5f8-49808b9cfab6');
       expect(usage.units['blob.operations.other']).toBe(1);
       expect(await (await fetch(getUrl)).text()).toBe('delegated');
       // The delegation key is reused for the next SAS: no second Get User Delegation Key call.
-      const putUrl = await runWithUsage(
-        usage,
-        () => store.presign('sas/write.txt', { method: 'PUT', expiresInSeconds: 300 }),
-        [],
+      const putUrl = await runWithUsage(usage, () =>
+        store.presign('sas/write.txt', { method: 'PUT', expiresInSeconds: 300 }),
       );
       expect(usage.units['blob.operations.other']).toBe(1);
       const put = await fetch(putUrl, {

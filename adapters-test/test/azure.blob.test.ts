@@ -39,7 +39,7 @@ describe.skipIf(missing)(`azure blob adapter on Azurite${missing ? ` — skipped
     const chunk = Buffer.alloc(50 * 1024, 7);
     const chunks = Array.from({ length: 6 }, (_, i) => Buffer.from(chunk.map((b) => (b + i) & 0xff)));
     const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    const result = await runWithUsage(usage, () => store.put('big/stream.bin', Readable.from(chunks)), []);
+    const result = await runWithUsage(usage, () => store.put('big/stream.bin', Readable.from(chunks)));
     expect(result.size).toBe(300 * 1024);
     expect(usage.bytesIn).toBe(300 * 1024);
     // 300 KiB in 64 KiB blocks: 5 Put Block + 1 Put Block List.

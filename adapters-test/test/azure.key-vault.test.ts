@@ -69,7 +69,7 @@ describe('azure key vault adapter on the test server', () => {
     await runWithUsage(usage, async () => {
       await store.put(name, 'x');
       await store.get(name);
-    }, []);
+    });
     expect(usage.units['keyvault.transactions']).toBe(2);
     expect(server.transactions() - before).toBe(2);
   });

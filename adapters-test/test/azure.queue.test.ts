@@ -95,7 +95,7 @@ describe.skipIf(missing)(`azure queue adapter on Azurite${missing ? ` — skippe
       await other.nack(name, m!);
     }
     const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    expect(await runWithUsage(usage, () => other.receive(name), [])).toEqual([]);
+    expect(await runWithUsage(usage, () => other.receive(name))).toEqual([]);
     // Get Messages, then Put Message into the poison queue and Delete Message from the source.
     expect(usage.units['queue.operations']).toBe(3);
     expect(await other.receive(name)).toEqual([]);

@@ -133,10 +133,10 @@ describe('azure synapse adapter on the TDS test server', () => {
 
   it('meters serverless data processed with the 10 MB minimum per statement; dedicated meters none', async () => {
     const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    await runWithUsage(usage, () => serverless.query('SELECT 1 AS v'), []);
+    await runWithUsage(usage, () => serverless.query('SELECT 1 AS v'));
     expect(usage.units['synapse.bytes-processed']).toBe(10 * 1024 * 1024);
     const dedicatedUsage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    await runWithUsage(dedicatedUsage, () => dedicated.query('SELECT 1 AS v'), []);
+    await runWithUsage(dedicatedUsage, () => dedicated.query('SELECT 1 AS v'));
     expect(dedicatedUsage.units['synapse.bytes-processed']).toBeUndefined();
   });
 });

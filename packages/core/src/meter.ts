@@ -336,7 +336,7 @@ export class Meter {
     const attempt = (usage: CallUsage, args: A): Promise<R> => {
       let pending: Promise<R>;
       try {
-        pending = runWithUsage(usage, call, args);
+        pending = runWithUsage(usage, call, ...args);
       } catch (raw) {
         pending = Promise.reject(raw);
       }

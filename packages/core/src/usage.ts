@@ -30,6 +30,6 @@ export function reportUsage(usage: { bytesIn?: number; bytesOut?: number; units?
 }
 
 /** Runs `fn(...args)` with a usage record that `reportUsage` fills. */
-export function runWithUsage<A extends unknown[], T>(usage: CallUsage, fn: (...args: A) => T, args: A): T {
+export function runWithUsage<A extends unknown[], T>(usage: CallUsage, fn: (...args: A) => T, ...args: A): T {
   return current.run(usage, fn, ...args);
 }
