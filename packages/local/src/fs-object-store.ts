@@ -36,7 +36,6 @@ import {
   openSync,
   read,
   readSync,
-  renameSync,
   rmdirSync,
   rmSync,
   statSync,
@@ -505,10 +504,8 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     conditions: { ifNoneMatch?: '*'; ifMatch?: string },
     operation: string,
   ): Promise<void> {
-    // With fsync the sidecar is staged and flushed before the lock, then renamed into place:
-    // an in-place rewrite torn by a power cut would cost the previous version its metadata.
-    const stagedSidecar = fsync ? await stageSidecarFile(key, sidecar) : undefined;
     let release: (() => void) | undefined;
+    let sidecarCreated = false;
     try {
       release = await locks.acquire(key);
       const target = dataPath(key);
@@ -540,33 +537,37 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         // I/O wait that other puts can overlap in the thread pool instead of blocking the loop.
         await intoPlace(() => rename(tmpData, target), target, operation, key);
       }
-      if (stagedSidecar) {
-        withSidecarPath(key, () => renameSync(stagedSidecar, metaPath(key)));
-      } else {
-        writeSidecarInPlace(key, encodeSidecar(sidecar));
-      }
-    } catch (error) {
-      if (stagedSidecar) tryUnlink(stagedSidecar);
-      throw error;
+      sidecarCreated = writeSidecarInPlace(key, encodeSidecar(sidecar));
     } finally {
       release?.();
     }
-    if (fsync) await Promise.all([syncDir(dirname(dataPath(key))), syncDir(dirname(metaPath(key)))]);
+    if (fsync) {
+      // Flushed together after the lock, so the journal can commit them as one group.
+      await Promise.all([
+        syncPath(dirname(dataPath(key))),
+        syncPath(metaPath(key)),
+        ...(sidecarCreated ? [syncPath(dirname(metaPath(key)))] : []),
+      ]);
+    }
   }
 
   /**
    * Rewrites the sidecar in place, under the key's lock: an open, a write, a truncate. Creating a
    * new file per version costs an inode allocation (about 140 µs on the ext4 disks measured here).
    * A reader that catches the write half done fails the checksum and waits for the lock, and a
-   * process cannot die inside a write() syscall, so a crash leaves the old or the new sidecar.
+   * process cannot die inside a write() syscall, so a process crash leaves the old or the new
+   * sidecar. A power cut during the rewrite (fsync on) could tear it: the checksum then fails and
+   * the object reads with a stat-derived etag and no metadata; its bytes are never at risk.
    */
-  function writeSidecarInPlace(key: string, text: string): void {
+  function writeSidecarInPlace(key: string, text: string): boolean {
     const bytes = Buffer.from(text);
+    let created = false;
     const fd = withSidecarPath(key, () => {
       try {
         return openSync(metaPath(key), 'r+');
       } catch (error) {
         if (errno(error) !== 'ENOENT') throw error;
+        created = true;
         return openSync(metaPath(key), 'w');
       }
     });
@@ -578,18 +579,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     } finally {
       closeSync(fd);
     }
-  }
-
-  async function stageSidecarFile(key: string, sidecar: Sidecar): Promise<string> {
-    const path = `${dirname(metaPath(key))}/${tmpTag}${tmpCounter++}`;
-    const handle = await withParent(path, () => open(path, 'wx'));
-    try {
-      await handle.writeFile(encodeSidecar(sidecar));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    return path;
+    return created;
   }
 
   /**
@@ -630,7 +620,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     }
   }
 
-  async function syncDir(path: string): Promise<void> {
+  async function syncPath(path: string): Promise<void> {
     const handle = await open(path, 'r');
     try {
       await handle.sync();
