@@ -542,11 +542,12 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       release?.();
     }
     if (fsync) {
-      // Flushed together after the lock, so the journal can commit them as one group.
+      // Flushed together after the lock, so the journal can commit them as one group. Every
+      // ancestor directory is flushed too, in case this put created it (a clean one costs little).
       await Promise.all([
-        syncPath(dirname(dataPath(key))),
+        ...ancestors(dataPath(key), root).map(syncPath),
         syncPath(metaPath(key)),
-        ...(sidecarCreated ? [syncPath(dirname(metaPath(key)))] : []),
+        ...(sidecarCreated ? ancestors(metaPath(key), metaDir).map(syncPath) : []),
       ]);
     }
   }
@@ -618,6 +619,16 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         return; // missing: nothing below it can be in the way
       }
     }
+  }
+
+  /** The directories from `path`'s parent up to and including `base`. */
+  function ancestors(path: string, base: string): string[] {
+    const dirs: string[] = [];
+    for (let dir = dirname(path); dir.startsWith(base); dir = dirname(dir)) {
+      dirs.push(dir);
+      if (dir === base) break;
+    }
+    return dirs;
   }
 
   async function syncPath(path: string): Promise<void> {
