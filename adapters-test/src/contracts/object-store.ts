@@ -430,6 +430,48 @@ export function describeObjectStoreContract(target: ObjectStoreContractTarget): 
       expect(pages).toBeGreaterThanOrEqual(5);
     });
 
+    it('a prefix that matches nothing lists an empty last page', async (ctx) => {
+      const { store, key } = setup(ctx);
+      await store.put(key('present'), 'x');
+      const page = await store.list({ prefix: key('absent/') });
+      expect(page.objects).toEqual([]);
+      expect(page.commonPrefixes).toEqual([]);
+      expect(page.nextPageToken).toBeUndefined();
+    });
+
+    it('pagination with a delimiter returns every common prefix exactly once', async (ctx) => {
+      const { store, key, capabilities } = setup(ctx);
+      const dirs = Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}/`);
+      const files = ['f1', 'f2', 'f3'];
+      await Promise.all([
+        ...dirs.flatMap((dir) => [store.put(key(`${dir}a`), 'x'), store.put(key(`${dir}b/c`), 'x')]),
+        ...files.map((file) => store.put(key(file), 'x')),
+      ]);
+      const run = await gate(ctx, target, capabilities.listDelimiter, 'listDelimiter', () =>
+        store.list({ prefix: key(''), delimiter: '/', pageSize: 5 }),
+      );
+      if (!run) return;
+      const prefixes: string[] = [];
+      const objects: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.list({
+          prefix: key(''),
+          delimiter: '/',
+          pageSize: 5,
+          ...(token ? { pageToken: token } : {}),
+        });
+        expect(page.objects.length + page.commonPrefixes.length).toBeLessThanOrEqual(5);
+        prefixes.push(...page.commonPrefixes);
+        objects.push(...page.objects.map((o) => o.key));
+        token = page.nextPageToken;
+        expect(++pages).toBeLessThan(20);
+      } while (token);
+      expect(prefixes).toEqual(dirs.map(key));
+      expect(objects).toEqual(files.map(key));
+    });
+
     it('listAll iterates every object across pages', async (ctx) => {
       const { store, key, prefix } = setup(ctx);
       const all = Array.from({ length: 12 }, (_, i) => key(`n/${String(i).padStart(2, '0')}`));
