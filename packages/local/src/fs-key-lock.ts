@@ -46,14 +46,16 @@ export class KeyLocks {
     return `${this.#options.dir}/${createHash('sha1').update(key).digest('base64url')}`;
   }
 
-  /** True while some process holds the lock of `key`. */
+  /** True while a live process holds the lock of `key` (a crashed holder's lock does not count). */
   isHeld(key: string): boolean {
+    let content: string;
     try {
-      lstatSync(this.pathOf(key));
-      return true;
+      content = readFileSync(this.pathOf(key), 'utf8');
     } catch {
       return false;
     }
+    const owner = ownerOf(content);
+    return !(owner && owner.host === HOST && !isAlive(owner.pid));
   }
 
   /** Acquires the lock of `key`; the returned function releases it (synchronously). */

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,23 @@ describe('fs object store: several processes', () => {
     await store.put(key, 'after the crash');
     expect(await (await store.get(key)).text()).toBe('after the crash');
     expect(existsSync(lockPathOf(key))).toBe(false);
+  });
+
+  it('a writer that died between its data rename and sidecar rewrite: new bytes, no stale metadata', async () => {
+    const store = createFsObjectStore({ root });
+    await store.put('torn/meta', 'old', { contentType: 'text/x-old' });
+    // What a crash leaves: new bytes in place, the old sidecar, and the dead writer's lock.
+    await writeFile(join(root, 'torn/meta.new'), 'new bytes');
+    await rename(join(root, 'torn/meta.new'), join(root, 'torn/meta'));
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.on('exit', r));
+    await writeFile(lockPathOf('torn/meta'), JSON.stringify({ o: [dead.pid, hostname()] }));
+    const got = await store.get('torn/meta');
+    expect(await got.text()).toBe('new bytes');
+    // The old sidecar describes other bytes: it is not attributed to these.
+    expect(got.contentType).toBeUndefined();
+    await store.put('torn/meta', 'repaired', { ifMatch: got.etag, contentType: 'text/x-new' });
+    expect((await store.head('torn/meta')).contentType).toBe('text/x-new');
   });
 
   it('a lock older than lockStaleMs from another host is broken', async () => {
@@ -282,7 +299,7 @@ describe('fs object store: files on disk', () => {
     await store.put('swapped', 'original', { contentType: 'text/x-original', metadata: { v: '1' } });
     const before = await store.head('swapped');
     await writeFile(join(root, 'swapped.new'), 'replaced by hand');
-    await (await import('node:fs/promises')).rename(join(root, 'swapped.new'), join(root, 'swapped'));
+    await rename(join(root, 'swapped.new'), join(root, 'swapped'));
     const after = await store.head('swapped');
     expect(after.etag).not.toBe(before.etag);
     expect(after.contentType).toBeUndefined();
