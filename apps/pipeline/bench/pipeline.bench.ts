@@ -20,7 +20,9 @@ import { LAYOUT } from '../src/layout.ts';
 import { resetPipelineState } from '../src/reset.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { spawnConsumer } from '../src/speed/pool.ts';
+import { silenceSqliteExperimentalWarning } from '../src/warnings.ts';
 
+silenceSqliteExperimentalWarning();
 const root = repoRoot();
 const benchDir = join(root, '.cloudmux', 'bench-pipeline');
 const context: PipelineContextOptions = { baseDir: benchDir, provider: 'local' };
