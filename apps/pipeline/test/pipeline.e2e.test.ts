@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../src/batch/run.ts';
+import { readCatalog } from '../src/catalog.ts';
 import { openPipeline, type PipelineContextOptions } from '../src/context.ts';
 import { createIngestor, ingestTotals } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
@@ -64,6 +65,26 @@ describe.each(PROVIDERS)('pipeline end to end on %s', (provider) => {
       expect(ids.length).toBe(FIRST);
       expect(new Set(ids).size).toBe(FIRST);
       expect([...ids].sort()).toEqual(expected.sort());
+
+      const catalog = await readCatalog(resources.objectStore);
+      expect(Object.keys(catalog.datasets).sort()).toEqual([
+        'lake.flights',
+        'lake.quarantine',
+        'speed.partials',
+        'warehouse.airport_daily_delays',
+        'warehouse.delay_by_hour_of_day',
+        'warehouse.flights',
+        'warehouse.route_daily_delays',
+        'warehouse.top_delayed_routes',
+      ]);
+      expect(catalog.datasets['lake.flights']).toMatchObject({
+        rows: FIRST,
+        partitions: ['2001-01-01', '2001-01-02'],
+      });
+      expect(catalog.datasets['warehouse.flights']?.rows).toBe(FIRST);
+      expect(catalog.datasets['lake.quarantine']?.rows).toBe(INVALID);
+      const hours = new Set((await sourceRows(START, FIRST)).map((row) => new Date(row.ts).getUTCHours()));
+      expect(catalog.datasets['warehouse.delay_by_hour_of_day']?.rows).toBe(hours.size);
     } finally {
       await resources.close();
     }
@@ -239,6 +260,17 @@ describe.each(PROVIDERS)('speed layer under a consumer crash on %s', (provider) 
       });
       expect(record.status).toBe('succeeded');
       expect(results).toMatchObject({ accepted: 4_000, landed: 4_000, loaded: 4_000 });
+
+      // A re-run finds nothing new to load and reaches the same counts.
+      const again = await runBatch({ objectStore: resources.objectStore, warehouse: resources.warehouse });
+      expect(again.record.status).toBe('succeeded');
+      expect(again.results).toMatchObject({
+        filesLoaded: 0,
+        rowsLoaded: 0,
+        accepted: 4_000,
+        landed: 4_000,
+        loaded: 4_000,
+      });
     } finally {
       await resources.close();
     }

@@ -197,6 +197,40 @@ const catalog: Step<BatchContext> = {
         updatedAt: now,
       },
     ];
+    const totals = await ingestTotals(objectStore);
+    let partials = 0;
+    for await (const info of objectStore.listAll({ prefix: LAYOUT.speedPrefix }))
+      if (info.key.endsWith('.json')) partials++;
+    const storeRoot = objectStore.location.replace(/\/?$/, '/');
+    entries.push(
+      {
+        name: 'lake.quarantine',
+        kind: 'object-prefix',
+        location: `${storeRoot}${LAYOUT.quarantinePrefix}`,
+        schema: [
+          { name: 'event', type: 'json' },
+          { name: 'reasons', type: 'json' },
+        ],
+        rows: totals.quarantined,
+        producedBy: 'ingest (schema validation)',
+        updatedAt: now,
+        description: 'Rejected events as received, with the reasons, one JSON object per ingest call',
+      },
+      {
+        name: 'speed.partials',
+        kind: 'object-prefix',
+        location: `${storeRoot}${LAYOUT.speedPrefix}`,
+        schema: [
+          { name: 'airports', type: 'json' },
+          { name: 'routes', type: 'json' },
+        ],
+        rows: partials,
+        producedBy: 'speed-layer consumer; compacted by batch step compact-speed',
+        updatedAt: now,
+        description:
+          'Per-message hourly aggregates per airport and route, the speed view not yet covered by the batch',
+      },
+    );
     for (const view of VIEWS) {
       const probe = await warehouse.query(
         warehouse.dialect.limit(`SELECT * FROM ${warehouse.dialect.quoteIdent(view.name)}`, 1),
