@@ -10,6 +10,8 @@ export interface ConsumerOptions {
   queueName?: string;
   /** Messages asked for per receive (capped by the queue's batch limit). */
   receiveBatch?: number;
+  /** Receive loops in this process (default 2). */
+  concurrency?: number;
   /** Long-poll wait per receive. */
   waitSeconds?: number;
   /** Stop once the queue is empty and nothing is in flight. */
@@ -77,33 +79,38 @@ export async function runConsumer(options: ConsumerOptions): Promise<ConsumerPro
   let emptyPolls = 0;
   let lastMessageAt = performance.now();
   const quietMs = (options.quietSeconds ?? 32) * 1000;
-  while (!options.signal?.aborted) {
-    const messages = await queue.receive(queueName, {
-      maxMessages,
-      ...(queue.capabilities.longPoll ? { waitSeconds } : {}),
-    });
-    if (messages.length === 0) {
-      emptyPolls++;
-      if (options.untilDrained?.()) {
-        const drained = await queueDrained(queue, queueName);
-        // Without a depth to ask, silence for longer than the visibility timeout is the evidence;
-        // the batch layer's reconciliation still catches anything left behind.
-        const quiet = performance.now() - lastMessageAt >= quietMs && emptyPolls >= QUIET_POLLS;
-        if (drained === true || (drained === undefined && quiet)) break;
+  // Several receive loops per process: one writes its objects while another parses and encodes,
+  // so the process is not idle during I/O. Each loop still acks only what it has written.
+  const loop = async () => {
+    while (!options.signal?.aborted) {
+      const messages = await queue.receive(queueName, {
+        maxMessages,
+        ...(queue.capabilities.longPoll ? { waitSeconds } : {}),
+      });
+      if (messages.length === 0) {
+        emptyPolls++;
+        if (options.untilDrained?.()) {
+          const drained = await queueDrained(queue, queueName);
+          // Without a depth to ask, silence for longer than the visibility timeout is the evidence;
+          // the batch layer's reconciliation still catches anything left behind.
+          const quiet = performance.now() - lastMessageAt >= quietMs && emptyPolls >= QUIET_POLLS;
+          if (drained === true || (drained === undefined && quiet)) break;
+        }
+        if (!queue.capabilities.longPoll || waitSeconds === 0) await sleep(50);
+        continue;
       }
-      if (!queue.capabilities.longPoll || waitSeconds === 0) await sleep(50);
-      continue;
+      emptyPolls = 0;
+      lastMessageAt = performance.now();
+      const results = await Promise.all(messages.map((message) => processMessage(objectStore, message)));
+      await queue.ackMany(queueName, messages);
+      for (const result of results) {
+        progress.messages++;
+        progress.events += result.events;
+        progress.files += result.files;
+      }
+      options.onProgress?.({ ...progress });
     }
-    emptyPolls = 0;
-    lastMessageAt = performance.now();
-    const results = await Promise.all(messages.map((message) => processMessage(objectStore, message)));
-    await queue.ackMany(queueName, messages);
-    for (const result of results) {
-      progress.messages++;
-      progress.events += result.events;
-      progress.files += result.files;
-    }
-    options.onProgress?.({ ...progress });
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, loop));
   return progress;
 }
