@@ -66,10 +66,6 @@ export async function openPipeline(
   only?: readonly ResourceName[],
 ): Promise<PipelineContext> {
   const { config, baseDir } = resolvedConfig(options);
-  const extra = process.env.PIPELINE_PROVIDER_MODULES
-    ? (JSON.parse(process.env.PIPELINE_PROVIDER_MODULES) as Record<string, string>)
-    : undefined;
-  if (extra) options = { ...options, providers: { ...extra, ...options.providers } };
   const resources = await openResources(config, {
     importer: (specifier) => import(specifier),
     baseDir,
