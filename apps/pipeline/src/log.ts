@@ -9,14 +9,15 @@ export function registerSecret(value: string): void {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-let quiet = false;
+/** Quiet keeps only warnings and errors; kept in the environment so consumer processes inherit it. */
 export function setQuiet(value: boolean): void {
-  quiet = value;
+  if (value) process.env.PIPELINE_QUIET = '1';
+  else delete process.env.PIPELINE_QUIET;
 }
 
 /** Structured log line (JSON) on stderr, so stdout stays clean for `--json`. */
 export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
-  if (quiet && level !== 'error' && level !== 'warn') return;
+  if (process.env.PIPELINE_QUIET === '1' && level !== 'error' && level !== 'warn') return;
   const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...fields });
   process.stderr.write(`${scrubSecrets(line, knownSecrets)}\n`);
 }

@@ -4,6 +4,7 @@
  */
 import { openPipeline, type PipelineContextOptions } from '../context.ts';
 import { LAYOUT } from '../layout.ts';
+import { log } from '../log.ts';
 import { runConsumer } from './consumer.ts';
 
 export type WorkerMessage =
@@ -27,6 +28,11 @@ async function main(): Promise<void> {
   const { resources } = await openPipeline(options, ['objectStore', 'queue']);
   try {
     send({ type: 'ready' });
+    log('info', 'consumer-started', {
+      pid: process.pid,
+      providers: resources.providers,
+      drainOnStart: draining,
+    });
     let last = 0;
     const result = await runConsumer({
       objectStore: resources.objectStore,
@@ -43,6 +49,7 @@ async function main(): Promise<void> {
       },
     });
     send({ type: 'done', ...result });
+    log('info', 'consumer-finished', { pid: process.pid, ...result });
   } finally {
     await resources.close();
   }
