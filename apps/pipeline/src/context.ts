@@ -66,6 +66,15 @@ export async function openPipeline(
   only?: readonly ResourceName[],
 ): Promise<PipelineContext> {
   const { config, baseDir } = resolvedConfig(options);
+  // Extra provider modules (name → module specifier) from the environment, so that processes started
+  // for us — speed-layer consumers, test harnesses — can swap in a provider module without code.
+  const fromEnv = process.env.PIPELINE_PROVIDER_MODULES;
+  if (fromEnv) {
+    options = {
+      ...options,
+      providers: { ...(JSON.parse(fromEnv) as Record<string, string>), ...options.providers },
+    };
+  }
   const resources = await openResources(config, {
     importer: (specifier) => import(specifier),
     baseDir,
