@@ -7,8 +7,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 export type BillableUnits = Record<string, number>;
 
+/** Bytes are counted from the service's side, as clouds bill them. */
 export interface CallUsage {
+  /** Bytes sent to the service (uploads, request payloads, data loaded). */
   bytesIn: number;
+  /** Bytes the service returned (downloads, results): what egress pricing counts. */
   bytesOut: number;
   units: BillableUnits;
 }

@@ -68,7 +68,7 @@ describe.skipIf(!available)('gcs object store against fake-gcs-server', () => {
     });
     expect(usage.units['gcs.operations.class-a']).toBe(2);
     expect(usage.units['gcs.operations.class-b']).toBe(1);
-    expect(usage.bytesOut).toBe(3);
+    expect(usage.bytesIn).toBe(3); // uploads are bytes into the service
   });
 
   it('signs V4 URLs that the emulator serves for GET and PUT', async () => {

@@ -279,7 +279,7 @@ export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStor
           size = await uploadStream(file, toReadable(body), writeOptions);
           classA(2);
         }
-        reportUsage({ bytesOut: size });
+        reportUsage({ bytesIn: size });
         const meta = file.metadata as GcsMetadata;
         return { key, etag: String(meta.generation ?? ''), size: Number(meta.size ?? size) };
       } catch (error) {
@@ -321,7 +321,7 @@ export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStor
         body = opened.body;
         info = infoFromHeaders(key, opened.headers);
         contentLength = Number(opened.headers['content-length'] ?? info.size);
-        reportUsage({ bytesIn: contentLength });
+        reportUsage({ bytesOut: contentLength });
       }
       let consumed = false;
       const take = (): Readable => {

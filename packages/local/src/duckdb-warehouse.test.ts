@@ -61,8 +61,10 @@ describe('DuckDB warehouse', () => {
       w.loadFromObjects('events', { source: lake, prefix: 'in/', format: 'csv' }),
     );
     expect(loaded).toMatchObject({ rowsLoaded: 4, files: 2 });
-    // Downloaded bytes are the store's to report (its get ran inside this call), counted once.
-    expect(usage.bytesIn).toBe(csv.length * 2);
+    // Downloaded bytes are the store's to report (its get ran inside this call, as bytes out of
+    // the store), and the warehouse does not count them again.
+    expect(usage.bytesOut).toBe(csv.length * 2);
+    expect(usage.bytesIn).toBe(0);
     await w.loadFromObjects('events', { source: lake, keys: ['j/x.ndjson'], format: 'ndjson' });
     const ids = await w.query('SELECT id FROM events ORDER BY id');
     expect(ids.rows.map((r) => r.id)).toEqual([1n, 2n, 2n, 3n, 5n]);
