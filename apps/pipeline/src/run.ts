@@ -95,6 +95,15 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       for (const progress of consumed.values()) events += progress.events;
       options.onProgress?.({ stage: 'speed', value: events, total });
     };
+    // Every message sent has a distinct name; once all of them are reported processed the consumers
+    // can stop at once — the only drain signal on a queue that reports no depth besides a quiet time.
+    const processedMessages = new Set<string>();
+    let sentMessages: number | undefined;
+    const stopWhenAllProcessed = () => {
+      if (sentMessages !== undefined && processedMessages.size >= sentMessages) {
+        for (const consumer of consumers) consumer.stop();
+      }
+    };
     const startConsumer = (drainOnStart: boolean) => {
       const consumer = spawnConsumer({
         context: options.context,
@@ -104,6 +113,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         onProgress: (progress) => {
           consumed.set(consumer, progress);
           reportSpeed();
+        },
+        onProcessed: (keys) => {
+          for (const key of keys) processedMessages.add(key);
+          stopWhenAllProcessed();
         },
       });
       consumers.push(consumer);
@@ -124,7 +137,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       limit: total,
       onProgress: (progress) => options.onProgress?.({ stage: 'ingest', value: progress.read, total }),
     });
-    let injected = { accepted: 0, quarantined: 0 };
+    let injected = { accepted: 0, quarantined: 0, messages: 0 };
     if (options.injectInvalid) {
       injected = await injectThroughHttp(resources, ingestor, apiKey, options.injectInvalid);
     }
@@ -132,6 +145,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     stages.push({ name: 'ingest', seconds: (performance.now() - started) / 1000 });
 
     for (const consumer of pool) consumer.drain();
+    sentMessages = replay.messages + injected.messages;
+    stopWhenAllProcessed();
     // A consumer that died is replaced until the queue is empty: its messages come back after the
     // visibility timeout and must still be processed.
     let outcomes = await Promise.all(pool.map((consumer) => consumer.exited));
@@ -234,7 +249,7 @@ async function injectThroughHttp(
   ingestor: ReturnType<typeof createIngestor>,
   apiKey: string,
   count: number,
-): Promise<{ accepted: number; quarantined: number }> {
+): Promise<{ accepted: number; quarantined: number; messages: number }> {
   const app = createApi({ resources, ingestor });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   try {
@@ -245,8 +260,8 @@ async function injectThroughHttp(
       headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
       body: JSON.stringify(invalidSamples(count)),
     });
-    const body = (await response.json()) as { accepted: number; quarantined: number };
-    return { accepted: body.accepted, quarantined: body.quarantined };
+    const body = (await response.json()) as { accepted: number; quarantined: number; messages: number };
+    return { accepted: body.accepted, quarantined: body.quarantined, messages: body.messages };
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

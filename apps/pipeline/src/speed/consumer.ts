@@ -24,6 +24,8 @@ export interface ConsumerOptions {
   quietSeconds?: number;
   signal?: AbortSignal;
   onProgress?: (progress: ConsumerProgress) => void;
+  /** Called with each processed message's name once it is written and acked. */
+  onProcessed?: (messageKey: string) => void;
 }
 
 export interface ConsumerProgress {
@@ -39,9 +41,9 @@ export interface ConsumerProgress {
 export async function processMessage(
   store: ObjectStore,
   message: ReceivedMessage,
-): Promise<{ events: number; files: number }> {
+): Promise<{ events: number; files: number; key: string | undefined }> {
   const batch = dedupeBatch(messageJson<EventBatch>(message));
-  if (batch.id.length === 0) return { events: 0, files: 0 };
+  if (batch.id.length === 0) return { events: 0, files: 0, key: undefined };
   const key = batchKey(batch);
   const landed = await landBatch(store, batch, key);
   const partial = partialOf(
@@ -53,7 +55,7 @@ export async function processMessage(
   await store.put(speedKey(dayOf(partial.maxTs), key, landed.length), JSON.stringify(partial), {
     contentType: 'application/json',
   });
-  return { events: batch.id.length, files: landed.length };
+  return { events: batch.id.length, files: landed.length, key };
 }
 
 /** Empty receives in a row needed, besides the quiet time, on a queue that reports no depth. */
@@ -104,6 +106,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<ConsumerPro
       const results = await Promise.all(messages.map((message) => processMessage(objectStore, message)));
       await queue.ackMany(queueName, messages);
       for (const result of results) {
+        if (result.key) options.onProcessed?.(result.key);
         progress.messages++;
         progress.events += result.events;
         progress.files += result.files;

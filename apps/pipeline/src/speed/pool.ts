@@ -15,6 +15,8 @@ export interface ConsumerProcess {
   /** Resolves with the exit code (null when killed by a signal) and its final counts. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>;
   drain(): void;
+  /** Finish the messages in hand, then exit (the parent has seen every message processed). */
+  stop(): void;
 }
 
 export interface SpawnConsumerOptions {
@@ -25,6 +27,8 @@ export interface SpawnConsumerOptions {
   /** On queues without a depth: quiet time that counts as drained (above the visibility timeout). */
   quietSeconds?: number;
   onProgress?: (progress: ConsumerProgress) => void;
+  /** Names of messages the consumer has processed and acked, as it reports them. */
+  onProcessed?: (messageKeys: readonly string[]) => void;
 }
 
 /** Starts one speed-layer consumer as its own Node process (so it can be killed and restarted). */
@@ -51,6 +55,7 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
   child.on('message', (message: WorkerMessage) => {
     if (message.type === 'ready') markReady();
     else if (message.type === 'progress' || message.type === 'done') {
+      if (message.processed.length) options.onProcessed?.(message.processed);
       progress.messages = message.messages;
       progress.events = message.events;
       progress.files = message.files;
@@ -72,6 +77,9 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
     exited,
     drain() {
       if (child.connected) child.send({ type: 'drain' });
+    },
+    stop() {
+      if (child.connected) child.send({ type: 'stop' });
     },
   };
 }

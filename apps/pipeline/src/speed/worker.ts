@@ -1,6 +1,7 @@
 /**
  * A speed-layer consumer process. The parent passes the pipeline context in PIPELINE_CONTEXT and
- * talks over IPC: it sends `drain` when ingestion is over; the worker reports progress and `done`.
+ * talks over IPC: it sends `drain` when ingestion is over and `stop` once it has seen every message
+ * processed; the worker reports progress (with the names of the messages it processed) and `done`.
  */
 import { openPipeline, type PipelineContextOptions } from '../context.ts';
 import { LAYOUT } from '../layout.ts';
@@ -9,8 +10,8 @@ import { runConsumer } from './consumer.ts';
 
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'progress'; messages: number; events: number; files: number }
-  | { type: 'done'; messages: number; events: number; files: number }
+  | { type: 'progress'; messages: number; events: number; files: number; processed: string[] }
+  | { type: 'done'; messages: number; events: number; files: number; processed: string[] }
   | { type: 'error'; code: string; message: string };
 
 const send = (message: WorkerMessage) => process.send?.(message);
@@ -22,9 +23,17 @@ async function main(): Promise<void> {
     quietSeconds?: number;
   };
   let draining = options.drainOnStart === true;
+  const stop = new AbortController();
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'drain') draining = true;
+    if (message?.type === 'stop') stop.abort();
   });
+  let processed: string[] = [];
+  const takeProcessed = () => {
+    const names = processed;
+    processed = [];
+    return names;
+  };
   const { resources } = await openPipeline(options, ['objectStore', 'queue']);
   try {
     send({ type: 'ready' });
@@ -39,16 +48,18 @@ async function main(): Promise<void> {
       queue: resources.queue,
       queueName: options.queueName ?? LAYOUT.queue,
       untilDrained: () => draining,
+      signal: stop.signal,
+      onProcessed: (key) => processed.push(key),
       ...(options.quietSeconds !== undefined ? { quietSeconds: options.quietSeconds } : {}),
       onProgress: (progress) => {
         const now = performance.now();
         if (now - last > 100) {
           last = now;
-          send({ type: 'progress', ...progress });
+          send({ type: 'progress', ...progress, processed: takeProcessed() });
         }
       },
     });
-    send({ type: 'done', ...result });
+    send({ type: 'done', ...result, processed: takeProcessed() });
     log('info', 'consumer-finished', { pid: process.pid, ...result });
   } finally {
     await resources.close();
