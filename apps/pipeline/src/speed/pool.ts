@@ -68,6 +68,14 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
         markReady();
         resolve({ code, signal, ...(error ? { error } : {}) });
       });
+      // A process that could not be started emits 'error' and never 'exit'.
+      child.on('error', (cause) => {
+        error = `${(cause as NodeJS.ErrnoException).code ?? 'Error'}: ${cause.message}`;
+        if (child.pid === undefined) {
+          markReady();
+          resolve({ code: null, signal: null, error });
+        }
+      });
     },
   );
   return {
@@ -75,11 +83,20 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
     progress,
     ready,
     exited,
-    drain() {
-      if (child.connected) child.send({ type: 'drain' });
-    },
-    stop() {
-      if (child.connected) child.send({ type: 'stop' });
-    },
+    drain: () => tell(child, 'drain'),
+    stop: () => tell(child, 'stop'),
   };
+}
+
+/**
+ * Sends a control message. A worker may exit between the `connected` check and the write; that is
+ * not an error (it has finished), so only that case is ignored.
+ */
+function tell(child: ChildProcess, type: 'drain' | 'stop'): void {
+  if (!child.connected) return;
+  child.send({ type }, (error) => {
+    if (!error) return;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPIPE' && code !== 'ERR_IPC_CHANNEL_CLOSED') throw error;
+  });
 }
