@@ -101,6 +101,12 @@ describe('bigquery warehouse against the BigQuery test server', () => {
     expect(CloudmuxError.hasCode(unbound, 'InvalidArgument')).toBe(true);
   });
 
+  it('scans parameters with GoogleSQL lexing: text after a backslash-escaped quote is no parameter', async () => {
+    // Without the dialect's syntax the scan ends the string at \' and takes @inside for a parameter.
+    const result = await warehouse.query("SELECT 'it\\'s @inside' AS s, @v AS v", { v: 7n });
+    expect(result.rows).toEqual([{ s: "it's @inside", v: 7n }]);
+  });
+
   it('loads CSV from gs:// with append and truncate', async (ctx) => {
     if (!gcs) ctx.skip(FAKE_GCS_MISSING);
     await warehouse.ensureTable('loaded', {

@@ -304,7 +304,7 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     params: Record<string, unknown>,
     context: CallContext,
   ): Promise<Job> {
-    const names = new Set(findNamedParameters(sql).map((ref) => ref.name));
+    const names = new Set(findNamedParameters(sql, bigqueryDialect.parameterSyntax).map((ref) => ref.name));
     for (const name of names) {
       if (!(name in params)) throw invalidArgument(context, `query parameter @${name} has no value`);
     }
