@@ -11,6 +11,7 @@ export * from './errors.ts';
 export * from './gcs-object-store.ts';
 export * from './options.ts';
 export * from './pubsub-queue.ts';
+export * from './secret-id.ts';
 export * from './secret-manager-secret-store.ts';
 
 /** Provider module: the registry imports this package when config chooses `gcp`. */

@@ -71,4 +71,16 @@ describe('secret manager secret store against the gRPC test server', () => {
     expect(CloudmuxError.hasCode(await store.get('absent').catch((e) => e), 'NotFound')).toBe(true);
     expect(CloudmuxError.hasCode(await store.delete('absent').catch((e) => e), 'NotFound')).toBe(true);
   });
+
+  it('stores mapped names under escaped ids and rejects names whose id would exceed 255 characters', async () => {
+    await store.put('team/db_url', 'x');
+    // The id on the wire is the escaped one; the raw name would be INVALID_ARGUMENT on Secret Manager.
+    expect((await store.listVersions('team/db_url')).length).toBe(1);
+    expect((await store.list({ prefix: 'team/' })).map((e) => e.name)).toEqual(['team/db_url']);
+    // 'app-' plus 84 escaped slashes is 256 characters; 83 of them is 253 and fine.
+    expect(
+      CloudmuxError.hasCode(await store.put('/'.repeat(84), 'x').catch((e) => e), 'InvalidArgument'),
+    ).toBe(true);
+    expect((await store.put('/'.repeat(83), 'x')).version).toBe('1');
+  });
 });

@@ -1,11 +1,13 @@
 /**
  * SecretStore on Secret Manager with the official `@google-cloud/secret-manager` client (gRPC).
  *
- * - A secret is `<prefix><name>`; `put` adds a version, creating the secret (with the configured
+ * - A secret's id is `<prefix><toSecretId(name)>` (see secret-id.ts: names with `/`, `.`, `_` or
+ *   any other character map reversibly into Secret Manager's id alphabet); `put` adds a version, creating the secret (with the configured
  *   replication) on first use. Version ids are Secret Manager's per-secret numbers ('1', '2', …).
  * - Payloads are bytes end to end and carry a CRC32C checksum both ways: sent with
  *   addSecretVersion (the service rejects a mismatch) and verified on access.
- * - `list({ prefix })` narrows server-side with a `name:` filter and keeps exact prefix matches.
+ * - `list({ prefix })` narrows server-side with a `name:` filter on the mapped prefix, keeps exact
+ *   prefix matches and reports each secret by its decoded original name.
  * - Deletion is immediate in Secret Manager (no recovery window), so `softDelete` is false.
  * - Billing: each access is one `secretmanager.access-operations` unit; `secretmanager.versions-added`
  *   counts new versions, from which the active-version months of the price table follow.
@@ -24,6 +26,7 @@ import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { CRC32C } from '@google-cloud/storage';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { type CallContext, gcpCall, invalidArgument, PROVIDER, toCloudmuxError } from './errors.ts';
+import { fromSecretId, MAX_SECRET_ID, toSecretId } from './secret-id.ts';
 
 export type SecretReplication = 'automatic' | { userManaged: readonly string[] };
 
@@ -109,9 +112,18 @@ export function createSecretManagerSecretStore(
     return client;
   };
   const parent = `projects/${options.projectId}`;
-  const secretPath = (name: string) => `${parent}/secrets/${prefix}${name}`;
   const ctx = (operation: string): CallContext => ({ resource: 'secretStore', operation });
-  const checkName = (name: string) => assertSecretName(PROVIDER, name);
+  const secretId = (name: string) => `${prefix}${toSecretId(name)}`;
+  const secretPath = (name: string) => `${parent}/secrets/${secretId(name)}`;
+  const checkName = (name: string, context: CallContext) => {
+    assertSecretName(PROVIDER, name);
+    const length = secretId(name).length;
+    if (length > MAX_SECRET_ID)
+      throw invalidArgument(
+        context,
+        `secret name maps to a ${length}-character secret id (prefix included); Secret Manager allows ${MAX_SECRET_ID}`,
+      );
+  };
   const checkVersion = (version: string, context: CallContext) => {
     if (!/^(\d+|latest)$/.test(version))
       throw invalidArgument(context, 'a Secret Manager version is a number or "latest"');
@@ -128,7 +140,7 @@ export function createSecretManagerSecretStore(
 
   async function setState(name: string, version: string, operation: 'disable' | 'enable' | 'destroy') {
     const context = ctx(`${operation}Version`);
-    checkName(name);
+    checkName(name, context);
     checkVersion(version, context);
     const request = { name: `${secretPath(name)}/versions/${version}` };
     await gcpCall(context, async () => {
@@ -144,7 +156,7 @@ export function createSecretManagerSecretStore(
 
     async put(name, value) {
       const context = ctx('put');
-      checkName(name);
+      checkName(name, context);
       const data = typeof value === 'string' ? new TextEncoder().encode(value) : value;
       if (data.byteLength > MAX_PAYLOAD_BYTES)
         throw invalidArgument(context, 'secret payloads are limited to 64 KiB');
@@ -157,7 +169,7 @@ export function createSecretManagerSecretStore(
         try {
           await api().createSecret({
             parent,
-            secretId: `${prefix}${name}`,
+            secretId: secretId(name),
             secret: { replication: replicationOf(replication) },
           });
         } catch (error) {
@@ -169,7 +181,7 @@ export function createSecretManagerSecretStore(
 
     async get(name, getOptions = {}) {
       const context = ctx('get');
-      checkName(name);
+      checkName(name, context);
       const version = getOptions.version ?? 'latest';
       checkVersion(version, context);
       const [response] = await gcpCall(context, () =>
@@ -196,7 +208,7 @@ export function createSecretManagerSecretStore(
 
     async listVersions(name) {
       const context = ctx('listVersions');
-      checkName(name);
+      checkName(name, context);
       const [versions] = await gcpCall(context, () => api().listSecretVersions({ parent: secretPath(name) }));
       const infos = versions
         .map((v): SecretVersionInfo => {
@@ -214,7 +226,7 @@ export function createSecretManagerSecretStore(
     },
 
     async list(listOptions = {}) {
-      const wanted = prefix + (listOptions.prefix ?? '');
+      const wanted = prefix + toSecretId(listOptions.prefix ?? '');
       const [secrets] = await gcpCall(ctx('list'), () =>
         api().listSecrets({ parent, ...(wanted ? { filter: `name:${wanted}` } : {}) }),
       );
@@ -222,14 +234,16 @@ export function createSecretManagerSecretStore(
       for (const secret of secrets) {
         const id = lastSegment(secret.name);
         if (!id.startsWith(wanted)) continue;
+        const name = fromSecretId(id.slice(prefix.length));
+        if (name === undefined) continue; // not an id this adapter writes
         const createdAt = timestampOf(secret.createTime as { seconds?: unknown; nanos?: unknown } | null);
-        entries.push({ name: id.slice(prefix.length), ...(createdAt ? { createdAt } : {}) });
+        entries.push({ name, ...(createdAt ? { createdAt } : {}) });
       }
       return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
 
     async delete(name) {
-      checkName(name);
+      checkName(name, ctx('delete'));
       await gcpCall(ctx('delete'), () => api().deleteSecret({ name: secretPath(name) }));
     },
 
