@@ -3,8 +3,9 @@
  * version, listing, deletion, the cache seeing a rotation, and — what other conformance suites do
  * not check — that a secret's value never leaks into errors, logs, string forms or meter reports.
  *
- * Secret names use only lower-case letters, digits and dashes: the intersection of what AWS Secrets
- * Manager, GCP Secret Manager and Azure Key Vault accept.
+ * Most secret names use only lower-case letters, digits and dashes; two cases use `/`, `.`, `_` and
+ * mixed case on purpose, since core allows any name without control characters and every adapter
+ * must map what its provider's alphabet lacks, reversibly and without collisions.
  */
 import { format, inspect } from 'node:util';
 import {
@@ -170,6 +171,59 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
         return names.length >= inside.length;
       });
       expect(names).toEqual(inside);
+    });
+
+    it('names with /, ., _ and mixed case round trip, and a / prefix lists them by their original names', async (ctx) => {
+      const { store, track, capabilities } = await setup(ctx);
+      // Core allows any name without control characters; each provider must map what its alphabet lacks.
+      const root = uniqueName('cmx-Portable');
+      const prefix = `${root}/Ingest/`;
+      const inside = [`${prefix}api_key`, `${prefix}Db.Password`, `${prefix}run.1/token_v2`].map(track);
+      const outside = [`${root}/Ingest`, `${root}/Ingest-other/api_key`, `${root}/ingest/api_key`].map(track);
+      for (const secret of [...inside, ...outside]) {
+        await store.put(secret, `first ${secret}`);
+        await store.put(secret, `second ${secret}`);
+      }
+      for (const secret of [...inside, ...outside]) {
+        const got = await store.get(secret);
+        expect(got.name).toBe(secret);
+        expect(got.reveal()).toBe(`second ${secret}`);
+        if (capabilities.listVersions) expect(await store.listVersions(secret)).toHaveLength(2);
+      }
+      let names: string[] = [];
+      await eventually(async () => {
+        names = (await store.list({ prefix })).map((entry) => entry.name).sort();
+        return names.length >= inside.length;
+      });
+      expect(names).toEqual([...inside].sort());
+      const [gone, ...kept] = inside as [string, ...string[]];
+      await store.delete(gone, { force: true });
+      await expectCode(store.get(gone), 'NotFound');
+      await eventually(async () => {
+        names = (await store.list({ prefix })).map((entry) => entry.name).sort();
+        return !names.includes(gone);
+      });
+      expect(names).toEqual([...kept].sort());
+    });
+
+    it('names differing only in a character a provider must map stay distinct secrets', async (ctx) => {
+      const { store, track } = await setup(ctx);
+      const root = uniqueName('cmx-distinct');
+      // Pairs that collide under a lossy mapping (/ . _ → -, case folding) or a naive escape scheme.
+      const suffixes = ['a/b', 'a-b', 'a.b', 'a_b', 'A_b', 'a_2fb', 'a-2fb', 'a_5f2fb', 'a--b'];
+      const secrets = suffixes.map((suffix) => track(`${root}/${suffix}`));
+      for (const [i, secret] of secrets.entries()) await store.put(secret, `value-${i}`);
+      for (const [i, secret] of secrets.entries()) {
+        const got = await store.get(secret);
+        expect(got.name).toBe(secret);
+        expect(got.reveal()).toBe(`value-${i}`);
+      }
+      let names: string[] = [];
+      await eventually(async () => {
+        names = (await store.list({ prefix: `${root}/` })).map((entry) => entry.name).sort();
+        return names.length >= secrets.length;
+      });
+      expect(names).toEqual([...secrets].sort());
     });
 
     it('binary values round trip byte for byte', async (ctx) => {
