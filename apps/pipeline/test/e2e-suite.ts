@@ -1,0 +1,353 @@
+/**
+ * The pipeline's end-to-end suite, written once and run on every provider: the embedded local
+ * provider (pipeline.e2e.test.ts) and each cloud through its emulators (pipeline.emulators.e2e.test.ts).
+ * On a slice of the real flights it checks that every count reconciles exactly, malformed events land
+ * in quarantine with reasons, a wrong API key is refused, serving answers equal a direct
+ * recomputation, and a consumer killed mid-stream loses and duplicates nothing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBatch } from '../src/batch/run.ts';
+import { readCatalog } from '../src/catalog.ts';
+import { openPipeline, type PipelineContextOptions } from '../src/context.ts';
+import { createIngestor, ingestTotals } from '../src/ingest/ingestor.ts';
+import { replayFlights } from '../src/ingest/replay.ts';
+import { LAYOUT } from '../src/layout.ts';
+import { type RunSummary, runPipeline } from '../src/run.ts';
+import { createApi } from '../src/serving/api.ts';
+import { runConsumer } from '../src/speed/consumer.ts';
+import { spawnConsumer } from '../src/speed/pool.ts';
+import { expectedAirportDays, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
+
+export interface PipelineEnvironment {
+  context: PipelineContextOptions;
+  stop(): Promise<void>;
+}
+
+export interface PipelineE2ETarget {
+  /** Suite title, e.g. `local` or `aws (emulators)`. */
+  title: string;
+  /** The provider every resource must come from. */
+  provider: string;
+  /** A fresh environment (empty lake, warehouse and queues) in `baseDir`. */
+  open(baseDir: string): Promise<PipelineEnvironment>;
+  /** Flights that reach only the speed layer in the serving case. */
+  speedOnlyFlights: number;
+  /** Flights replayed in the consumer-crash case (20 per message). */
+  crashFlights: number;
+  /** Airports whose answers are compared with the recomputation. */
+  airportsChecked: number;
+  /** Whether means and shares must match to the last bit (same engine as the recomputation's floats). */
+  exactFloats: boolean;
+  /** Ends a drain on queues that report no depth (Pub/Sub) after this much quiet. */
+  quietSeconds?: number;
+}
+
+// 2000 flights of 2001-01-01 and 1000 of 2001-01-02 (day 2 starts at row 14,828).
+const START = 12_828;
+const FIRST = 3_000;
+const INVALID = 12;
+
+async function drain(context: PipelineContextOptions, quietSeconds: number | undefined): Promise<void> {
+  const { resources } = await openPipeline(context);
+  try {
+    await runConsumer({
+      objectStore: resources.objectStore,
+      queue: resources.queue,
+      untilDrained: () => true,
+      waitSeconds: 0,
+      ...(quietSeconds ? { quietSeconds } : {}),
+    });
+  } finally {
+    await resources.close();
+  }
+}
+
+export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
+  const matchFloat = (actual: number, expected: number, digits: number) =>
+    target.exactFloats ? expect(actual).toBe(expected) : expect(actual).toBeCloseTo(expected, digits);
+
+  describe(`pipeline end to end on ${target.title}`, () => {
+    let baseDir: string;
+    let environment: PipelineEnvironment | undefined;
+    let context: PipelineContextOptions;
+    let summary: RunSummary;
+
+    beforeAll(async () => {
+      baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-${target.provider}-`));
+      environment = await target.open(baseDir);
+      context = environment.context;
+      summary = await runPipeline({
+        context,
+        events: FIRST,
+        start: START,
+        eventsPerMessage: 200,
+        consumers: 2,
+        injectInvalid: INVALID,
+      });
+    }, 300_000);
+
+    afterAll(async () => {
+      await environment?.stop();
+      if (baseDir) await rm(baseDir, { recursive: true, force: true });
+    });
+
+    it('reconciles every count exactly', async () => {
+      expect(summary.events).toMatchObject({
+        read: FIRST,
+        accepted: FIRST,
+        quarantined: INVALID,
+        landed: FIRST,
+        loaded: FIRST,
+      });
+      expect(summary.reconciled).toBe(true);
+      expect(summary.batch.status).toBe('succeeded');
+      const { resources } = await openPipeline(context, ['objectStore']);
+      try {
+        expect(resources.providers.objectStore).toBe(target.provider);
+        const ids = await lakeIds(resources.objectStore);
+        const expected = (await sourceRows(START, FIRST)).map((row) => row.id);
+        expect(ids.length).toBe(FIRST);
+        expect(new Set(ids).size).toBe(FIRST);
+        expect([...ids].sort()).toEqual(expected.sort());
+
+        const catalog = await readCatalog(resources.objectStore);
+        expect(Object.keys(catalog.datasets).sort()).toEqual([
+          'lake.flights',
+          'lake.quarantine',
+          'speed.partials',
+          'warehouse.airport_daily_delays',
+          'warehouse.delay_by_hour_of_day',
+          'warehouse.flights',
+          'warehouse.route_daily_delays',
+          'warehouse.top_delayed_routes',
+        ]);
+        expect(catalog.datasets['lake.flights']).toMatchObject({
+          rows: FIRST,
+          partitions: ['2001-01-01', '2001-01-02'],
+        });
+        expect(catalog.datasets['warehouse.flights']?.rows).toBe(FIRST);
+        expect(catalog.datasets['lake.quarantine']?.rows).toBe(INVALID);
+        const hours = new Set((await sourceRows(START, FIRST)).map((row) => new Date(row.ts).getUTCHours()));
+        expect(catalog.datasets['warehouse.delay_by_hour_of_day']?.rows).toBe(hours.size);
+      } finally {
+        await resources.close();
+      }
+    });
+
+    it('quarantines malformed events with their reasons', async () => {
+      const { resources } = await openPipeline(context, ['objectStore']);
+      try {
+        const quarantined: Array<{ event: unknown; reasons: string[] }> = [];
+        for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.quarantinePrefix })) {
+          const body = JSON.parse(await (await resources.objectStore.get(info.key)).text()) as {
+            events: Array<{ event: unknown; reasons: string[] }>;
+          };
+          quarantined.push(...body.events);
+        }
+        expect(quarantined).toHaveLength(INVALID);
+        for (const entry of quarantined) expect(entry.reasons.length).toBeGreaterThan(0);
+        const reasons = quarantined.flatMap((entry) => entry.reasons.map((reason) => reason.split(':')[0]));
+        expect(new Set(reasons)).toEqual(new Set(['delay', 'distance', 'origin', 'ts', 'destination', 'id']));
+        expect((await ingestTotals(resources.objectStore)).quarantined).toBe(INVALID);
+      } finally {
+        await resources.close();
+      }
+    });
+
+    it('refuses a wrong or missing API key with 401 and accepts the one in the secret store', async () => {
+      const { resources } = await openPipeline(context);
+      try {
+        const ingestor = createIngestor({
+          objectStore: resources.objectStore,
+          queue: resources.queue,
+          eventsPerMessage: 100,
+        });
+        const api = createApi({ resources, ingestor });
+        const event = {
+          id: 'k-1',
+          ts: 978307260000,
+          delay: 1,
+          distance: 10,
+          origin: 'AAA',
+          destination: 'BBB',
+        };
+        const post = (headers: Record<string, string>) =>
+          api.request('/events', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body: JSON.stringify([event]),
+          });
+        expect((await post({ 'x-api-key': 'not-the-key' })).status).toBe(401);
+        expect((await post({})).status).toBe(401);
+        expect((await post({ authorization: 'Bearer also-wrong' })).status).toBe(401);
+        expect((await ingestTotals(resources.objectStore)).accepted).toBe(FIRST);
+
+        // The right key is accepted; an id repeated within the request is quarantined, not counted twice.
+        const apiKey = (await resources.secretStore.get(LAYOUT.apiKeySecret)).reveal();
+        const accepted = await api.request('/events', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-ndjson', 'x-api-key': apiKey },
+          body: `${JSON.stringify(event)}\n${JSON.stringify(event)}\n`,
+        });
+        expect(accepted.status).toBe(202);
+        expect(await accepted.json()).toMatchObject({ accepted: 1, quarantined: 1 });
+      } finally {
+        await resources.close();
+      }
+      // Consumed here so the serving case starts from flights only.
+      await drain(context, target.quietSeconds);
+    });
+
+    it('serves answers equal to a direct recomputation, merging batch and speed views', async () => {
+      const { resources } = await openPipeline(context);
+      try {
+        // More flights reach only the speed layer: the answers must merge both views.
+        const ingestor = createIngestor({
+          objectStore: resources.objectStore,
+          queue: resources.queue,
+          eventsPerMessage: 200,
+        });
+        await replayFlights(ingestor, { start: START + FIRST, limit: target.speedOnlyFlights });
+        await runConsumer({
+          objectStore: resources.objectStore,
+          queue: resources.queue,
+          untilDrained: () => true,
+          waitSeconds: 0,
+          ...(target.quietSeconds ? { quietSeconds: target.quietSeconds } : {}),
+        });
+        const rows = await sourceRows(START, FIRST + target.speedOnlyFlights);
+        const api = createApi({ resources });
+
+        const counts = new Map<string, number>();
+        for (const row of rows) counts.set(row.origin, (counts.get(row.origin) ?? 0) + 1);
+        const airports = [...counts]
+          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+          .slice(0, target.airportsChecked)
+          .map(([code]) => code);
+        let sources = new Set<string>();
+        for (const code of airports) {
+          const response = await api.request(`/airports/${code}/delays?from=2001-01-01&to=2001-01-31`);
+          expect(response.status).toBe(200);
+          const body = (await response.json()) as {
+            days: Array<{
+              day: string;
+              source: string;
+              flights: number;
+              meanDelay: number;
+              p95Delay: number;
+              delayedShare: number;
+            }>;
+          };
+          const expected = expectedAirportDays(rows, code, '2001-01-01', '2001-01-31');
+          expect(body.days.map((d) => d.day)).toEqual(expected.map((d) => d.day));
+          body.days.forEach((day, index) => {
+            const want = expected[index]!;
+            expect(day.flights).toBe(want.flights);
+            matchFloat(day.meanDelay, want.meanDelay, 9);
+            matchFloat(day.delayedShare, want.delayedShare, 12);
+            expect(day.p95Delay).toBeCloseTo(want.p95Delay, 9);
+          });
+          sources = new Set([...sources, ...body.days.map((d) => d.source)]);
+        }
+        expect(sources).toEqual(new Set(['batch', 'speed']));
+
+        const top = await api.request('/routes/top-delayed?limit=15&minFlights=5');
+        const topBody = (await top.json()) as {
+          routes: Array<{
+            origin: string;
+            destination: string;
+            flights: number;
+            meanDelay: number;
+            delayedShare: number;
+          }>;
+        };
+        const expectedRoutes = expectedTopRoutes(rows, 5, 15);
+        expect(topBody.routes.map((r) => [r.origin, r.destination, r.flights])).toEqual(
+          expectedRoutes.map((r) => [r.origin, r.destination, r.flights]),
+        );
+        topBody.routes.forEach((route, index) => {
+          matchFloat(route.meanDelay, expectedRoutes[index]!.meanDelay, 9);
+          matchFloat(route.delayedShare, expectedRoutes[index]!.delayedShare, 12);
+        });
+      } finally {
+        await resources.close();
+      }
+    });
+  });
+
+  describe(`speed layer under a consumer crash on ${target.title}`, () => {
+    let baseDir: string | undefined;
+    let environment: PipelineEnvironment | undefined;
+    afterAll(async () => {
+      await environment?.stop();
+      if (baseDir) await rm(baseDir, { recursive: true, force: true });
+    });
+
+    it('loses and duplicates nothing when a consumer process is killed mid-stream and restarted', async () => {
+      // A fresh environment: the lake and the warehouse start empty.
+      baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-kill-${target.provider}-`));
+      environment = await target.open(baseDir);
+      const { context } = environment;
+      const flights = target.crashFlights;
+      const messages = flights / 20;
+      const { resources } = await openPipeline(context);
+      try {
+        await resources.queue.ensureQueue(LAYOUT.queue, { visibilityTimeoutSeconds: 2 });
+        const ingestor = createIngestor({
+          objectStore: resources.objectStore,
+          queue: resources.queue,
+          eventsPerMessage: 20,
+        });
+        const replay = await replayFlights(ingestor, { start: 100_000, limit: flights });
+        expect(replay.messages).toBe(messages);
+
+        // Killed at its first progress report, while it still holds received, unacked messages.
+        const victim = spawnConsumer({
+          context,
+          onProgress: (progress) => {
+            if (progress.messages >= 5) victim.child.kill('SIGKILL');
+          },
+        });
+        const killed = await victim.exited;
+        expect(killed.signal).toBe('SIGKILL');
+        expect(victim.progress.messages).toBeGreaterThanOrEqual(5);
+        expect(victim.progress.messages).toBeLessThan(messages);
+
+        // The successor drains the rest, including the victim's messages once their visibility ends.
+        const successor = spawnConsumer({ context, drainOnStart: true });
+        const finished = await successor.exited;
+        expect(finished.code).toBe(0);
+        if (resources.queue.capabilities.approximateDepth) {
+          expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
+        }
+
+        const ids = await lakeIds(resources.objectStore);
+        expect(ids.length).toBe(flights);
+        expect(new Set(ids).size).toBe(flights);
+
+        const { record, results } = await runBatch({
+          objectStore: resources.objectStore,
+          warehouse: resources.warehouse,
+        });
+        expect(record.status).toBe('succeeded');
+        expect(results).toMatchObject({ accepted: flights, landed: flights, loaded: flights });
+
+        // A re-run finds nothing new to load and reaches the same counts.
+        const again = await runBatch({ objectStore: resources.objectStore, warehouse: resources.warehouse });
+        expect(again.record.status).toBe('succeeded');
+        expect(again.results).toMatchObject({
+          filesLoaded: 0,
+          rowsLoaded: 0,
+          accepted: flights,
+          landed: flights,
+          loaded: flights,
+        });
+      } finally {
+        await resources.close();
+      }
+    }, 240_000);
+  });
+}
