@@ -4,11 +4,10 @@
  * install anything themselves. A missing install is reported through `motoMissingReason()` so the
  * test files can skip loudly instead of failing obscurely.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForHttp } from './aws-process.ts';
+import { freePort, startProcess, waitUntilReady } from './process.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MOTO_VENV = resolve(ROOT, '.emulators/moto-venv');
@@ -32,31 +31,19 @@ export async function startMoto(): Promise<RunningEmulator> {
   const missing = motoMissingReason();
   if (missing) throw new Error(missing);
   const port = await freePort();
-  const child: ChildProcess = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    // Keep only the tail: moto logs every request here.
-    stderr = (stderr + chunk.toString()).slice(-4000);
+  // moto logs every request; startProcess keeps only the tail for error messages.
+  const proc = startProcess(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], {
+    MOTO_ALLOW_NONEXISTENT_REGION: 'true',
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${endpoint}/moto-api/data.json`, child, () => stderr);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return {
-    endpoint,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+  await waitUntilReady(
+    proc,
+    async () => {
+      const response = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      return true;
     },
-  };
+    'moto_server',
+  );
+  return { endpoint, stop: () => proc.stop() };
 }
