@@ -18,20 +18,11 @@ import {
   startRedshiftDataServer,
   stopMoto,
 } from '../test/emulators.ts';
+import { code } from '../test/error-code.ts';
 import { createRedshiftWarehouse } from './redshift-warehouse.ts';
 import { createS3ObjectStore } from './s3-object-store.ts';
 
 const missing = motoMissingReason();
-
-async function code(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    expect(CloudmuxError.isInstance(error)).toBe(true);
-    return (error as CloudmuxError).code;
-  }
-}
 
 describe('Redshift warehouse against the Data API test server (PGlite)', () => {
   let server: RedshiftDataServer;

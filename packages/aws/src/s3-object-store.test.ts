@@ -1,22 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type CallUsage, CloudmuxError, type ObjectStore, runWithUsage } from '@cloudmux/core';
+import { type CallUsage, type ObjectStore, runWithUsage } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket, moto, motoMissingReason, s3Config, stopMoto } from '../test/emulators.ts';
+import { code } from '../test/error-code.ts';
 import { createS3ObjectStore } from './s3-object-store.ts';
 
 const missing = motoMissingReason();
-
-async function code(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    expect(CloudmuxError.isInstance(error)).toBe(true);
-    return (error as CloudmuxError).code;
-  }
-}
 
 async function metered<T>(fn: () => Promise<T>): Promise<{ result: T; usage: CallUsage }> {
   const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };

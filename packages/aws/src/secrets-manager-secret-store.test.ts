@@ -4,19 +4,10 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { type CallUsage, CloudmuxError, runWithUsage, type SecretStore } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig, moto, motoMissingReason, stopMoto } from '../test/emulators.ts';
+import { code } from '../test/error-code.ts';
 import { createSecretsManagerSecretStore } from './secrets-manager-secret-store.ts';
 
 const missing = motoMissingReason();
-
-async function code(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    expect(CloudmuxError.isInstance(error)).toBe(true);
-    return (error as CloudmuxError).code;
-  }
-}
 
 describe.skipIf(missing)('Secrets Manager secret store against moto', () => {
   let endpoint: string;

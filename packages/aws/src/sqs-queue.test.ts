@@ -3,19 +3,10 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import { type CallUsage, CloudmuxError, messageText, type Queue, runWithUsage } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig, moto, motoMissingReason, stopMoto } from '../test/emulators.ts';
+import { code } from '../test/error-code.ts';
 import { createSqsQueue } from './sqs-queue.ts';
 
 const missing = motoMissingReason();
-
-async function code(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    expect(CloudmuxError.isInstance(error)).toBe(true);
-    return (error as CloudmuxError).code;
-  }
-}
 
 describe.skipIf(missing)('SQS queue against moto', () => {
   let endpoint: string;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CloudmuxError, ConfigError } from '@cloudmux/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { code } from '../test/error-code.ts';
 import { createFileSecretStore } from './file-secret-store.ts';
 
 let root: string;
@@ -16,16 +17,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    expect(CloudmuxError.isInstance(error)).toBe(true);
-    return (error as CloudmuxError).code;
-  }
-}
 
 describe('file secret store', () => {
   it('creates a key file with mode 0600 and reuses it across instances', async () => {
@@ -71,7 +62,7 @@ describe('file secret store', () => {
     const [secretDir] = await readdir(dir);
     const versions = join(dir, secretDir!);
     await rename(join(versions, 'v000000000001.json'), join(versions, 'v000000000003.json'));
-    expect(await codeOf(store.get('db'))).toBe('Internal');
+    expect(await code(store.get('db'))).toBe('Internal');
   });
 
   it('any UTF-8 name works and stays inside the directory', async () => {
@@ -90,15 +81,15 @@ describe('file secret store', () => {
 
   it('rejects empty names and names with control characters', async () => {
     const store = createFileSecretStore({ dir: root, keyFile: join(root, 'k') });
-    expect(await codeOf(store.put('', 'v'))).toBe('InvalidArgument');
-    expect(await codeOf(store.put('a\0b', 'v'))).toBe('InvalidArgument');
+    expect(await code(store.put('', 'v'))).toBe('InvalidArgument');
+    expect(await code(store.put('a\0b', 'v'))).toBe('InvalidArgument');
   });
 
   it('malformed version ids are NotFound and never reach the file system', async () => {
     const store = createFileSecretStore({ dir: root, keyFile: join(root, 'k') });
     await store.put('db', 'value');
     for (const version of ['../k', '0', '-1', 'latest', '1.5', '9999999999999']) {
-      expect(await codeOf(store.get('db', { version }))).toBe('NotFound');
+      expect(await code(store.get('db', { version }))).toBe('NotFound');
     }
   });
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { code } from '../test/error-code.ts';
 import { KeyLocks } from './fs-key-lock.ts';
 import { createFsObjectStore } from './fs-object-store.ts';
 
@@ -23,16 +24,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
-
-async function code(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    expect(CloudmuxError.isInstance(error)).toBe(true);
-    return (error as CloudmuxError).code;
-  }
-}
 
 /** Temp files left anywhere under the root. */
 function tempFiles(dir: string): string[] {
