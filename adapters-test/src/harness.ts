@@ -61,6 +61,38 @@ export function recordMeta(ctx: TestContext, meta: ContractMeta): void {
   ctx.task.meta.contract = meta;
 }
 
+/** Declared capabilities with every endpoint gap turned off: what a case may rely on here. */
+export function capabilitiesWithGaps<C extends object>(declared: C, gaps: Record<string, string> = {}): C {
+  const usable: Record<string, boolean> = { ...(declared as Record<string, boolean>) };
+  for (const capability of Object.keys(gaps)) usable[capability] = false;
+  return usable as C;
+}
+
+/**
+ * Starts a contract case: records its metadata for the reporter (declared capabilities with the
+ * endpoint's gaps applied) and skips it visibly when the target lists it in `skipCases`. Every
+ * suite calls this first in every case. Returns the capabilities the case may rely on.
+ */
+export function beginCase<C extends object>(
+  ctx: TestContext,
+  target: Pick<ContractTarget<unknown>, 'provider' | 'endpoint' | 'endpointGaps' | 'skipCases'>,
+  contractInterface: InterfaceName,
+  declared: C,
+): C {
+  const gaps = target.endpointGaps ?? {};
+  const usable = capabilitiesWithGaps(declared, gaps);
+  recordMeta(ctx, {
+    provider: target.provider,
+    interface: contractInterface,
+    endpoint: target.endpoint,
+    capabilities: { ...(usable as Record<string, boolean>) },
+    gaps,
+  });
+  const reason = target.skipCases?.[ctx.task.name];
+  if (reason) skipWithReason(ctx, reason);
+  return usable;
+}
+
 /**
  * The three ways a capability-gated case can go:
  * - declared unsupported → the call must throw UnsupportedError (checked here, the case passes);

@@ -18,7 +18,7 @@ import {
   type ObjectStoreCapabilities,
 } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { type ContractTarget, expectCode, gate, recordMeta, skipWithReason, uniqueName } from '../harness.ts';
+import { beginCase, type ContractTarget, expectCode, gate, uniqueName } from '../harness.ts';
 
 /** Reads what the adapter wrote without going through the adapter. */
 export interface ObjectStoreOracle {
@@ -101,7 +101,6 @@ const sortedUtf8 = (keys: readonly string[]) =>
 export function describeObjectStoreContract(target: ObjectStoreContractTarget): void {
   describe(`objectStore contract: ${target.provider} (${target.endpoint})`, () => {
     let store: ObjectStore | undefined;
-    const gaps = target.endpointGaps ?? {};
 
     beforeAll(async () => {
       store = await target.create();
@@ -114,19 +113,7 @@ export function describeObjectStoreContract(target: ObjectStoreContractTarget): 
     /** Records the case's contract metadata, applies per-case skips, and hands out a fresh prefix. */
     function setup(ctx: TestContext): Fixture {
       if (!store) throw new Error('the store was not created (beforeAll failed)');
-      const capabilities = { ...store.capabilities };
-      for (const capability of Object.keys(gaps)) {
-        if (capability in capabilities) capabilities[capability as keyof ObjectStoreCapabilities] = false;
-      }
-      recordMeta(ctx, {
-        provider: target.provider,
-        interface: 'objectStore',
-        endpoint: target.endpoint,
-        capabilities: { ...capabilities },
-        gaps,
-      });
-      const skip = target.skipCases?.[ctx.task.name];
-      if (skip) skipWithReason(ctx, skip);
+      const capabilities = beginCase(ctx, target, 'objectStore', store.capabilities);
       const prefix = `${uniqueName('case')}/`;
       return {
         store,

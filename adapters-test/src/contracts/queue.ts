@@ -23,16 +23,7 @@ import {
   type SendEntry,
 } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import {
-  type ContractMeta,
-  type ContractTarget,
-  eventually,
-  expectCode,
-  gate,
-  recordMeta,
-  skipWithReason,
-  uniqueName,
-} from '../harness.ts';
+import { beginCase, type ContractTarget, eventually, expectCode, gate, uniqueName } from '../harness.ts';
 
 /** Upper bound for anything the service should do on its own (redelivery, dead-lettering, depth). */
 const DEADLINE_MS = 45_000;
@@ -62,26 +53,11 @@ export function describeQueueContract(target: ContractTarget<Queue>): void {
       await target.destroy(queue);
     });
 
-    function meta(): ContractMeta {
-      const gaps = target.endpointGaps ?? {};
-      const capabilities: Record<string, boolean> = { ...queue.capabilities };
-      for (const capability of Object.keys(gaps)) capabilities[capability] = false;
-      return {
-        provider: target.provider,
-        interface: 'queue',
-        endpoint: target.endpoint,
-        capabilities,
-        gaps,
-      };
-    }
-
     function contractCase(name: string, body: (ctx: TestContext) => Promise<void>): void {
       it(
         name,
         async (ctx) => {
-          recordMeta(ctx, meta());
-          const reason = target.skipCases?.[name];
-          if (reason) skipWithReason(ctx, reason);
+          beginCase(ctx, target, 'queue', queue.capabilities);
           await body(ctx);
         },
         CASE_TIMEOUT_MS,

@@ -17,11 +17,11 @@ import {
 } from '@cloudmux/core';
 import { describe, expect, it, type TestContext, vi } from 'vitest';
 import {
+  beginCase,
   type ContractTarget,
   eventually,
   expectCode,
   gate,
-  recordMeta,
   skipWithReason,
   uniqueName,
 } from '../harness.ts';
@@ -53,20 +53,7 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
         }
         await target.destroy(store);
       });
-      const gaps = target.endpointGaps ?? {};
-      const capabilities = { ...store.capabilities };
-      for (const capability of Object.keys(gaps)) {
-        if (capability in capabilities) capabilities[capability as keyof SecretStoreCapabilities] = false;
-      }
-      recordMeta(ctx, {
-        provider: target.provider,
-        interface: 'secretStore',
-        endpoint: target.endpoint,
-        capabilities: { ...capabilities },
-        gaps,
-      });
-      const skip = target.skipCases?.[ctx.task.name];
-      if (skip) skipWithReason(ctx, skip);
+      beginCase(ctx, target, 'secretStore', store.capabilities);
       return {
         store,
         capabilities: store.capabilities,

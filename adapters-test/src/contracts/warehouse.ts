@@ -19,7 +19,14 @@ import type {
 import { param, Timestamp } from '@cloudmux/core';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { type ContractTarget, expectCode, gate, recordMeta, skipWithReason } from '../harness.ts';
+import {
+  beginCase,
+  type ContractTarget,
+  capabilitiesWithGaps,
+  expectCode,
+  gate,
+  skipWithReason,
+} from '../harness.ts';
 
 export interface WarehouseContractTarget extends ContractTarget<Warehouse> {
   /** A lake store the warehouse can load from (local: the fs store; clouds: the cloud's store). */
@@ -73,11 +80,7 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
 
     const gaps = target.endpointGaps ?? {};
     const capabilities = (): WarehouseCapabilities => warehouse.capabilities;
-    const declaredWithGaps = (): Record<string, boolean> => {
-      const declared: Record<string, boolean> = { ...warehouse.capabilities };
-      for (const gap of Object.keys(gaps)) declared[gap] = false;
-      return declared;
-    };
+    const declaredWithGaps = (): WarehouseCapabilities => capabilitiesWithGaps(warehouse.capabilities, gaps);
 
     beforeAll(async () => {
       warehouse = await target.create();
@@ -123,15 +126,7 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
       it(
         name,
         async (ctx) => {
-          recordMeta(ctx, {
-            provider: target.provider,
-            interface: 'warehouse',
-            endpoint: target.endpoint,
-            capabilities: declaredWithGaps(),
-            gaps,
-          });
-          const reason = target.skipCases?.[name];
-          if (reason) skipWithReason(ctx, reason);
+          beginCase(ctx, target, 'warehouse', warehouse.capabilities);
           await body(ctx);
         },
         timeout,
