@@ -8,5 +8,6 @@ export * from './queue.ts';
 export * from './registry.ts';
 export * from './retry.ts';
 export * from './secret-store.ts';
+export * from './temporal.ts';
 export * from './usage.ts';
 export * from './warehouse.ts';

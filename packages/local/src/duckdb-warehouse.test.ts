@@ -228,6 +228,53 @@ describe('DuckDB warehouse', () => {
     expect(await codeOf(w.insertRows('ts', [{ t: 'yesterday' }]))).toBe('InvalidArgument');
   });
 
+  it('impossible dates and times are InvalidArgument, never rolled over into another day', async () => {
+    const w = warehouse();
+    await w.ensureTable('days', {
+      columns: [
+        { name: 'd', type: 'date' },
+        { name: 't', type: 'timestamp' },
+      ],
+    });
+    for (const d of ['2023-02-29', '2024-13-01', '2001-01-32', '0000-06-15']) {
+      expect(await codeOf(w.insertRows('days', [{ d }])), d).toBe('InvalidArgument');
+      expect(await codeOf(w.query('SELECT @d AS d', { d: param(d, 'date') })), d).toBe('InvalidArgument');
+    }
+    for (const t of ['2024-01-01T25:00:00Z', '2023-02-29T00:00:00Z', '2024-01-01T00:60:00Z']) {
+      expect(await codeOf(w.insertRows('days', [{ t }])), t).toBe('InvalidArgument');
+      expect(await codeOf(w.query('SELECT @t AS t', { t: param(t, 'timestamp') })), t).toBe(
+        'InvalidArgument',
+      );
+    }
+    expect((await w.query('SELECT count(*) AS c FROM days')).rows).toEqual([{ c: 0n }]);
+  });
+
+  it('years 1–99 are stored as written, not moved into the 1900s', async () => {
+    const w = warehouse();
+    await w.ensureTable('old', {
+      columns: [
+        { name: 'd', type: 'date' },
+        { name: 't', type: 'timestamp' },
+      ],
+    });
+    await w.insertRows('old', [
+      { d: '0001-01-01', t: '0050-06-15T01:02:03+05:30' },
+      { d: '0050-06-15', t: '0099-12-31 23:59:59.999999' },
+    ]);
+    const stored = await w.query(
+      'SELECT year(d) AS dy, d, year(t) AS ty, t::VARCHAR AS tt FROM old ORDER BY d',
+    );
+    expect(stored.rows).toEqual([
+      { dy: 1n, d: '0001-01-01', ty: 50n, tt: '0050-06-14 19:32:03' },
+      { dy: 50n, d: '0050-06-15', ty: 99n, tt: '0099-12-31 23:59:59.999999' },
+    ]);
+    const bound = await w.query('SELECT @d::VARCHAR AS d, @t::VARCHAR AS t', {
+      d: param('0050-06-15', 'date'),
+      t: param('0007-03-04T05:06:07Z', 'timestamp'),
+    });
+    expect(bound.rows).toEqual([{ d: '0050-06-15', t: '0007-03-04 05:06:07' }]);
+  });
+
   it('reads results in the portable types whatever DuckDB type produced them', async () => {
     const w = warehouse();
     const result = await w.query(

@@ -9,6 +9,9 @@ import {
   CloudmuxError,
   type Column,
   type ColumnType,
+  epochDaysOfCivil,
+  parseIsoDate,
+  parseIsoTimestamp,
   type ResultColumn,
   type Row,
   Timestamp,
@@ -194,11 +197,12 @@ export function rowsFromColumns(
 
 // ---- values going in ----
 
-const MICROS_PER_DAY = 86_400_000_000n;
-const ISO_TIMESTAMP =
-  /^(\d{4,})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const context = (operation: string) => ({ provider: 'local', resource: 'warehouse', operation }) as const;
 
-/** Epoch microseconds of a Date, Timestamp or ISO 8601 string (no offset means UTC). */
+/**
+ * Epoch microseconds of a Date, Timestamp or ISO 8601 string (no offset means UTC). Strings go
+ * through core's strict parser: an impossible date or time is InvalidArgument, never rolled over.
+ */
 export function epochMicrosOf(value: unknown, operation: string): bigint {
   if (value instanceof Timestamp) return value.epochMicros;
   if (value instanceof Date) {
@@ -206,33 +210,19 @@ export function epochMicrosOf(value: unknown, operation: string): bigint {
     if (Number.isNaN(ms)) throw invalid(operation, 'invalid Date');
     return BigInt(ms) * 1000n;
   }
-  if (typeof value === 'string') {
-    const m = ISO_TIMESTAMP.exec(value.trim());
-    if (!m) throw invalid(operation, `not an ISO 8601 timestamp: ${JSON.stringify(value)}`);
-    const days = BigInt(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000);
-    const seconds = Number(m[4] ?? 0) * 3600 + Number(m[5] ?? 0) * 60 + Number(m[6] ?? 0);
-    const fraction = BigInt((m[7] ?? '').padEnd(6, '0').slice(0, 6) || '0');
-    let offsetSeconds = 0;
-    const zone = m[8];
-    if (zone && zone.toUpperCase() !== 'Z') {
-      const digits = zone.slice(1).replace(':', '');
-      offsetSeconds =
-        (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2) || 0) * 60) * (zone[0] === '-' ? -1 : 1);
-    }
-    return days * MICROS_PER_DAY + BigInt(seconds - offsetSeconds) * 1_000_000n + fraction;
-  }
+  if (typeof value === 'string') return parseIsoTimestamp(value.trim(), context(operation));
   if (typeof value === 'bigint') return value;
   throw invalid(operation, `cannot use ${typeof value} as a timestamp`);
 }
 
-/** Days since 1970-01-01 of a 'YYYY-MM-DD' string or a Date (its UTC day). */
+/** Days since 1970-01-01 of a strict 'YYYY-MM-DD' string or a Date (its UTC day). */
 export function epochDaysOf(value: unknown, operation: string): number {
-  if (value instanceof Date) return Math.floor(value.getTime() / 86_400_000);
-  if (typeof value === 'string') {
-    const m = /^(\d{4,})-(\d{2})-(\d{2})$/.exec(value.trim());
-    if (!m) throw invalid(operation, `not a YYYY-MM-DD date: ${JSON.stringify(value)}`);
-    return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000;
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw invalid(operation, 'invalid Date');
+    return Math.floor(ms / 86_400_000);
   }
+  if (typeof value === 'string') return epochDaysOfCivil(parseIsoDate(value.trim(), context(operation)));
   throw invalid(operation, `cannot use ${typeof value} as a date`);
 }
 
