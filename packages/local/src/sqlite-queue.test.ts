@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { CloudmuxError, messageText } from '@cloudmux/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { code } from '../test/error-code.ts';
 import { createSqliteQueue } from './sqlite-queue.ts';
 
 const run = promisify(execFile);
@@ -192,6 +193,31 @@ describe('sqlite queue', () => {
     expect(first.length).toBe(Math.floor(queue.limits.maxBatchBytes / body.byteLength));
     const rest = await queue.receive('large', { maxMessages: count });
     expect(first.length + rest.length).toBe(count);
+    await queue.close();
+  });
+
+  it('an empty body is InvalidArgument before the database is touched; in a batch it fails alone', async () => {
+    const file = join(dir, 'queue.sqlite');
+    const queue = createSqliteQueue({ file });
+    // Checked before the queue is looked up (a missing queue would be NotFound) or the file opened.
+    expect(await code(queue.send('never-created', ''))).toBe('InvalidArgument');
+    expect(existsSync(file)).toBe(false);
+    await queue.ensureQueue('blank');
+    expect(await code(queue.send('blank', ''))).toBe('InvalidArgument');
+    expect(await code(queue.send('blank', new Uint8Array(0)))).toBe('InvalidArgument');
+    const results = await queue.sendBatch('blank', [
+      { body: '' },
+      { body: 'kept' },
+      { body: new Uint8Array(0) },
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([false, true, false]);
+    for (const index of [0, 2]) {
+      const failed = results[index]!;
+      expect(!failed.ok && CloudmuxError.hasCode(failed.error, 'InvalidArgument')).toBe(true);
+    }
+    const received = await queue.receive('blank', { maxMessages: 10 });
+    expect(received.map(messageText)).toEqual(['kept']);
+    expect(received[0]!.id).toBe(results[1]!.ok ? results[1]!.id : undefined);
     await queue.close();
   });
 

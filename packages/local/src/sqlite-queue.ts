@@ -344,6 +344,10 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
       throw fail('InvalidArgument', operation, 'a message body is a string or a Uint8Array');
     }
     const bytes = bodyBytes(body);
+    if (bytes.byteLength === 0) {
+      // SQS needs at least one character and Pub/Sub non-empty data, so no portable queue takes one.
+      throw fail('InvalidArgument', operation, 'a message body must not be empty');
+    }
     if (bytes.byteLength > SQLITE_QUEUE_LIMITS.maxMessageBytes) {
       throw fail(
         'InvalidArgument',
