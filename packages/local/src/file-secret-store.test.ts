@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CloudmuxError, ConfigError } from '@cloudmux/core';
@@ -47,6 +48,7 @@ describe('file secret store', () => {
   it('a wrong key is PermissionDenied naming the key mismatch, never garbage plaintext', async () => {
     const dir = join(root, 's');
     await createFileSecretStore({ dir, keyFile: join(root, 'a.key') }).put('db', 'plaintext-value-1');
+    await writeFile(join(root, 'b.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
     const other = createFileSecretStore({ dir, keyFile: join(root, 'b.key') });
     const error = await other.get('db').catch((e: unknown) => e as CloudmuxError);
     expect(CloudmuxError.hasCode(error, 'PermissionDenied')).toBe(true);
@@ -126,6 +128,27 @@ describe('file secret store', () => {
     await writeFile(keyFile, 'not a key');
     const fresh = createFileSecretStore({ dir: join(root, 's'), keyFile });
     expect(await fresh.get('db').catch((e: unknown) => e)).toBeInstanceOf(ConfigError);
+  });
+
+  it('a deleted key file is not replaced while secrets exist: PreconditionFailed naming the path', async () => {
+    const dir = join(root, 's');
+    const keyFile = join(root, 'keys', 'secret.key');
+    await createFileSecretStore({ dir, keyFile }).put('db', 'encrypted-with-the-lost-key');
+    const key = await readFile(keyFile, 'utf8');
+    await rm(keyFile);
+    const store = createFileSecretStore({ dir, keyFile });
+    const error = await store.get('db').catch((e: unknown) => e as CloudmuxError);
+    expect(CloudmuxError.hasCode(error, 'PreconditionFailed')).toBe(true);
+    // The message is the feature here: it says which file is missing and how to restore it.
+    expect((error as Error).message).toContain(keyFile);
+    expect((error as Error).message).toMatch(/missing.*restore/is);
+    expect((error as Error).message).not.toContain(key.trim());
+    expect(await code(store.put('other', 'v'))).toBe('PreconditionFailed');
+    expect(existsSync(keyFile)).toBe(false);
+    // Restoring the file brings every secret back.
+    await mkdir(dirname(keyFile), { recursive: true });
+    await writeFile(keyFile, key, { mode: 0o600 });
+    expect((await store.get('db')).reveal()).toBe('encrypted-with-the-lost-key');
   });
 
   it('writers in several processes race for the key file and for versions; none is lost', async () => {

@@ -28,7 +28,10 @@ export interface FileSecretStoreOptions {
   dir: string;
   /** The 32-byte key as base64 or 64 hex digits (usually from an environment variable). */
   key?: string | undefined;
-  /** Key file read when `key` is absent; created with a random key (mode 0600) when missing. */
+  /**
+   * Key file read when `key` is absent; created with a random key (mode 0600) when missing and the
+   * store holds no secrets yet. Missing while secrets exist is PreconditionFailed, never a new key.
+   */
   keyFile: string;
 }
 
@@ -179,6 +182,19 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError('loadKey', error);
     }
+    // A new key cannot decrypt what the lost one encrypted: creating one would hide the loss
+    // until every read failed with a key mismatch.
+    const existing = await storedSecretCount();
+    if (existing > 0) {
+      throw fail(
+        'PreconditionFailed',
+        'loadKey',
+        `the secret store key file ${options.keyFile} is missing, but ${options.dir} holds ${existing} secret(s) ` +
+          'encrypted with it, so no new key is created. Restore the key file from a backup (mode 0600), ' +
+          'or pass the key through the secret store key variable; to discard the old secrets instead, ' +
+          `delete ${options.dir}.`,
+      );
+    }
     await mkdir(dirname(options.keyFile), { recursive: true });
     const temp = await writeTemp(dirname(options.keyFile), `${randomBytes(32).toString('base64')}\n`);
     try {
@@ -191,6 +207,23 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
       await unlink(temp).catch(() => {});
     }
     return parseKey(await readFile(options.keyFile, 'utf8'), options.keyFile);
+  }
+
+  /** Secrets with at least one version on disk (dot entries are temp files and tombstones). */
+  async function storedSecretCount(): Promise<number> {
+    let entries: string[];
+    try {
+      entries = await readdir(options.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw fsError('loadKey', error);
+    }
+    let count = 0;
+    for (const entry of entries) {
+      if (entry.startsWith('.')) continue;
+      if ((await readdirSafe(join(options.dir, entry))).some((file) => VERSION_FILE.test(file))) count++;
+    }
+    return count;
   }
 
   const secretDir = (name: string) => join(options.dir, secretDirName(name));

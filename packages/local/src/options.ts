@@ -37,7 +37,7 @@ export const localOptionsSchema = z
         dir: z.string().min(1).default('secrets'),
         /** Environment variable holding the 32-byte key (base64 or hex). */
         keyEnv: z.string().default('CLOUDMUX_SECRET_KEY'),
-        /** Key file used when the variable is unset; created with a random key if missing. */
+        /** Key file used when the variable is unset; created with a random key while no secrets exist. */
         keyFile: z.string().default('secret.key'),
       })
       .strict()
