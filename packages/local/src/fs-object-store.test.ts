@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -383,5 +383,149 @@ describe('fs object store: files on disk', () => {
     expect(page.nextPageToken).toBeDefined();
     expect(await code(store.list({ prefix: 'q/', pageToken: page.nextPageToken! }))).toBe('InvalidArgument');
     expect(await code(store.list({ pageToken: 'garbage!' }))).toBe('InvalidArgument');
+  });
+});
+
+describe('fs object store: symbolic links inside the root are never followed', () => {
+  let outside: string;
+  let store: ObjectStore;
+  const secret = 'outside-the-root';
+
+  beforeEach(async () => {
+    outside = join(base, 'outside');
+    await mkdir(join(outside, 'sub'), { recursive: true });
+    await writeFile(join(outside, 'secret.txt'), secret);
+    store = createFsObjectStore({ root });
+    await store.put('real/file', 'inside');
+    await symlink(outside, join(root, 'linkdir'));
+    await symlink(join(outside, 'secret.txt'), join(root, 'filelink'));
+    await symlink(join(root, 'real'), join(root, 'inner'));
+  });
+
+  /** Everything under the outside directory, with contents: it must never change. */
+  const outsideTree = () =>
+    (readdirSync(outside, { recursive: true }) as string[])
+      .sort()
+      .map((path) => [path, existsSync(join(outside, path)) ? statKind(join(outside, path)) : 'gone']);
+  const statKind = (path: string) => (lstatSync(path).isDirectory() ? 'dir' : readFileSync(path, 'utf8'));
+
+  it('get, head and copy from a key through a link are PermissionDenied and return nothing', async () => {
+    for (const key of ['linkdir/secret.txt', 'filelink', 'inner/file']) {
+      expect(await code(store.get(key)), key).toBe('PermissionDenied');
+      expect(await code(store.get(key, { range: { offset: 0, length: 4 } })), key).toBe('PermissionDenied');
+      expect(await code(store.head(key)), key).toBe('PermissionDenied');
+      expect(await code(store.copy(key, 'copied')), key).toBe('PermissionDenied');
+      expect(() => store.uriOf(key), key).toThrow(
+        expect.objectContaining({
+          code: 'PermissionDenied',
+          message: expect.stringContaining(JSON.stringify(key)),
+        }),
+      );
+    }
+    expect(await code(store.head('copied'))).toBe('NotFound');
+  });
+
+  it('a link to /etc/passwd inside the root is never read', async (ctx) => {
+    if (!existsSync('/etc/passwd')) ctx.skip('no /etc/passwd on this system');
+    await symlink('/etc/passwd', join(root, 'passwd'));
+    expect(await code(store.get('passwd'))).toBe('PermissionDenied');
+    expect(await code(store.head('passwd'))).toBe('PermissionDenied');
+    expect(await code(store.copy('passwd', 'stolen'))).toBe('PermissionDenied');
+    expect((await store.list()).objects.map((o) => o.key)).toEqual(['real/file']);
+  });
+
+  it('put and copy to a key through a link are PermissionDenied and write nothing outside', async () => {
+    const before = outsideTree();
+    for (const key of [
+      'linkdir/new.txt',
+      'linkdir/sub/deeper/new.txt',
+      'linkdir/secret.txt',
+      'filelink',
+      'inner/new',
+    ]) {
+      expect(await code(store.put(key, 'written')), key).toBe('PermissionDenied');
+      expect(await code(store.put(key, 'written', { ifNoneMatch: '*' })), key).toBe('PermissionDenied');
+      expect(await code(store.put(key, Buffer.alloc(128 * 1024, 1))), key).toBe('PermissionDenied');
+      expect(await code(store.copy('real/file', key)), key).toBe('PermissionDenied');
+    }
+    expect(outsideTree()).toEqual(before);
+    expect(tempFiles(outside)).toEqual([]);
+    // The links themselves are left as they were.
+    expect(lstatSync(join(root, 'filelink')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe(secret);
+  });
+
+  it('delete of a key through a link is PermissionDenied and removes nothing', async () => {
+    await writeFile(join(outside, 'sub', 'only.txt'), 'x');
+    const before = outsideTree();
+    for (const key of ['linkdir/secret.txt', 'linkdir/sub/only.txt', 'filelink', 'inner/file']) {
+      expect(await code(store.delete(key)), key).toBe('PermissionDenied');
+    }
+    const many = await store.deleteMany(['linkdir/secret.txt', 'real/file']);
+    expect(many.deleted).toEqual(['real/file']);
+    expect(many.errors.map((e) => [e.key, (e.error as CloudmuxError).code])).toEqual([
+      ['linkdir/secret.txt', 'PermissionDenied'],
+    ]);
+    expect(outsideTree()).toEqual(before);
+    expect(lstatSync(join(root, 'filelink')).isSymbolicLink()).toBe(true);
+  });
+
+  it('list never descends into linked directories nor lists linked files', async () => {
+    expect((await store.list()).objects.map((o) => o.key)).toEqual(['real/file']);
+    expect((await store.list({ prefix: 'linkdir/' })).objects).toEqual([]);
+    expect((await store.list({ delimiter: '/' })).commonPrefixes).toEqual(['real/']);
+  });
+
+  it('a file opened through a link that was swapped away afterwards is still refused (checked on the open file)', async () => {
+    const { createLinkGuard } = await import('./fs-object-links.ts');
+    const guard = createLinkGuard(root);
+    const fd = openSync(join(root, 'linkdir/secret.txt'), 'r');
+    try {
+      expect(guard.openedThroughLink(fd, 'linkdir/secret.txt')).toBe('linkdir');
+      // The attacker's race: the link is replaced by a real directory once the file is open.
+      await rm(join(root, 'linkdir'));
+      await mkdir(join(root, 'linkdir'));
+      await writeFile(join(root, 'linkdir/secret.txt'), 'decoy');
+      expect(guard.linkOnPath('linkdir/secret.txt')).toBeUndefined();
+      expect(guard.openedThroughLink(fd, 'linkdir/secret.txt')).toBe('linkdir/secret.txt');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('a directory swapped for a link while a put streams is refused at commit, outside untouched', async () => {
+    const before = outsideTree();
+    let swap!: () => void;
+    const swapped = new Promise<void>((resolve) => {
+      swap = resolve;
+    });
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        controller.enqueue(new Uint8Array(1024).fill(7));
+        swap();
+        await new Promise((r) => setTimeout(r, 50));
+        controller.close();
+      },
+    });
+    const putting = code(store.put('real/streamed', body));
+    await swapped;
+    await rename(join(root, 'real'), join(root, 'moved'));
+    await symlink(outside, join(root, 'real'));
+    expect(await putting).toBe('PermissionDenied');
+    expect(outsideTree()).toEqual(before);
+  });
+
+  it('a root that is itself a link works normally', async () => {
+    const realRoot = join(base, 'real-root');
+    await mkdir(realRoot);
+    await symlink(realRoot, join(base, 'root-link'));
+    const linked = createFsObjectStore({ root: join(base, 'root-link') });
+    await linked.put('a/b', 'through the root link');
+    expect(await (await linked.get('a/b')).text()).toBe('through the root link');
+    expect((await linked.head('a/b')).size).toBe(21);
+    await linked.copy('a/b', 'a/c');
+    expect((await linked.list()).objects.map((o) => o.key)).toEqual(['a/b', 'a/c']);
+    await linked.delete('a/b');
+    expect(readdirSync(join(realRoot, 'a'))).toEqual(['c']);
   });
 });

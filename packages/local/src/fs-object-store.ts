@@ -69,6 +69,7 @@ import {
 } from '@cloudmux/core';
 import { KeyLocks } from './fs-key-lock.ts';
 import { compareUtf8, keyProblem, TMP_PREFIX } from './fs-object-keys.ts';
+import { createLinkGuard, READ_NO_FOLLOW } from './fs-object-links.ts';
 import { type WalkCursor, walkKeys } from './fs-object-walk.ts';
 
 export interface FsObjectStoreOptions {
@@ -173,6 +174,7 @@ const FS_CODES: Record<string, ErrorCode> = {
   EACCES: 'PermissionDenied',
   EPERM: 'PermissionDenied',
   EROFS: 'PermissionDenied',
+  ELOOP: 'PermissionDenied',
   ENOSPC: 'Unavailable',
   EDQUOT: 'Unavailable',
   EMFILE: 'Unavailable',
@@ -218,6 +220,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     waitMs: options.lockWaitMs ?? 30_000,
   });
   const location = `${pathToFileURL(root).href}/`;
+  const links = createLinkGuard(root);
   const tmpTag = `${TMP_PREFIX}${process.pid}-${randomUUID()}-`;
   let tmpCounter = 0;
   // One reusable buffer for sidecar reads; they are synchronous, so never shared concurrently.
@@ -232,6 +235,21 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
   function checkKey(key: string, operation: string): void {
     const problem = keyProblem(key);
     if (problem) throw fail('InvalidArgument', operation, `invalid key ${JSON.stringify(key)}: ${problem}`);
+  }
+
+  const linkError = (key: string, link: string, operation: string) =>
+    fail(
+      'PermissionDenied',
+      operation,
+      link === key
+        ? `key ${JSON.stringify(key)} is a symbolic link inside the store's root; links are never followed (they could lead outside the root)`
+        : `key ${JSON.stringify(key)} lies below the symbolic link ${JSON.stringify(link)} inside the store's root; links are never followed (they could lead outside the root)`,
+    );
+
+  /** Refuses a key whose path below the root passes through (or is) a symbolic link. */
+  function refuseLinks(key: string, operation: string): void {
+    const link = links.linkOnPath(key);
+    if (link !== undefined) throw linkError(key, link, operation);
   }
 
   function checkMetadata(metadata: Record<string, string> | undefined, operation: string): void {
@@ -393,16 +411,23 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       let stat: BigIntStats;
       try {
         if (openFd) {
-          fd = openSync(dataPath(key), 'r');
+          fd = openSync(dataPath(key), READ_NO_FOLLOW);
           stat = fstatSync(fd, { bigint: true });
+          const link = links.openedThroughLink(fd, key);
+          if (link !== undefined) throw linkError(key, link, operation);
         } else {
-          stat = statSync(dataPath(key), { bigint: true });
+          // A listing walked only real directories and skips links; anything else checks the path.
+          if (operation !== 'list') refuseLinks(key, operation);
+          stat = lstatSync(dataPath(key), { bigint: true });
+          if (stat.isSymbolicLink() && operation !== 'list') throw linkError(key, key, operation);
         }
       } catch (error) {
         if (fd !== undefined) closeSync(fd);
         const code = errno(error);
         if (code === 'ENOENT' || code === 'ENOTDIR')
           throw fail('NotFound', operation, `no object at key ${JSON.stringify(key)}`);
+        // O_NOFOLLOW met a link as the last component of the path.
+        if (code === 'ELOOP') throw linkError(key, links.linkOnPath(key) ?? key, operation);
         throw translate(error, operation, key);
       }
       if (!stat.isFile()) {
@@ -425,7 +450,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
   function etagUnderLock(key: string): string | undefined {
     let stat: BigIntStats;
     try {
-      stat = statSync(dataPath(key), { bigint: true });
+      stat = lstatSync(dataPath(key), { bigint: true });
     } catch {
       return undefined;
     }
@@ -477,7 +502,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
 
   function isDirectory(path: string): boolean {
     try {
-      return statSync(path).isDirectory();
+      return lstatSync(path).isDirectory();
     } catch {
       return false;
     }
@@ -508,6 +533,8 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     let sidecarCreated = false;
     try {
       release = await locks.acquire(key);
+      // Again under the lock, right before the rename: a link may have appeared since staging.
+      refuseLinks(key, operation);
       const target = dataPath(key);
       if (conditions.ifNoneMatch === '*') {
         // link() fails atomically when the target exists, even against writers that ignore our locks.
@@ -662,6 +689,9 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     conditions: { ifNoneMatch?: '*'; ifMatch?: string },
     operation: string,
   ): Promise<PutResult> {
+    // Before anything is staged: a temp file or parent directory made through a link would land
+    // outside the root.
+    refuseLinks(key, operation);
     const tmpData = tmpPath(key);
     try {
       const staged = await stage(tmpData);
@@ -679,7 +709,8 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       // On success the temp file was renamed away; on failure it must not linger, nor a directory
       // made only to hold it.
       tryUnlink(tmpData);
-      pruneParents(tmpData, root);
+      // Pruning walks up by path: never through a link that appeared meanwhile.
+      if (links.linkOnPath(key) === undefined) pruneParents(tmpData, root);
       throw translate(error, operation, key);
     }
   }
@@ -902,6 +933,8 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     checkKey(key, 'delete');
     const release = await locks.acquire(key);
     try {
+      // Unlinking through a linked directory would remove a file outside the root.
+      refuseLinks(key, 'delete');
       // Data first: readers then see no object rather than one stripped of its metadata; a crash in
       // between leaves an orphan sidecar that matches no data file.
       for (const path of [dataPath(key), metaPath(key)]) {
@@ -1048,7 +1081,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
             // copyFile can reflink; the open fd pins the source inode, so if the path still names
             // it afterwards the bytes copied are the ones whose etag and metadata were read.
             await copyFileIntoTmp(dataPath(sourceKey), path);
-            const after = statSync(dataPath(sourceKey), { bigint: true });
+            const after = lstatSync(dataPath(sourceKey), { bigint: true });
             if (after.ino !== stat.ino || after.mtimeNs !== stat.mtimeNs) {
               throw fail(
                 'PreconditionFailed',
@@ -1084,6 +1117,8 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       const isPrefix = key.endsWith('/') && key.length > 1;
       const name = isPrefix ? key.slice(0, -1) : key;
       checkKey(name, 'uriOf');
+      // The URI is handed to other readers (DuckDB), which would follow a link wherever it leads.
+      refuseLinks(name, 'uriOf');
       return `${pathToFileURL(dataPath(name)).href}${isPrefix ? '/' : ''}`;
     },
 
