@@ -22,6 +22,7 @@ import {
   SecretValue,
   type SecretVersionInfo,
 } from '@cloudmux/core';
+import { storageError } from './storage-errors.ts';
 
 export interface FileSecretStoreOptions {
   /** Directory holding one sub-directory per secret. Created on first write. */
@@ -74,24 +75,19 @@ function fail(
   return new CloudmuxError({ code, message, provider: PROVIDER, resource: 'secretStore', operation, cause });
 }
 
-/** Translates an fs error; the secret's value is never part of any message. */
-function fsError(operation: string, error: unknown): CloudmuxError {
+/**
+ * Translates an fs error on `path` (named when the error carries no path of its own); the
+ * secret's value is never part of any message, only paths.
+ */
+function fsError(operation: string, error: unknown, path: string): CloudmuxError {
   if (CloudmuxError.isInstance(error)) return error;
+  const storage = storageError(error, { resource: 'secretStore', operation, path });
+  if (storage) return storage;
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM') {
-    return fail('PermissionDenied', operation, `no permission to access the secret store (${code})`, error);
+  if (code === 'EBUSY') {
+    return fail('Unavailable', operation, `secret store file busy: ${path} (${code})`, error);
   }
-  if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE' || code === 'EBUSY') {
-    return new CloudmuxError({
-      code: 'Unavailable',
-      message: `secret store temporarily unavailable (${code})`,
-      provider: PROVIDER,
-      resource: 'secretStore',
-      operation,
-      cause: error,
-    });
-  }
-  return fail('Internal', operation, `secret store I/O failed (${code ?? 'unknown'})`, error);
+  return fail('Internal', operation, `secret store I/O failed at ${path} (${code ?? 'unknown'})`, error);
 }
 
 function parseKey(text: string, source: string): Buffer {
@@ -180,7 +176,8 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
     try {
       return parseKey(await readFile(options.keyFile, 'utf8'), options.keyFile);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError('loadKey', error);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw fsError('loadKey', error, options.keyFile);
     }
     // A new key cannot decrypt what the lost one encrypted: creating one would hide the loss
     // until every read failed with a key mismatch.
@@ -195,18 +192,27 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
           `delete ${options.dir}.`,
       );
     }
-    await mkdir(dirname(options.keyFile), { recursive: true });
-    const temp = await writeTemp(dirname(options.keyFile), `${randomBytes(32).toString('base64')}\n`);
+    let temp: string;
+    try {
+      await mkdir(dirname(options.keyFile), { recursive: true });
+      temp = await writeTemp(dirname(options.keyFile), `${randomBytes(32).toString('base64')}\n`);
+    } catch (error) {
+      throw fsError('loadKey', error, options.keyFile);
+    }
     try {
       // link fails if another process created the key first; then its key is the one to use.
       await link(temp, options.keyFile);
       await syncDir(dirname(options.keyFile));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError('loadKey', error);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw fsError('loadKey', error, options.keyFile);
     } finally {
       await unlink(temp).catch(() => {});
     }
-    return parseKey(await readFile(options.keyFile, 'utf8'), options.keyFile);
+    const text = await readFile(options.keyFile, 'utf8').catch((error: unknown) => {
+      throw fsError('loadKey', error, options.keyFile);
+    });
+    return parseKey(text, options.keyFile);
   }
 
   /** Secrets with at least one version on disk (dot entries are temp files and tombstones). */
@@ -216,7 +222,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
       entries = await readdir(options.dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw fsError('loadKey', error);
+      throw fsError('loadKey', error, options.dir);
     }
     let count = 0;
     for (const entry of entries) {
@@ -234,7 +240,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
       entries = await readdir(secretDir(name));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw fsError(operation, error);
+      throw fsError(operation, error, options.dir);
     }
     const numbers: number[] = [];
     for (const entry of entries) {
@@ -256,7 +262,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
       if (error instanceof SyntaxError) {
         throw fail('Internal', operation, `secret '${name}' version ${version} is corrupted`, error);
       }
-      throw fsError(operation, error);
+      throw fsError(operation, error, options.dir);
     }
   }
 
@@ -329,7 +335,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if ((code === 'EEXIST' || code === 'ENOENT') && attempt < 100) continue;
-        throw fsError('put', error);
+        throw fsError('put', error, options.dir);
       }
     }
   }
@@ -383,7 +389,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
         entries = await readdir(options.dir);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw fsError('list', error);
+        throw fsError('list', error, options.dir);
       }
       const found: SecretListEntry[] = [];
       for (const entry of entries) {
@@ -405,7 +411,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
         } catch (error) {
           // Deleted between readdir and read.
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          throw fsError('list', error);
+          throw fsError('list', error, options.dir);
         }
         name ??= file.name;
         if (!name.startsWith(prefix)) continue;
@@ -425,10 +431,10 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
           throw fail('NotFound', 'delete', `secret '${name}' does not exist`);
         }
-        throw fsError('delete', error);
+        throw fsError('delete', error, options.dir);
       }
       await rm(tomb, { recursive: true, force: true }).catch((error: unknown) => {
-        throw fsError('delete', error);
+        throw fsError('delete', error, options.dir);
       });
     },
 
@@ -445,6 +451,6 @@ async function readdirSafe(dir: string): Promise<string[]> {
       (error as NodeJS.ErrnoException).code === 'ENOTDIR'
     )
       return [];
-    throw fsError('list', error);
+    throw fsError('list', error, dir);
   }
 }

@@ -51,7 +51,6 @@ import {
   CloudmuxError,
   type CopyOptions,
   type DeleteManyResult,
-  type ErrorCode,
   type GetOptions,
   type ListOptions,
   type ListPage,
@@ -68,6 +67,7 @@ import {
   requireCapability,
 } from '@cloudmux/core';
 import { KeyLocks } from './fs-key-lock.ts';
+import { fail, translateFsError } from './fs-object-errors.ts';
 import { compareUtf8, keyProblem, TMP_PREFIX } from './fs-object-keys.ts';
 import { createLinkGuard, READ_NO_FOLLOW } from './fs-object-links.ts';
 import { type WalkCursor, walkKeys } from './fs-object-walk.ts';
@@ -164,39 +164,6 @@ function decodeSidecar(text: string): Sidecar | undefined {
   }
 }
 
-const fail = (code: ErrorCode, operation: string, message: string, cause?: unknown): CloudmuxError =>
-  new CloudmuxError({ code, message, provider: PROVIDER, resource: 'objectStore', operation, cause });
-
-const FS_CODES: Record<string, ErrorCode> = {
-  ENOENT: 'NotFound',
-  ENOTDIR: 'NotFound',
-  EEXIST: 'AlreadyExists',
-  EACCES: 'PermissionDenied',
-  EPERM: 'PermissionDenied',
-  EROFS: 'PermissionDenied',
-  ELOOP: 'PermissionDenied',
-  ENOSPC: 'Unavailable',
-  EDQUOT: 'Unavailable',
-  EMFILE: 'Unavailable',
-  ENFILE: 'Unavailable',
-  EBUSY: 'Unavailable',
-  EAGAIN: 'Unavailable',
-  EIO: 'Unavailable',
-  ETIMEDOUT: 'Timeout',
-  ENAMETOOLONG: 'InvalidArgument',
-  EINVAL: 'InvalidArgument',
-  EISDIR: 'InvalidArgument',
-};
-
-/** Translates anything thrown inside an operation into a CloudmuxError (CloudmuxErrors pass through). */
-function translate(error: unknown, operation: string, key?: string): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const mapped = (code && FS_CODES[code]) || 'Internal';
-  const what = key === undefined ? '' : ` (key ${JSON.stringify(key)})`;
-  return fail(mapped, operation, `${operation} failed${what}: ${code ?? String(error)}`, error);
-}
-
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 
 function tryUnlink(path: string): void {
@@ -213,6 +180,8 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
     ? resolve(options.stateDir)
     : `${dirname(root)}/.${basename(root)}.cloudmux`;
   const metaDir = `${internal}/meta`;
+  const translate = (error: unknown, operation: string, key: string | undefined, path: string) =>
+    translateFsError(error, operation, key, path, internal);
   const fsync = options.fsync ?? false;
   const locks = new KeyLocks({
     dir: `${internal}/locks`,
@@ -428,7 +397,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
           throw fail('NotFound', operation, `no object at key ${JSON.stringify(key)}`);
         // O_NOFOLLOW met a link as the last component of the path.
         if (code === 'ELOOP') throw linkError(key, links.linkOnPath(key) ?? key, operation);
-        throw translate(error, operation, key);
+        throw translate(error, operation, key, dataPath(key));
       }
       if (!stat.isFile()) {
         if (fd !== undefined) closeSync(fd);
@@ -711,7 +680,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       tryUnlink(tmpData);
       // Pruning walks up by path: never through a link that appeared meanwhile.
       if (links.linkOnPath(key) === undefined) pruneParents(tmpData, root);
-      throw translate(error, operation, key);
+      throw translate(error, operation, key, tmpData);
     }
   }
 
@@ -799,7 +768,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
               controller.enqueue(chunk.subarray(0, bytesRead));
             } catch (error) {
               close();
-              controller.error(translate(error, 'get'));
+              controller.error(translate(error, 'get', undefined, root));
             }
           },
           cancel: () => close(),
@@ -817,7 +786,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
           }
           return buffer;
         } catch (error) {
-          throw translate(error, 'get');
+          throw translate(error, 'get', undefined, root);
         } finally {
           close();
         }
@@ -910,7 +879,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         }
       }
     } catch (error) {
-      throw translate(error, 'list');
+      throw translate(error, 'list', undefined, root);
     }
 
     const objects: ObjectInfo[] = [];
@@ -1030,7 +999,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
         }
       } catch (error) {
         closeSync(fileFd);
-        throw translate(error, 'get', key);
+        throw translate(error, 'get', key, dataPath(key));
       }
       return objectData(info, length, fdBody(fileFd, start, length));
     },
@@ -1048,7 +1017,7 @@ export function createFsObjectStore(options: FsObjectStoreOptions): ObjectStore 
       try {
         await deleteOne(key);
       } catch (error) {
-        throw translate(error, 'delete', key);
+        throw translate(error, 'delete', key, dataPath(key));
       }
     },
 

@@ -28,6 +28,7 @@ import {
   type SendOptions,
   type SendResult,
 } from '@cloudmux/core';
+import { translateQueueError } from './sqlite-queue-errors.ts';
 
 export interface SqliteQueueOptions {
   /** Database file; its directory is created if missing. Shared by every queue and every process using it. */
@@ -162,20 +163,6 @@ function fail(code: ErrorCode, operation: string, message: string, cause?: unkno
   return new CloudmuxError({ code, message, provider: PROVIDER, resource: 'queue', operation, cause });
 }
 
-/** Translates SQLite failures: lock contention past the busy timeout is retryable, the rest is not. */
-function translate(error: unknown, operation: string): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
-  const errcode = (error as { errcode?: number }).errcode;
-  // Primary result codes 5 (SQLITE_BUSY) and 6 (SQLITE_LOCKED); extended codes keep them in the low byte.
-  if (errcode !== undefined && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6)) {
-    return fail('Unavailable', operation, 'queue database is locked by another process', error);
-  }
-  if (errcode !== undefined && (errcode & 0xff) === 13) {
-    return fail('Unavailable', operation, 'queue database disk is full', error);
-  }
-  return fail('Internal', operation, 'queue database error', error);
-}
-
 function requireQueueName(name: string, operation: string): void {
   if (typeof name !== 'string' || !QUEUE_NAME.test(name)) {
     throw fail(
@@ -216,6 +203,7 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
   const pendingWaits = new Set<() => void>();
 
   const keyOf = (queue: string) => `${file}\0${queue}`;
+  const translate = (error: unknown, operation: string) => translateQueueError(error, operation, file);
 
   function open(operation: string): Statements {
     if (closed) throw fail('InvalidArgument', operation, 'queue client is closed');

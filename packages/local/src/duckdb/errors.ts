@@ -1,12 +1,20 @@
 import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
+import { storageError } from '../storage-errors.ts';
 
 /**
  * DuckDB raises plain `Error`s whose message starts with the error class ("Parser Error: …",
  * "Catalog Error: …"); the class and a few well-known phrases decide the code. DuckDB's message is
  * kept: it names the statement position, never a bound parameter's value.
  */
-export function translateDuckDbError(error: unknown, operation: string): CloudmuxError {
+export function translateDuckDbError(
+  error: unknown,
+  operation: string,
+  path = 'the warehouse file',
+): CloudmuxError {
   if (CloudmuxError.isInstance(error)) return error;
+  // Plain fs errors (creating the database's directory) name their path themselves.
+  const storage = storageError(error, { resource: 'warehouse', operation, path });
+  if (storage) return storage;
   const message = error instanceof Error ? error.message : String(error);
   const kind = /^([A-Za-z ]+?) Error:/.exec(message)?.[1] ?? '';
   const { code, retryable } = classify(kind, message);
@@ -50,6 +58,11 @@ function classify(kind: string, message: string): { code: ErrorCode; retryable?:
     case 'IO':
       if (/no files found|does not exist|no such file/i.test(message)) return { code: 'NotFound' };
       if (/could not set lock|conflicting lock/i.test(message)) return { code: 'Unavailable' };
+      // DuckDB's IO messages name the file and quote the OS error: a read-only or full disk.
+      if (/permission denied|read-only file system|operation not permitted/i.test(message))
+        return { code: 'PermissionDenied' };
+      if (/no space left on device|disk quota exceeded/i.test(message))
+        return { code: 'Unavailable', retryable: true };
       return { code: 'Internal' };
     case 'Permission':
       return { code: 'PermissionDenied' };
