@@ -10,7 +10,7 @@
  * under the key's lock right before the rename or unlink; what remains is a window of a few
  * syscalls in which only a process already able to write into the root could swap a directory.
  */
-import { constants, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { constants, lstatSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 
 /** open(2) flags of a read that refuses a symbolic link as the final component (ELOOP). */
 export const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
@@ -48,18 +48,18 @@ export function createLinkGuard(root: string): LinkGuard {
     let end = relative.indexOf('/');
     for (;;) {
       const part = end < 0 ? relative : relative.slice(0, end);
-      let isLink: boolean;
-      let isDirectory: boolean;
+      let stat: Stats | undefined;
       try {
-        const stat = lstatSync(`${root}/${part}`);
-        isLink = stat.isSymbolicLink();
-        isDirectory = stat.isDirectory();
+        // No exception for a missing entry: new keys meet one on every put, and an Error costs more
+        // than the lstat itself.
+        stat = lstatSync(`${root}/${part}`, { throwIfNoEntry: false });
       } catch {
-        // Missing (or below a file): nothing further down exists to be a link.
-        return undefined;
+        return undefined; // below a file (ENOTDIR): the operation itself will say so
       }
-      if (isLink) return part;
-      if (end < 0 || !isDirectory) return undefined;
+      // Missing: nothing further down exists to be a link.
+      if (stat === undefined) return undefined;
+      if (stat.isSymbolicLink()) return part;
+      if (end < 0 || !stat.isDirectory()) return undefined;
       end = relative.indexOf('/', end + 1);
     }
   }
