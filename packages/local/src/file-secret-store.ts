@@ -188,7 +188,8 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
         'loadKey',
         `the secret store key file ${options.keyFile} is missing, but ${options.dir} holds ${existing} secret(s) ` +
           'encrypted with it, so no new key is created. Restore the key file from a backup (mode 0600), ' +
-          'or pass the key through the secret store key variable; to discard the old secrets instead, ' +
+          'or set the key in the environment variable named by secretStore.keyEnv (default ' +
+          'CLOUDMUX_SECRET_KEY); to discard the old secrets instead, ' +
           `delete ${options.dir}.`,
       );
     }

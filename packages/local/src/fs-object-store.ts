@@ -10,6 +10,7 @@
  * - `<state>/locks/`              per-key lock files (see fs-key-lock.ts).
  * The state directory defaults to a hidden sibling of the root (`.<root name>.cloudmux`), so a
  * glob over the root (DuckDB's `**` includes hidden entries) only ever meets data files.
+ * Symbolic links below the root are never followed, by any operation (see fs-object-links.ts).
  *
  * Every mutation of a key runs under that key's lock, across processes: stage the bytes in a temp
  * file beside the target, take the lock, check the condition (create-only, compare-and-swap),
