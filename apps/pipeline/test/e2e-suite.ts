@@ -130,7 +130,11 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
         });
         expect(catalog.datasets['warehouse.flights']?.rows).toBe(FIRST);
         expect(catalog.datasets['lake.quarantine']?.rows).toBe(INVALID);
-        const hours = new Set((await sourceRows(START, FIRST)).map((row) => new Date(row.ts).getUTCHours()));
+        const hours = new Set(
+          (await sourceRows(START, FIRST)).map(
+            (row) => `${row.origin} ${new Date(row.ts).toISOString().slice(0, 13)}`,
+          ),
+        );
         expect(catalog.datasets['warehouse.delay_by_hour_of_day']?.rows).toBe(hours.size);
       } finally {
         await resources.close();

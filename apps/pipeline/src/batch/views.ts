@@ -96,10 +96,22 @@ export const VIEWS: readonly ViewDefinition[] = [
       ),
   },
   {
+    // Per origin and day as well, so the serving layer can answer any airport and date range and merge
+    // the speed view from the cutoff day on (counts and sums add up across rows; percentiles do not).
     name: 'delay_by_hour_of_day',
-    description: 'Delay distribution by scheduled hour of day (0–23)',
-    columns: [{ name: 'hour_of_day', type: 'int64' }, ...STATS_COLUMNS],
-    select: (d, source) => groupedStats(d, source, [['hour_of_day', d.fn.hourOf('ts')]]),
+    description: 'Delay statistics by scheduled hour of day (0–23), per origin airport and day',
+    columns: [
+      { name: 'origin', type: 'string' },
+      { name: 'day', type: 'date' },
+      { name: 'hour_of_day', type: 'int64' },
+      ...STATS_COLUMNS,
+    ],
+    select: (d, source) =>
+      groupedStats(d, source, [
+        ['origin', 'origin'],
+        ['day', d.fn.toDate('ts')],
+        ['hour_of_day', d.fn.hourOf('ts')],
+      ]),
   },
 ];
 

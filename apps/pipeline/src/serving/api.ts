@@ -6,7 +6,9 @@ import { readCatalog } from '../catalog.ts';
 import { ingestRoutes } from '../ingest/http.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import { LAYOUT } from '../layout.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import { airportDelays, topDelayedRoutes } from './merge.ts';
+import { pipelineViewRoutes } from './pipeline-views.ts';
 import { SpeedViewReader } from './speed-view.ts';
 
 export interface ApiOptions {
@@ -76,6 +78,12 @@ export function createApi(options: ApiOptions): Hono {
       healthy ? 200 : 503,
     );
   });
+
+  app.route(
+    '/',
+    pipelineViewRoutes({ resources, speed, ...(options.queueName ? { queueName: options.queueName } : {}) }),
+  );
+  app.route('/', dashboardRoutes());
 
   app.get('/metrics', (c) =>
     c.text(resources.meter.toPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
