@@ -240,6 +240,9 @@ describe('dashboard endpoints after a real pipeline run', () => {
     for (const path of [
       '/',
       '/dashboard/dashboard.js',
+      '/dashboard/dom.js',
+      '/dashboard/charts.js',
+      '/dashboard/pipeline.js',
       '/dashboard/dashboard.css',
       '/dashboard/chart.umd.min.js',
     ]) {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 
@@ -16,14 +16,23 @@ function chartJs(): string {
   return readFileSync(join(dirname(entry), 'chart.umd.min.js'), 'utf8');
 }
 
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** The page at `/`, every other asset (and Chart.js) under `/dashboard/`. */
 function loadAssets(): Map<string, Asset> {
-  const read = (name: string) => readFileSync(join(ASSETS_DIR, name), 'utf8');
-  return new Map([
-    ['/', { body: read('index.html'), type: 'text/html; charset=utf-8' }],
-    ['/dashboard/dashboard.js', { body: read('dashboard.js'), type: 'text/javascript; charset=utf-8' }],
-    ['/dashboard/dashboard.css', { body: read('dashboard.css'), type: 'text/css; charset=utf-8' }],
-    ['/dashboard/chart.umd.min.js', { body: chartJs(), type: 'text/javascript; charset=utf-8' }],
-  ]);
+  const assets = new Map<string, Asset>();
+  for (const name of readdirSync(ASSETS_DIR)) {
+    const type = TYPES[extname(name)];
+    if (!type) continue;
+    const body = readFileSync(join(ASSETS_DIR, name), 'utf8');
+    assets.set(name === 'index.html' ? '/' : `/dashboard/${name}`, { body, type });
+  }
+  assets.set('/dashboard/chart.umd.min.js', { body: chartJs(), type: TYPES['.js']! });
+  return assets;
 }
 
 let cached: Map<string, Asset> | undefined;
