@@ -323,7 +323,7 @@ describe.runIf(existsSync(CHROMIUM))(`the dashboard in headless Chromium (${CHRO
   });
 
   /** A page that records console errors, warnings, uncaught errors and any request off this server. */
-  async function openPage(width: number, height: number, path = '/') {
+  async function openPage(width: number, height: number, path = '/', base = origin) {
     const page = await browser.newPage({ viewport: { width, height } });
     const problems: string[] = [];
     page.on('console', (m) => {
@@ -331,9 +331,9 @@ describe.runIf(existsSync(CHROMIUM))(`the dashboard in headless Chromium (${CHRO
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('request', (r) => {
-      if (!r.url().startsWith(origin)) problems.push(`request off the server: ${r.url()}`);
+      if (!r.url().startsWith(base)) problems.push(`request off the server: ${r.url()}`);
     });
-    await page.goto(`${origin}${path}`);
+    await page.goto(`${base}${path}`);
     await page.waitForSelector('body[data-loaded]');
     return { page, problems };
   }
@@ -507,6 +507,49 @@ describe.runIf(existsSync(CHROMIUM))(`the dashboard in headless Chromium (${CHRO
       await empty.page.close();
     }
   });
+
+  it('says which provider is down when its calls fail, card by card', async () => {
+    // The run's state, but with the object store on an S3 endpoint where nothing listens.
+    const down = await openPipeline({
+      baseDir,
+      overrides: {
+        resources: { objectStore: 'aws', queue: 'local', warehouse: 'local', secretStore: 'local' },
+        providers: {
+          aws: {
+            region: 'us-east-1',
+            endpoints: { s3: 'http://127.0.0.1:1' },
+            credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+            s3: { bucket: 'nowhere', forcePathStyle: true },
+          },
+        },
+      },
+    });
+    const app = createApi({ resources: down.resources });
+    const listening = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((done) => listening.once('listening', () => done()));
+    const base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+    const [code] = busiest();
+    const { page } = await openPage(1280, 900, `/?airport=${code}&from=2001-01-01&to=2001-01-05`, base);
+    try {
+      const states = await cardStates(page);
+      for (const card of ['daily', 'hours', 'routes', 'runs', 'catalog']) {
+        expect(states[card], card).toBe('error');
+        const status = await statusOf(page, card);
+        expect(status, card).toContain('503');
+        expect(status, card).toContain('Unavailable from the aws objectStore');
+      }
+      expect(await page.locator('#overview').getAttribute('data-state')).toBe('error');
+      expect(await page.locator('#overview').textContent()).toContain('Unavailable from the aws objectStore');
+      // The queue and the meter do not depend on the object store and still answer.
+      expect(states.queue).toBe('ready');
+      expect(states.meter).toBe('ready');
+      await page.screenshot({ path: join(REPORTS, 'dashboard-provider-down.png'), fullPage: true });
+    } finally {
+      await page.close();
+      await new Promise<void>((done) => listening.close(() => done()));
+      await down.resources.close();
+    }
+  }, 120_000);
 });
 
 if (!existsSync(CHROMIUM)) {

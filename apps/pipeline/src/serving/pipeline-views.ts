@@ -1,10 +1,10 @@
-import { CloudmuxError, type ErrorCode, type Resources } from '@cloudmux/core';
+import type { Resources } from '@cloudmux/core';
 import { type Context, Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { runHistory } from '../batch/orchestrator.ts';
 import { readRunReport, readRunSummary } from '../batch/run-report.ts';
 import { readBatchState } from '../batch/state.ts';
 import { LAYOUT } from '../layout.ts';
+import { answerError, BadQuery } from './error-answer.ts';
 import { airportTraffic, hourOfDayDelays } from './profile.ts';
 import type { SpeedViewReader } from './speed-view.ts';
 
@@ -18,15 +18,6 @@ export interface PipelineViewsOptions {
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A request the endpoint cannot answer: names the parameter and what it must be. */
-class BadQuery extends CloudmuxError {
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super({ code: 'InvalidArgument', message, resource: 'pipeline', operation: 'serve' });
-    this.field = field;
-  }
-}
 
 /** A calendar day that exists (2001-02-30 does not), as 'YYYY-MM-DD'. */
 function dayParam(c: Context, name: string, fallback: string): string {
@@ -46,14 +37,6 @@ function intParam(c: Context, name: string, fallback: number, min: number, max: 
   return value;
 }
 
-const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
-  InvalidArgument: 400,
-  NotFound: 404,
-  Unavailable: 503,
-  Throttled: 503,
-  Timeout: 504,
-};
-
 /**
  * The endpoints the dashboard needs beyond the serving API's first ones: the hour-of-day profile, the
  * airports, the pipeline's runs with reconciliation and checks, the queue depth and this process's
@@ -65,23 +48,7 @@ export function pipelineViewRoutes(options: PipelineViewsOptions): Hono {
   const startedAt = options.startedAt ?? new Date();
   const app = new Hono();
 
-  // A provider failure is answered with its code and the provider, so the page can say what happened.
-  app.onError((error, c) => {
-    if (!CloudmuxError.isInstance(error)) throw error;
-    const status = STATUS[error.code] ?? 500;
-    return c.json(
-      {
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error instanceof BadQuery ? { field: error.field } : {}),
-          ...(error.provider ? { provider: error.provider } : {}),
-          ...(error.resource ? { resource: error.resource } : {}),
-        },
-      },
-      status,
-    );
-  });
+  app.onError(answerError);
 
   app.get('/hours/delays', async (c) => {
     const airport = c.req.query('airport')?.toUpperCase() || null;

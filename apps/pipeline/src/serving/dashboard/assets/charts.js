@@ -4,6 +4,8 @@ import { count, fixed, getJson, load, percent, table } from './dom.js';
 
 const COLORS = { batch: '#2563eb', speed: '#ea580c', p95: '#475569', share: '#0f766e' };
 
+const NO_AIRPORT = 'No airport to show: the serving API has listed none (see the line at the top).';
+
 /** The chart's text equivalent: a table of every value it draws, hidden visually, read by screen readers. */
 function setHiddenTable(card, headers, rows, caption) {
   // Hidden by its wrapper: a table ignores the width that would clip it, and would widen the page.
@@ -58,6 +60,7 @@ const baseOptions = () => ({
 export async function showDaily(q) {
   const card = document.getElementById('daily');
   await load(card, async (current) => {
+    if (!q.airport) return { empty: NO_AIRPORT };
     const path = `/airports/${encodeURIComponent(q.airport)}/delays?from=${encodeURIComponent(q.from)}&to=${encodeURIComponent(q.to)}`;
     const body = await getJson(path);
     if (!current()) return undefined;
@@ -142,6 +145,7 @@ export async function showDaily(q) {
 export async function showHours(q) {
   const card = document.getElementById('hours');
   await load(card, async (current) => {
+    if (!q.airport) return { empty: NO_AIRPORT };
     const path = `/hours/delays?airport=${encodeURIComponent(q.airport)}&from=${encodeURIComponent(q.from)}&to=${encodeURIComponent(q.to)}`;
     const body = await getJson(path);
     if (!current()) return undefined;

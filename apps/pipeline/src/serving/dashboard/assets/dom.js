@@ -37,7 +37,8 @@ export async function getJson(path, { allow = [] } = {}) {
   } catch {
     body = null;
   }
-  if (!response.ok && !allow.includes(response.status)) {
+  // An allowed status is an answer (/health's 503 when degraded), unless it carries an error.
+  if (!response.ok && !(allow.includes(response.status) && body && !body.error)) {
     const error = body?.error;
     let detail = text.trim().slice(0, 200) || response.statusText;
     if (typeof error === 'string') detail = error;
