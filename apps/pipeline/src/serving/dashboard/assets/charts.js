@@ -38,12 +38,16 @@ const cutoffMarker = {
     ctx.setLineDash([]);
     ctx.fillStyle = '#111827';
     ctx.font = '12px system-ui, sans-serif';
-    ctx.textAlign = 'left';
-    ctx.fillText('speed view \u2192', x + 4, area.top + 12);
-    // On a narrow chart only the speed label fits.
-    if (index > 0 && x - area.left > 90) {
-      ctx.textAlign = 'right';
-      ctx.fillText('\u2190 batch view', x - 4, area.top + 12);
+    // Written along the line, so it fits wherever the cutoff falls, even at a phone's width.
+    ctx.translate(x, area.top);
+    ctx.rotate(-Math.PI / 2);
+    // Rotated a quarter turn: 'bottom' puts the text left of the line, 'top' right of it.
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'top';
+    ctx.fillText('speed view', -4, 3);
+    if (index > 0) {
+      ctx.textBaseline = 'bottom';
+      ctx.fillText('batch view', -4, -3);
     }
     ctx.restore();
   },
