@@ -17,7 +17,7 @@ import { createIngestor } from '../src/ingest/ingestor.ts';
 import { LAYOUT } from '../src/layout.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { createApi } from '../src/serving/api.ts';
-import { type SourceRow, sourceRows } from './helpers.ts';
+import { expectedHours, type SourceRow, sourceRows } from './helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPORTS = resolve(import.meta.dirname, '../.reports');
@@ -85,25 +85,6 @@ afterAll(async () => {
   if (baseDir) await rm(baseDir, { recursive: true, force: true });
 });
 
-/** Flights, mean delay and delayed share per UTC hour of day, straight from the source rows. */
-function expectedHours(code: string, from: string, to: string, cutoffDay: string) {
-  const hours = Array.from({ length: 24 }, (_, hour) => ({ hour, delays: [] as number[], speed: 0 }));
-  for (const row of rows) {
-    const day = new Date(row.ts).toISOString().slice(0, 10);
-    if (row.origin !== code || day < from || day > to) continue;
-    const slot = hours[new Date(row.ts).getUTCHours()]!;
-    slot.delays.push(row.delay);
-    if (day >= cutoffDay) slot.speed++;
-  }
-  return hours.map(({ hour, delays, speed }) => ({
-    hour,
-    flights: delays.length,
-    speedFlights: speed,
-    meanDelay: delays.length ? delays.reduce((a, b) => a + b, 0) / delays.length : null,
-    delayedShare: delays.length ? delays.filter((d) => d > 15).length / delays.length : null,
-  }));
-}
-
 function busiest(): string[] {
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row.origin, (counts.get(row.origin) ?? 0) + 1);
@@ -123,7 +104,7 @@ describe('dashboard endpoints after a real pipeline run', () => {
         `/hours/delays?airport=${code}&from=2001-01-01&to=2001-01-31`,
       );
       expect(body.cutoffDay).toBe(state.cutoffDay);
-      const expected = expectedHours(code, '2001-01-01', '2001-01-31', body.cutoffDay);
+      const expected = expectedHours(rows, code, '2001-01-01', '2001-01-31', body.cutoffDay);
       expect(body.hours.map((h) => [h.hour, h.flights, h.speedFlights])).toEqual(
         expected.map((h) => [h.hour, h.flights, h.speedFlights]),
       );

@@ -9,7 +9,8 @@ function stepList(steps) {
       el(
         'li',
         { class: s.status, title: s.error ? `${s.error.code}: ${s.error.message}` : null },
-        `${s.name}: ${s.status}${s.seconds === null ? '' : ` ${s.seconds.toFixed(2)} s`}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}`,
+        `${s.name}: ${s.status}${s.status === 'failed' && s.error ? ` (${s.error.code})` : ''}` +
+          `${s.seconds === null ? '' : ` ${s.seconds.toFixed(2)} s`}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}`,
       ),
     ),
   );
