@@ -113,7 +113,7 @@ withResourceOptions(
   program
     .command('serve')
     .description(
-      'serve POST /events, GET /airports/:code/delays, /routes/top-delayed, /catalog, /health, /metrics',
+      'serve POST /events, the serving API (GET /airports/:code/delays, /routes/top-delayed, /hours/delays, /runs, /catalog, /health, /metrics, …) and the dashboard at /',
     )
     .option('--port <n>', 'port', positiveInt, 8787)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { CheckResult } from './batch/quality.ts';
 import { runBatch } from './batch/run.ts';
+import { writeRunSummary } from './batch/run-report.ts';
 import { openPipeline, type PipelineContextOptions } from './context.ts';
 import { countFlights } from './data/flights.ts';
 import { ensureApiKey } from './ingest/api-key.ts';
@@ -201,6 +202,16 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       accepted === results.accepted &&
       accepted === results.landed &&
       accepted === results.loaded;
+    await writeRunSummary(resources.objectStore, {
+      runId: batch.record.runId,
+      at: new Date().toISOString(),
+      stages,
+      totalSeconds,
+      eventsPerSecond: replay.read / totalSeconds,
+      consumed: consumedEvents,
+      enqueuedMessages: replay.messages,
+      reconciled,
+    });
     return {
       providers: resources.providers,
       events: {

@@ -19,7 +19,7 @@ import { type RunSummary, runPipeline } from '../src/run.ts';
 import { createApi } from '../src/serving/api.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
 import { spawnConsumer } from '../src/speed/pool.ts';
-import { expectedAirportDays, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
+import { expectedAirportDays, expectedHours, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
 
 export interface PipelineEnvironment {
   context: PipelineContextOptions;
@@ -130,7 +130,11 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
         });
         expect(catalog.datasets['warehouse.flights']?.rows).toBe(FIRST);
         expect(catalog.datasets['lake.quarantine']?.rows).toBe(INVALID);
-        const hours = new Set((await sourceRows(START, FIRST)).map((row) => new Date(row.ts).getUTCHours()));
+        const hours = new Set(
+          (await sourceRows(START, FIRST)).map(
+            (row) => `${row.origin} ${new Date(row.ts).toISOString().slice(0, 13)}`,
+          ),
+        );
         expect(catalog.datasets['warehouse.delay_by_hour_of_day']?.rows).toBe(hours.size);
       } finally {
         await resources.close();
@@ -251,6 +255,31 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
             expect(day.p95Delay).toBeCloseTo(want.p95Delay, 9);
           });
           sources = new Set([...sources, ...body.days.map((d) => d.source)]);
+
+          // The hour-of-day profile: the delay_by_hour_of_day view before the cutoff, the speed view after.
+          const profile = await api.request(`/hours/delays?airport=${code}&from=2001-01-01&to=2001-01-31`);
+          expect(profile.status).toBe(200);
+          const hours = (await profile.json()) as {
+            cutoffDay: string;
+            hours: Array<{
+              hour: number;
+              flights: number;
+              speedFlights: number;
+              meanDelay: number | null;
+              delayedShare: number | null;
+            }>;
+          };
+          const expectedProfile = expectedHours(rows, code, '2001-01-01', '2001-01-31', hours.cutoffDay);
+          expect(hours.hours.map((h) => [h.hour, h.flights, h.speedFlights])).toEqual(
+            expectedProfile.map((h) => [h.hour, h.flights, h.speedFlights]),
+          );
+          hours.hours.forEach((hour, index) => {
+            const want = expectedProfile[index]!;
+            if (want.meanDelay === null) expect(hour.meanDelay).toBeNull();
+            else matchFloat(hour.meanDelay!, want.meanDelay, 9);
+            if (want.delayedShare === null) expect(hour.delayedShare).toBeNull();
+            else matchFloat(hour.delayedShare!, want.delayedShare, 12);
+          });
         }
         expect(sources).toEqual(new Set(['batch', 'speed']));
 

@@ -6,6 +6,7 @@ import { LAKE_COLUMNS } from '../lake/writer.ts';
 import { LAYOUT, messageKeyOfLakeFile, parseSpeedKey } from '../layout.ts';
 import type { Step } from './orchestrator.ts';
 import { DataQualityError, runQualityChecks } from './quality.ts';
+import { ingestCountsBySource, quarantineReasons, writeRunReport } from './run-report.ts';
 import { type BatchState, readBatchState, writeBatchState } from './state.ts';
 import { buildViews, VIEWS } from './views.ts';
 
@@ -97,10 +98,20 @@ const quality: Step<BatchContext> = {
   dependsOn: ['load'],
   async run(context) {
     const state = await readBatchState(context.objectStore);
-    const totals = await ingestTotals(context.objectStore);
+    const totals = await ingestCountsBySource(context.objectStore);
     const { checks, loaded } = await runQualityChecks(context.warehouse, LAYOUT.table, {
       accepted: totals.accepted,
       landed: state.landedRows,
+    });
+    // Written before a failing check throws: a failed run's checks are what its reader most needs.
+    await writeRunReport(context.objectStore, {
+      runId: context.runId,
+      at: new Date().toISOString(),
+      ingest: totals,
+      quarantineReasons: await quarantineReasons(context.objectStore),
+      landed: state.landedRows,
+      loaded,
+      checks,
     });
     context.results.accepted = totals.accepted;
     context.results.landed = state.landedRows;
@@ -164,6 +175,10 @@ const compactSpeed: Step<BatchContext> = {
   },
 };
 
+/** Lineage sources outside the catalog: where events enter and the queue they travel on. */
+const INGEST = 'ingest: flights-3m.parquet replay, POST /events';
+const QUEUE = `queue: ${LAYOUT.queue}`;
+
 const catalog: Step<BatchContext> = {
   name: 'catalog',
   dependsOn: ['views'],
@@ -184,6 +199,7 @@ const catalog: Step<BatchContext> = {
         partitions,
         rows: state.landedRows,
         producedBy: 'speed-layer consumer',
+        inputs: [QUEUE],
         updatedAt: now,
         description: 'Raw accepted flight events as Parquet, partitioned by UTC day (dt=YYYY-MM-DD)',
       },
@@ -194,6 +210,7 @@ const catalog: Step<BatchContext> = {
         schema,
         rows: context.results.loaded ?? 0,
         producedBy: `batch ${runId} step load`,
+        inputs: ['lake.flights'],
         updatedAt: now,
       },
     ];
@@ -213,6 +230,7 @@ const catalog: Step<BatchContext> = {
         ],
         rows: totals.quarantined,
         producedBy: 'ingest (schema validation)',
+        inputs: [INGEST],
         updatedAt: now,
         description: 'Rejected events as received, with the reasons, one JSON object per ingest call',
       },
@@ -226,6 +244,7 @@ const catalog: Step<BatchContext> = {
         ],
         rows: partials,
         producedBy: 'speed-layer consumer; compacted by batch step compact-speed',
+        inputs: [QUEUE],
         updatedAt: now,
         description:
           'Per-message hourly aggregates per airport and route, the speed view not yet covered by the batch',
@@ -242,6 +261,7 @@ const catalog: Step<BatchContext> = {
         schema: probe.columns.map((column) => ({ name: column.name, type: column.type })),
         rows: context.results.viewRows?.[view.name] ?? 0,
         producedBy: `batch ${runId} step views`,
+        inputs: [`warehouse.${LAYOUT.table}`],
         updatedAt: now,
         description: view.description,
       });

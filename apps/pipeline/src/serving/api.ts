@@ -6,7 +6,10 @@ import { readCatalog } from '../catalog.ts';
 import { ingestRoutes } from '../ingest/http.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import { LAYOUT } from '../layout.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
+import { answerError } from './error-answer.ts';
 import { airportDelays, topDelayedRoutes } from './merge.ts';
+import { pipelineViewRoutes } from './pipeline-views.ts';
 import { SpeedViewReader } from './speed-view.ts';
 
 export interface ApiOptions {
@@ -76,6 +79,13 @@ export function createApi(options: ApiOptions): Hono {
       healthy ? 200 : 503,
     );
   });
+
+  app.route(
+    '/',
+    pipelineViewRoutes({ resources, speed, ...(options.queueName ? { queueName: options.queueName } : {}) }),
+  );
+  app.route('/', dashboardRoutes());
+  app.onError(answerError);
 
   app.get('/metrics', (c) =>
     c.text(resources.meter.toPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
