@@ -1,2 +1,3 @@
 export * from './emulator-stacks.ts';
+export * from './emulators/redshift-serverless-server.ts';
 export * from './harness.ts';
