@@ -10,7 +10,11 @@ export async function tempDir(): Promise<{ dir: string; remove(): Promise<void> 
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function writeConfig(dir: string, config: CloudmuxConfigInput | Record<string, unknown>, name = 'cloudmux.config.json') {
+export async function writeConfig(
+  dir: string,
+  config: CloudmuxConfigInput | Record<string, unknown>,
+  name = 'cloudmux.config.json',
+) {
   const file = join(dir, name);
   await writeFile(file, JSON.stringify(config, null, 2));
   return file;
