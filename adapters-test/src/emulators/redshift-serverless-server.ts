@@ -40,7 +40,7 @@ interface Namespace {
   namespaceArn: string;
   dbName: string;
   status: 'AVAILABLE' | 'DELETING';
-  creationDate: number;
+  creationDate: string;
 }
 
 interface Workgroup {
@@ -51,7 +51,7 @@ interface Workgroup {
   baseCapacity: number;
   publiclyAccessible: boolean;
   status: 'CREATING' | 'AVAILABLE' | 'DELETING';
-  creationDate: number;
+  creationDate: string;
   port: number;
   /** Reads left before the status moves on. */
   reads: number;
@@ -82,7 +82,8 @@ export async function startRedshiftServerlessServer(
   const workgroups = new Map<string, Workgroup>();
   const calls: Array<{ operation: string; input: Record<string, unknown> }> = [];
   const arn = (kind: string, id: string) => `arn:aws:redshift-serverless:${region}:${ACCOUNT}:${kind}/${id}`;
-  const now = () => Date.now() / 1000;
+  // The service models creationDate as date-time: RFC 3339 strings, not the protocol's default epoch seconds.
+  const now = () => new Date().toISOString();
 
   const requireName = (input: Record<string, unknown>, field: string): string => {
     const value = input[field];
@@ -141,6 +142,12 @@ export async function startRedshiftServerlessServer(
         throw new ApiError(
           'ConflictException',
           `Namespace ${namespace.namespaceName} has workgroup ${attached.workgroupName}; delete the workgroup first`,
+        );
+      }
+      if (namespace.status === 'DELETING') {
+        throw new ApiError(
+          'ConflictException',
+          `Namespace ${namespace.namespaceName} is already being deleted`,
         );
       }
       namespace.status = 'DELETING';

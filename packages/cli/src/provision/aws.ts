@@ -167,7 +167,7 @@ export async function provisionAws(
         if (!(createError instanceof ConflictException)) throw createError;
       }
     }
-    const status = await waitForWorkgroup(serverless, names.workgroup, 'AVAILABLE', input);
+    const status = await waitForWorkgroup(serverless, names.workgroup, 'AVAILABLE', withPoll(input, context));
     steps.add(
       'warehouse',
       created ? 'created' : 'exists',
@@ -192,7 +192,7 @@ export async function teardownAws(
   try {
     try {
       await serverless.send(new DeleteWorkgroupCommand({ workgroupName: names.workgroup }));
-      await waitForWorkgroup(serverless, names.workgroup, 'gone', input);
+      await waitForWorkgroup(serverless, names.workgroup, 'gone', withPoll(input, context));
       steps.add('warehouse', 'deleted', `Redshift Serverless workgroup ${names.workgroup}`);
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -200,6 +200,7 @@ export async function teardownAws(
     }
     try {
       await serverless.send(new DeleteNamespaceCommand({ namespaceName: names.namespace }));
+      await waitForNamespaceGone(serverless, names.namespace, withPoll(input, context));
       steps.add('warehouse', 'deleted', `Redshift Serverless namespace ${names.namespace}`);
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -229,6 +230,11 @@ export async function teardownAws(
   }
   return { options, steps: steps.list, manual: [] };
 }
+
+const withPoll = (input: AwsProvisionInput, context: ProvisionContext): AwsProvisionInput => ({
+  ...input,
+  pollIntervalMs: input.pollIntervalMs ?? context.pollIntervalMs ?? 5000,
+});
 
 async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
   let keyMarker: string | undefined;
@@ -272,6 +278,28 @@ async function waitForWorkgroup(
     if (Date.now() > deadline) {
       throw new Error(
         `Redshift Serverless workgroup ${workgroupName} is still ${status}; rerun the command to keep waiting`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, input.pollIntervalMs ?? 5000));
+  }
+}
+
+async function waitForNamespaceGone(
+  client: RedshiftServerlessClient,
+  namespaceName: string,
+  input: AwsProvisionInput,
+): Promise<void> {
+  const deadline = Date.now() + (input.waitTimeoutMs ?? 20 * 60_000);
+  for (;;) {
+    try {
+      await client.send(new GetNamespaceCommand({ namespaceName }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return;
+      throw error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Redshift Serverless namespace ${namespaceName} is still being deleted; rerun teardown to keep waiting`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, input.pollIntervalMs ?? 5000));

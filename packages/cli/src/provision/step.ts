@@ -29,6 +29,8 @@ export interface ProvisionContext {
   providerModules?: Record<string, string>;
   baseDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Delay between polls of resources that are created or deleted asynchronously. Default 5 s. */
+  pollIntervalMs?: number;
 }
 
 /** The pipeline's queue (apps/pipeline LAYOUT.queue), its dead-letter queue and its API key secret. */
