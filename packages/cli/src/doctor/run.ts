@@ -15,7 +15,7 @@ import {
   checkAzureRegion,
   checkAzureResources,
 } from './azure.ts';
-import type { DoctorCheck, DoctorReport } from './check.ts';
+import { type DoctorCheck, type DoctorReport, skipped } from './check.ts';
 import { type Cloud, type CloudUnderTest, checkConfig } from './config.ts';
 import {
   checkGcpClock,
@@ -93,21 +93,41 @@ async function checkCloud(
     }
     case 'gcp': {
       const options = target.options as GcpOptions;
-      add(await checkGcpCredentials(target, env));
+      const credentials = await checkGcpCredentials(target, env);
+      add(credentials);
       add(checkGcpRegion(options));
-      add(...(await checkGcpResources(target)));
-      add(...(await checkGcpPermissions(target, context)));
+      if (credentials.status === 'problem') add(skippedForCredentials('gcp'));
+      else {
+        add(...(await checkGcpResources(target)));
+        add(...(await checkGcpPermissions(target, context)));
+      }
       add(await checkGcpClock(options));
       return;
     }
     case 'azure': {
       const options = target.options as AzureOptions;
-      add(await checkAzureCredentials(target, env));
+      const credentials = await checkAzureCredentials(target, env);
+      add(credentials);
       add(checkAzureRegion());
-      add(...(await checkAzureResources(target, env)));
-      add(...(await checkAzurePermissions(target, context)));
+      if (credentials.status === 'problem') add(skippedForCredentials('azure'));
+      else {
+        add(...(await checkAzureResources(target, env)));
+        add(...(await checkAzurePermissions(target, context)));
+      }
       add(await checkAzureClock(options, env));
       return;
     }
   }
 }
+
+/**
+ * Without credentials, Google's and Azure's clients retry each call for tens of seconds before they
+ * fail; the credentials check above already says what to fix. (AWS fails at once and names the
+ * service per call, so its resource checks still run.)
+ */
+const skippedForCredentials = (cloud: 'gcp' | 'azure') =>
+  skipped(
+    'resources',
+    'resource and access checks need credentials: fix the credentials problem above first',
+    cloud,
+  );
