@@ -52,24 +52,28 @@ function authPlan(options: AzureOptions, kinds: readonly string[], env: NodeJS.P
 }
 
 /** DefaultAzureCredential's chain, in its order, each member tried on its own so the report can name it. */
-function chain(options: AzureOptions): Array<[string, TokenCredential]> {
+function chain(options: AzureOptions): Array<[string, () => TokenCredential]> {
   const tenantId = options.credentials.kind === 'default' ? options.credentials.tenantId : undefined;
   const clientId =
     options.credentials.kind === 'default' ? options.credentials.managedIdentityClientId : undefined;
   const tenant = tenantId ? { tenantId } : {};
+  // Factories: some members throw from the constructor when their environment is missing.
   return [
     [
       'EnvironmentCredential (AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET)',
-      new EnvironmentCredential(),
+      () => new EnvironmentCredential(),
     ],
-    ['WorkloadIdentityCredential (AKS workload identity)', new WorkloadIdentityCredential({ ...tenant })],
+    [
+      'WorkloadIdentityCredential (AKS workload identity)',
+      () => new WorkloadIdentityCredential({ ...tenant }),
+    ],
     [
       'ManagedIdentityCredential',
-      clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential(),
+      () => (clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential()),
     ],
-    ['AzureCliCredential (az login)', new AzureCliCredential({ ...tenant })],
-    ['AzurePowerShellCredential (Connect-AzAccount)', new AzurePowerShellCredential({ ...tenant })],
-    ['AzureDeveloperCliCredential (azd auth login)', new AzureDeveloperCliCredential({ ...tenant })],
+    ['AzureCliCredential (az login)', () => new AzureCliCredential({ ...tenant })],
+    ['AzurePowerShellCredential (Connect-AzAccount)', () => new AzurePowerShellCredential({ ...tenant })],
+    ['AzureDeveloperCliCredential (azd auth login)', () => new AzureDeveloperCliCredential({ ...tenant })],
   ];
 }
 
@@ -83,9 +87,9 @@ export async function checkAzureCredentials(
   if (!plan.viaEntra.length)
     return ok('credentials', plan.other.join('; ') || 'nothing in use needs credentials', 'azure');
   const tried: string[] = [];
-  for (const [name, credential] of chain(options)) {
+  for (const [name, create] of chain(options)) {
     try {
-      await credential.getToken('https://storage.azure.com/.default', {
+      await create().getToken('https://storage.azure.com/.default', {
         abortSignal: AbortSignal.timeout(10_000),
       });
       return ok(

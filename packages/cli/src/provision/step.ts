@@ -102,6 +102,9 @@ export async function removePipelineQueues(
 ): Promise<void> {
   for (const name of [PIPELINE.queue, PIPELINE.deadLetterQueue]) {
     try {
+      // Some adapters delete idempotently (Queue Storage's deleteIfExists); asking for the depth
+      // first tells an absent queue from a deleted one on every provider.
+      if (resources.queue.capabilities.approximateDepth) await resources.queue.depth(name);
       await resources.queue.deleteQueue(name);
       steps.add('queue', 'deleted', `${service} ${name}`);
     } catch (error) {
