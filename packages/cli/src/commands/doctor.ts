@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import type { DoctorCheck } from '../doctor/check.ts';
-import { runDoctor } from '../doctor/run.ts';
 import { EXIT } from '../errors.ts';
 import { wantsJson } from '../log.ts';
 import { callerPath } from './paths.ts';
@@ -30,6 +29,8 @@ export function doctorCommand(): Command {
     .option('--json', 'print the report as one JSON document on stdout')
     .action(async (options: { provider?: 'aws' | 'gcp' | 'azure'; config?: string; json?: boolean }) => {
       const json = options.json === true || wantsJson();
+      // Loaded on use: the cloud SDKs take seconds to import, and `cloudmux --help` needs none of them.
+      const { runDoctor } = await import('../doctor/run.ts');
       const report = await runDoctor({
         ...(options.provider ? { provider: options.provider } : {}),
         ...(options.config ? { configFile: callerPath(options.config) } : {}),

@@ -2,9 +2,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '@cloudmux/core';
 import { Command, Option } from 'commander';
 import { createLogger, wantsJson } from '../log.ts';
-import { provisionAws, teardownAws } from '../provision/aws.ts';
-import { provisionAzure, teardownAzure } from '../provision/azure.ts';
-import { provisionGcp, teardownGcp } from '../provision/gcp.ts';
 import type { ProvisionContext, ProvisionResult } from '../provision/step.ts';
 import { callerPath } from './paths.ts';
 
@@ -96,26 +93,33 @@ export async function runProvision(
   }
   const base = baseOf(raw, options);
   const common = { base, name: options.name };
+  // Loaded on use: only the chosen cloud's SDKs are imported.
   const run = {
-    aws: () =>
-      (mode === 'provision' ? provisionAws : teardownAws)(
+    aws: async () => {
+      const { provisionAws, teardownAws } = await import('../provision/aws.ts');
+      return (mode === 'provision' ? provisionAws : teardownAws)(
         { ...common, ...(options.bucket ? { bucket: options.bucket } : {}) },
         context,
-      ),
-    gcp: () =>
-      (mode === 'provision' ? provisionGcp : teardownGcp)(
+      );
+    },
+    gcp: async () => {
+      const { provisionGcp, teardownGcp } = await import('../provision/gcp.ts');
+      return (mode === 'provision' ? provisionGcp : teardownGcp)(
         { ...common, ...(options.bucket ? { bucket: options.bucket } : {}) },
         context,
-      ),
-    azure: () =>
-      (mode === 'provision' ? provisionAzure : teardownAzure)(
+      );
+    },
+    azure: async () => {
+      const { provisionAzure, teardownAzure } = await import('../provision/azure.ts');
+      return (mode === 'provision' ? provisionAzure : teardownAzure)(
         {
           ...common,
           ...(options.resourceGroup ? { resourceGroup: options.resourceGroup } : {}),
           ...(options.location ? { location: options.location } : {}),
         },
         context,
-      ),
+      );
+    },
   }[options.provider];
   const result = await run();
   if (mode === 'provision') {

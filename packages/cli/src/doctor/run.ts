@@ -1,29 +1,8 @@
 import type { AwsOptions } from '@cloudmux/aws';
 import type { AzureOptions } from '@cloudmux/azure';
 import type { GcpOptions } from '@cloudmux/gcp';
-import {
-  checkAwsClock,
-  checkAwsCredentials,
-  checkAwsPermissions,
-  checkAwsRegion,
-  checkAwsResources,
-} from './aws.ts';
-import {
-  checkAzureClock,
-  checkAzureCredentials,
-  checkAzurePermissions,
-  checkAzureRegion,
-  checkAzureResources,
-} from './azure.ts';
 import { type DoctorCheck, type DoctorReport, skipped } from './check.ts';
 import { type Cloud, type CloudUnderTest, checkConfig } from './config.ts';
-import {
-  checkGcpClock,
-  checkGcpCredentials,
-  checkGcpPermissions,
-  checkGcpRegion,
-  checkGcpResources,
-} from './gcp.ts';
 import { checkNodeVersion } from './node-version.ts';
 import type { ProbeContext } from './probe.ts';
 
@@ -82,7 +61,10 @@ async function checkCloud(
 ): Promise<void> {
   const { env } = context;
   switch (target.cloud) {
+    // Each cloud's checks are loaded on use: its SDKs take seconds to import.
     case 'aws': {
+      const { checkAwsClock, checkAwsCredentials, checkAwsPermissions, checkAwsRegion, checkAwsResources } =
+        await import('./aws.ts');
       const options = target.options as AwsOptions;
       add(await checkAwsCredentials(options, env));
       add(checkAwsRegion(options, env));
@@ -92,6 +74,8 @@ async function checkCloud(
       return;
     }
     case 'gcp': {
+      const { checkGcpClock, checkGcpCredentials, checkGcpPermissions, checkGcpRegion, checkGcpResources } =
+        await import('./gcp.ts');
       const options = target.options as GcpOptions;
       const credentials = await checkGcpCredentials(target, env);
       add(credentials);
@@ -105,6 +89,13 @@ async function checkCloud(
       return;
     }
     case 'azure': {
+      const {
+        checkAzureClock,
+        checkAzureCredentials,
+        checkAzurePermissions,
+        checkAzureRegion,
+        checkAzureResources,
+      } = await import('./azure.ts');
       const options = target.options as AzureOptions;
       const credentials = await checkAzureCredentials(target, env);
       add(credentials);
