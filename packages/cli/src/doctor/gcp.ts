@@ -214,7 +214,7 @@ function gcpProblem(check: string, call: string, error: unknown): DoctorCheck {
     return problem(
       check,
       detail,
-      'grant the roles in docs/policies/gcp.md to the service account or user',
+      'grant the roles in docs/policies/gcp-role.json to the service account or user',
       'gcp',
     );
   return problem(

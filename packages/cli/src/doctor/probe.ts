@@ -27,7 +27,7 @@ const PROBE: Partial<Record<ResourceName, { call: string; run: (resource: never)
 const FIX_BY_CODE: Record<string, (cloud: Cloud) => string> = {
   Unauthenticated: (cloud) => `fix the ${cloud} credentials first (see the credentials check above)`,
   PermissionDenied: (cloud) =>
-    `grant the calls in docs/policies/${cloud}${cloud === 'aws' ? '.json' : '.md'} to the identity the credentials belong to`,
+    `grant docs/policies/${cloud === 'aws' ? 'aws.json' : `${cloud}-role.json`} to the identity the credentials belong to (docs/policies/README.md says how)`,
   NotFound: (cloud) => `create it: \`cloudmux provision --provider ${cloud}\``,
   Unavailable: (cloud) => `check the endpoint in providers.${cloud} and the network path to it`,
   Timeout: (cloud) => `check the endpoint in providers.${cloud} and the network path to it`,

@@ -96,7 +96,7 @@ export async function provisionGcp(
     options,
     steps: steps.list,
     manual: [
-      `BigQuery loads read the bucket with the caller's own identity; grant it roles/storage.objectViewer on gs://${bucket} if the identity running the pipeline is not the one that provisioned (see docs/policies/gcp.md)`,
+      `BigQuery loads read the bucket with the caller's own identity; grant it roles/storage.objectViewer on gs://${bucket} if the identity running the pipeline is not the one that provisioned (see docs/policies/gcp-role.json)`,
     ],
   };
 }
