@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 
 /**
@@ -24,12 +24,18 @@ export async function mountCompare(): Promise<Command> {
     .allowExcessArguments()
     .argument('[args...]', 'arguments of the compare app')
     .action(async (args: string[]) => {
-      const require = createRequire(import.meta.url);
-      const entry = require.resolve('@cloudmux/compare/package.json').replace(/package\.json$/, 'src/cli.ts');
+      // The app's entry resolves to src/index.ts under the source condition, else dist/index.js.
+      const entry = import.meta.resolve('@cloudmux/compare');
+      const fromSource = entry.endsWith('.ts');
+      const cli = fileURLToPath(new URL(fromSource ? './cli.ts' : './cli.js', entry));
       process.exitCode = await new Promise<number>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--conditions=@cloudmux/source', entry, ...args], {
-          stdio: 'inherit',
-        });
+        const child = spawn(
+          process.execPath,
+          [...(fromSource ? ['--conditions=@cloudmux/source'] : []), cli, ...args],
+          {
+            stdio: 'inherit',
+          },
+        );
         child.once('error', reject);
         child.once('exit', (code) => resolve(code ?? 1));
       });
