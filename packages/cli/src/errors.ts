@@ -19,7 +19,7 @@ export function reportFailure(logger: Logger, error: unknown): void {
     for (const issue of (error as ConfigError).issues) {
       logger.error(
         { code: 'InvalidArgument', field: issue.field, fix: issue.fix },
-        `${issue.field}: ${issue.problem}`,
+        `${issue.field}: ${issue.problem}. Fix: ${issue.fix}`,
       );
     }
     return;

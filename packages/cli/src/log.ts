@@ -19,6 +19,13 @@ export function createLogger(json: boolean, level = process.env.CLOUDMUX_LOG_LEV
   }
   return pino(
     { level, base: undefined },
-    pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname,time' }),
+    // One line per event for people: the message carries what matters; the fields are for machines.
+    pretty({
+      destination: 2,
+      sync: true,
+      colorize: process.stderr.isTTY,
+      ignore: 'pid,hostname,time',
+      hideObject: true,
+    }),
   );
 }
