@@ -10,6 +10,8 @@ import { createIngestor } from './ingest/ingestor.ts';
 import { invalidSamples } from './ingest/invalid-samples.ts';
 import { replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
+import { countingQueue, type DataSize, lakeSize, warehouseTableBytes } from './metering/data-size.ts';
+import { type RunUsage, RunUsageRecorder, totalUnits } from './metering/run-usage.ts';
 import { resetPipelineState } from './reset.ts';
 import { createApi } from './serving/api.ts';
 import { type ConsumerProgress, queueDrained } from './speed/consumer.ts';
@@ -61,7 +63,11 @@ export interface RunSummary {
   batch: { runId: string; status: string; watermark: string | null };
   samples: { airportDelays: unknown; topDelayedRoutes: unknown };
   peakRssMb: number;
+  /** Billable units of the whole run: every process and stage (the sum over `usage`). */
   units: Record<string, number>;
+  /** Calls, units, bytes and latency from every process of the run (parent and consumers), by stage. */
+  usage: RunUsage;
+  dataSize: DataSize;
 }
 
 /** The whole flow end to end: replay → ingest → speed layer → lake → batch DAG → serving answers. */
@@ -70,6 +76,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const consumerCount = Math.max(1, options.consumers ?? 2);
   const queueName = LAYOUT.queue;
   const { resources } = await openPipeline(options.context);
+  const usage = new RunUsageRecorder(resources.meter);
   let peakRss = process.memoryUsage().rss;
   const rssTimer = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -81,6 +88,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
     await resources.queue.ensureQueue(queueName, { visibilityTimeoutSeconds });
     const apiKey = await ensureApiKey(resources.secretStore);
+    usage.cut('setup');
     const available = await countFlights();
     const start = options.start ?? 0;
     const total = Math.max(
@@ -127,9 +135,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     await Promise.all(pool.map((consumer) => consumer.ready));
     const speedStarted = performance.now();
 
+    const enqueued = countingQueue(resources.queue);
     const ingestor = createIngestor({
       objectStore: resources.objectStore,
-      queue: resources.queue,
+      queue: enqueued.queue,
       eventsPerMessage: perMessage,
       queueName,
     });
@@ -144,6 +153,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     }
     options.onProgress?.({ stage: 'ingest', value: total, total, done: true });
     stages.push({ name: 'ingest', seconds: (performance.now() - started) / 1000 });
+    usage.cut('ingest');
 
     for (const consumer of pool) consumer.drain();
     sentMessages = replay.messages + injected.messages;
@@ -164,6 +174,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     for (const progress of consumed.values()) consumedEvents += progress.events;
     options.onProgress?.({ stage: 'speed', value: consumedEvents, total, done: true });
     stages.push({ name: 'speed', seconds: (performance.now() - speedStarted) / 1000 });
+    // The parent's own speed-stage calls (drain checks), then each consumer process's meter.
+    usage.cut('speed');
+    for (const consumer of consumers) usage.addProcess('speed', consumer.usage);
 
     const batch = await runBatch({
       objectStore: resources.objectStore,
@@ -174,6 +187,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         stages.push({ name: `batch:${step.name}`, seconds: step.seconds ?? 0 });
       },
     });
+    usage.cut('batch');
 
     const serveStarted = performance.now();
     const api = createApi({ resources, queueName });
@@ -187,8 +201,19 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const topDelayedRoutes = await (await api.request('/routes/top-delayed?limit=5&minFlights=100')).json();
     options.onProgress?.({ stage: 'serve', value: 1, total: 1, done: true });
     stages.push({ name: 'serve', seconds: (performance.now() - serveStarted) / 1000 });
+    usage.cut('serve');
 
     const totalSeconds = (performance.now() - started) / 1000;
+    // Measured after the clock stops: sizing is not pipeline work (its calls go to usage.other.measure).
+    const warehouseSize = await warehouseTableBytes(resources.warehouse);
+    const dataSize: DataSize = {
+      ...(await lakeSize(resources.objectStore)),
+      queueBytes: enqueued.enqueuedBytes(),
+      warehouseBytes: warehouseSize.bytes,
+      warehouseBytesNote: warehouseSize.note,
+    };
+    usage.cut('measure');
+    const runUsage = usage.result();
     const accepted = replay.accepted + injected.accepted;
     const quarantined = replay.quarantined + injected.quarantined;
     const results = batch.results;
@@ -232,7 +257,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       batch: { runId: batch.record.runId, status: batch.record.status, watermark: state?.watermark ?? null },
       samples: { airportDelays, topDelayedRoutes },
       peakRssMb: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 1e6),
-      units: resources.meter.totalUnits(),
+      units: totalUnits(runUsage),
+      usage: runUsage,
+      dataSize,
     };
   } finally {
     clearInterval(rssTimer);

@@ -38,6 +38,33 @@ export interface OperationSummary {
   bytesIn: number;
   bytesOut: number;
   units: BillableUnits;
+  /** Messages or objects the successful calls handled (a sendBatch of 10 counts 10); see `itemsOf`. */
+  items: number;
+}
+
+/**
+ * One operation's aggregate in a form that crosses process boundaries (JSON over IPC or in a file):
+ * the latency histogram travels HDR-encoded, so merged percentiles are those of all the samples.
+ */
+export interface OperationSnapshot {
+  provider: string;
+  resource: ResourceKind;
+  operation: string;
+  count: number;
+  errors: number;
+  retries: number;
+  totalMs: number;
+  maxMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  units: BillableUnits;
+  items: number;
+  /** Durations in µs, HDR histogram compressed and base64-encoded. */
+  histogram: string;
+}
+
+export interface MeterSnapshot {
+  operations: OperationSnapshot[];
 }
 
 export interface MeterOptions {
@@ -67,6 +94,22 @@ interface Aggregate {
   bytesIn: number;
   bytesOut: number;
   units: BillableUnits;
+  items: number;
+}
+
+/**
+ * How many messages or objects a successful call handled, where one call can handle many: the
+ * request count alone cannot be checked against messages sent or acknowledged.
+ */
+function itemsOf(resource: ResourceKind, operation: string, args: unknown[], result: unknown): number {
+  if (resource === 'queue') {
+    if (operation === 'sendBatch') return (result as Array<{ ok: boolean }>).filter((r) => r.ok).length;
+    if (operation === 'receive') return (result as unknown[]).length;
+    if (operation === 'ackMany') return (args[1] as unknown[]).length;
+  }
+  if (resource === 'objectStore' && operation === 'deleteMany')
+    return (result as { deleted: unknown[] }).deleted.length;
+  return 1;
 }
 
 /** Which calls may be retried: only those that cannot double an effect. */
@@ -154,7 +197,48 @@ export class Meter {
         bytesIn: a.bytesIn,
         bytesOut: a.bytesOut,
         units: { ...a.units },
+        items: a.items,
       }));
+  }
+
+  /** Every operation called at least once, serialisable; `merge` on another meter adds it there. */
+  snapshot(): MeterSnapshot {
+    return {
+      operations: [...this.#aggregates.values()]
+        .filter((a) => a.count > 0)
+        .map((a) => ({
+          provider: a.provider,
+          resource: a.resource,
+          operation: a.operation,
+          count: a.count,
+          errors: a.errors,
+          retries: a.retries,
+          totalMs: a.totalMs,
+          maxMs: a.maxMs,
+          bytesIn: a.bytesIn,
+          bytesOut: a.bytesOut,
+          units: { ...a.units },
+          items: a.items,
+          histogram: hdr.encodeIntoCompressedBase64(a.histogram),
+        })),
+    };
+  }
+
+  /** Adds another meter's snapshot (e.g. from a worker process) to this meter's aggregates. */
+  merge(snapshot: MeterSnapshot): void {
+    for (const op of snapshot.operations) {
+      const a = this.#aggregate(op.provider, op.resource, op.operation);
+      a.histogram.add(hdr.decodeFromCompressedBase64(op.histogram));
+      a.count += op.count;
+      a.errors += op.errors;
+      a.retries += op.retries;
+      a.totalMs += op.totalMs;
+      if (op.maxMs > a.maxMs) a.maxMs = op.maxMs;
+      a.bytesIn += op.bytesIn;
+      a.bytesOut += op.bytesOut;
+      a.items += op.items;
+      for (const unit in op.units) a.units[unit] = (a.units[unit] ?? 0) + (op.units[unit] ?? 0);
+    }
   }
 
   /** Sum of billable units over every call, per unit name. */
@@ -178,6 +262,7 @@ export class Meter {
       a.bytesIn = 0;
       a.bytesOut = 0;
       a.units = {};
+      a.items = 0;
     }
     this.#records.length = 0;
   }
@@ -359,6 +444,7 @@ export class Meter {
         try {
           const result = await attempt(usage, args);
           this.#record(aggregate, startedAt, attemptNo + 1, usage, 'ok');
+          aggregate.items += itemsOf(resource, operation, args, result);
           return result;
         } catch (next) {
           error = failure(next);
@@ -373,6 +459,7 @@ export class Meter {
       return attempt(usage, args).then(
         (result) => {
           this.#record(aggregate, startedAt, 1, usage, 'ok');
+          aggregate.items += itemsOf(resource, operation, args, result);
           return result;
         },
         (raw) => retryAfterFailure(raw, args, usage, startedAt),
@@ -401,6 +488,7 @@ export class Meter {
         bytesIn: 0,
         bytesOut: 0,
         units: {},
+        items: 0,
       };
       this.#aggregates.set(key, aggregate);
     }
