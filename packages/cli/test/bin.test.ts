@@ -76,6 +76,23 @@ describe('the cloudmux bin', () => {
     for (const p of problems) expect(p.fix).toBeTruthy();
   });
 
+  it('./dev cloudmux runs the bin without pnpm: the failure is the last line, no ELIFECYCLE', async () => {
+    const dev = fileURLToPath(new URL('../../../dev', import.meta.url));
+    const run = await new Promise<Run>((resolve) => {
+      execFile(
+        'bash',
+        [dev, 'cloudmux', 'teardown', '--provider', 'gcp', '--config', 'missing.json'],
+        { cwd: tmp.dir, timeout: 120_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toContain('ELIFECYCLE');
+    const last = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as { code: string; field: string };
+    expect(last).toMatchObject({ code: 'InvalidArgument', field: 'providers.gcp' });
+  });
+
   it("mounts the pipeline app's own commands", async () => {
     const run = await cloudmux(['pipeline', '--help'], tmp.dir);
     expect(run.code).toBe(0);
