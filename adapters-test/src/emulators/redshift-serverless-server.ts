@@ -5,8 +5,8 @@
  * `X-Amz-Target: RedshiftServerless.<Operation>`, errors as `{ "__type", "message" }` with HTTP 400 —
  * to the unmodified `@aws-sdk/client-redshift-serverless`.
  *
- * Operations: CreateNamespace, GetNamespace, DeleteNamespace, ListNamespaces, CreateWorkgroup,
- * GetWorkgroup, DeleteWorkgroup, ListWorkgroups.
+ * Operations: CreateNamespace, GetNamespace, UpdateNamespace (IAM roles), DeleteNamespace,
+ * ListNamespaces, CreateWorkgroup, GetWorkgroup, DeleteWorkgroup, ListWorkgroups.
  *
  * What it enforces, as the service does: a SigV4 `Authorization` header scoped to the
  * `redshift-serverless` service (MissingAuthenticationTokenException otherwise); names are unique
@@ -39,6 +39,9 @@ interface Namespace {
   namespaceId: string;
   namespaceArn: string;
   dbName: string;
+  /** As the service lists them: `IamRole(applyStatus=in-sync, iamRoleArn=<arn>)`. */
+  iamRoles: string[];
+  defaultIamRoleArn?: string;
   status: 'AVAILABLE' | 'DELETING';
   creationDate: string;
 }
@@ -111,6 +114,18 @@ export async function startRedshiftServerlessServer(
     };
   };
 
+  const iamRolesOf = (input: Record<string, unknown>) => {
+    const roles = Array.isArray(input.iamRoles) ? (input.iamRoles as string[]) : [];
+    const defaultRole = typeof input.defaultIamRoleArn === 'string' ? input.defaultIamRoleArn : undefined;
+    if (defaultRole && !roles.includes(defaultRole)) {
+      throw new ApiError('ValidationException', 'defaultIamRoleArn must be one of iamRoles');
+    }
+    return {
+      iamRoles: roles.map((arn) => `IamRole(applyStatus=in-sync, iamRoleArn=${arn})`),
+      ...(defaultRole ? { defaultIamRoleArn: defaultRole } : {}),
+    };
+  };
+
   const handlers: Record<string, (input: Record<string, unknown>) => unknown> = {
     CreateNamespace(input) {
       const name = requireName(input, 'namespaceName');
@@ -121,6 +136,7 @@ export async function startRedshiftServerlessServer(
         namespaceId: id,
         namespaceArn: arn('namespace', id),
         dbName: typeof input.dbName === 'string' ? input.dbName : 'dev',
+        ...iamRolesOf(input),
         status: 'AVAILABLE',
         creationDate: now(),
       };
@@ -130,6 +146,17 @@ export async function startRedshiftServerlessServer(
     GetNamespace(input) {
       const namespace = namespaceOf(requireName(input, 'namespaceName'));
       if (namespace.status === 'DELETING') namespaces.delete(namespace.namespaceName);
+      return { namespace };
+    },
+    UpdateNamespace(input) {
+      const namespace = namespaceOf(requireName(input, 'namespaceName'));
+      if (
+        (input.iamRoles === undefined) !== (input.defaultIamRoleArn === undefined) &&
+        input.defaultIamRoleArn !== undefined
+      ) {
+        throw new ApiError('ValidationException', 'defaultIamRoleArn must be updated together with iamRoles');
+      }
+      Object.assign(namespace, iamRolesOf(input));
       return { namespace };
     },
     ListNamespaces() {

@@ -1,4 +1,9 @@
-import { GetWorkgroupCommand, RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetNamespaceCommand,
+  GetWorkgroupCommand,
+  RedshiftServerlessClient,
+} from '@aws-sdk/client-redshift-serverless';
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -53,6 +58,7 @@ describe.skipIf(missing)(
       name,
       bucket: `${name}-lake`,
       redshiftServerlessEndpoint: serverless.endpoint,
+      iamEndpoint: (base.endpoints as Record<string, string>).s3,
       pollIntervalMs: 5,
     });
 
@@ -64,7 +70,11 @@ describe.skipIf(missing)(
         'secretStore:created',
         'warehouse:created',
         'warehouse:created',
+        'warehouse:created',
       ]);
+      // The COPY role exists in IAM, is attached to the namespace and is written into the config.
+      const roleArn = (first.options.redshift as { iamRoleArn: string }).iamRoleArn;
+      expect(roleArn).toMatch(/:role\/cmx-one-redshift-copy$/);
       // Oracle: the raw SDKs see what provision claims.
       const s3 = new S3Client({ ...clientConfig(), forcePathStyle: true });
       const sqs = new SQSClient(clientConfig());
@@ -87,6 +97,16 @@ describe.skipIf(missing)(
         expect(workgroup?.baseCapacity).toBe(4);
         expect(workgroup?.namespaceName).toBe('cmx-one-ns');
         expect(workgroup?.status).toBe('AVAILABLE');
+        const iam = new IAMClient({ ...clientConfig() });
+        try {
+          const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'cmx-one-redshift-copy' }));
+          expect(Role?.Arn).toBe(roleArn);
+          expect(decodeURIComponent(Role!.AssumeRolePolicyDocument!)).toContain('redshift.amazonaws.com');
+        } finally {
+          iam.destroy();
+        }
+        const { namespace } = await rs.send(new GetNamespaceCommand({ namespaceName: 'cmx-one-ns' }));
+        expect(namespace?.defaultIamRoleArn).toBe(roleArn);
       } finally {
         s3.destroy();
         sqs.destroy();
@@ -97,10 +117,10 @@ describe.skipIf(missing)(
       const creates = () => serverless.calls.filter((c) => c.operation.startsWith('Create')).length;
       const before = creates();
       const second = await provisionAws(input('cmx-one'));
-      expect(second.steps.map((s) => s.action)).toEqual(['exists', 'exists', 'exists', 'exists', 'exists']);
+      expect(second.steps.map((s) => s.action)).toEqual(Array(6).fill('exists'));
       expect(creates()).toBe(before);
       // What no API call here creates is printed as commands (the role COPY assumes).
-      expect(second.manual.some((step) => step.startsWith('COPY from S3 needs a role'))).toBe(true);
+      expect(second.manual).toEqual([]);
 
       await teardownAws(input('cmx-one'));
     });
@@ -114,6 +134,7 @@ describe.skipIf(missing)(
         expect(gone.steps.map((s) => `${s.resource}:${s.action}`)).toEqual([
           'warehouse:deleted',
           'warehouse:deleted',
+          'warehouse:deleted',
           'queue:deleted',
           'queue:deleted',
           'secretStore:deleted',
@@ -123,14 +144,7 @@ describe.skipIf(missing)(
           $metadata: { httpStatusCode: 404 },
         });
         const again = await teardownAws(input('cmx-two'));
-        expect(again.steps.map((s) => s.action)).toEqual([
-          'absent',
-          'absent',
-          'absent',
-          'absent',
-          'absent',
-          'absent',
-        ]);
+        expect(again.steps.map((s) => s.action)).toEqual(Array(7).fill('absent'));
       } finally {
         s3.destroy();
       }
@@ -138,6 +152,7 @@ describe.skipIf(missing)(
 
     it('the command writes cloudmux.config.json, and doctor passes on what it wrote', async () => {
       vi.stubEnv('AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS', serverless.endpoint);
+      vi.stubEnv('AWS_ENDPOINT_URL_IAM', (base.endpoints as Record<string, string>).s3);
       try {
         const file = await writeConfig(tmp.dir, { providers: { aws: base } });
         await runProvision(

@@ -170,7 +170,7 @@ function command(mode: 'provision' | 'teardown', description: string): Command {
 export const provisionCommand = () =>
   command(
     'provision',
-    'create, idempotently, the bucket, queue with dead-letter queue, warehouse and secret entries a cloud needs, and write the matching cloudmux.config.json; prints what only the console or az/aws CLI can do',
+    'create, idempotently, the bucket, queue with dead-letter queue, warehouse (and on AWS the COPY role) and secret entries a cloud needs, and write the matching cloudmux.config.json; prints the az steps for what needs Azure Resource Manager',
   );
 
 export const teardownCommand = () =>

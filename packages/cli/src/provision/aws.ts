@@ -1,4 +1,13 @@
 import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
   ConflictException,
   CreateNamespaceCommand,
   CreateWorkgroupCommand,
@@ -8,6 +17,7 @@ import {
   GetWorkgroupCommand,
   RedshiftServerlessClient,
   ResourceNotFoundException,
+  UpdateNamespaceCommand,
 } from '@aws-sdk/client-redshift-serverless';
 import {
   CreateBucketCommand,
@@ -43,6 +53,8 @@ export interface AwsProvisionInput {
   bucket?: string;
   /** Redshift Serverless endpoint override (emulators); else the SDK's (AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS works too). */
   redshiftServerlessEndpoint?: string;
+  /** IAM endpoint override (emulators); else the SDK's (AWS_ENDPOINT_URL_IAM works too). */
+  iamEndpoint?: string;
   /** Delay between GetWorkgroup polls while the workgroup is created or deleted. Default 5 s. */
   pollIntervalMs?: number;
   /** Give up waiting for the workgroup after this long. Default 20 minutes. */
@@ -51,6 +63,8 @@ export interface AwsProvisionInput {
 
 interface AwsNames {
   bucket: string;
+  /** The role Redshift assumes to COPY from the bucket. */
+  copyRole: string;
   namespace: string;
   workgroup: string;
   database: string;
@@ -61,6 +75,7 @@ function namesOf(input: AwsProvisionInput): AwsNames {
   const name = input.name ?? 'cloudmux';
   return {
     bucket: input.bucket ?? base.s3?.bucket ?? `${name}-lake-${Math.random().toString(36).slice(2, 10)}`,
+    copyRole: `${name}-redshift-copy`,
     namespace: `${name}-ns`,
     workgroup: base.redshift?.workgroupName ?? name,
     database: base.redshift?.database ?? 'dev',
@@ -93,7 +108,12 @@ function clients(input: AwsProvisionInput, options: Record<string, unknown>) {
     ...(parsed.credentials ? { credentials: { ...parsed.credentials } } : {}),
     ...(input.redshiftServerlessEndpoint ? { endpoint: input.redshiftServerlessEndpoint } : {}),
   });
-  return { parsed, s3, serverless };
+  const iam = new IAMClient({
+    ...(parsed.region ? { region: parsed.region } : {}),
+    ...(parsed.credentials ? { credentials: { ...parsed.credentials } } : {}),
+    ...(input.iamEndpoint ? { endpoint: input.iamEndpoint } : {}),
+  });
+  return { parsed, s3, serverless, iam };
 }
 
 /**
@@ -108,7 +128,7 @@ export async function provisionAws(
   const names = namesOf(input);
   const options = withNames(input, names);
   const steps = new Steps(context.onStep);
-  const { parsed, s3, serverless } = clients(input, options);
+  const { parsed, s3, serverless, iam } = clients(input, options);
   try {
     try {
       await s3.send(new HeadBucketCommand({ Bucket: names.bucket }));
@@ -133,18 +153,41 @@ export async function provisionAws(
       await resources.close();
     }
 
+    const roleArn = await ensureCopyRole(iam, names, steps);
+    (options.redshift as Record<string, unknown>).iamRoleArn = roleArn;
     try {
-      await serverless.send(new GetNamespaceCommand({ namespaceName: names.namespace }));
-      steps.add('warehouse', 'exists', `Redshift Serverless namespace ${names.namespace}`);
+      const { namespace } = await serverless.send(
+        new GetNamespaceCommand({ namespaceName: names.namespace }),
+      );
+      // The service lists roles as `IamRole(applyStatus=…, iamRoleArn=<arn>)`; a substring match reads either form.
+      if (!namespace?.iamRoles?.some((role) => role.includes(roleArn))) {
+        await serverless.send(
+          new UpdateNamespaceCommand({
+            namespaceName: names.namespace,
+            iamRoles: [roleArn],
+            defaultIamRoleArn: roleArn,
+          }),
+        );
+      }
+      steps.add(
+        'warehouse',
+        'exists',
+        `Redshift Serverless namespace ${names.namespace} (COPY role attached)`,
+      );
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
       await serverless.send(
-        new CreateNamespaceCommand({ namespaceName: names.namespace, dbName: names.database }),
+        new CreateNamespaceCommand({
+          namespaceName: names.namespace,
+          dbName: names.database,
+          iamRoles: [roleArn],
+          defaultIamRoleArn: roleArn,
+        }),
       );
       steps.add(
         'warehouse',
         'created',
-        `Redshift Serverless namespace ${names.namespace} (database ${names.database})`,
+        `Redshift Serverless namespace ${names.namespace} (database ${names.database}, COPY role attached)`,
       );
     }
     let created = false;
@@ -176,8 +219,9 @@ export async function provisionAws(
   } finally {
     s3.destroy();
     serverless.destroy();
+    iam.destroy();
   }
-  return { options, steps: steps.list, manual: awsManualSteps(names, parsed.region) };
+  return { options, steps: steps.list, manual: [] };
 }
 
 /** Removes everything provisionAws created; each step is a no-op when its resource is already gone. */
@@ -188,7 +232,7 @@ export async function teardownAws(
   const names = namesOf(input);
   const options = withNames(input, names);
   const steps = new Steps(context.onStep);
-  const { s3, serverless } = clients(input, options);
+  const { s3, serverless, iam } = clients(input, options);
   try {
     try {
       await serverless.send(new DeleteWorkgroupCommand({ workgroupName: names.workgroup }));
@@ -205,6 +249,15 @@ export async function teardownAws(
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
       steps.add('warehouse', 'absent', `Redshift Serverless namespace ${names.namespace}`);
+    }
+
+    try {
+      await iam.send(new DeleteRolePolicyCommand({ RoleName: names.copyRole, PolicyName: COPY_POLICY }));
+      await iam.send(new DeleteRoleCommand({ RoleName: names.copyRole }));
+      steps.add('warehouse', 'deleted', `IAM role ${names.copyRole}`);
+    } catch (error) {
+      if (!(error instanceof NoSuchEntityException)) throw error;
+      steps.add('warehouse', 'absent', `IAM role ${names.copyRole}`);
     }
 
     const resources = await openCloud('aws', options, ['queue', 'secretStore'], context);
@@ -227,6 +280,7 @@ export async function teardownAws(
   } finally {
     s3.destroy();
     serverless.destroy();
+    iam.destroy();
   }
   return { options, steps: steps.list, manual: [] };
 }
@@ -235,6 +289,60 @@ const withPoll = (input: AwsProvisionInput, context: ProvisionContext): AwsProvi
   ...input,
   pollIntervalMs: input.pollIntervalMs ?? context.pollIntervalMs ?? 5000,
 });
+
+const COPY_POLICY = 'read-lake';
+
+/** The role Redshift assumes for COPY, allowed to read the lake bucket and nothing else. */
+async function ensureCopyRole(iam: IAMClient, names: AwsNames, steps: Steps): Promise<string> {
+  let arn: string | undefined;
+  let created = false;
+  try {
+    arn = (await iam.send(new GetRoleCommand({ RoleName: names.copyRole }))).Role?.Arn;
+  } catch (error) {
+    if (!(error instanceof NoSuchEntityException)) throw error;
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'redshift.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    arn = (
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: names.copyRole,
+          AssumeRolePolicyDocument: JSON.stringify(trust),
+          Description: 'Redshift COPY reads the cloudmux lake (created by cloudmux provision)',
+        }),
+      )
+    ).Role?.Arn;
+    created = true;
+  }
+  // Put every time: idempotent, and it repairs a policy edited by hand.
+  const read = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:ListBucket'],
+        Resource: [`arn:aws:s3:::${names.bucket}`, `arn:aws:s3:::${names.bucket}/*`],
+      },
+    ],
+  };
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: names.copyRole,
+      PolicyName: COPY_POLICY,
+      PolicyDocument: JSON.stringify(read),
+    }),
+  );
+  if (!arn) throw new Error(`IAM returned no ARN for role ${names.copyRole}`);
+  steps.add(
+    'warehouse',
+    created ? 'created' : 'exists',
+    `IAM role ${names.copyRole} (COPY reads s3://${names.bucket})`,
+  );
+  return arn;
+}
 
 async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
   let keyMarker: string | undefined;
@@ -304,15 +412,4 @@ async function waitForNamespaceGone(
     }
     await new Promise((resolve) => setTimeout(resolve, input.pollIntervalMs ?? 5000));
   }
-}
-
-function awsManualSteps(names: AwsNames, region: string | undefined): string[] {
-  const r = region ? ` --region ${region}` : '';
-  const role = 'cloudmux-redshift-copy';
-  return [
-    `COPY from S3 needs a role Redshift can assume (the warehouse's loadFromObjects): aws iam create-role --role-name ${role} --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"redshift.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`,
-    `aws iam put-role-policy --role-name ${role} --policy-name read-lake --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::${names.bucket}","arn:aws:s3:::${names.bucket}/*"]}]}'`,
-    `aws redshift-serverless update-namespace --namespace-name ${names.namespace} --iam-roles arn:aws:iam::<account-id>:role/${role} --default-iam-role-arn arn:aws:iam::<account-id>:role/${role}${r}`,
-    `then set providers.aws.redshift.iamRoleArn to arn:aws:iam::<account-id>:role/${role} in cloudmux.config.json`,
-  ];
 }
