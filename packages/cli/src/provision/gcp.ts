@@ -6,6 +6,7 @@ import {
   ensureApiKeySecret,
   ensurePipelineQueue,
   openCloud,
+  PIPELINE,
   type ProvisionContext,
   type ProvisionResult,
   removeApiKeySecret,
@@ -96,6 +97,8 @@ export async function provisionGcp(
     options,
     steps: steps.list,
     manual: [
+      `dead-lettering needs the Pub/Sub service agent to publish to the dead-letter topic and to acknowledge on the subscription: gcloud pubsub topics add-iam-policy-binding ${parsed.pubsub.topicPrefix}${PIPELINE.deadLetterQueue} --project ${parsed.projectId} --member=serviceAccount:service-<project-number>@gcp-sa-pubsub.iam.gserviceaccount.com --role=roles/pubsub.publisher`,
+      `gcloud pubsub subscriptions add-iam-policy-binding ${parsed.pubsub.topicPrefix}${PIPELINE.queue} --project ${parsed.projectId} --member=serviceAccount:service-<project-number>@gcp-sa-pubsub.iam.gserviceaccount.com --role=roles/pubsub.subscriber`,
       `BigQuery loads read the bucket with the caller's own identity; grant it roles/storage.objectViewer on gs://${bucket} if the identity running the pipeline is not the one that provisioned (see docs/policies/gcp-role.json)`,
     ],
   };
