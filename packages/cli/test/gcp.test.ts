@@ -87,6 +87,10 @@ describe.skipIf(missing)(
         'secretStore:created',
         'warehouse:created',
       ]);
+      // The service agent's roles for dead-lettering are printed as gcloud steps.
+      expect(first.manual.some((step) => step.includes('gcloud pubsub topics add-iam-policy-binding'))).toBe(
+        true,
+      );
       const opts = first.options as {
         projectId: string;
         storage: { apiEndpoint: string };
