@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigError } from '@cloudmux/core';
 import { Command, Option } from 'commander';
 import { createLogger, wantsJson } from '../log.ts';
@@ -130,6 +131,7 @@ export async function runProvision(
       warehouse: options.provider,
       secretStore: options.provider,
     };
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(raw, null, 2)}\n`);
   }
   return { result, file };
