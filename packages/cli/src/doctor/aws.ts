@@ -126,16 +126,18 @@ export async function checkAwsResources(target: CloudUnderTest): Promise<DoctorC
       await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
       checks.push(ok('resource:queue', `SQS queue ${name} exists`, 'aws'));
     } catch (error) {
-      const check = awsResourceProblem('queue', `SQS GetQueueUrl ${name}`, error, {});
+      const missingQueue = ['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue'].includes(
+        (error as { name?: string }).name ?? '',
+      );
       checks.push(
-        check.detail.includes('NonExistentQueue') || check.detail.includes('QueueDoesNotExist')
+        missingQueue
           ? warning(
               'resource:queue',
               `SQS queue ${name} does not exist yet (the pipeline creates it without a dead-letter queue)`,
               'run `cloudmux provision --provider aws` to create it with its dead-letter queue',
               'aws',
             )
-          : check,
+          : awsResourceProblem('queue', `SQS GetQueueUrl ${name}`, error, {}),
       );
     } finally {
       sqs.destroy();
