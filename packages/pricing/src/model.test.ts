@@ -34,7 +34,10 @@ describe('projectMonthly: cost classes', () => {
     // 0.3 requests/event × 10M events/day × 30.42 days.
     expect(sqs.quantity).toBeCloseTo(0.3 * 10_000_000 * DAYS_PER_MONTH, 3);
     expect(sqs.usd).toBeCloseTo((sqs.quantity * 0.4) / 1e6, 8);
-    expect(sqs.source.url).toMatch(/^https:\/\/aws\.amazon\.com\/sqs\/pricing/);
+    expect(sqs.source).toMatchObject({ class: 'primary', sku: '8RN6B8U4MERHRXP3', asOf: '2026-09-04' });
+    expect(sqs.source.url).toMatch(
+      /^https:\/\/pricing\.us-east-1\.amazonaws\.com\/offers\/v1\.0\/aws\/AWSQueueService\//,
+    );
   });
 
   it('holds lake and warehouse storage at steady state over the retention (fixed)', () => {
@@ -190,16 +193,14 @@ describe('projectMonthly: nothing silently $0', () => {
       }),
       hourly,
     );
-    const units = p.unpriced.map((u) => u.unit);
-    expect(units).toEqual(
-      expect.arrayContaining([
-        'sqs.requests',
-        'redshift.rpu-hours',
-        's3.storage.byte-months',
-        'secretsmanager.secret-months',
-      ]),
-    );
-    expect(p.monthlyUsd).toBe(0);
+    expect(p.unpriced.map((u) => u.unit).sort()).toEqual([
+      'redshift.rpu-hours',
+      'redshift.storage.byte-months',
+      's3.storage.byte-months',
+      'secretsmanager.secret-months',
+    ]);
+    expect(p.lines.map((l) => l.unit)).toEqual(['sqs.requests']);
+    expect(p.monthlyUsd).toBeCloseTo(p.lines[0]!.usd, 10);
   });
 
   it('does not list counters that feed another line (statements, slot time) as unpriced', () => {
