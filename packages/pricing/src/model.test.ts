@@ -53,30 +53,48 @@ describe('projectMonthly: cost classes', () => {
     expect(p.assumptions.some((a) => a.includes('did not report the table size'))).toBe(true);
   });
 
-  it('Redshift: the 60 s minimum applies once per batch run at the base RPU, not per measured statement', () => {
-    // 2 s of statements over 10k events: at 10M/day hourly a run has 416,667 events → 83 s > 60 s.
+  it('Redshift: the 60 s minimum applies once per batch run at the base RPU; scaled statement time when asked', () => {
+    // 2 s of statements over 10k events, scaled: at 10M/day hourly a run has 416,667 events → 83 s > 60 s.
     const busy = projectMonthly(profile({ batchRunUnits: { 'redshift.statement-ms': 2_000 } }), hourly, {
       redshiftBaseRpu: 4,
+      redshiftStatementTime: 'scaled',
     });
     const seconds = 2 * (10_000_000 / 24 / 10_000);
     expect(line(busy, 'redshift.rpu-hours', 'per-batch-run')!.quantity).toBeCloseTo(
       ((4 * seconds) / 3600) * 24 * DAYS_PER_MONTH,
       6,
     );
-    // At 100k events/day the same run is under a second: billed as 60 s per run.
-    const quiet = projectMonthly(
-      profile({ batchRunUnits: { 'redshift.statement-ms': 2_000 } }),
-      {
-        ...hourly,
-        eventsPerDay: 100_000,
-      },
-      { redshiftBaseRpu: 4 },
-    );
-    expect(line(quiet, 'redshift.rpu-hours')!.quantity).toBeCloseTo(
+    // As measured (the default), 2 s per run is billed as 60 s per run.
+    const central = projectMonthly(profile({ batchRunUnits: { 'redshift.statement-ms': 2_000 } }), hourly, {
+      redshiftBaseRpu: 4,
+    });
+    expect(line(central, 'redshift.rpu-hours')!.quantity).toBeCloseTo(
       ((4 * 60) / 3600) * 24 * DAYS_PER_MONTH,
       6,
     );
-    expect(quiet.assumptions.join(' ')).toMatch(/test server/);
+    expect(central.assumptions.join(' ')).toMatch(/test server/);
+    expect(central.highUsd).toBeCloseTo(busy.highUsd, 6);
+  });
+
+  it('two measured runs of different sizes give the same central month (test-server time and batch steps do not scale)', () => {
+    // Measured by the compare app on the AWS emulators: 5,000 vs 20,000 events.
+    const small = profile({
+      eventsMeasured: 5_000,
+      perEventUnits: { 'sqs.requests': 1_500, 's3.requests.class-a': 100 },
+      batchRunUnits: { 'redshift.statement-ms': 1_618, 's3.requests.class-a': 22, 's3.requests.class-b': 8 },
+    });
+    const large = profile({
+      eventsMeasured: 20_000,
+      perEventUnits: { 'sqs.requests': 6_000, 's3.requests.class-a': 400 },
+      batchRunUnits: { 'redshift.statement-ms': 8_229, 's3.requests.class-a': 23, 's3.requests.class-b': 8 },
+    });
+    const a = projectMonthly(small, hourly);
+    const b = projectMonthly(large, hourly);
+    expect(Math.abs(a.monthlyUsd - b.monthlyUsd) / a.monthlyUsd).toBeLessThan(0.01);
+    expect(line(a, 's3.requests.class-a', 'per-batch-run')!.quantity).toBeCloseTo(
+      22 * 24 * DAYS_PER_MONTH,
+      6,
+    );
   });
 
   it('BigQuery: the 10 MB minimums apply per batch run and do not scale with events', () => {
