@@ -249,6 +249,12 @@ function buildMonth(profile: UsageProfile, scenario: Scenario, table: PriceTable
     'Queue retention: consumers keep up, so the backlog (and any per-GB queue storage) is negligible; Pub/Sub does not retain acknowledged messages.',
   );
 
+  const reported = Object.keys({ ...profile.perEventUnits, ...profile.batchRunUnits });
+  if (provider === 'aws' && reported.some((u) => u.startsWith('redshift.'))) {
+    assumptions.push(
+      'Redshift Data API: no charge of its own is published (the docs describe the API and state no price); only RPU time and storage are billed.',
+    );
+  }
   if (provider === 'aws') {
     add(q, 'fixed', 'secretsmanager.secret-months', profile.secrets);
     assumptions.push(
