@@ -1,6 +1,6 @@
 import { CloudmuxError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { DAYS_PER_MONTH, pausedScheduleHours, projectMonthly } from './model.ts';
+import { DAYS_PER_MONTH, pausedScheduleHours, priceUnits, projectMonthly } from './model.ts';
 import type { Projection, Scenario, UsageProfile } from './types.ts';
 
 const MiB = 2 ** 20;
@@ -261,6 +261,21 @@ describe('projectMonthly: inputs', () => {
     expect(() => projectMonthly(profile({ eventsMeasured: 0 }), hourly)).toThrow(
       expect.objectContaining({ code: 'InvalidArgument' }),
     );
+  });
+
+  it('prices a measured run as it is, and the local provider at zero', () => {
+    expect(priceUnits('local', 'this machine', { 'sqs.requests': 10 })).toEqual({
+      usd: 0,
+      lines: [],
+      unpriced: [],
+    });
+    const run = priceUnits('aws', 'us-east-1', {
+      'sqs.requests': 1_000_000,
+      'redshift.statements': 3,
+      'x.y': 2,
+    });
+    expect(run.usd).toBeCloseTo(0.4, 10);
+    expect(run.unpriced).toEqual([{ service: 'x', unit: 'x.y', quantity: 2 }]);
   });
 
   it('prices the local provider at zero and says why', () => {

@@ -422,6 +422,7 @@ export function priceUnits(
   units: BillableUnits,
   options: { freeTier?: boolean; costClass?: CostClass } = {},
 ): { usd: number; lines: CostLine[]; unpriced: UnpricedUnit[] } {
+  if (provider === 'local') return { usd: 0, lines: [], unpriced: [] };
   const table = priceTable(provider, region);
   const q: Quantities = new Map();
   for (const [unit, value] of Object.entries(units)) {
