@@ -1,6 +1,6 @@
 import { CloudmuxError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { DAYS_PER_MONTH, pausedScheduleHours, projectMonthly } from './model.ts';
+import { DAYS_PER_MONTH, pausedScheduleHours, priceUnits, projectMonthly } from './model.ts';
 import type { Projection, Scenario, UsageProfile } from './types.ts';
 
 const MiB = 2 ** 20;
@@ -34,7 +34,10 @@ describe('projectMonthly: cost classes', () => {
     // 0.3 requests/event × 10M events/day × 30.42 days.
     expect(sqs.quantity).toBeCloseTo(0.3 * 10_000_000 * DAYS_PER_MONTH, 3);
     expect(sqs.usd).toBeCloseTo((sqs.quantity * 0.4) / 1e6, 8);
-    expect(sqs.source.url).toMatch(/^https:\/\/aws\.amazon\.com\/sqs\/pricing/);
+    expect(sqs.source).toMatchObject({ class: 'primary', sku: '8RN6B8U4MERHRXP3', asOf: '2026-09-04' });
+    expect(sqs.source.url).toMatch(
+      /^https:\/\/pricing\.us-east-1\.amazonaws\.com\/offers\/v1\.0\/aws\/AWSQueueService\//,
+    );
   });
 
   it('holds lake and warehouse storage at steady state over the retention (fixed)', () => {
@@ -50,30 +53,48 @@ describe('projectMonthly: cost classes', () => {
     expect(p.assumptions.some((a) => a.includes('did not report the table size'))).toBe(true);
   });
 
-  it('Redshift: the 60 s minimum applies once per batch run at the base RPU, not per measured statement', () => {
-    // 2 s of statements over 10k events: at 10M/day hourly a run has 416,667 events → 83 s > 60 s.
+  it('Redshift: the 60 s minimum applies once per batch run at the base RPU; scaled statement time when asked', () => {
+    // 2 s of statements over 10k events, scaled: at 10M/day hourly a run has 416,667 events → 83 s > 60 s.
     const busy = projectMonthly(profile({ batchRunUnits: { 'redshift.statement-ms': 2_000 } }), hourly, {
       redshiftBaseRpu: 4,
+      redshiftStatementTime: 'scaled',
     });
     const seconds = 2 * (10_000_000 / 24 / 10_000);
     expect(line(busy, 'redshift.rpu-hours', 'per-batch-run')!.quantity).toBeCloseTo(
       ((4 * seconds) / 3600) * 24 * DAYS_PER_MONTH,
       6,
     );
-    // At 100k events/day the same run is under a second: billed as 60 s per run.
-    const quiet = projectMonthly(
-      profile({ batchRunUnits: { 'redshift.statement-ms': 2_000 } }),
-      {
-        ...hourly,
-        eventsPerDay: 100_000,
-      },
-      { redshiftBaseRpu: 4 },
-    );
-    expect(line(quiet, 'redshift.rpu-hours')!.quantity).toBeCloseTo(
+    // As measured (the default), 2 s per run is billed as 60 s per run.
+    const central = projectMonthly(profile({ batchRunUnits: { 'redshift.statement-ms': 2_000 } }), hourly, {
+      redshiftBaseRpu: 4,
+    });
+    expect(line(central, 'redshift.rpu-hours')!.quantity).toBeCloseTo(
       ((4 * 60) / 3600) * 24 * DAYS_PER_MONTH,
       6,
     );
-    expect(quiet.assumptions.join(' ')).toMatch(/test server/);
+    expect(central.assumptions.join(' ')).toMatch(/test server/);
+    expect(central.highUsd).toBeCloseTo(busy.highUsd, 6);
+  });
+
+  it('two measured runs of different sizes give the same central month (test-server time and batch steps do not scale)', () => {
+    // Measured by the compare app on the AWS emulators: 5,000 vs 20,000 events.
+    const small = profile({
+      eventsMeasured: 5_000,
+      perEventUnits: { 'sqs.requests': 1_500, 's3.requests.class-a': 100 },
+      batchRunUnits: { 'redshift.statement-ms': 1_618, 's3.requests.class-a': 22, 's3.requests.class-b': 8 },
+    });
+    const large = profile({
+      eventsMeasured: 20_000,
+      perEventUnits: { 'sqs.requests': 6_000, 's3.requests.class-a': 400 },
+      batchRunUnits: { 'redshift.statement-ms': 8_229, 's3.requests.class-a': 23, 's3.requests.class-b': 8 },
+    });
+    const a = projectMonthly(small, hourly);
+    const b = projectMonthly(large, hourly);
+    expect(Math.abs(a.monthlyUsd - b.monthlyUsd) / a.monthlyUsd).toBeLessThan(0.01);
+    expect(line(a, 's3.requests.class-a', 'per-batch-run')!.quantity).toBeCloseTo(
+      22 * 24 * DAYS_PER_MONTH,
+      6,
+    );
   });
 
   it('BigQuery: the 10 MB minimums apply per batch run and do not scale with events', () => {
@@ -190,16 +211,14 @@ describe('projectMonthly: nothing silently $0', () => {
       }),
       hourly,
     );
-    const units = p.unpriced.map((u) => u.unit);
-    expect(units).toEqual(
-      expect.arrayContaining([
-        'sqs.requests',
-        'redshift.rpu-hours',
-        's3.storage.byte-months',
-        'secretsmanager.secret-months',
-      ]),
-    );
-    expect(p.monthlyUsd).toBe(0);
+    expect(p.unpriced.map((u) => u.unit).sort()).toEqual([
+      'redshift.rpu-hours',
+      'redshift.storage.byte-months',
+      's3.storage.byte-months',
+      'secretsmanager.secret-months',
+    ]);
+    expect(p.lines.map((l) => l.unit)).toEqual(['sqs.requests']);
+    expect(p.monthlyUsd).toBeCloseTo(p.lines[0]!.usd, 10);
   });
 
   it('does not list counters that feed another line (statements, slot time) as unpriced', () => {
@@ -242,6 +261,21 @@ describe('projectMonthly: inputs', () => {
     expect(() => projectMonthly(profile({ eventsMeasured: 0 }), hourly)).toThrow(
       expect.objectContaining({ code: 'InvalidArgument' }),
     );
+  });
+
+  it('prices a measured run as it is, and the local provider at zero', () => {
+    expect(priceUnits('local', 'this machine', { 'sqs.requests': 10 })).toEqual({
+      usd: 0,
+      lines: [],
+      unpriced: [],
+    });
+    const run = priceUnits('aws', 'us-east-1', {
+      'sqs.requests': 1_000_000,
+      'redshift.statements': 3,
+      'x.y': 2,
+    });
+    expect(run.usd).toBeCloseTo(0.4, 10);
+    expect(run.unpriced).toEqual([{ service: 'x', unit: 'x.y', quantity: 2 }]);
   });
 
   it('prices the local provider at zero and says why', () => {

@@ -26,6 +26,15 @@ export const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
 const DEFAULT_REDSHIFT_BASE_RPU = 8;
 const REDSHIFT_RANGE_RPU = [4, 8] as const;
 const DEFAULT_SYNAPSE_DWU = 100;
+/**
+ * In a batch run only byte quantities grow with the events it loads; its requests are its steps
+ * (load, views, quality checks, catalog): S3 requests measured 22 vs 23 writes and 8 vs 8 reads in
+ * runs of 5,000 and 20,000 events.
+ */
+function scalesWithEvents(unit: string): boolean {
+  return /(^|[.-])bytes($|[.-])/.test(unit);
+}
+
 /** Each batch run resumes a paused dedicated pool for at least one hour (compute is billed by the hour). */
 const SYNAPSE_HOURS_PER_RESUME = 1;
 
@@ -86,6 +95,7 @@ const SERVICE_BY_PREFIX: Record<string, string> = {
 
 interface Resolved {
   redshiftBaseRpu: number;
+  redshiftStatementTime: 'per-run' | 'scaled';
   synapsePool: 'serverless' | 'dedicated';
   synapseDwu: number;
   synapseHoursPerDay: number;
@@ -174,7 +184,7 @@ function buildMonth(profile: UsageProfile, scenario: Scenario, table: PriceTable
     `Prices: ${table.provider} ${table.region}, list prices in USD without taxes, discounts or commitments; first price tier only (volume tiers not applied).`,
     `Month: ${HOURS_PER_MONTH} hours (${fmt(DAYS_PER_MONTH)} days): ${fmt(eventsPerMonth)} events and ${fmt(runsPerMonth)} batch runs of ${fmt(eventsPerRun)} events each.`,
     `Per-event units: the ingest and speed units of the measured run (${fmt(profile.eventsMeasured)} events) divided by its events, times events per month; request batching as measured.`,
-    `Per-batch-run units: one measured batch run over ${fmt(profile.eventsMeasured)} events; the variable part scales with the run's events (×${fmt(runScale)}), minimums apply once per run.`,
+    `Per-batch-run units: one measured batch run over ${fmt(profile.eventsMeasured)} events. Byte units (data loaded, streamed, processed) scale with the run's events (×${fmt(runScale)}); request counts (object writes and reads, queue and secret calls) are the run's own steps and stay as measured; minimums apply once per run.`,
     'Inter-service traffic stays in one region: $0 (same-region transfer between these services is free).',
   );
 
@@ -199,7 +209,7 @@ function buildMonth(profile: UsageProfile, scenario: Scenario, table: PriceTable
     add(q, 'per-batch-run', unit, perRun * runsPerMonth);
   for (const [unit, value] of Object.entries(batch)) {
     if (unit in NOT_BILLED_SEPARATELY) continue;
-    add(q, 'per-batch-run', unit, value * runScale * runsPerMonth);
+    add(q, 'per-batch-run', unit, value * (scalesWithEvents(unit) ? runScale : 1) * runsPerMonth);
   }
 
   // Fixed: storage at steady state, secrets, provisioned hours, keys.
@@ -239,6 +249,12 @@ function buildMonth(profile: UsageProfile, scenario: Scenario, table: PriceTable
     'Queue retention: consumers keep up, so the backlog (and any per-GB queue storage) is negligible; Pub/Sub does not retain acknowledged messages.',
   );
 
+  const reported = Object.keys({ ...profile.perEventUnits, ...profile.batchRunUnits });
+  if (provider === 'aws' && reported.some((u) => u.startsWith('redshift.'))) {
+    assumptions.push(
+      'Redshift Data API: no charge of its own is published (the docs describe the API and state no price); only RPU time and storage are billed.',
+    );
+  }
   if (provider === 'aws') {
     add(q, 'fixed', 'secretsmanager.secret-months', profile.secrets);
     assumptions.push(
@@ -284,10 +300,15 @@ function perRunWarehouse(
 ): BillableUnits {
   const out: BillableUnits = {};
   if (provider === 'aws' && (batch['redshift.statement-ms'] ?? 0) > 0) {
-    const seconds = ((batch['redshift.statement-ms'] ?? 0) / 1000) * runScale;
+    const measured = (batch['redshift.statement-ms'] ?? 0) / 1000;
+    const seconds = p.redshiftStatementTime === 'scaled' ? measured * runScale : measured;
     out['redshift.rpu-hours'] = redshiftRpuHours(p.redshiftBaseRpu, seconds);
+    const reading =
+      p.redshiftStatementTime === 'scaled'
+        ? `scaled with the run's events (${fmt(measured)} s × ${fmt(runScale)})`
+        : `as the measured run took them (${fmt(measured)} s), not scaled with events`;
     assumptions.push(
-      `Redshift Serverless: each batch run is one active period billed at the ${p.redshiftBaseRpu}-RPU base capacity for max(${REDSHIFT_MINIMUM_SECONDS} s, statement seconds) = ${fmt(Math.max(REDSHIFT_MINIMUM_SECONDS, seconds))} s; statement seconds scale with the run's events. Caveat: measured statement time comes from the test server, not from Redshift's RPU metering.`,
+      `Redshift Serverless: each batch run is one active period billed at the ${p.redshiftBaseRpu}-RPU base capacity for max(${REDSHIFT_MINIMUM_SECONDS} s, statement seconds) = ${fmt(Math.max(REDSHIFT_MINIMUM_SECONDS, seconds))} s, statement seconds ${reading}. Caveat: the statement time comes from the test server on this machine, not from Redshift's RPU metering; it measures neither Redshift's speed nor how it scales, so the range spans both readings.`,
     );
   }
   if (provider === 'gcp' && batch['bigquery.queries'] !== undefined) {
@@ -401,6 +422,7 @@ export function priceUnits(
   units: BillableUnits,
   options: { freeTier?: boolean; costClass?: CostClass } = {},
 ): { usd: number; lines: CostLine[]; unpriced: UnpricedUnit[] } {
+  if (provider === 'local') return { usd: 0, lines: [], unpriced: [] };
   const table = priceTable(provider, region);
   const q: Quantities = new Map();
   for (const [unit, value] of Object.entries(units)) {
@@ -413,6 +435,7 @@ export function priceUnits(
 function resolve(profile: UsageProfile, scenario: Scenario, params: ModelParams): Resolved {
   return {
     redshiftBaseRpu: params.redshiftBaseRpu ?? DEFAULT_REDSHIFT_BASE_RPU,
+    redshiftStatementTime: params.redshiftStatementTime ?? 'per-run',
     synapsePool: synapsePoolOf(profile, params),
     synapseDwu: params.synapse?.dwu ?? DEFAULT_SYNAPSE_DWU,
     synapseHoursPerDay: params.synapse?.hoursPerDay ?? 24,
@@ -437,6 +460,9 @@ function variants(
   vary('freeTier', [false, true]);
   if (profile.provider === 'aws' && params.redshiftBaseRpu === undefined)
     vary('redshiftBaseRpu', REDSHIFT_RANGE_RPU);
+  if (profile.provider === 'aws' && params.redshiftStatementTime === undefined) {
+    vary('redshiftStatementTime', ['per-run', 'scaled']);
+  }
   if (
     profile.provider === 'azure' &&
     central.synapsePool === 'dedicated' &&
@@ -484,6 +510,11 @@ export function projectMonthly(
   if (profile.provider === 'aws' && params.redshiftBaseRpu === undefined) {
     range.push(
       `Redshift base capacity ${REDSHIFT_RANGE_RPU.join(' or ')} RPU (central ${central.redshiftBaseRpu})`,
+    );
+  }
+  if (profile.provider === 'aws' && params.redshiftStatementTime === undefined) {
+    range.push(
+      "Redshift statement time per run as measured or scaled with the run's events (central: as measured)",
     );
   }
   if (

@@ -38,6 +38,11 @@ export interface Scenario {
 export interface ModelParams {
   /** Redshift Serverless base capacity: 4, or 8–512 in steps of 8. Default 8; the range spans 4 and 8. */
   redshiftBaseRpu?: number;
+  /**
+   * Redshift statement seconds of a batch run: as the measured run took them (`per-run`, default) or
+   * scaled with the run's events (`scaled`). Test-server timings model neither, so the range spans both.
+   */
+  redshiftStatementTime?: 'per-run' | 'scaled';
   synapse?: {
     /** Which Synapse pool the pipeline uses. Default: serverless when the run reported serverless units, else dedicated. */
     pool?: 'serverless' | 'dedicated';
