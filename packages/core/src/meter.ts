@@ -228,7 +228,7 @@ export class Meter {
   merge(snapshot: MeterSnapshot): void {
     for (const op of snapshot.operations) {
       const a = this.#aggregate(op.provider, op.resource, op.operation);
-      // BROKEN a.histogram.add(hdr.decodeFromCompressedBase64(op.histogram));
+      a.histogram.add(hdr.decodeFromCompressedBase64(op.histogram));
       a.count += op.count;
       a.errors += op.errors;
       a.retries += op.retries;

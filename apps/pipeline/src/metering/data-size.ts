@@ -65,14 +65,17 @@ interface SizeStatement {
   /** Statements to run first (e.g. a checkpoint so the table's blocks are on disk). */
   before?: string[];
   sql: (table: string) => string;
-  /** The engine's answer → bytes. */
-  bytes: (row: Record<string, unknown>) => number;
+  /** The engine's answer (at least one row) → bytes. */
+  bytes: (rows: Array<Record<string, unknown>>) => number;
   /** What the figure is, in the engine's terms. */
   note: string;
 }
 
 const MIB = 1_048_576;
 const KB = 1_024;
+// Sources: DuckDB pragma_storage_info / pragma_database_size; Redshift SVV_TABLE_INFO (size in 1 MB
+// blocks); BigQuery __TABLES__ (size_bytes, as tables.get numBytes); Synapse DBCC PDW_SHOWSPACEUSED
+// (https://learn.microsoft.com/sql/t-sql/database-console-commands/dbcc-pdw-showspaceused-transact-sql).
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 const SIZE_STATEMENTS: Record<string, SizeStatement> = {
@@ -84,24 +87,24 @@ const SIZE_STATEMENTS: Record<string, SizeStatement> = {
       `SELECT COUNT(DISTINCT b) * (SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()) AS bytes FROM (` +
       `SELECT block_id AS b FROM pragma_storage_info(${literal(table)}) WHERE persistent AND block_id >= 0 ` +
       `UNION ALL SELECT UNNEST(additional_block_ids) AS b FROM pragma_storage_info(${literal(table)}) WHERE persistent)`,
-    bytes: (row) => Number(row.bytes ?? 0),
+    bytes: ([row]) => Number(row?.bytes ?? 0),
     note: 'DuckDB: storage blocks holding the table (pragma_storage_info) × block size; a block shared with another table counts whole',
   },
   redshift: {
     sql: (table) => `SELECT size FROM svv_table_info WHERE "table" = ${literal(table)}`,
-    bytes: (row) => Number(row.size ?? 0) * MIB,
+    bytes: ([row]) => Number(row?.size ?? 0) * MIB,
     note: 'Redshift: SVV_TABLE_INFO.size (1 MB blocks) × 1 MiB',
   },
   bigquery: {
     sql: (table) => `SELECT size_bytes FROM __TABLES__ WHERE table_id = ${literal(table)}`,
-    bytes: (row) => Number(row.size_bytes ?? 0),
+    bytes: ([row]) => Number(row?.size_bytes ?? 0),
     note: 'BigQuery: __TABLES__.size_bytes (the table resource numBytes: logical bytes)',
   },
   tsql: {
-    sql: (table) => `EXEC sp_spaceused N${literal(table)}`,
-    // sp_spaceused answers text such as '1234 KB'.
-    bytes: (row) => Number.parseInt(String(row.data ?? '0'), 10) * KB,
-    note: 'Synapse/SQL Server: sp_spaceused data (KB) × 1,024',
+    // Dedicated SQL pools answer one row per distribution; serverless pools do not support it.
+    sql: (table) => `DBCC PDW_SHOWSPACEUSED("${table.replaceAll('"', '')}")`,
+    bytes: (rows) => rows.reduce((sum, row) => sum + Number(row.data_space ?? 0), 0) * KB,
+    note: 'Synapse: DBCC PDW_SHOWSPACEUSED data_space (KB) summed over distributions × 1,024',
   },
 };
 
@@ -116,15 +119,15 @@ export async function warehouseTableBytes(
   try {
     for (const sql of statement.before ?? []) await warehouse.query(sql);
     const result = await warehouse.query(statement.sql(table));
-    const row = result.rows[0];
-    if (!row) return { bytes: null, note: `${statement.note}: the engine returned no row for ${table}` };
-    return { bytes: statement.bytes(row), note: statement.note };
+    if (result.rows.length === 0)
+      return { bytes: null, note: `${statement.note}: the engine returned no row for ${table}` };
+    return { bytes: statement.bytes(result.rows), note: statement.note };
   } catch (error) {
     // The emulators' engines lack some catalog views; the run's result says so instead of failing.
     if (!CloudmuxError.isInstance(error)) throw error;
     return {
       bytes: null,
-      note: `${statement.note}: the engine (${warehouse.provider}) could not answer (${error.code}: ${error.message.slice(0, 160)})`,
+      note: `${statement.note}: the ${warehouse.provider} engine could not answer (${error.code}: ${error.message.slice(0, 200)})`,
     };
   }
 }
