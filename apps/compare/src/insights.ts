@@ -50,14 +50,15 @@ export function deriveInsights(results: Results): Insight[] {
   }
 
   const withPipeline = providers.filter((p) => p.pipeline);
-  if (withPipeline.length > 1) {
-    const fastest = [...withPipeline].sort(
-      (a, b) => b.pipeline!.eventsPerSecond - a.pipeline!.eventsPerSecond,
-    )[0]!;
+  // Speed is a strength only where it was measured on the service itself: emulator and embedded
+  // figures say nothing about a cloud, so they rank nothing here.
+  const live = withPipeline.filter((p) => p.endpoint === 'live');
+  if (live.length > 1) {
+    const fastest = [...live].sort((a, b) => b.pipeline!.eventsPerSecond - a.pipeline!.eventsPerSecond)[0]!;
     insights
       .get(fastest.name)!
       .pros.push(
-        `Fastest end-to-end pipeline: ${Math.round(fastest.pipeline!.eventsPerSecond).toLocaleString('en-US')} events/s (${label(fastest)}).`,
+        `Fastest end-to-end pipeline on the live clouds: ${Math.round(fastest.pipeline!.eventsPerSecond).toLocaleString('en-US')} events/s (${label(fastest)}).`,
       );
   }
   for (const p of withPipeline) {
@@ -65,27 +66,22 @@ export function deriveInsights(results: Results): Insight[] {
       insights.get(p.name)!.cons.push('Pipeline counts did not reconcile in this run.');
   }
 
-  // Per resource: the lowest median latency among providers measured on the same kind of endpoint.
   for (const resource of ['objectStore', 'queue', 'warehouse', 'secretStore'] as const) {
-    for (const endpoint of ['emulator', 'live'] as const) {
-      const candidates = providers
-        .filter((p) => p.endpoint === endpoint)
-        .map((p) => {
-          const ops = p.operations.filter((o) => o.resource === resource && o.samples > 0);
-          const median = ops.length ? ops.reduce((s, o) => s + o.p50Ms, 0) / ops.length : undefined;
-          return { p, median };
-        })
-        .filter((c) => c.median !== undefined);
-      if (candidates.length > 1) {
-        const best = candidates.sort((a, b) => a.median! - b.median!)[0]!;
-        const where =
-          endpoint === 'emulator'
-            ? ' against its emulator on this machine (not cloud latency)'
-            : ' on the live service';
-        insights
-          .get(best.p.name)!
-          .pros.push(`Lowest mean p50 ${resource} latency${where}: ${best.median!.toFixed(2)} ms.`);
-      }
+    const candidates = providers
+      .filter((p) => p.endpoint === 'live')
+      .map((p) => {
+        const ops = p.operations.filter((o) => o.resource === resource && o.samples > 0);
+        const median = ops.length ? ops.reduce((s, o) => s + o.p50Ms, 0) / ops.length : undefined;
+        return { p, median };
+      })
+      .filter((c) => c.median !== undefined);
+    if (candidates.length > 1) {
+      const best = candidates.sort((a, b) => a.median! - b.median!)[0]!;
+      insights
+        .get(best.p.name)!
+        .pros.push(
+          `Lowest mean p50 over its ${resource} operations on the live service: ${best.median!.toFixed(2)} ms.`,
+        );
     }
   }
 
