@@ -1,6 +1,6 @@
 import { CloudmuxError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { DAYS_PER_MONTH, pausedScheduleHours, priceUnits, projectMonthly } from './model.ts';
+import { DAYS_PER_MONTH, pausedScheduleHours, priceUnits, projectMonthly } from './model/index.ts';
 import type { Projection, Scenario, UsageProfile } from './types.ts';
 
 const MiB = 2 ** 20;
@@ -45,6 +45,12 @@ describe('projectMonthly: cost classes', () => {
     expect(line(p, 's3.storage.byte-months', 'fixed')!.quantity).toBe(200 * 10_000_000 * 7);
     expect(line(p, 'redshift.storage.byte-months', 'fixed')!.quantity).toBe(100 * 10_000_000 * 7);
     expect(line(p, 'secretsmanager.secret-months', 'fixed')!.quantity).toBe(2);
+    expect(p.assumptions).toContain(
+      'Lake storage: 200 bytes/event (measured) × 10,000,000 events/day × 7 days retained = 14 GB held all month.',
+    );
+    expect(p.assumptions).toContain(
+      'Secrets Manager: 2 secret(s) stored all month, one region (no replicas).',
+    );
   });
 
   it('uses the lake bytes for warehouse storage when the engine cannot say, and says so', () => {

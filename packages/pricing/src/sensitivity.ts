@@ -1,5 +1,5 @@
 import { CloudmuxError } from '@cloudmux/core';
-import { projectMonthly } from './model.ts';
+import { projectMonthly } from './model/index.ts';
 import type { ModelParams, Projection, Scenario, UsageProfile } from './types.ts';
 
 export type SensitivityBase = Omit<Scenario, 'eventsPerDay'>;
