@@ -1,6 +1,12 @@
 import { CloudmuxError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { DAYS_PER_MONTH, pausedScheduleHours, priceUnits, projectMonthly } from './model/index.ts';
+import {
+  centralMonthlyUsd,
+  DAYS_PER_MONTH,
+  pausedScheduleHours,
+  priceUnits,
+  projectMonthly,
+} from './model/index.ts';
 import type { Projection, Scenario, UsageProfile } from './types.ts';
 
 const MiB = 2 ** 20;
@@ -160,6 +166,14 @@ describe('projectMonthly: cost classes', () => {
     expect(p.lowUsd).toBeCloseTo(paused.lowUsd, 8);
     expect(p.highUsd).toBe(p.monthlyUsd);
     expect(p.lowUsd).toBeCloseTo(p.monthlyUsd - 1.2 * 22 * DAYS_PER_MONTH, 6);
+  });
+
+  it('centralMonthlyUsd is the projection’s central figure', () => {
+    const aws = profile({
+      perEventUnits: { 'sqs.requests': 30 },
+      batchRunUnits: { 'redshift.statement-ms': 500 },
+    });
+    expect(centralMonthlyUsd(aws, hourly)).toBe(projectMonthly(aws, hourly).monthlyUsd);
   });
 
   it('the range spans Redshift base capacity 4 and 8 RPU and the free tier', () => {

@@ -97,6 +97,18 @@ function variants(
   return out;
 }
 
+/** The central monthly total alone (no range), for searches that evaluate many volumes. */
+export function centralMonthlyUsd(
+  profile: UsageProfile,
+  scenario: Scenario,
+  params: ModelParams = {},
+): number {
+  if (profile.provider === 'local') return 0;
+  validate(profile, scenario, params);
+  const table = priceTable(profile.provider, profile.region);
+  return buildMonth(profile, scenario, table, resolve(profile, scenario, params)).usd;
+}
+
 /**
  * The month at `scenario` for one provider: fixed + per-batch-run + per-event lines, the units no
  * price covers, every assumption, and the low/high range over the uncertain parameters.
