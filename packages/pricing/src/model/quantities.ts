@@ -66,7 +66,7 @@ function perEventQuantities(
   assumptions: string[],
 ) {
   assumptions.push(
-    `Per-event units: the ingest and speed units of the measured run (${fmt(profile.eventsMeasured)} events) divided by its events, times events per month; request batching as measured.`,
+    `Per-event units: the ingest and speed units of the measured run (${fmt(profile.eventsMeasured)} events) divided by its events, times events per month; request batching as measured; idle polling between events is not modelled.`,
     'Inter-service traffic: every service in one region, where transfer between them is not charged; no cross-region or cross-zone traffic modelled.',
   );
   // Linear, except warehouse compute used outside the batch (priced without per-run minimums).
