@@ -1,4 +1,4 @@
-export * from './model.ts';
+export * from './model/index.ts';
 export * from './rules.ts';
 export * from './sensitivity.ts';
 export * from './tables.ts';

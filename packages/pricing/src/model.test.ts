@@ -1,6 +1,12 @@
 import { CloudmuxError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { DAYS_PER_MONTH, pausedScheduleHours, priceUnits, projectMonthly } from './model.ts';
+import {
+  centralMonthlyUsd,
+  DAYS_PER_MONTH,
+  pausedScheduleHours,
+  priceUnits,
+  projectMonthly,
+} from './model/index.ts';
 import type { Projection, Scenario, UsageProfile } from './types.ts';
 
 const MiB = 2 ** 20;
@@ -45,6 +51,12 @@ describe('projectMonthly: cost classes', () => {
     expect(line(p, 's3.storage.byte-months', 'fixed')!.quantity).toBe(200 * 10_000_000 * 7);
     expect(line(p, 'redshift.storage.byte-months', 'fixed')!.quantity).toBe(100 * 10_000_000 * 7);
     expect(line(p, 'secretsmanager.secret-months', 'fixed')!.quantity).toBe(2);
+    expect(p.assumptions).toContain(
+      'Lake storage: 200 bytes/event (measured) × 10,000,000 events/day × 7 days retained = 14 GB held all month.',
+    );
+    expect(p.assumptions).toContain(
+      'Secrets Manager: 2 secret(s) stored all month, one region (no replicas).',
+    );
   });
 
   it('uses the lake bytes for warehouse storage when the engine cannot say, and says so', () => {
@@ -154,6 +166,14 @@ describe('projectMonthly: cost classes', () => {
     expect(p.lowUsd).toBeCloseTo(paused.lowUsd, 8);
     expect(p.highUsd).toBe(p.monthlyUsd);
     expect(p.lowUsd).toBeCloseTo(p.monthlyUsd - 1.2 * 22 * DAYS_PER_MONTH, 6);
+  });
+
+  it('centralMonthlyUsd is the projection’s central figure', () => {
+    const aws = profile({
+      perEventUnits: { 'sqs.requests': 30 },
+      batchRunUnits: { 'redshift.statement-ms': 500 },
+    });
+    expect(centralMonthlyUsd(aws, hourly)).toBe(projectMonthly(aws, hourly).monthlyUsd);
   });
 
   it('the range spans Redshift base capacity 4 and 8 RPU and the free tier', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { priceUnits } from './model.ts';
+import { priceUnits } from './model/index.ts';
 import {
   bigqueryBilledBytes,
   bigqueryStreamingBytes,

@@ -1,6 +1,6 @@
 import { CloudmuxError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { projectMonthly } from './model.ts';
+import { projectMonthly } from './model/index.ts';
 import { breakEvens, DEFAULT_VOLUMES, rangesOverlap, sensitivity, verdictAt } from './sensitivity.ts';
 import type { Projection, UsageProfile } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { CloudmuxError } from '@cloudmux/core';
-import { projectMonthly } from './model.ts';
+import { centralMonthlyUsd, projectMonthly } from './model/index.ts';
 import type { ModelParams, Projection, Scenario, UsageProfile } from './types.ts';
 
 export type SensitivityBase = Omit<Scenario, 'eventsPerDay'>;
@@ -61,7 +61,7 @@ export function breakEvens(
 ): BreakEven[] {
   const keys = keyOf(profiles);
   const monthly = (profile: UsageProfile, eventsPerDay: number) =>
-    projectMonthly(profile, { ...base, eventsPerDay }, params).monthlyUsd;
+    centralMonthlyUsd(profile, { ...base, eventsPerDay }, params);
   const lo = Math.log10(range.min);
   const hi = Math.log10(range.max);
   const steps = Math.max(1, Math.round((hi - lo) * 20));
