@@ -17,13 +17,16 @@ import { paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { emulatorStacks, emulatorStackUnavailable } from '@cloudmux/adapters-test';
 import type { Warehouse } from '@cloudmux/core';
 import { createDuckDbWarehouse } from '@cloudmux/local';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PipelineContextOptions } from '../src/context.ts';
 import { openPipeline } from '../src/context.ts';
-import { ingestTotals } from '../src/ingest/ingestor.ts';
+import { createIngestor, ingestTotals } from '../src/ingest/ingestor.ts';
+import { replayFlights } from '../src/ingest/replay.ts';
 import { LAYOUT } from '../src/layout.ts';
 import type { PhaseUsage } from '../src/metering/run-usage.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
+import { type ConsumerProcess, spawnConsumer } from '../src/speed/pool.ts';
+import { USAGE_INTERVAL_MS } from '../src/speed/worker.ts';
 
 const START = 12_828;
 const EVENTS = 3_000;
@@ -92,12 +95,14 @@ function describeMetering(target: MeteringTarget): void {
       expect(summary.usage.processes).toBe(1 + CONSUMERS);
       const speed = summary.usage.phases.speed;
       expect(speed.calls['queue.receive'] ?? 0).toBeGreaterThan(0);
-      // Only consumers receive: the parent's stages have none.
-      for (const phase of [summary.usage.phases.ingest, summary.usage.phases.batch]) {
-        expect(phase.calls['queue.receive']).toBeUndefined();
-      }
+      // Only consumers receive events: ingest never receives, and whatever the batch stage reads
+      // from a dead-letter queue is empty in a run where nothing failed.
+      expect(summary.usage.phases.ingest.calls['queue.receive']).toBeUndefined();
+      expect(summary.usage.phases.batch.items['queue.receive'] ?? 0).toBe(0);
       const receive = summary.usage.operations.find((op) => op.operation === 'queue.receive');
-      expect(receive?.samples).toBe(speed.calls['queue.receive']);
+      expect(receive?.samples).toBe(
+        sum(allBuckets(summary).map((phase) => phase.calls['queue.receive'] ?? 0)),
+      );
     });
 
     it('counts the messages sent and acknowledged as the ingestor and the queue saw them', () => {
@@ -230,3 +235,57 @@ if (awsMissing) {
     },
   });
 }
+
+describe('a consumer killed with SIGKILL', () => {
+  it('has already reported its usage up to its last interval', async () => {
+    const baseDir = await mkdtemp(join(tmpdir(), 'cloudmux-metering-kill-'));
+    const context: PipelineContextOptions = { baseDir, provider: 'local' };
+    let consumer: ConsumerProcess | undefined;
+    try {
+      const { resources } = await openPipeline(context);
+      let messages: number;
+      try {
+        await resources.queue.ensureQueue(LAYOUT.queue, { visibilityTimeoutSeconds: 30 });
+        const ingestor = createIngestor({
+          objectStore: resources.objectStore,
+          queue: resources.queue,
+          eventsPerMessage: 100,
+        });
+        messages = (await replayFlights(ingestor, { start: START, limit: 1_000 })).messages;
+      } finally {
+        await resources.close();
+      }
+      let processed = 0;
+      // Never told to drain: it keeps polling until killed, so only periodic reports can carry its usage.
+      consumer = spawnConsumer({
+        context,
+        queueName: LAYOUT.queue,
+        onProgress: (progress) => {
+          processed = progress.messages;
+        },
+      });
+      await consumer.ready;
+      await vi.waitFor(() => expect(processed).toBe(messages), { timeout: 60_000, interval: 50 });
+      const acked = () =>
+        consumer?.usage?.operations.find((op) => op.resource === 'queue' && op.operation === 'ackMany')
+          ?.items;
+      await vi.waitFor(() => expect(acked()).toBe(messages), {
+        timeout: 10 * USAGE_INTERVAL_MS,
+        interval: 50,
+      });
+      consumer.child.kill('SIGKILL');
+      const exit = await consumer.exited;
+      expect(exit.signal).toBe('SIGKILL');
+      expect(acked()).toBe(messages);
+      const puts = consumer.usage?.operations.find((op) => op.operation === 'put')?.count ?? 0;
+      expect(puts).toBeGreaterThanOrEqual(2 * messages);
+    } finally {
+      // A failed wait leaves it polling forever.
+      if (consumer && consumer.child.exitCode === null && consumer.child.signalCode === null) {
+        consumer.child.kill('SIGKILL');
+        await consumer.exited;
+      }
+      await rm(baseDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
