@@ -125,6 +125,8 @@ export const providerResultSchema = z.object({
   /** Why there are no projections (no pipeline run, or the model could not price this provider). */
   costNote: z.string().optional(),
   capabilities: z.record(z.string(), z.record(z.string(), z.boolean())).default({}),
+  /** 'contract': results of the contract suites (.reports/contract.json); 'declared': the adapters' own flags. */
+  capabilitySource: z.enum(['contract', 'declared']).default('declared'),
   errors: z.array(z.string()).default([]),
 });
 

@@ -44,6 +44,18 @@ function readCapabilities(file: string | undefined): Record<string, Record<strin
   return out;
 }
 
+/** Without a contract report, the flags the adapters declare (the contract suites check each both ways). */
+function declaredCapabilities(resources: Resources): Record<string, Record<string, boolean>> {
+  const flags = (caps: object) =>
+    Object.fromEntries(Object.entries(caps).filter((e): e is [string, boolean] => typeof e[1] === 'boolean'));
+  return {
+    objectStore: flags(resources.objectStore.capabilities),
+    queue: flags(resources.queue.capabilities),
+    warehouse: flags(resources.warehouse.capabilities),
+    secretStore: flags(resources.secretStore.capabilities),
+  };
+}
+
 type Cost = Pick<ProviderResult, 'projections' | 'sensitivity' | 'assumptions' | 'unpriced' | 'costNote'>;
 
 const LOCAL_COST_NOTE =
@@ -165,7 +177,9 @@ export async function runComparison(options: CompareOptions): Promise<Results> {
         pipeline,
         dataSize,
         ...cost,
-        capabilities: capabilities[name] ?? {},
+        ...(capabilities[name]
+          ? { capabilities: capabilities[name], capabilitySource: 'contract' as const }
+          : { capabilities: declaredCapabilities(resources), capabilitySource: 'declared' as const }),
         errors,
       });
       progress('done');

@@ -32,6 +32,7 @@ function provider(
     assumptions: [],
     unpriced: [],
     capabilities: {},
+    capabilitySource: 'declared',
     errors: [],
   } satisfies ProviderResult;
 }

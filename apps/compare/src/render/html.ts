@@ -8,6 +8,7 @@ import { verdict } from '../verdict.ts';
 import { type ChartSpec, charts } from './charts.ts';
 import {
   breakEvenLines,
+  capabilityHeading,
   capabilityTable,
   costLinesTable,
   dataSizeTable,
@@ -125,7 +126,7 @@ ${assumptions.length ? `<h3>Assumptions</h3><ul id="assumptions">${assumptions.j
 <p><code>get</code> is timed to the last byte of the body; <code>get (first byte)</code> is the time to its first byte. p99 is shown only with at least 100 samples ("n &lt; 100" otherwise); p50 carries a 95 % bootstrap interval; "in flight" is the concurrency the figure was measured at.</p>
 ${byId('latency-')}
 ${table(latencyTable(results), 'latency')}</section>
-<section><h2>Capabilities (from the contract suites)</h2>${caps ? table(caps, 'capabilities') : '<p>No contract results found (run <code>pnpm contract</code> first).</p>'}</section>
+<section><h2>${capabilityHeading(results)}</h2>${caps ? table(caps, 'capabilities') : '<p>No contract results found (run <code>pnpm contract</code> first).</p>'}</section>
 <section><h2>Strengths and weaknesses (derived from this run)</h2>${deriveInsights(results)
     .map(
       (i) =>

@@ -4,6 +4,7 @@ import type { Results } from '../results.ts';
 import { verdict } from '../verdict.ts';
 import {
   breakEvenLines,
+  capabilityHeading,
   capabilityTable,
   costLinesTable,
   dataSizeTable,
@@ -89,7 +90,7 @@ export function renderMarkdown(results: Results): string {
     ...table(latencyTable(results)),
   );
   const caps = capabilityTable(results);
-  if (caps) out.push('## Capabilities (from the contract suites)', '', ...table(caps));
+  if (caps) out.push(`## ${capabilityHeading(results)}`, '', ...table(caps));
   out.push('## Strengths and weaknesses (derived from this run)', '');
   for (const i of deriveInsights(results)) {
     out.push(`### ${i.provider}`, '');

@@ -215,3 +215,11 @@ export function breakEvenLines(results: Results): string[] {
     return `${b.a} and ${b.b} cross at about ${volume(b.eventsPerDay)} events/day: ${b.cheaperBelow} is cheaper below, ${above} above`;
   });
 }
+
+export function capabilityHeading(results: Results): string {
+  return results.providers.some(
+    (p) => Object.keys(p.capabilities).length && p.capabilitySource === 'declared',
+  )
+    ? 'Capabilities (declared by the adapters; the contract suites check each flag both ways)'
+    : 'Capabilities (from the contract suites)';
+}
