@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineRunner } from './pipeline.ts';
 import { KNOWN_PROVIDERS, type ProviderName, parseProviders } from './providers.ts';
 import { readResults, writeReport } from './report.ts';
@@ -42,9 +42,11 @@ program
   .description(
     `run on each provider and write results.json, report.md and report.html. Clouds run against their emulators on this machine unless CLOUDMUX_COMPARE_<AWS|GCP|AZURE>_CONFIG points at a cloudmux config for the live cloud`,
   )
-  .option('--providers <list>', `comma-separated providers (${KNOWN_PROVIDERS.join(', ')})`, providerList, [
-    ...KNOWN_PROVIDERS,
-  ])
+  .addOption(
+    new Option('--providers <list>', `comma-separated providers (${KNOWN_PROVIDERS.join(', ')})`)
+      .argParser(providerList)
+      .default([...KNOWN_PROVIDERS], KNOWN_PROVIDERS.join(',')),
+  )
   .option(
     '--events <n>',
     'events the pipeline run replays; its units are what is priced',
@@ -59,11 +61,10 @@ program
   )
   .option('--concurrency <n>', 'object calls in flight at once in the micro-benchmarks', positiveInt, 4)
   .option('--warmup <n>', 'unmeasured iterations before each micro-benchmark', positiveInt, 5)
-  .option(
-    '--volumes <list>',
-    'events per day to project monthly cost at',
-    volumeList,
-    [100_000, 1_000_000, 10_000_000],
+  .addOption(
+    new Option('--volumes <list>', 'events per day to project monthly cost at')
+      .argParser(volumeList)
+      .default([100_000, 1_000_000, 10_000_000], '100000,1000000,10000000'),
   )
   .option('--batch-runs-per-day <n>', 'batch runs per day in the projections (24 = hourly)', positiveInt, 24)
   .option('--retention-days <n>', 'days the lake and the warehouse keep data', positiveInt, 30)
