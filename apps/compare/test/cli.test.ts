@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,15 @@ const quick = ['--no-pipeline', '--iterations', '2', '--warmup', '1'];
 const brokenAws = { CLOUDMUX_COMPARE_AWS_CONFIG: '/nonexistent/cloudmux.config.json' };
 
 describe('compare CLI', () => {
+  it('refuses to render a results.json of another schema version, naming the field', async () => {
+    const file = join(dir, 'v1.json');
+    await writeFile(file, JSON.stringify({ schemaVersion: 1, providers: [] }));
+    await expect(readResults(file)).rejects.toMatchObject({ code: 'InvalidArgument' });
+    const run = compare(['render', file]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/schemaVersion/);
+  });
+
   it('rejects an unknown provider before anything runs, naming the known ones', () => {
     const out = join(dir, 'unknown');
     const run = compare(['run', '--providers', 'local,nosuch', '--out', out, ...quick]);
