@@ -3,8 +3,7 @@
  * buckets at the stage boundaries (it is read and zeroed each time); each consumer process sends
  * its own meter's snapshot over IPC, and the latest one per process is merged into `speed`.
  */
-import type { BillableUnits, Meter, MeterSnapshot } from '@cloudmux/core';
-import { Meter as Accumulator } from '@cloudmux/core';
+import { type BillableUnits, Meter, type MeterSnapshot } from '@cloudmux/core';
 
 /** The stages compare prices: ingest and speed per event, batch per batch run. */
 export type Phase = 'ingest' | 'speed' | 'batch';
@@ -54,7 +53,7 @@ const BUCKETS: readonly Bucket[] = ['setup', 'ingest', 'speed', 'batch', 'serve'
 
 export class RunUsageRecorder {
   readonly #parent: Meter;
-  readonly #buckets = new Map<Bucket, Accumulator>(BUCKETS.map((b) => [b, new Accumulator()]));
+  readonly #buckets = new Map<Bucket, Meter>(BUCKETS.map((b) => [b, new Meter()]));
   #processes = 1;
 
   constructor(parent: Meter) {
@@ -77,7 +76,7 @@ export class RunUsageRecorder {
 
   result(): RunUsage {
     const of = (bucket: Bucket) => phaseUsage(this.#buckets.get(bucket)!);
-    const all = new Accumulator();
+    const all = new Meter();
     for (const meter of this.#buckets.values()) all.merge(meter.snapshot());
     return {
       phases: { ingest: of('ingest'), speed: of('speed'), batch: of('batch') },

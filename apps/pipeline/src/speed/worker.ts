@@ -43,10 +43,10 @@ async function main(): Promise<void> {
     return names;
   };
   const { resources } = await openPipeline(options, ['objectStore', 'queue']);
-  const reportUsage = () => {
+  const sendUsage = () => {
     if (process.connected) send({ type: 'usage', snapshot: resources.meter.snapshot() });
   };
-  const usageTimer = setInterval(reportUsage, USAGE_INTERVAL_MS);
+  const usageTimer = setInterval(sendUsage, USAGE_INTERVAL_MS);
   try {
     send({ type: 'ready' });
     log('info', 'consumer-started', {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(usageTimer);
     await resources.close();
-    reportUsage();
+    sendUsage();
   }
 }
 
