@@ -17,7 +17,7 @@ export type Ranking =
   | {
       kind: 'overlap';
       /** Providers whose low-to-high ranges overlap the cheapest one's, cheapest first. */
-      tied: Array<{ provider: string; lowUsd: number; highUsd: number }>;
+      tied: Array<{ provider: string; monthlyUsd: number; lowUsd: number; highUsd: number }>;
     };
 
 /** Clouds priced at `eventsPerDay` (the local provider has no bill, so it never ranks). */
@@ -57,6 +57,7 @@ export function rankAt(
       kind: 'overlap',
       tied: [first, ...overlapping].map((c) => ({
         provider: c.p.name,
+        monthlyUsd: c.x.monthlyUsd,
         lowUsd: c.x.lowUsd,
         highUsd: c.x.highUsd,
       })),

@@ -5,7 +5,7 @@
 import { bytes, count, endpointLabel, ms, usd, usdRange, volume } from '../format.ts';
 import type { OperationResult, ProviderResult, Results } from '../results.ts';
 import { MIN_SAMPLES_FOR_P99 } from '../stats.ts';
-import { rankAt, rankingText } from '../verdict.ts';
+import { rankAt } from '../verdict.ts';
 
 export interface Table {
   headers: string[];
@@ -57,14 +57,50 @@ export function projectionsTable(results: Results): Table {
   };
 }
 
-/** Who is cheapest at each volume of the sensitivity range, or that the ranges overlap. */
+/** Who is cheapest at each volume of the sensitivity range, and whether the ranges allow saying so. */
 export function rankingTable(results: Results): Table {
   const volumes = [
     ...new Set(results.providers.flatMap((p) => p.sensitivity.map((x) => x.eventsPerDay))),
   ].sort((a, b) => a - b);
+  const range = (low: number, high: number) => `(${usdRange(low, high)})`;
   return {
-    headers: ['events/day', 'cheapest cloud'],
-    rows: volumes.map((v) => [volume(v), rankingText(rankAt(results, v, 'sensitivity'))]),
+    headers: ['events/day', 'lowest central estimate', 'next', 'verdict'],
+    rows: volumes.flatMap((v) => {
+      const r = rankAt(results, v, 'sensitivity');
+      switch (r.kind) {
+        case 'none':
+          return [];
+        case 'single':
+          return [
+            [
+              volume(v),
+              `${r.provider} ${usd(r.projection.monthlyUsd)} ${range(r.projection.lowUsd, r.projection.highUsd)}`,
+              'none',
+              'only one cloud priced',
+            ],
+          ];
+        case 'winner':
+          return [
+            [
+              volume(v),
+              `${r.cheapest} ${usd(r.cheapestUsd)}`,
+              `${r.runnerUp} ${usd(r.runnerUpUsd)}`,
+              `${r.cheapest} cheaper by ${usd(r.byUsd)} (${r.byPercent.toFixed(0)} %); ranges apart`,
+            ],
+          ];
+        case 'overlap': {
+          const [first, second] = r.tied as [(typeof r.tied)[number], (typeof r.tied)[number]];
+          return [
+            [
+              volume(v),
+              `${first.provider} ${usd(first.monthlyUsd)} ${range(first.lowUsd, first.highUsd)}`,
+              `${second.provider} ${usd(second.monthlyUsd)} ${range(second.lowUsd, second.highUsd)}`,
+              `no clear winner: ranges of ${r.tied.map((t) => t.provider).join(', ')} overlap`,
+            ],
+          ];
+        }
+      }
+    }),
   };
 }
 
