@@ -13,6 +13,8 @@ export type Ranking =
       runnerUpUsd: number;
       byUsd: number;
       byPercent: number;
+      /** The dearer clouds after the runner-up, cheapest first. */
+      rest: Array<{ provider: string; monthlyUsd: number }>;
     }
   | {
       kind: 'overlap';
@@ -71,6 +73,7 @@ export function rankAt(
     runnerUpUsd: second.x.monthlyUsd,
     byUsd: second.x.monthlyUsd - first.x.monthlyUsd,
     byPercent: ((second.x.monthlyUsd - first.x.monthlyUsd) / second.x.monthlyUsd) * 100,
+    rest: rest.slice(1).map((c) => ({ provider: c.p.name, monthlyUsd: c.x.monthlyUsd })),
   };
 }
 
@@ -81,7 +84,7 @@ export function rankingText(ranking: Ranking): string {
     case 'single':
       return `only ${ranking.provider} was priced: ${usd(ranking.projection.monthlyUsd)} per month (range ${usdRange(ranking.projection.lowUsd, ranking.projection.highUsd)}), nothing to rank it against`;
     case 'winner':
-      return `${ranking.cheapest} is cheapest by ${usd(ranking.byUsd)} per month (${ranking.byPercent.toFixed(0)} %): ${usd(ranking.cheapestUsd)} against ${ranking.runnerUp} at ${usd(ranking.runnerUpUsd)}, and their ranges do not overlap`;
+      return `${ranking.cheapest} is cheapest by ${usd(ranking.byUsd)} per month (${ranking.byPercent.toFixed(0)} %): ${usd(ranking.cheapestUsd)} against ${ranking.runnerUp} at ${usd(ranking.runnerUpUsd)}${ranking.rest.length ? ` (then ${ranking.rest.map((r) => `${r.provider} ${usd(r.monthlyUsd)}`).join(', ')})` : ''}, and its range lies below every other`;
     case 'overlap':
       return `no clear winner: the ranges of ${ranking.tied.map((t) => `${t.provider} (${usdRange(t.lowUsd, t.highUsd)})`).join(' and ')} overlap`;
   }
