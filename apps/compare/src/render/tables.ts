@@ -65,7 +65,7 @@ export function rankingTable(results: Results): Table {
   const range = (low: number, high: number) => `(${usdRange(low, high)})`;
   return {
     headers: ['events/day', 'lowest central estimate', 'next', 'verdict'],
-    rows: volumes.flatMap((v) => {
+    rows: volumes.flatMap((v): string[][] => {
       const r = rankAt(results, v, 'sensitivity');
       switch (r.kind) {
         case 'none':
@@ -88,7 +88,7 @@ export function rankingTable(results: Results): Table {
               `${r.cheapest} cheaper by ${usd(r.byUsd)} (${r.byPercent.toFixed(0)} %); ranges apart`,
             ],
           ];
-        case 'overlap': {
+        default: {
           const [first, second] = r.tied as [(typeof r.tied)[number], (typeof r.tied)[number]];
           return [
             [
