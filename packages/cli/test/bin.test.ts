@@ -100,4 +100,13 @@ describe('the cloudmux bin', () => {
       expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
   });
+
+  it("mounts the compare app's own commands, with its suggestions", async () => {
+    const help = await cloudmux(['compare', '--help'], tmp.dir);
+    expect(help.code).toBe(0);
+    for (const command of ['run', 'render']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    const typo = await cloudmux(['compare', 'rnu'], tmp.dir);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('(Did you mean run?)');
+  });
 });
