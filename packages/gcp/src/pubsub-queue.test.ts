@@ -77,6 +77,22 @@ describe.skipIf(!available)('pubsub queue against pstest', () => {
     expect(usage.units['pubsub.billable-bytes']).toBe(1000);
   });
 
+  it('meters publish and pull but not acknowledge or modifyAckDeadline (free: https://cloud.google.com/pubsub/pricing)', async () => {
+    await queue.ensureQueue('billing');
+    await queue.send('billing', 'one');
+    const pulled = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
+    const [message] = await runWithUsage(pulled, () => queue.receive('billing', { waitSeconds: 2 }));
+    expect(pulled.units['pubsub.billable-bytes']).toBe(1000);
+    const free = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
+    await runWithUsage(free, async () => {
+      await queue.extendVisibility('billing', message!, 30);
+      await queue.nack('billing', message!);
+    });
+    const [again] = await queue.receive('billing', { waitSeconds: 2 });
+    await runWithUsage(free, () => queue.ack('billing', again!));
+    expect(free.units['pubsub.billable-bytes']).toBeUndefined();
+  });
+
   it('hides a delayed message until its delay has passed', async () => {
     await queue.ensureQueue('delayed');
     const sentAt = Date.now();

@@ -17,8 +17,9 @@
  *   for the remaining delay. That early pull counts toward a dead-letter policy's attempts; the
  *   receiving process takes it off `deliveryCount`.
  * - Publishing goes through the client's batching publisher (settings from config).
- * - Billing: every publish, pull, ack and modack request counts at least 1,000 bytes
- *   (`pubsub.billable-bytes`); publish requests are estimated from the batching settings.
+ * - Billing: Pub/Sub bills publish, pull, streaming pull and push requests, each at least 1,000 bytes
+ *   (`pubsub.billable-bytes`); acknowledge and modifyAckDeadline are free, so they report nothing
+ *   (https://cloud.google.com/pubsub/pricing). Publish requests are estimated from the batching settings.
  */
 import {
   bodyBytes,
@@ -179,7 +180,6 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
   }
 
   async function modifyDeadline(name: string, ackIds: string[], seconds: number) {
-    billable(ackIds.reduce((n, id) => n + id.length, 0));
     await subscriberClient().modifyAckDeadline({
       subscription: subscriptionPath(name),
       ackIds,
@@ -411,7 +411,6 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
           const chunk = messages.slice(i, i + 1000);
           const ackIds = chunk.map((m) => m.receipt);
           for (const m of chunk) hiddenPulls.delete(m.id);
-          billable(ackIds.reduce((n, id) => n + id.length, 0));
           // Acking an expired or already-acked id is accepted silently by Pub/Sub (without exactly-once).
           await subscriberClient().acknowledge({ subscription: subscriptionPath(name), ackIds });
         }
