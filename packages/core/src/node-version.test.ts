@@ -107,8 +107,7 @@ describe('importing the built package on an older Node', () => {
     );
   });
 
-  it.skipIf(oldNode)(
-    'skipped: no Node older than the minimum on this machine (looked at /usr/bin/node and PATH)',
-    () => {},
-  );
+  if (!oldNode) {
+    it.skip('skipped: no Node older than the minimum on this machine (looked at /usr/bin/node and PATH)', () => {});
+  }
 });
