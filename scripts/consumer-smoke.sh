@@ -30,7 +30,12 @@ quietly() {
 }
 npm_install() { npm install --no-audit --no-fund --loglevel=error --prefer-offline "$@"; }
 
-step "node $(node -v) ($(command -v node)), npm $(npm -v) ($(command -v npm))"
+npm_node="$(npm version --json | node -p 'JSON.parse(require("node:fs").readFileSync(0, "utf8")).node')"
+step "node $(node -v) ($(command -v node)), npm $(npm -v) ($(command -v npm), running on Node $npm_node)"
+if [ "v$npm_node" != "$(node -v)" ]; then
+  echo "npm runs on Node $npm_node, not on the toolchain's $(node -v)" >&2
+  exit 1
+fi
 step "build"
 pnpm --silent build --output-logs=errors-only
 
