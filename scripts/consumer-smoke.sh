@@ -76,6 +76,20 @@ cp scripts/consumer-smoke.app.mjs "$app/app.mjs"
 step "scratch project: the program on the local provider"
 (cd "$app" && node app.mjs)
 
+step "scratch project: type-check a TypeScript consumer (nodenext, strict) against the installed declarations"
+cp scripts/consumer-smoke.types.ts "$app/consumer.ts"
+cat > "$app/tsconfig.json" <<JSON
+{
+  "compilerOptions": {
+    "module": "nodenext", "moduleResolution": "nodenext", "target": "es2024", "strict": true,
+    "noUncheckedIndexedAccess": true, "noEmit": true, "skipLibCheck": false,
+    "types": ["node"], "typeRoots": ["$CLOUDMUX_ROOT/node_modules/@types"]
+  },
+  "files": ["consumer.ts"]
+}
+JSON
+(cd "$app" && node "$CLOUDMUX_ROOT/node_modules/typescript/bin/tsc" -p tsconfig.json)
+
 # The README examples marked `<!-- consumer-smoke ... -->` run as written, each in a fresh directory.
 for name in core local; do
   step "scratch project: the example of packages/$name/README.md"
