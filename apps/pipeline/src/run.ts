@@ -34,6 +34,8 @@ export interface RunOptions {
   maxConsumerRestarts?: number;
   /** Deliveries before a failing message is dead-lettered (default PIPELINE_MAX_DELIVERIES or 5). */
   maxDeliveries?: number;
+  /** Each consumer process as it starts (restarts included): for chaos tests that kill one. */
+  onConsumerStarted?: (consumer: ConsumerProcess) => void;
   onProgress?: (update: ProgressUpdate) => void;
 }
 
@@ -143,6 +145,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         },
       });
       consumers.push(consumer);
+      options.onConsumerStarted?.(consumer);
       return consumer;
     };
     // A consumer that dies (killed, crashed) is replaced, a bounded number of times: its messages
