@@ -118,7 +118,14 @@ withResourceOptions(
     )
     .option('--port <n>', 'port', positiveInt, 8787)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--batch-size <n>', 'events per queue message for POST /events', positiveInt, 1_000),
+    .option('--batch-size <n>', 'events per queue message for POST /events', positiveInt, 1_000)
+    .option(
+      '--max-ingest-concurrency <n>',
+      'POST /events requests handled at once; more get 503 + Retry-After',
+      positiveInt,
+      8,
+    )
+    .option('--max-body-mb <n>', 'largest POST /events body in MiB (counted as it arrives)', positiveInt, 16),
 ).action(async (options) => {
   const { resources } = await openPipeline(contextOf(options));
   await ensurePipelineQueue(resources.queue, { maxDeliveries: maxDeliveriesSetting() });
@@ -128,7 +135,11 @@ withResourceOptions(
     queue: resources.queue,
     eventsPerMessage: options.batchSize,
   });
-  const app = createApi({ resources, ingestor });
+  const app = createApi({
+    resources,
+    ingestor,
+    ingest: { maxConcurrent: options.maxIngestConcurrency, maxBodyBytes: options.maxBodyMb * 1024 * 1024 },
+  });
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, (info) =>
     log('info', 'serving', { url: `http://${options.host}:${info.port}`, apiKeySecret: LAYOUT.apiKeySecret }),
   );

@@ -13,7 +13,8 @@ export interface IngestRoutesOptions {
   maxBodyBytes?: number;
   /**
    * Ingest requests handled at once; more are answered 503 with Retry-After before their body is
-   * read, which bounds the memory of `serve` to about this many bodies. Default 16.
+   * read, which bounds the memory of `serve` to about this many bodies (each parsed into events).
+   * Default 8: ingest is CPU-bound, so more in flight adds memory, not throughput, on a small host.
    */
   maxConcurrent?: number;
   /** Observes each answer (status), for metrics. */
@@ -51,7 +52,7 @@ export function ingestRoutes(options: IngestRoutesOptions): Hono {
   // A rotation of the key is picked up within 30 s without a restart.
   const secrets = withSecretCache(options.secrets, { ttlMs: 30_000 });
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
-  const maxConcurrent = options.maxConcurrent ?? 16;
+  const maxConcurrent = options.maxConcurrent ?? 8;
   let inFlight = 0;
   const app = new Hono();
   app.post(
