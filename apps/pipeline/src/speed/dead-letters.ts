@@ -83,13 +83,20 @@ export async function archiveDeadLetters(
 ): Promise<ArchiveResult> {
   const deadLetterQueue = options.deadLetterQueue ?? LAYOUT.deadLetterQueue;
   const result: ArchiveResult = { archived: 0, events: 0, lakeFilesRemoved: 0 };
+  // The common case, nothing dead-lettered: a queue whose depth says empty gets one receive, not
+  // three (its depth is approximate on cloud services, so it is not taken as the last word).
+  let idleLimit = 3;
+  if (queue.capabilities.approximateDepth) {
+    const depth = await queue.depth(deadLetterQueue);
+    if (depth.visible === 0 && depth.inFlight === 0 && !depth.delayed) idleLimit = 1;
+  }
   const keys = new Set<string>();
   const seen = new Set<string>();
   const wait = queue.capabilities.longPoll ? { waitSeconds: 1 } : {};
   // Until several receives in a row bring nothing new: a queue without depth (Pub/Sub) may answer
   // empty once early, and a dead letter may be delivered again (at least once; the Pub/Sub emulator
   // even after its ack). A bound on receives keeps a queue that never empties from holding the run.
-  for (let idle = 0, receives = 0; idle < 3 && receives < MAX_RECEIVES_PER_SWEEP; receives++) {
+  for (let idle = 0, receives = 0; idle < idleLimit && receives < MAX_RECEIVES_PER_SWEEP; receives++) {
     const messages: ReceivedMessage[] = await queue.receive(deadLetterQueue, {
       maxMessages: Math.min(10, queue.limits.maxBatchEntries),
       ...wait,
