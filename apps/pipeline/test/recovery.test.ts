@@ -20,7 +20,6 @@ import { type RunSummary, runPipeline } from '../src/run.ts';
 import { createApi } from '../src/serving/api.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
 import { ensurePipelineQueue } from '../src/speed/dead-letters.ts';
-import { lakeIds } from './helpers.ts';
 
 const PROVIDERS = (process.env.PIPELINE_PROVIDERS ?? 'local').split(',').filter(Boolean);
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
