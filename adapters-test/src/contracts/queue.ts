@@ -32,6 +32,8 @@ import {
   skipWithReason,
   uniqueName,
 } from '../harness.ts';
+import { queueFaultProbe } from './fault-probes.ts';
+import { describeFaultGroup } from './faults.ts';
 
 /** Upper bound for anything the service should do on its own (redelivery, dead-lettering, depth). */
 const DEADLINE_MS = 45_000;
@@ -619,5 +621,7 @@ export function describeQueueContract(target: ContractTarget<Queue>): void {
       );
       await expectCode(queue.receive(name), 'NotFound');
     });
+
+    describeFaultGroup(target, 'queue', queueFaultProbe);
   });
 }
