@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { CloudmuxError } from '@cloudmux/core';
 import { serve } from '@hono/node-server';
 import type { CheckResult } from './batch/quality.ts';
 import { runBatch } from './batch/run.ts';
@@ -157,7 +158,13 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       if (outcome.code === 0) return;
       const cause = outcome.error ?? `exit ${outcome.code ?? outcome.signal}`;
       if (restarts >= maxRestarts)
-        throw new Error(`a speed-layer consumer failed (${cause}) after ${restarts} restarts`);
+        throw new CloudmuxError({
+          code: 'Internal',
+          resource: 'pipeline',
+          operation: 'speed',
+          retryable: false,
+          message: `a speed-layer consumer failed (${cause}) after ${restarts} restarts (maxConsumerRestarts ${maxRestarts})`,
+        });
       restarts++;
       log('warn', 'consumer-restarted', { pid: consumer.child.pid, cause, restart: restarts, maxRestarts });
       const successor = startConsumer();

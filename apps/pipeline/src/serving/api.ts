@@ -40,6 +40,13 @@ export function createApi(options: ApiOptions): Hono {
   const speed = new SpeedViewReader(resources.objectStore);
   const servingHealth = new ServingHealth();
   const metrics = createPipelineMetrics(resources.meter);
+  // At most one probe query per 30 s, whatever the polling rate (a query is billed on some engines).
+  let lastProbe: { at: number; result: Promise<string | undefined> } | undefined;
+  const viewsProbe = () => {
+    if (!lastProbe || performance.now() - lastProbe.at > PROBE_TTL_MS)
+      lastProbe = { at: performance.now(), result: probeViews(resources) };
+    return lastProbe.result;
+  };
   const app = new Hono();
   /** Runs a serving route: bad parameters are 400s; failures are typed 500s that /health reports. */
   const serving =
@@ -118,7 +125,7 @@ export function createApi(options: ApiOptions): Hono {
     const cutoff = servingCutoff(state.cutoffDay);
     const failing = servingHealth.failing();
     // The views answer a query: a batch whose tables are gone is caught before a client hits it.
-    const probe = cutoff.day ? await probeViews(resources) : undefined;
+    const probe = cutoff.day ? await viewsProbe() : undefined;
     const problems = [
       ...(lastRun?.status === 'failed' ? [`last batch run ${lastRun.runId} failed`] : []),
       ...(cutoff.problem ? [cutoff.problem] : []),
@@ -150,6 +157,8 @@ export function createApi(options: ApiOptions): Hono {
   );
   return app;
 }
+
+const PROBE_TTL_MS = 30_000;
 
 /** Undefined when the batch views answer; else why not (named by the error code, no internals). */
 async function probeViews(resources: Resources): Promise<string | undefined> {
