@@ -26,6 +26,7 @@ import {
   type FaultyStack,
   type ResourceRole,
 } from '@cloudmux/adapters-test';
+import { CloudmuxError } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { openPipeline, type PipelineContextOptions } from '../src/context.ts';
 import { LAYOUT } from '../src/layout.ts';
@@ -67,15 +68,16 @@ interface ChaosFigures {
 /** Found by these runs: reported in issue 11, not fixed here (the pipeline's code, apps/pipeline/src). */
 const SECRET_CUT_DEFECT =
   'known defect: runPipeline reads the ingest API key once at start (ensureApiKey) with only the meter ' +
-  'retries (about a second of backoff), so a 3 s secret-store cut at the start ends the run with Unavailable ' +
+  'retries (4 attempts, backoff at most 100/200/400 ms), so a 3 s secret-store cut at the start ends the run ' +
   'instead of riding it out';
 const KNOWN_DEFECTS: Partial<Record<string, Partial<Record<Scenario, string>>>> = {
   aws: {
     'connections-cut':
-      'known defect: a speed-layer consumer exits when a queue call (receive, ack, nack) fails with a ' +
-      'retryable error, and the AWS SDK gives up within the 3 s SQS cut, so the cut kills every consumer in ' +
-      'turn and the run stops after 3 restarts ("a speed-layer consumer failed (Timeout: receive …) after 3 ' +
-      'restarts"); consumers should back off and retry retryable queue errors',
+      'known defects: (1) a speed-layer consumer exits when a queue call (receive, ack, nack) fails with a ' +
+      'retryable error, and the AWS SDK gives up within the 3 s SQS cut, so the cut uses up the 3 consumer ' +
+      'restarts; (2) the batch load fails on the 3 s Redshift Data cut ("ensureTable failed: TimeoutError: read ' +
+      'ECONNRESET"): the default meter retries (4 attempts, backoff at most 100/200/400 ms) end well within the cut. Queue consumers and the batch ' +
+      'need a retry budget that outlasts a short outage',
   },
   gcp: {
     throttled:
@@ -165,9 +167,13 @@ async function warehouseCounts(context: PipelineContextOptions): Promise<{ rows:
   const { resources } = await openPipeline(context);
   try {
     const table = resources.warehouse.dialect.quoteIdent(LAYOUT.table);
-    const result = await resources.warehouse.query(
-      `SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids FROM ${table}`,
-    );
+    const result = await resources.warehouse
+      .query(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids FROM ${table}`)
+      .catch((error: unknown) => {
+        // A batch that failed before its first load leaves no table: nothing was loaded.
+        if (CloudmuxError.hasCode(error, 'NotFound')) return { rows: [{ n: 0, ids: 0 }] };
+        throw error;
+      });
     return { rows: Number(result.rows[0]?.n), ids: Number(result.rows[0]?.ids) };
   } finally {
     await resources.close();
