@@ -155,6 +155,7 @@ describe('dashboard endpoints after a real pipeline run', () => {
     expect(run!.runId).toBe(summary.batch.runId);
     expect(run!.status).toBe('succeeded');
     expect(run!.steps.map((s) => [s.name, s.status])).toEqual([
+      ['dead-letters', 'succeeded'],
       ['load', 'succeeded'],
       ['quality', 'succeeded'],
       ['views', 'succeeded'],
@@ -168,7 +169,10 @@ describe('dashboard endpoints after a real pipeline run', () => {
       accepted: FLIGHTS,
       quarantined: INVALID,
       landed: FLIGHTS,
+      speedQuarantined: 0,
+      deadLettered: 0,
       loaded: FLIGHTS,
+      duplicates: 0,
       reconciled: true,
     });
     expect(Object.keys(run!.reconciliation.quarantineReasons).sort()).toEqual(
@@ -213,7 +217,7 @@ describe('dashboard endpoints after a real pipeline run', () => {
     ] as const) {
       const response = await fetch(`${origin}${path}`);
       expect(response.status, path).toBe(400);
-      expect(await response.json(), path).toMatchObject({ error: { code: 'InvalidArgument', field } });
+      expect(await response.json(), path).toMatchObject({ code: 'InvalidArgument', field });
     }
   });
 
@@ -375,7 +379,7 @@ describe.skipIf(NO_CHROMIUM !== '')(`the dashboard in headless Chromium (${CHROM
       expect(await page.locator('#runs tbody tr').count()).toBe(1);
       expect(await page.locator('#runs tbody').textContent()).toContain(summary.batch.runId);
       expect(await page.locator('#reconciliation dd').allTextContents()).toEqual(
-        [FLIGHTS, INVALID, FLIGHTS, INVALID, FLIGHTS, FLIGHTS].map((n) => n.toLocaleString('en-US')),
+        [FLIGHTS, INVALID, FLIGHTS, INVALID, FLIGHTS, 0, 0, FLIGHTS, 0].map((n) => n.toLocaleString('en-US')),
       );
       expect(await page.locator('#reconciliation li').count()).toBe(6);
       const queue = await api<{ depth: { visible: number; inFlight: number; delayed?: number } }>('/queue');

@@ -66,13 +66,14 @@ describe('GET /runs after a run that a data-quality check failed', () => {
       expect(runs.map((run) => run.status)).toEqual(['failed', 'succeeded']);
       const [latest, earlier] = runs as [RunsBody['runs'][0], RunsBody['runs'][0]];
       expect(latest.steps.map((step) => [step.name, step.status])).toEqual([
+        ['dead-letters', 'succeeded'],
         ['load', 'succeeded'],
         ['quality', 'failed'],
         ['views', 'skipped'],
         ['compact-speed', 'skipped'],
         ['catalog', 'skipped'],
       ]);
-      expect(latest.steps[1]!.error?.code).toBe('PreconditionFailed');
+      expect(latest.steps.find((step) => step.name === 'quality')?.error?.code).toBe('PreconditionFailed');
       // The report was written before the failing check threw: the dashboard can say which checks failed.
       expect(latest.checks?.filter((check) => !check.passed).map((check) => check.name)).toEqual([
         'delay-range',

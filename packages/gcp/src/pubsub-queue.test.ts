@@ -1,4 +1,4 @@
-import { CloudmuxError, messageText, type Queue, runWithUsage } from '@cloudmux/core';
+import { CloudmuxError, messageText, type Queue, type ReceivedMessage, runWithUsage } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PSTEST_MISSING,
@@ -10,112 +10,127 @@ import { createPubSubQueue } from './pubsub-queue.ts';
 
 const available = pstestAvailable();
 
-describe.skipIf(!available)('pubsub queue against pstest', () => {
-  let emulator: Pstest;
-  let queue: Queue;
-  beforeAll(async () => {
-    emulator = await startPstest();
-    queue = createPubSubQueue({ projectId: 'test', apiEndpoint: emulator.endpoint, topicPrefix: 'unit-' });
-  });
-  afterAll(async () => {
-    await queue?.close();
-    await emulator?.stop();
-  });
+/** Far above what pstest needs; a wait that reaches it means the message is not coming. */
+const DEADLINE_MS = 15_000;
 
-  it('round-trips binary bodies and attributes, and acks', async () => {
-    await queue.ensureQueue('basic');
-    const body = new Uint8Array([0, 255, 1, 254]);
-    const { id } = await queue.send('basic', body, { attributes: { kind: 'bin' } });
-    const [message] = await queue.receive('basic', { waitSeconds: 2 });
-    expect(message?.id).toBe(id);
-    expect(Array.from(message?.body ?? [])).toEqual([0, 255, 1, 254]);
-    expect(message?.attributes).toEqual({ kind: 'bin' });
-    expect(message?.deliveryCount).toBe(1);
-    await queue.ack('basic', message!);
-    await queue.ack('basic', message!);
-    expect(await queue.receive('basic')).toEqual([]);
-  });
+/** Receives until one message arrives, failing at the deadline instead of looping forever. */
+async function receiveOne(queue: Queue, name: string): Promise<ReceivedMessage> {
+  const deadline = Date.now() + DEADLINE_MS;
+  while (Date.now() < deadline) {
+    const [message] = await queue.receive(name, { waitSeconds: 1 });
+    if (message) return message;
+  }
+  throw new Error(`no message arrived on ${name} within ${DEADLINE_MS} ms`);
+}
 
-  it('counts deliveries through nack and dead-letters after maxDeliveries', async () => {
-    await queue.ensureQueue('dl', {
-      visibilityTimeoutSeconds: 30,
-      deadLetterQueue: 'dl-dead',
-      maxDeliveries: 2,
+describe.skipIf(!available)(
+  `pubsub queue against pstest${!available ? ` — skipped: ${PSTEST_MISSING}` : ''}`,
+  () => {
+    let emulator: Pstest;
+    let queue: Queue;
+    beforeAll(async () => {
+      emulator = await startPstest();
+      queue = createPubSubQueue({ projectId: 'test', apiEndpoint: emulator.endpoint, topicPrefix: 'unit-' });
     });
-    await queue.send('dl', 'poison');
-    const first = await queue.receive('dl', { waitSeconds: 2 });
-    expect(first[0]?.deliveryCount).toBe(1);
-    await queue.nack('dl', first[0]!);
-    const second = await queue.receive('dl', { waitSeconds: 2 });
-    expect(second[0]?.deliveryCount).toBe(2);
-    await queue.nack('dl', second[0]!);
-    const dead = await queue.receive('dl-dead', { waitSeconds: 3 });
-    expect(dead.map(messageText)).toEqual(['poison']);
-  });
+    afterAll(async () => {
+      await queue?.close();
+      await emulator?.stop();
+    });
 
-  it('keeps order per ordering key on a fifo queue', async () => {
-    await queue.ensureQueue('fifo', { fifo: true });
-    for (const n of [1, 2, 3]) await queue.send('fifo', String(n), { groupId: 'g' });
-    const seen: string[] = [];
-    while (seen.length < 3) {
-      const batch = await queue.receive('fifo', { maxMessages: 10, waitSeconds: 2 });
-      expect(batch.length).toBeLessThanOrEqual(1);
-      for (const m of batch) {
-        seen.push(messageText(m));
-        await queue.ack('fifo', m);
+    it('round-trips binary bodies and attributes, and acks', async () => {
+      await queue.ensureQueue('basic');
+      const body = new Uint8Array([0, 255, 1, 254]);
+      const { id } = await queue.send('basic', body, { attributes: { kind: 'bin' } });
+      const [message] = await queue.receive('basic', { waitSeconds: 2 });
+      expect(message?.id).toBe(id);
+      expect(Array.from(message?.body ?? [])).toEqual([0, 255, 1, 254]);
+      expect(message?.attributes).toEqual({ kind: 'bin' });
+      expect(message?.deliveryCount).toBe(1);
+      await queue.ack('basic', message!);
+      await queue.ack('basic', message!);
+      expect(await queue.receive('basic')).toEqual([]);
+    });
+
+    it('counts deliveries through nack and dead-letters after maxDeliveries', async () => {
+      await queue.ensureQueue('dl', {
+        visibilityTimeoutSeconds: 30,
+        deadLetterQueue: 'dl-dead',
+        maxDeliveries: 2,
+      });
+      await queue.send('dl', 'poison');
+      const first = await queue.receive('dl', { waitSeconds: 2 });
+      expect(first[0]?.deliveryCount).toBe(1);
+      await queue.nack('dl', first[0]!);
+      const second = await queue.receive('dl', { waitSeconds: 2 });
+      expect(second[0]?.deliveryCount).toBe(2);
+      await queue.nack('dl', second[0]!);
+      const dead = await queue.receive('dl-dead', { waitSeconds: 3 });
+      expect(dead.map(messageText)).toEqual(['poison']);
+    });
+
+    it('keeps order per ordering key on a fifo queue', async () => {
+      await queue.ensureQueue('fifo', { fifo: true });
+      for (const n of [1, 2, 3]) await queue.send('fifo', String(n), { groupId: 'g' });
+      const seen: string[] = [];
+      const deadline = Date.now() + DEADLINE_MS;
+      while (seen.length < 3 && Date.now() < deadline) {
+        const batch = await queue.receive('fifo', { maxMessages: 10, waitSeconds: 2 });
+        expect(batch.length).toBeLessThanOrEqual(1);
+        for (const m of batch) {
+          seen.push(messageText(m));
+          await queue.ack('fifo', m);
+        }
       }
-    }
-    expect(seen).toEqual(['1', '2', '3']);
-  });
-
-  it('rejects oversize messages and meters the 1,000-byte minimum', async () => {
-    await queue.ensureQueue('limits');
-    const big = await queue.send('limits', new Uint8Array(10_000_001)).catch((e) => e);
-    expect(CloudmuxError.hasCode(big, 'InvalidArgument')).toBe(true);
-    const usage = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
-    await runWithUsage(usage, () => queue.send('limits', 'tiny'));
-    expect(usage.units['pubsub.billable-bytes']).toBe(1000);
-  });
-
-  it('meters publish and pull but not acknowledge or modifyAckDeadline (free: https://cloud.google.com/pubsub/pricing)', async () => {
-    await queue.ensureQueue('billing');
-    await queue.send('billing', 'one');
-    const pulled = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
-    const [message] = await runWithUsage(pulled, () => queue.receive('billing', { waitSeconds: 2 }));
-    expect(pulled.units['pubsub.billable-bytes']).toBe(1000);
-    const free = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
-    await runWithUsage(free, async () => {
-      await queue.extendVisibility('billing', message!, 30);
-      await queue.nack('billing', message!);
+      expect(seen).toEqual(['1', '2', '3']);
     });
-    const [again] = await queue.receive('billing', { waitSeconds: 2 });
-    await runWithUsage(free, () => queue.ack('billing', again!));
-    expect(free.units['pubsub.billable-bytes']).toBeUndefined();
-  });
 
-  it('hides a delayed message until its delay has passed', async () => {
-    await queue.ensureQueue('delayed');
-    const sentAt = Date.now();
-    await queue.send('delayed', 'later', { delaySeconds: 2 });
-    const early = await queue.receive('delayed', { waitSeconds: 0 });
-    if (Date.now() - sentAt < 1500) expect(early).toEqual([]);
-    let message: Awaited<ReturnType<Queue['receive']>>[number] | undefined;
-    while (!message) [message] = await queue.receive('delayed', { waitSeconds: 1 });
-    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1900);
-    expect(message.deliveryCount).toBe(1);
-    expect(message.attributes).toBeUndefined();
-    // A redelivery after the delay counts as the second delivery, not the third.
-    await queue.nack('delayed', message);
-    let again: typeof message | undefined;
-    while (!again) [again] = await queue.receive('delayed', { waitSeconds: 1 });
-    expect(again.deliveryCount).toBe(2);
-  });
+    it('rejects oversize messages and meters the 1,000-byte minimum', async () => {
+      await queue.ensureQueue('limits');
+      const big = await queue.send('limits', new Uint8Array(10_000_001)).catch((e) => e);
+      expect(CloudmuxError.hasCode(big, 'InvalidArgument')).toBe(true);
+      const usage = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
+      await runWithUsage(usage, () => queue.send('limits', 'tiny'));
+      expect(usage.units['pubsub.billable-bytes']).toBe(1000);
+    });
 
-  it('maps a missing queue to NotFound', async () => {
-    const missing = await queue.receive('nope').catch((e) => e);
-    expect(CloudmuxError.hasCode(missing, 'NotFound')).toBe(true);
-  });
-});
+    it('meters publish and pull but not acknowledge or modifyAckDeadline (free: https://cloud.google.com/pubsub/pricing)', async () => {
+      await queue.ensureQueue('billing');
+      await queue.send('billing', 'one');
+      const pulled = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
+      const message = await runWithUsage(pulled, () => receiveOne(queue, 'billing'));
+      expect(pulled.units['pubsub.billable-bytes']).toBe(1000);
+      const free = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
+      await runWithUsage(free, async () => {
+        await queue.extendVisibility('billing', message, 30);
+        await queue.nack('billing', message);
+      });
+      const again = await receiveOne(queue, 'billing');
+      await runWithUsage(free, () => queue.ack('billing', again));
+      expect(free.units['pubsub.billable-bytes']).toBeUndefined();
+    });
+
+    it('hides a delayed message until its delay has passed', async () => {
+      await queue.ensureQueue('delayed');
+      const sentAt = Date.now();
+      await queue.send('delayed', 'later', { delaySeconds: 2 });
+      // The message was hidden after sentAt, so whatever the machine's speed, the receive that
+      // returns it must complete at least the delay after sentAt (the adapter keeps milliseconds).
+      const message = await receiveOne(queue, 'delayed');
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(2000);
+      expect(message.deliveryCount).toBe(1);
+      expect(message.attributes).toBeUndefined();
+      // A redelivery after the delay counts as the second delivery, not the third.
+      await queue.nack('delayed', message);
+      const again = await receiveOne(queue, 'delayed');
+      expect(again.deliveryCount).toBe(2);
+    });
+
+    it('maps a missing queue to NotFound', async () => {
+      const missing = await queue.receive('nope').catch((e) => e);
+      expect(CloudmuxError.hasCode(missing, 'NotFound')).toBe(true);
+    });
+  },
+);
 
 if (!available) {
   describe('pubsub queue against pstest', () => {

@@ -40,7 +40,7 @@ describe('projectMonthly: cost classes', () => {
     // 0.3 requests/event × 10M events/day × 30.42 days.
     expect(sqs.quantity).toBeCloseTo(0.3 * 10_000_000 * DAYS_PER_MONTH, 3);
     expect(sqs.usd).toBeCloseTo((sqs.quantity * 0.4) / 1e6, 8);
-    expect(sqs.source).toMatchObject({ class: 'primary', sku: '8RN6B8U4MERHRXP3', asOf: '2026-09-04' });
+    expect(sqs.source).toMatchObject({ class: 'secondary', sku: '8RN6B8U4MERHRXP3', asOf: '2026-09-04' });
     expect(sqs.source.url).toMatch(
       /^https:\/\/pricing\.us-east-1\.amazonaws\.com\/offers\/v1\.0\/aws\/AWSQueueService\//,
     );

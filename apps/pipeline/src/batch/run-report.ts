@@ -1,14 +1,7 @@
 import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
-import type { IngestManifest } from '../ingest/ingestor.ts';
+import type { SourceCounts } from '../ingest/ingestor.ts';
 import { LAYOUT } from '../layout.ts';
 import type { CheckResult } from './quality.ts';
-
-/** Counts of one ingest source (`replay` reads the Parquet file, `http` is `POST /events`). */
-export interface SourceCounts {
-  received: number;
-  accepted: number;
-  quarantined: number;
-}
 
 /**
  * What a batch run's quality step saw, persisted so the dashboard and `GET /runs` show it after the
@@ -22,26 +15,15 @@ export interface RunReport {
   quarantineReasons: Record<string, number>;
   landed: number;
   loaded: number;
+  /** Set aside on the way: events the speed layer quarantined, events in dead-lettered messages. */
+  speedQuarantined?: number;
+  deadLettered?: number;
+  /** Rows not loaded because their id was already in the warehouse. */
+  duplicates?: number;
   checks: CheckResult[];
 }
 
 const reportKey = (runId: string) => `${LAYOUT.batchReportsPrefix}${runId}.json`;
-
-/** Ingest manifests summed per source: the counts of record for read, accepted and quarantined. */
-export async function ingestCountsBySource(store: ObjectStore): Promise<RunReport['ingest']> {
-  const totals: RunReport['ingest'] = { received: 0, accepted: 0, quarantined: 0, bySource: {} };
-  for await (const info of store.listAll({ prefix: LAYOUT.ingestPrefix })) {
-    const manifest = JSON.parse(await (await store.get(info.key)).text()) as IngestManifest;
-    const source = totals.bySource[manifest.source] ?? { received: 0, accepted: 0, quarantined: 0 };
-    totals.bySource[manifest.source] = source;
-    for (const counts of [totals, source]) {
-      counts.received += manifest.received;
-      counts.accepted += manifest.accepted;
-      counts.quarantined += manifest.quarantined;
-    }
-  }
-  return totals;
-}
 
 /** Quarantined events counted per failing field; an event failing two fields counts under both. */
 export async function quarantineReasons(store: ObjectStore): Promise<Record<string, number>> {

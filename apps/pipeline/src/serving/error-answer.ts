@@ -2,19 +2,14 @@ import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { log } from '../log.ts';
+import { BadParameter } from './params.ts';
 
-/** A request the endpoint cannot answer: names the parameter and what it must be. */
-export class BadQuery extends CloudmuxError {
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super({ code: 'InvalidArgument', message, resource: 'pipeline', operation: 'serve' });
-    this.field = field;
-  }
-}
-
+/**
+ * HTTP status per error code. A provider's fault is the server's, not the caller's: a table that is
+ * gone is a 500 (not 404), credentials the provider refuses a 502, throttling and outages 503.
+ */
 const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   InvalidArgument: 400,
-  NotFound: 404,
   PermissionDenied: 502,
   Unauthenticated: 502,
   Throttled: 503,
@@ -23,16 +18,17 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
 };
 
 /**
- * The API's answer to a failure: its code, and for a provider's failure which provider and resource,
- * so a client (the dashboard) can say what happened — "Unavailable from the aws objectStore" — instead
- * of a bare 500. A provider refusing our credentials is a 502: the fault is upstream, not the caller's.
+ * The API's one error shape, `{ error: message, code, field?, provider?, resource?, operation? }`
+ * (the ingest endpoint answers the same), so a client such as the dashboard can say what happened —
+ * "Unavailable from the aws objectStore" — instead of a bare 500.
  */
 export function answerError(error: Error, c: Context): Response {
   if (!CloudmuxError.isInstance(error)) {
     log('error', 'serve-failed', { path: c.req.path, message: error.message });
-    return c.json({ error: { code: 'Internal', message: error.message } }, 500);
+    return c.json({ error: error.message, code: 'Internal' }, 500);
   }
-  if (!(error instanceof BadQuery))
+  const bad = error instanceof BadParameter;
+  if (!bad)
     log('warn', 'serve-provider-error', {
       path: c.req.path,
       code: error.code,
@@ -41,15 +37,13 @@ export function answerError(error: Error, c: Context): Response {
     });
   return c.json(
     {
-      error: {
-        code: error.code,
-        message: error.message,
-        ...(error instanceof BadQuery ? { field: error.field } : {}),
-        ...(error.provider ? { provider: error.provider } : {}),
-        ...(error.resource ? { resource: error.resource } : {}),
-        ...(error.operation ? { operation: error.operation } : {}),
-      },
+      error: error.message,
+      code: error.code,
+      ...(bad ? { field: error.field } : {}),
+      ...(!bad && error.provider ? { provider: error.provider } : {}),
+      ...(!bad && error.resource ? { resource: error.resource } : {}),
+      ...(!bad && error.operation ? { operation: error.operation } : {}),
     },
-    STATUS[error.code] ?? 500,
+    bad ? 400 : (STATUS[error.code] ?? 500),
   );
 }

@@ -1,10 +1,12 @@
 import type { Resources } from '@cloudmux/core';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import { runHistory } from '../batch/orchestrator.ts';
 import { readRunReport, readRunSummary } from '../batch/run-report.ts';
 import { readBatchState } from '../batch/state.ts';
 import { LAYOUT } from '../layout.ts';
-import { answerError, BadQuery } from './error-answer.ts';
+import { servingCutoff } from './cutoff.ts';
+import { answerError } from './error-answer.ts';
+import { BadParameter, dateParameter, intParameter } from './params.ts';
 import { airportTraffic, hourOfDayDelays } from './profile.ts';
 import type { SpeedViewReader } from './speed-view.ts';
 
@@ -15,26 +17,6 @@ export interface PipelineViewsOptions {
   queueName?: string;
   /** When this process started: the meter's numbers cover its calls since then. */
   startedAt?: Date;
-}
-
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A calendar day that exists (2001-02-30 does not), as 'YYYY-MM-DD'. */
-function dayParam(c: Context, name: string, fallback: string): string {
-  const value = c.req.query(name) ?? fallback;
-  const parsed = new Date(`${value}T00:00:00Z`);
-  if (!DAY.test(value) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== value)
-    throw new BadQuery(name, `${name} must be a calendar day as YYYY-MM-DD, got '${value}'`);
-  return value;
-}
-
-function intParam(c: Context, name: string, fallback: number, min: number, max: number): number {
-  const raw = c.req.query(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max)
-    throw new BadQuery(name, `${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
-  return value;
 }
 
 /**
@@ -52,24 +34,26 @@ export function pipelineViewRoutes(options: PipelineViewsOptions): Hono {
 
   app.get('/hours/delays', async (c) => {
     const airport = c.req.query('airport')?.toUpperCase() || null;
-    const from = dayParam(c, 'from', '0001-01-01');
-    const to = dayParam(c, 'to', '9999-12-31');
-    if (from > to) throw new BadQuery('from', `from (${from}) is after to (${to})`);
+    const from = dateParameter('from', c.req.query('from'), '0001-01-01');
+    const to = dateParameter('to', c.req.query('to'), '9999-12-31');
+    if (from > to) throw new BadParameter('from', `from (${from}) is after to (${to})`);
     const state = await readBatchState(resources.objectStore);
-    const view = await speed.read(state.cutoffDay);
-    const hours = await hourOfDayDelays(resources.warehouse, view, state.cutoffDay, airport, from, to);
-    return c.json({ airport, from, to, cutoffDay: state.cutoffDay, hours });
+    const cutoff = servingCutoff(state.cutoffDay);
+    const view = await speed.read(cutoff.day);
+    const hours = await hourOfDayDelays(resources.warehouse, view, cutoff.day, airport, from, to);
+    return c.json({ airport, from, to, cutoffDay: cutoff.day, hours });
   });
 
   app.get('/airports', async (c) => {
-    const limit = intParam(c, 'limit', 100, 1, 1000);
+    const limit = intParameter('limit', c.req.query('limit'), { min: 1, max: 1000, fallback: 100 });
     const state = await readBatchState(resources.objectStore);
-    const view = await speed.read(state.cutoffDay);
-    const airports = await airportTraffic(resources.warehouse, view, state.cutoffDay);
+    const cutoff = servingCutoff(state.cutoffDay);
+    const view = await speed.read(cutoff.day);
+    const airports = await airportTraffic(resources.warehouse, view, cutoff.day);
     const firstDay = airports.reduce<string | null>((m, a) => (m && m < a.firstDay ? m : a.firstDay), null);
     const lastDay = airports.reduce<string | null>((m, a) => (m && m > a.lastDay ? m : a.lastDay), null);
     return c.json({
-      cutoffDay: state.cutoffDay,
+      cutoffDay: cutoff.day,
       watermark: state.watermarkTs === null ? null : new Date(state.watermarkTs).toISOString(),
       firstDay,
       lastDay,
@@ -79,7 +63,7 @@ export function pipelineViewRoutes(options: PipelineViewsOptions): Hono {
   });
 
   app.get('/runs', async (c) => {
-    const limit = intParam(c, 'limit', 5, 1, 50);
+    const limit = intParameter('limit', c.req.query('limit'), { min: 1, max: 50, fallback: 5 });
     const store = resources.objectStore;
     const runs = await runHistory(store, limit);
     return c.json({
@@ -112,7 +96,15 @@ export function pipelineViewRoutes(options: PipelineViewsOptions): Hono {
                   quarantineReasons: report.quarantineReasons,
                   landed: report.landed,
                   loaded: report.loaded,
-                  reconciled: report.ingest.accepted === report.landed && report.landed === report.loaded,
+                  speedQuarantined: report.speedQuarantined ?? 0,
+                  deadLettered: report.deadLettered ?? 0,
+                  duplicates: report.duplicates ?? 0,
+                  // The pipeline's rule (docs/reliability.md): every accepted event is landed or set
+                  // aside with a reason, and the warehouse holds one row per landed id.
+                  reconciled:
+                    report.ingest.accepted ===
+                      report.landed + (report.speedQuarantined ?? 0) + (report.deadLettered ?? 0) &&
+                    report.loaded === report.landed - (report.duplicates ?? 0),
                 }
               : null,
             checks: report?.checks ?? null,

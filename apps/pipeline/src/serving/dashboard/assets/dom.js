@@ -41,9 +41,11 @@ export async function getJson(path, { allow = [] } = {}) {
   if (!response.ok && !(allow.includes(response.status) && body && !body.error)) {
     const error = body?.error;
     let detail = text.trim().slice(0, 200) || response.statusText;
-    if (typeof error === 'string') detail = error;
-    else if (error?.code)
-      detail = `${error.code}${error.provider ? ` from the ${error.provider} ${error.resource ?? 'provider'}` : ''}: ${error.message}`;
+    // The API's one error shape: { error: message, code, field?, provider?, resource? }.
+    if (typeof error === 'string')
+      detail = body.code
+        ? `${body.code}${body.provider ? ` from the ${body.provider} ${body.resource ?? 'provider'}` : ''}: ${error}`
+        : error;
     throw new Error(`${path} answered ${response.status}: ${detail}`);
   }
   return body;

@@ -76,7 +76,10 @@ export async function showPipeline() {
         ['accepted', r.accepted],
         ['quarantined', r.quarantined],
         ['landed in the lake', r.landed],
+        ['set aside by the speed layer (quarantined)', r.speedQuarantined],
+        ['dead-lettered (in messages that kept failing)', r.deadLettered],
         ['loaded into the warehouse', r.loaded],
+        ['not loaded: id already in the warehouse', r.duplicates],
       ];
       body.append(
         el(
@@ -87,8 +90,8 @@ export async function showPipeline() {
         el('p', {
           class: r.reconciled ? 'passed' : 'failed',
           text: r.reconciled
-            ? 'accepted = landed = loaded: reconciled'
-            : 'accepted, landed and loaded differ: NOT reconciled',
+            ? 'accepted = landed + set aside + dead-lettered, loaded = landed - duplicate ids: reconciled'
+            : 'the counts do not add up: NOT reconciled',
         }),
         reasons.length
           ? el(
