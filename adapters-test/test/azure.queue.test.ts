@@ -78,9 +78,9 @@ describe.skipIf(missing)(`azure queue adapter on Azurite${missing ? ` — skippe
     expect(await queue.receive(name)).toEqual([]);
   });
 
-  it('moves a message past maxDeliveries to <queue>-poison exactly once, body intact, settings read from queue metadata', async () => {
+  it('moves a message past maxDeliveries to its dead-letter queue exactly once, body intact, settings read from queue metadata', async () => {
     const name = uniqueName('dlq');
-    await queue.ensureQueue(name, { maxDeliveries: 2 });
+    await queue.ensureQueue(name, { maxDeliveries: 2, deadLetterQueue: `${name}-poison` });
     const metadata = (await raw.getQueueClient(`t-${name}`).getProperties()).metadata;
     expect(metadata).toMatchObject({
       cloudmux_max_deliveries: '2',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CloudmuxError } from './errors.ts';
 import { Meter } from './meter.ts';
 import type { ObjectStore } from './object-store.ts';
-import type { Queue } from './queue.ts';
+import { portableQueue, type QueueDriver } from './queue/index.ts';
 import { type SecretStore, SecretValue } from './secret-store.ts';
 import { reportUsage } from './usage.ts';
 
@@ -160,13 +160,16 @@ describe('Meter', () => {
     expect(calls.delete).toBe(1);
   });
 
-  it('does not retry queue send or sendBatch, but retries ack', async () => {
+  it('does not retry queue send or sendBatch, but retries ack (the portable Queue marks each call)', async () => {
     let sends = 0;
     let acks = 0;
-    const queue = {
+    const driver = {
       provider: 'scripted',
-      capabilities: {},
-      limits: {},
+      capabilities: { fifo: false },
+      limits: { maxBatchEntries: 10, maxBatchBytes: 1000, maxMessageBytes: 100, maxDelaySeconds: 0 },
+      queueNameProblem: () => undefined,
+      messageSize: (m: { bytes: Uint8Array }) => m.bytes.byteLength,
+      errorCode: () => 'Internal',
       send: async () => {
         sends++;
         return unavailable();
@@ -179,12 +182,12 @@ describe('Meter', () => {
         acks++;
         if (acks < 2) return unavailable();
       },
-    } as unknown as Queue;
-    const metered = new Meter({ retry: FAST_RETRY }).wrapQueue(queue);
+    } as unknown as QueueDriver;
+    const metered = portableQueue(driver, { meter: new Meter({ retry: FAST_RETRY }) });
     expect(await codeOf(metered.send('q', 'body'))).toBe('Unavailable');
     expect(await codeOf(metered.sendBatch('q', [{ body: 'b' }]))).toBe('Unavailable');
     expect(sends).toBe(2);
-    await metered.ack('q', { id: '1', body: new Uint8Array(), deliveryCount: 1 } as never);
+    await metered.ack('q', { id: '1', receipt: 'r', body: new Uint8Array(), deliveryCount: 1 });
     expect(acks).toBe(2);
   });
 

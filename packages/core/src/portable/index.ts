@@ -1,0 +1,8 @@
+export { cancelledError, DriverError, type FailureContext, portableError } from './errors.ts';
+export {
+  type OperationRunner,
+  type OperationSource,
+  type OperationSpec,
+  PLAIN_OPERATIONS,
+  plainOperation,
+} from './operation.ts';

@@ -1,0 +1,90 @@
+/**
+ * One operation of one portable resource (`queue.send` on aws, …), resolved once when the resource
+ * is built: the portable type calls `run` inline for every call, with the call's idempotency said
+ * explicitly by the method that knows it. A Meter supplies metered runners (latency, bytes, units,
+ * retries, timeouts); without one, `plainOperation` only translates errors and honours the signal.
+ */
+import type { CloudmuxError, ErrorCode, ResourceKind } from '../errors.ts';
+import { cancelledError, portableError } from './errors.ts';
+
+export interface OperationSpec {
+  provider: string;
+  resource: ResourceKind;
+  operation: string;
+  /** The driver's classification of a native error it threw. */
+  errorCode: (error: unknown) => ErrorCode;
+}
+
+export interface OperationRunner {
+  /**
+   * Runs `call` once (or again, for a retryable failure of an idempotent call when metered).
+   * `subject` names the queue/key in error messages; `signal` aborts the call with `Cancelled`.
+   */
+  run<R>(
+    call: () => Promise<R>,
+    idempotent: boolean,
+    subject: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<R>;
+}
+
+/** What builds runners: a Meter, or `PLAIN_OPERATIONS` for an unmetered resource. */
+export interface OperationSource {
+  operation(spec: OperationSpec): OperationRunner;
+}
+
+/** The CloudmuxError for whatever a call threw; an aborted call is Cancelled whatever the driver threw. */
+export function failureOf(
+  raw: unknown,
+  spec: OperationSpec,
+  subject: string | undefined,
+  signal: AbortSignal | undefined,
+): CloudmuxError {
+  const context = { provider: spec.provider, resource: spec.resource, operation: spec.operation, subject };
+  if (signal?.aborted) return cancelledError(context, signal.reason);
+  return portableError(raw, context, spec.errorCode);
+}
+
+/**
+ * Settles with `pending`, or rejects as soon as `signal` aborts (the driver may not be able to stop
+ * its request; its late result is dropped, which the caller arranges to be harmless).
+ */
+export function raceAbort<R>(pending: Promise<R>, signal: AbortSignal): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    pending.then(
+      (result) => {
+        signal.removeEventListener('abort', abort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Starts a call; a synchronous throw becomes a rejection so every failure takes one path. */
+export function start<R>(call: () => Promise<R>): Promise<R> {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+export function plainOperation(spec: OperationSpec): OperationRunner {
+  return {
+    run(call, _idempotent, subject, signal) {
+      if (signal?.aborted) return Promise.reject(failureOf(undefined, spec, subject, signal));
+      const pending = signal ? raceAbort(start(call), signal) : start(call);
+      return pending.catch((raw: unknown) => {
+        throw failureOf(raw, spec, subject, signal);
+      });
+    },
+  };
+}
+
+export const PLAIN_OPERATIONS: OperationSource = { operation: plainOperation };
