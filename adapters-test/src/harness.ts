@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
 import { expect, type TestContext } from 'vitest';
+import type { FaultTarget } from './contracts/faults.ts';
 
 export type InterfaceName = 'objectStore' | 'queue' | 'warehouse' | 'secretStore';
 export type Endpoint = 'embedded' | `emulator:${string}` | 'live';
@@ -42,6 +43,10 @@ export interface ContractTarget<T> {
   endpointGaps?: Record<string, string>;
   /** Individual cases that cannot run on this endpoint, by case name, with the reason. */
   skipCases?: Record<string, string>;
+  /** The same adapter behind a fault proxy, for the fault group (`contracts/faults.ts`). */
+  faults?: FaultTarget<T>;
+  /** Why the fault group cannot run here when `faults` is absent (shown as the skip reason). */
+  noFaultsReason?: string;
 }
 
 /** A name no other run will use: `<prefix>-<time>-<random>`, lower-case, DNS-safe. */

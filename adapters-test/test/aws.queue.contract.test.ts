@@ -14,6 +14,7 @@ import {
   sqsClientConfig,
   stopSharedMoto,
 } from '../src/emulators/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -40,5 +41,19 @@ if (unavailable) {
     async destroy(queue) {
       await queue.close();
     },
+    ...(AWS_LIVE
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => (await sqsClientConfig()).endpoint!,
+            mode: 'http',
+            flavor: 'aws',
+            create: async (endpoint) =>
+              createSqsQueue({
+                queuePrefix: `${uniqueName('cmx')}-`,
+                clientConfig: { ...(await sqsClientConfig()), endpoint },
+              }),
+          }),
+        }),
   });
 }

@@ -13,6 +13,7 @@ import {
   awsUnavailableReason,
   stopSharedMoto,
 } from '../src/emulators/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -43,5 +44,20 @@ if (unavailable) {
     async destroy(store) {
       await store.close();
     },
+    ...(AWS_LIVE
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => (await awsClientConfig()).endpoint!,
+            mode: 'http',
+            flavor: 'aws',
+            create: async (endpoint) =>
+              createSecretsManagerSecretStore({
+                prefix: `${uniqueName('cmx')}/`,
+                forceDelete: true,
+                clientConfig: { ...(await awsClientConfig()), endpoint },
+              }),
+          }),
+        }),
   });
 }

@@ -18,6 +18,7 @@ import {
   testBucket,
 } from '../src/emulators/aws.ts';
 import { type RedshiftDataServer, startRedshiftDataServer } from '../src/emulators/redshift-data-server.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -26,6 +27,19 @@ const unavailable = awsUnavailableReason();
 const COPY_ROLE = 'arn:aws:iam::123456789012:role/cloudmux-copy';
 
 let server: Promise<RedshiftDataServer> | undefined;
+const dataApiServer = () => {
+  server ??= (async () => startRedshiftDataServer({ s3: await s3ClientConfig() }))();
+  return server;
+};
+const emulatorWarehouse = async (dataApi: string) =>
+  createRedshiftWarehouse({
+    clientConfig: { ...(await awsClientConfig()), endpoint: dataApi },
+    workgroupName: 'cloudmux-test',
+    database: 'dev',
+    iamRoleArn: COPY_ROLE,
+    pollIntervalMs: 5,
+    maxPollIntervalMs: 100,
+  });
 let bucket: Promise<string> | undefined;
 const lakeBucket = () => {
   bucket ??= testBucket(uniqueName('cmx-wh'));
@@ -57,17 +71,18 @@ if (unavailable) {
           iamRoleArn: liveEnv('CLOUDMUX_AWS_REDSHIFT_IAM_ROLE'),
         });
       }
-      server ??= (async () => startRedshiftDataServer({ s3: await s3ClientConfig() }))();
-      const { endpoint: dataApi } = await server;
-      return createRedshiftWarehouse({
-        clientConfig: { ...(await awsClientConfig()), endpoint: dataApi },
-        workgroupName: 'cloudmux-test',
-        database: 'dev',
-        iamRoleArn: COPY_ROLE,
-        pollIntervalMs: 5,
-        maxPollIntervalMs: 100,
-      });
+      return emulatorWarehouse((await dataApiServer()).endpoint);
     },
+    ...(AWS_LIVE
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => (await dataApiServer()).endpoint,
+            mode: 'http',
+            flavor: 'aws',
+            create: emulatorWarehouse,
+          }),
+        }),
     async destroy(warehouse) {
       await warehouse.close();
     },

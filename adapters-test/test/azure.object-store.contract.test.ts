@@ -3,13 +3,21 @@
  * account with CLOUDMUX_LIVE_AZURE=1. The oracle reads blobs through the raw SDK.
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createBlobObjectStore } from '@cloudmux/azure';
 import type { ObjectStore } from '@cloudmux/core';
 import { afterAll } from 'vitest';
 import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
 import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
-import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
+import {
+  AZURITE_ACCOUNT,
+  AZURITE_KEY,
+  type AzuriteInstance,
+  azuriteEntry,
+  startAzurite,
+} from '../src/emulators/azurite.ts';
+import { AZURE_FAULT_RETRY, azuriteThroughProxy } from '../src/faults/azure-fault-clients.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -73,6 +81,37 @@ if (!AZURE_LIVE && !azuriteEntry()) {
         }
       },
     }),
+    ...(AZURE_LIVE
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => {
+              azurite ??= startAzurite();
+              return (await azurite).blobEndpoint;
+            },
+            mode: 'http',
+            flavor: 'azure-storage',
+            create: async (endpoint) => {
+              const containerClient = new BlobServiceClient(
+                azuriteThroughProxy(endpoint),
+                new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+                AZURE_FAULT_RETRY,
+              ).getContainerClient(uniqueName('faults'));
+              await containerClient.createIfNotExists();
+              return createBlobObjectStore({ containerClient, container: containerClient.containerName });
+            },
+          }),
+        }),
+    ...(AZURE_LIVE
+      ? {}
+      : {
+          skipCases: {
+            'faults: a create-only put whose reply is lost is not doubled':
+              'known defect (issue 11, found by this fault group): the Azure SDK retries an upload with ' +
+              'If-None-Match: * after a lost reply; the retry meets the blob the first attempt wrote and gets 409, ' +
+              'so the caller is told AlreadyExists for its own write instead of success or a retryable error',
+          },
+        }),
     // A presigned PUT creates a block blob only when the uploader says so.
     presignPutHeaders: { 'x-ms-blob-type': 'BlockBlob' },
   });

@@ -3,11 +3,21 @@
  * with CLOUDMUX_LIVE_AZURE=1.
  */
 import { DefaultAzureCredential } from '@azure/identity';
+import { QueueServiceClient, StorageSharedKeyCredential } from '@azure/storage-queue';
 import { createQueueStorageQueue } from '@cloudmux/azure';
 import { afterAll } from 'vitest';
 import { describeQueueContract } from '../src/contracts/queue.ts';
 import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
-import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
+import {
+  AZURITE_ACCOUNT,
+  AZURITE_KEY,
+  type AzuriteInstance,
+  azuriteEntry,
+  startAzurite,
+} from '../src/emulators/azurite.ts';
+import { AZURE_FAULT_RETRY, azuriteThroughProxy } from '../src/faults/azure-fault-clients.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
+import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
 let azurite: Promise<AzuriteInstance> | undefined;
@@ -38,5 +48,26 @@ if (!AZURE_LIVE && !azuriteEntry()) {
     async destroy(queue) {
       await queue.close();
     },
+    ...(AZURE_LIVE
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => {
+              azurite ??= startAzurite();
+              return (await azurite).queueEndpoint;
+            },
+            mode: 'http',
+            flavor: 'azure-storage',
+            create: async (endpoint) =>
+              createQueueStorageQueue({
+                serviceClient: new QueueServiceClient(
+                  azuriteThroughProxy(endpoint),
+                  new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+                  AZURE_FAULT_RETRY,
+                ),
+                queuePrefix: `${uniqueName('f')}-`,
+              }),
+          }),
+        }),
   });
 }

@@ -10,6 +10,8 @@ import { afterAll } from 'vitest';
 import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
 import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
 import { type KeyVaultServer, startKeyVaultServer } from '../src/emulators/key-vault-server.ts';
+import { AZURE_FAULT_RETRY } from '../src/faults/azure-fault-clients.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 
 let server: Promise<KeyVaultServer> | undefined;
 afterAll(async () => {
@@ -44,4 +46,29 @@ describeSecretStoreContract({
   async destroy(store) {
     await store.close();
   },
+  ...(AZURE_LIVE
+    ? { noFaultsReason: LIVE_NO_FAULTS }
+    : {
+        faults: proxiedTarget({
+          upstream: async () => {
+            server ??= startKeyVaultServer();
+            return (await server).vaultUrl;
+          },
+          // TLS end to end between the client and the test server: the proxy sees only bytes.
+          mode: 'tcp',
+          create: async (_endpoint, proxy) => {
+            const kv = await server!;
+            return createKeyVaultSecretStore({
+              vaultUrl: `https://${proxy.host}:${proxy.port}`,
+              credential: staticCredential(kv.token),
+              clientOptions: {
+                agent: new Agent({ ca: kv.certificate }),
+                disableChallengeResourceVerification: true,
+                ...AZURE_FAULT_RETRY,
+              },
+              pollIntervalMs: 50,
+            });
+          },
+        }),
+      }),
 });

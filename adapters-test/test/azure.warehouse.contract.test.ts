@@ -9,6 +9,7 @@ import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
 import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
 import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
 import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -53,6 +54,27 @@ if (!AZURE_LIVE && !azuriteEntry()) {
     async destroy(warehouse) {
       await warehouse.close();
     },
+    ...(AZURE_LIVE
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => {
+              tds ??= startTdsServer();
+              const server = await tds;
+              return `${server.host}:${server.port}`;
+            },
+            mode: 'tcp',
+            create: async (_endpoint, proxy) =>
+              createSynapseWarehouse({
+                server: proxy.host,
+                port: proxy.port,
+                database: (await tds!).database,
+                authentication: { type: 'sql', user: 'cloudmux', password: 'test-server-accepts-any' },
+                encrypt: false,
+                loadCredential: 'sas',
+              }),
+          }),
+        }),
     async lake() {
       if (AZURE_LIVE) {
         return createBlobObjectStore({

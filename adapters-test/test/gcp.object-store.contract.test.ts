@@ -16,6 +16,7 @@ import {
   sharedFakeGcs,
 } from '../src/emulators/gcp.ts';
 import { throwawayServiceAccount } from '../src/emulators/gcp-signing-key.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -65,6 +66,20 @@ if (unavailable) {
       }
       await store.close();
     },
+    ...(gcpLive
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => (await sharedFakeGcs.get()).endpoint,
+            mode: 'http',
+            flavor: 'gcp',
+            create: async (apiEndpoint) => {
+              const bucket = uniqueName('cmx-gcs-faults');
+              await (await sharedFakeGcs.get()).createBucket(bucket);
+              return createGcsObjectStore({ bucket, projectId: EMULATOR_PROJECT, apiEndpoint });
+            },
+          }),
+        }),
     oracle: (store) => ({
       async rawGet(key) {
         const client = raw.get(store);

@@ -13,6 +13,7 @@ import {
   pubsubEndpoint,
   sharedPstest,
 } from '../src/emulators/gcp.ts';
+import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -37,6 +38,21 @@ if (unavailable) {
     async destroy(queue) {
       await queue.close();
     },
+    ...(gcpLive
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => (await sharedPstest.get()).endpoint,
+            mode: 'tcp',
+            unsupported: GRPC_FAULTS_UNSUPPORTED,
+            create: async (_endpoint, proxy) =>
+              createPubSubQueue({
+                projectId: EMULATOR_PROJECT,
+                topicPrefix: `${uniqueName('cmx')}-`,
+                apiEndpoint: `${proxy.host}:${proxy.port}`,
+              }),
+          }),
+        }),
     ...(gcpLive
       ? {
           skipCases: {

@@ -14,6 +14,7 @@ import {
   secretManagerEndpoint,
   sharedSecretManager,
 } from '../src/emulators/gcp.ts';
+import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -45,5 +46,20 @@ if (unavailable) {
     async destroy(store) {
       await store.close();
     },
+    ...(gcpLive
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => (await sharedSecretManager.get()).endpoint,
+            mode: 'tcp',
+            unsupported: GRPC_FAULTS_UNSUPPORTED,
+            create: async (_endpoint, proxy) =>
+              createSecretManagerSecretStore({
+                projectId: EMULATOR_PROJECT,
+                prefix: `${uniqueName('cmx')}-`,
+                apiEndpoint: `${proxy.host}:${proxy.port}`,
+              }),
+          }),
+        }),
   });
 }

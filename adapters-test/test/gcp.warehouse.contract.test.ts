@@ -16,6 +16,7 @@ import {
   sharedBigQuery,
   sharedFakeGcs,
 } from '../src/emulators/gcp.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
@@ -59,6 +60,17 @@ if (unavailable) {
       });
       await client.dataset(dataset).delete({ force: true });
     },
+    ...(gcpLive
+      ? { noFaultsReason: LIVE_NO_FAULTS }
+      : {
+          faults: proxiedTarget({
+            upstream: async () => (await sharedBigQuery.get()).endpoint,
+            mode: 'http',
+            flavor: 'gcp',
+            create: async (apiEndpoint) =>
+              createBigQueryWarehouse({ projectId: EMULATOR_PROJECT, dataset, location: 'US', apiEndpoint }),
+          }),
+        }),
     async lake() {
       if (gcpLive) {
         const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;

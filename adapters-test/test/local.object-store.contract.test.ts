@@ -11,6 +11,9 @@ const roots = new WeakMap<ObjectStore, string>();
 describeObjectStoreContract({
   provider: 'local',
   endpoint: 'embedded',
+  noFaultsReason:
+    'embedded: the local adapters call the filesystem, SQLite and DuckDB in-process: there is no connection to ' +
+    "throttle, reset or black-hole; their storage faults (live and stale locks, crashed writers) are packages/local's tests",
   async create() {
     const root = await mkdtemp(join(tmpdir(), 'cloudmux-object-contract-'));
     const store = createFsObjectStore({ root: join(root, 'objects') });

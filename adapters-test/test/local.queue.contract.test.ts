@@ -10,6 +10,9 @@ const dirs = new WeakMap<object, string>();
 describeQueueContract({
   provider: 'local',
   endpoint: 'embedded',
+  noFaultsReason:
+    'embedded: the local adapters call the filesystem, SQLite and DuckDB in-process: there is no connection to ' +
+    "throttle, reset or black-hole; their storage faults (live and stale locks, crashed writers) are packages/local's tests",
   async create() {
     const dir = await mkdtemp(join(tmpdir(), 'cloudmux-queue-contract-'));
     const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });

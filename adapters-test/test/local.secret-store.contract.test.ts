@@ -10,6 +10,9 @@ const roots = new WeakMap<SecretStore, string>();
 describeSecretStoreContract({
   provider: 'local',
   endpoint: 'embedded',
+  noFaultsReason:
+    'embedded: the local adapters call the filesystem, SQLite and DuckDB in-process: there is no connection to ' +
+    "throttle, reset or black-hole; their storage faults (live and stale locks, crashed writers) are packages/local's tests",
   async create() {
     const root = await mkdtemp(join(tmpdir(), 'cloudmux-secret-contract-'));
     const store = createFileSecretStore({ dir: join(root, 'secrets'), keyFile: join(root, 'secret.key') });

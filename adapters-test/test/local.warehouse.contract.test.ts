@@ -11,6 +11,9 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 describeWarehouseContract({
   provider: 'local',
   endpoint: 'embedded',
+  noFaultsReason:
+    'embedded: the local adapters call the filesystem, SQLite and DuckDB in-process: there is no connection to ' +
+    "throttle, reset or black-hole; their storage faults (live and stale locks, crashed writers) are packages/local's tests",
   // A database file (not ':memory:') so the suite exercises the storage the pipeline uses.
   create: async () => createDuckDbWarehouse({ file: join(root, 'warehouse.duckdb'), threads: 2 }),
   destroy: (warehouse) => warehouse.close(),

@@ -19,6 +19,8 @@ import {
 } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { beginCase, type ContractTarget, expectCode, gate, uniqueName } from '../harness.ts';
+import { objectStoreFaultProbe } from './fault-probes.ts';
+import { describeFaultGroup } from './faults.ts';
 
 /** Reads what the adapter wrote without going through the adapter. */
 export interface ObjectStoreOracle {
@@ -760,5 +762,7 @@ export function describeObjectStoreContract(target: ObjectStoreContractTarget): 
       expect(response.status).toBeLessThan(300);
       expect(await (await store.get(k)).text()).toBe('uploaded by fetch');
     });
+
+    describeFaultGroup(target, 'objectStore', objectStoreFaultProbe);
   });
 }

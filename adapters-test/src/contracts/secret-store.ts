@@ -25,6 +25,8 @@ import {
   skipWithReason,
   uniqueName,
 } from '../harness.ts';
+import { secretStoreFaultProbe } from './fault-probes.ts';
+import { describeFaultGroup } from './faults.ts';
 
 interface Fixture {
   store: SecretStore;
@@ -390,5 +392,7 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       const report = [JSON.stringify(meter.toJSON()), JSON.stringify(meter.records), meter.toPrometheus()];
       for (const text of report) expect(text).not.toContain(value);
     });
+
+    describeFaultGroup(target, 'secretStore', secretStoreFaultProbe);
   });
 }

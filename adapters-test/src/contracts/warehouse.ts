@@ -27,6 +27,8 @@ import {
   gate,
   skipWithReason,
 } from '../harness.ts';
+import { warehouseFaultProbe } from './fault-probes.ts';
+import { describeFaultGroup } from './faults.ts';
 
 export interface WarehouseContractTarget extends ContractTarget<Warehouse> {
   /** A lake store the warehouse can load from (local: the fs store; clouds: the cloud's store). */
@@ -904,5 +906,7 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
         'NotFound',
       );
     });
+
+    describeFaultGroup(target, 'warehouse', warehouseFaultProbe);
   });
 }

@@ -22,8 +22,10 @@
  *   per-type widths (the real service counts only the referenced columns); totalBytesBilled
  *   applies the 10 MB minimum per referenced table and rounds up to the MB; totalSlotMs is the
  *   wall time of the DuckDB statement.
- * - Streaming inserts are visible at once (no streaming buffer), insertId deduplication is not
- *   implemented, and a request with an invalid row inserts nothing (as skipInvalidRows=false).
+ * - Streaming inserts are visible at once (no streaming buffer); a row whose insertId the table
+ *   saw in the last minute is dropped, as BigQuery's best-effort deduplication does (the client
+ *   retries insertAll with the same ids after a lost reply); a request with an invalid row inserts
+ *   nothing (as skipInvalidRows=false).
  * - Load jobs support CSV (header via skipLeadingRows, empty field = NULL), NEWLINE_DELIMITED_JSON
  *   and PARQUET into existing tables with WRITE_APPEND/WRITE_TRUNCATE/WRITE_EMPTY; no autodetect,
  *   no schema updates, no wildcard URIs, no compression options.
@@ -74,6 +76,8 @@ class BqError extends Error {
 }
 
 const MB = 1024 * 1024;
+/** How long an insertId deduplicates later rows (BigQuery documents "at least one minute"). */
+const INSERT_ID_WINDOW_MS = 60_000;
 
 const STATUS_NAMES: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -667,9 +671,26 @@ export async function startBigQueryServer(options: BigQueryServerOptions = {}): 
     };
   }
 
+  /** insertIds of the last minute per table, with their expiry (BigQuery keeps them "at least one minute"). */
+  const insertIds = new Map<string, Map<string, number>>();
+  function recentInsertIds(tableKey: string): Map<string, number> {
+    let ids = insertIds.get(tableKey);
+    if (!ids) {
+      ids = new Map();
+      insertIds.set(tableKey, ids);
+    }
+    const now = Date.now();
+    for (const [id, expires] of ids) if (expires <= now) ids.delete(id);
+    return ids;
+  }
+
   function insertAll(datasetId: string, tableId: string, body: Record<string, unknown>): Promise<unknown> {
     const meta = table(datasetId, tableId);
-    const rows = (body.rows as Array<{ json?: Record<string, unknown> }>) ?? [];
+    const tableKey = `${datasetId}.${tableId}`;
+    const seen = recentInsertIds(tableKey);
+    const rows = ((body.rows as Array<{ json?: Record<string, unknown>; insertId?: string }>) ?? []).filter(
+      (row) => !(row.insertId && seen.has(row.insertId)),
+    );
     const byName = new Map(meta.fields.map((f) => [f.name.toLowerCase(), f]));
     const insertErrors: Array<{ index: number; errors: Array<Record<string, string>> }> = [];
     const values: string[] = [];
@@ -711,6 +732,8 @@ export async function startBigQueryServer(options: BigQueryServerOptions = {}): 
       } catch (error) {
         throw translateDuckError(error);
       }
+      const expires = Date.now() + INSERT_ID_WINDOW_MS;
+      for (const row of rows) if (row.insertId) seen.set(row.insertId, expires);
       return { kind: 'bigquery#tableDataInsertAllResponse' };
     });
   }

@@ -13,7 +13,8 @@ import { LAYOUT } from './layout.ts';
 import { log, setQuiet } from './log.ts';
 import { type RunSummary, runPipeline } from './run.ts';
 import { createApi } from './serving/api.ts';
-import { runConsumer } from './speed/consumer.ts';
+import { maxDeliveriesSetting, runConsumer } from './speed/consumer.ts';
+import { ensurePipelineQueue } from './speed/dead-letters.ts';
 import { silenceSqliteExperimentalWarning } from './warnings.ts';
 
 silenceSqliteExperimentalWarning();
@@ -117,17 +118,28 @@ withResourceOptions(
     )
     .option('--port <n>', 'port', positiveInt, 8787)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--batch-size <n>', 'events per queue message for POST /events', positiveInt, 1_000),
+    .option('--batch-size <n>', 'events per queue message for POST /events', positiveInt, 1_000)
+    .option(
+      '--max-ingest-concurrency <n>',
+      'POST /events requests handled at once; more get 503 + Retry-After',
+      positiveInt,
+      8,
+    )
+    .option('--max-body-mb <n>', 'largest POST /events body in MiB (counted as it arrives)', positiveInt, 16),
 ).action(async (options) => {
   const { resources } = await openPipeline(contextOf(options));
-  await resources.queue.ensureQueue(LAYOUT.queue);
+  await ensurePipelineQueue(resources.queue, { maxDeliveries: maxDeliveriesSetting() });
   await ensureApiKey(resources.secretStore);
   const ingestor = createIngestor({
     objectStore: resources.objectStore,
     queue: resources.queue,
     eventsPerMessage: options.batchSize,
   });
-  const app = createApi({ resources, ingestor });
+  const app = createApi({
+    resources,
+    ingestor,
+    ingest: { maxConcurrent: options.maxIngestConcurrency, maxBodyBytes: options.maxBodyMb * 1024 * 1024 },
+  });
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, (info) =>
     log('info', 'serving', { url: `http://${options.host}:${info.port}`, apiKeySecret: LAYOUT.apiKeySecret }),
   );
@@ -146,7 +158,7 @@ withResourceOptions(
 ).action(async (options) => {
   const { resources } = await openPipeline(contextOf(options), ['objectStore', 'queue']);
   try {
-    await resources.queue.ensureQueue(LAYOUT.queue);
+    await ensurePipelineQueue(resources.queue, { maxDeliveries: maxDeliveriesSetting() });
     const ingestor = createIngestor({
       objectStore: resources.objectStore,
       queue: resources.queue,
@@ -172,7 +184,7 @@ withResourceOptions(
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   try {
-    await resources.queue.ensureQueue(LAYOUT.queue);
+    await ensurePipelineQueue(resources.queue, { maxDeliveries: maxDeliveriesSetting() });
     const result = await runConsumer({
       objectStore: resources.objectStore,
       queue: resources.queue,
@@ -200,6 +212,7 @@ withResourceOptions(
     const { record } = await runBatch({
       objectStore: resources.objectStore,
       warehouse: resources.warehouse,
+      queue: resources.queue,
       ...(options.alertWebhook ? { alertWebhook: options.alertWebhook } : {}),
     });
     for (const step of record.steps) {
@@ -219,7 +232,7 @@ withResourceOptions(
 ).action(async (options) => {
   const { resources } = await openPipeline(contextOf(options), ['objectStore', 'queue']);
   try {
-    await resources.queue.ensureQueue(LAYOUT.queue);
+    await ensurePipelineQueue(resources.queue, { maxDeliveries: maxDeliveriesSetting() });
     const [state, runs, depth, catalog] = await Promise.all([
       readBatchState(resources.objectStore),
       runHistory(resources.objectStore, 5),
@@ -285,15 +298,21 @@ function printSummary(summary: RunSummary): void {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   );
-  out.push('counts (every stage reconciled exactly):');
+  out.push('counts of this run:');
   out.push(`  read from flights-3m.parquet   ${e.read}`);
   out.push(`  injected invalid via HTTP      ${e.injectedInvalid}`);
   out.push(`  accepted                       ${e.accepted}`);
   out.push(`  quarantined (with reasons)     ${e.quarantined}`);
   out.push(`  queue messages                 ${e.enqueuedMessages}`);
   out.push(`  consumed by the speed layer    ${e.consumed}`);
-  out.push(`  landed in the lake             ${e.landed}`);
+  out.push(`  consumer restarts              ${summary.consumerRestarts}`);
+  out.push('reconciliation over the whole state (every ingest, each message counted once):');
+  out.push(`  accepted                       ${e.acceptedTotal}`);
+  out.push(`  = landed in the lake           ${e.landed}`);
+  out.push(`  + quarantined by speed layer   ${e.speedQuarantined}`);
+  out.push(`  + dead-lettered                ${e.deadLettered}  (${e.deadLetteredMessages} messages)`);
   out.push(`  loaded into the warehouse      ${e.loaded}`);
+  out.push(`  = landed − duplicate ids       ${e.landed} − ${e.duplicates}`);
   out.push(
     `reconciled: ${summary.reconciled ? 'yes' : 'NO'}  (batch run ${summary.batch.runId}: ${summary.batch.status})`,
   );
@@ -330,9 +349,9 @@ function printSummary(summary: RunSummary): void {
   }
   const routes = summary.samples.topDelayedRoutes as {
     routes: Array<{ origin: string; destination: string; flights: number; meanDelay: number }>;
-  };
-  out.push('  GET /routes/top-delayed?limit=5&minFlights=100');
-  for (const route of routes.routes) {
+  } | null;
+  if (routes) out.push('  GET /routes/top-delayed?limit=5&minFlights=100');
+  for (const route of routes?.routes ?? []) {
     out.push(
       `    ${route.origin} → ${route.destination}  ${route.meanDelay.toFixed(1).padStart(6)} min mean delay over ${route.flights} flights`,
     );

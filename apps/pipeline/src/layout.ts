@@ -1,6 +1,14 @@
 /** Where the pipeline keeps its state in the ObjectStore and which queue it uses. */
 export const LAYOUT = {
   queue: 'flight-events',
+  /** Messages that failed `maxDeliveries` times; the batch archives them under deadLetterPrefix. */
+  deadLetterQueue: 'flight-events-dead',
+  /** Events the speed layer could not process, one object per message (named after the message). */
+  speedQuarantinePrefix: 'quarantine/speed/',
+  /** Last failure of a message, by body hash: the reason a dead letter carries. */
+  failurePrefix: 'deadletter/failures/',
+  /** Dead-lettered messages as archived by the batch layer, by body hash. */
+  deadLetterPrefix: 'deadletter/messages/',
   lakePrefix: 'flights/',
   quarantinePrefix: 'quarantine/',
   speedPrefix: 'speed/partials/',

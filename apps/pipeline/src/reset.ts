@@ -9,6 +9,7 @@ const PREFIXES = [
   LAYOUT.ingestPrefix,
   'batch/',
   'catalog/',
+  'deadletter/',
 ];
 
 /** Removes every dataset of a previous run (the API key secret stays), so a replay starts clean. */
@@ -29,10 +30,12 @@ export async function resetPipelineState(
   for (const table of [LAYOUT.table, LAYOUT.stagingTable, ...VIEWS.map((view) => view.name)]) {
     await dropIfExists(resources.warehouse, table);
   }
-  try {
-    await resources.queue.deleteQueue(queueName);
-  } catch (error) {
-    if (!CloudmuxError.hasCode(error, 'NotFound')) throw error;
+  for (const name of [queueName, LAYOUT.deadLetterQueue]) {
+    try {
+      await resources.queue.deleteQueue(name);
+    } catch (error) {
+      if (!CloudmuxError.hasCode(error, 'NotFound')) throw error;
+    }
   }
   return removed;
 }

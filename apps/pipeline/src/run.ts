@@ -9,9 +9,11 @@ import { createIngestor } from './ingest/ingestor.ts';
 import { invalidSamples } from './ingest/invalid-samples.ts';
 import { replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
+import { log } from './log.ts';
 import { resetPipelineState } from './reset.ts';
 import { createApi } from './serving/api.ts';
-import { type ConsumerProgress, queueDrained } from './speed/consumer.ts';
+import { type ConsumerProgress, maxDeliveriesSetting, queueDrained } from './speed/consumer.ts';
+import { ensurePipelineQueue } from './speed/dead-letters.ts';
 import { type ConsumerProcess, spawnConsumer } from './speed/pool.ts';
 
 export interface RunOptions {
@@ -28,6 +30,12 @@ export interface RunOptions {
   /** Keep datasets of earlier runs (default: start clean, the API key secret is always kept). */
   keepState?: boolean;
   alertWebhook?: string;
+  /** Consumer processes that die are replaced, up to this many times in a run (default 3). */
+  maxConsumerRestarts?: number;
+  /** Deliveries before a failing message is dead-lettered (default PIPELINE_MAX_DELIVERIES or 5). */
+  maxDeliveries?: number;
+  /** Each consumer process as it starts (restarts included): for chaos tests that kill one. */
+  onConsumerStarted?: (consumer: ConsumerProcess) => void;
   onProgress?: (update: ProgressUpdate) => void;
 }
 
@@ -49,9 +57,21 @@ export interface RunSummary {
     injectedInvalid: number;
     enqueuedMessages: number;
     consumed: number;
+    /**
+     * Over the whole state (every ingest so far, counted once per distinct message, so a resumed
+     * run reconciles): acceptedTotal = landed + speedQuarantined + deadLettered, and
+     * loaded = landed − duplicates (the warehouse keeps one row per id).
+     */
+    acceptedTotal: number;
     landed: number;
     loaded: number;
+    speedQuarantined: number;
+    deadLettered: number;
+    deadLetteredMessages: number;
+    duplicates: number;
   };
+  /** Consumer processes replaced after they died. */
+  consumerRestarts: number;
   reconciled: boolean;
   checks: CheckResult[] | string[];
   stages: Array<{ name: string; seconds: number }>;
@@ -78,7 +98,11 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   try {
     if (!options.keepState) await resetPipelineState(resources, queueName);
     const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
-    await resources.queue.ensureQueue(queueName, { visibilityTimeoutSeconds });
+    await ensurePipelineQueue(resources.queue, {
+      queueName,
+      visibilityTimeoutSeconds,
+      maxDeliveries: options.maxDeliveries ?? maxDeliveriesSetting(),
+    });
     const apiKey = await ensureApiKey(resources.secretStore);
     const available = await countFlights();
     const start = options.start ?? 0;
@@ -104,11 +128,12 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         for (const consumer of consumers) consumer.stop();
       }
     };
-    const startConsumer = (drainOnStart: boolean) => {
+    let draining = false;
+    const startConsumer = () => {
       const consumer = spawnConsumer({
         context: options.context,
         queueName,
-        drainOnStart,
+        drainOnStart: draining,
         quietSeconds: visibilityTimeoutSeconds + 2,
         onProgress: (progress) => {
           consumed.set(consumer, progress);
@@ -120,9 +145,27 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         },
       });
       consumers.push(consumer);
+      options.onConsumerStarted?.(consumer);
       return consumer;
     };
-    const pool = Array.from({ length: consumerCount }, () => startConsumer(false));
+    // A consumer that dies (killed, crashed) is replaced, a bounded number of times: its messages
+    // come back after the visibility timeout and the successor processes them.
+    const maxRestarts = options.maxConsumerRestarts ?? 3;
+    let restarts = 0;
+    const supervise = async (consumer: ConsumerProcess): Promise<void> => {
+      const outcome = await consumer.exited;
+      if (outcome.code === 0) return;
+      const cause = outcome.error ?? `exit ${outcome.code ?? outcome.signal}`;
+      if (restarts >= maxRestarts)
+        throw new Error(`a speed-layer consumer failed (${cause}) after ${restarts} restarts`);
+      restarts++;
+      log('warn', 'consumer-restarted', { pid: consumer.child.pid, cause, restart: restarts, maxRestarts });
+      const successor = startConsumer();
+      await successor.ready;
+      stopWhenAllProcessed();
+      return supervise(successor);
+    };
+    const pool = Array.from({ length: consumerCount }, () => startConsumer());
     await Promise.all(pool.map((consumer) => consumer.ready));
     const speedStarted = performance.now();
 
@@ -144,21 +187,17 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     options.onProgress?.({ stage: 'ingest', value: total, total, done: true });
     stages.push({ name: 'ingest', seconds: (performance.now() - started) / 1000 });
 
-    for (const consumer of pool) consumer.drain();
+    draining = true;
+    for (const consumer of consumers) consumer.drain();
     sentMessages = replay.messages + injected.messages;
     stopWhenAllProcessed();
-    // A consumer that died is replaced until the queue is empty: its messages come back after the
-    // visibility timeout and must still be processed.
-    let outcomes = await Promise.all(pool.map((consumer) => consumer.exited));
+    await Promise.all(pool.map(supervise));
+    // Everyone stopped but the queue still holds messages (e.g. a failing one waiting for its retry):
+    // one more consumer drains it.
     for (let round = 0; round < 5; round++) {
       if ((await queueDrained(resources.queue, queueName)) !== false) break;
-      outcomes = [await startConsumer(true).exited];
+      await supervise(startConsumer());
     }
-    const failed = outcomes.find((outcome) => outcome.code !== 0);
-    if (failed)
-      throw new Error(
-        `a speed-layer consumer failed: ${failed.error ?? `exit ${failed.code ?? failed.signal}`}`,
-      );
     let consumedEvents = 0;
     for (const progress of consumed.values()) consumedEvents += progress.events;
     options.onProgress?.({ stage: 'speed', value: consumedEvents, total, done: true });
@@ -167,6 +206,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const batch = await runBatch({
       objectStore: resources.objectStore,
       warehouse: resources.warehouse,
+      queue: resources.queue,
       ...(options.alertWebhook ? { alertWebhook: options.alertWebhook } : {}),
       onStep: (step) => {
         options.onProgress?.({ stage: `batch:${step.name}`, value: 1, total: 1, done: true });
@@ -179,11 +219,15 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const state = batch.record.steps.find((step) => step.name === 'views')?.output as
       | { watermark?: string | null; cutoffDay?: string | null }
       | undefined;
-    const busiest = await busiestAirport(resources);
+    // A failed batch leaves no views to ask: the summary still comes out, with reconciled: false.
+    const servable = batch.record.status === 'succeeded';
+    const busiest = servable ? await busiestAirport(resources) : undefined;
     const airportDelays = busiest
       ? await (await api.request(`/airports/${busiest}/delays?from=2001-01-01&to=2001-01-07`)).json()
       : null;
-    const topDelayedRoutes = await (await api.request('/routes/top-delayed?limit=5&minFlights=100')).json();
+    const topDelayedRoutes = servable
+      ? await (await api.request('/routes/top-delayed?limit=5&minFlights=100')).json()
+      : null;
     options.onProgress?.({ stage: 'serve', value: 1, total: 1, done: true });
     stages.push({ name: 'serve', seconds: (performance.now() - serveStarted) / 1000 });
 
@@ -195,12 +239,15 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const checks = (qualityStep?.output?.checks as string[] | undefined) ?? [
       qualityStep?.error?.message ?? 'not run',
     ];
+    // The batch's quality step reconciles the whole state (so a resumed --keep-state run can);
+    // this run's own split of read events into accepted and quarantined must add up as well.
     const reconciled =
       batch.record.status === 'succeeded' &&
       replay.read + (options.injectInvalid ?? 0) === accepted + quarantined &&
-      accepted === results.accepted &&
-      accepted === results.landed &&
-      accepted === results.loaded;
+      results.accepted !== undefined &&
+      results.accepted ===
+        (results.landed ?? 0) + (results.speedQuarantined ?? 0) + (results.deadLettered ?? 0) &&
+      results.loaded === (results.landed ?? 0) - (results.duplicates ?? 0);
     return {
       providers: resources.providers,
       events: {
@@ -210,9 +257,15 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         injectedInvalid: options.injectInvalid ?? 0,
         enqueuedMessages: replay.messages,
         consumed: consumedEvents,
+        acceptedTotal: results.accepted ?? 0,
         landed: results.landed ?? 0,
         loaded: results.loaded ?? 0,
+        speedQuarantined: results.speedQuarantined ?? 0,
+        deadLettered: results.deadLettered ?? 0,
+        deadLetteredMessages: results.deadLetteredMessages ?? 0,
+        duplicates: results.duplicates ?? 0,
       },
+      consumerRestarts: restarts,
       reconciled,
       checks,
       stages,

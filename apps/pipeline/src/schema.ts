@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type EventTimeBounds, eventTimeBounds } from './event-time.ts';
 
 /** Bounds the data-quality step also checks in the warehouse; events outside are quarantined at ingest. */
 export const DELAY_MIN = -120;
@@ -10,24 +11,41 @@ const airportCode = z
 
 /**
  * One flight event as clients send it. `ts` is epoch milliseconds or an ISO 8601 date-time; it is
- * normalised to epoch milliseconds.
+ * normalised to epoch milliseconds and must lie within the event-time bounds (see event-time.ts).
  */
-export const flightEventSchema = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'an id is 1–64 characters of A–Z a–z 0–9 . _ : -'),
-    ts: z.union([
-      z.number().int().min(0),
-      z.iso.datetime({ offset: true, local: true }).transform((text) => Date.parse(text)),
-    ]),
-    delay: z.number().int().min(DELAY_MIN).max(DELAY_MAX),
-    distance: z.number().int().positive(),
-    origin: airportCode,
-    destination: airportCode,
-  })
-  .strict();
+export function flightEventSchemaWith(bounds: EventTimeBounds) {
+  return z
+    .object({
+      id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'an id is 1–64 characters of A–Z a–z 0–9 . _ : -'),
+      ts: z
+        .union([
+          z.number().int(),
+          z.iso.datetime({ offset: true, local: true }).transform((text) => Date.parse(text)),
+        ])
+        .superRefine((ts, ctx) => {
+          const max = bounds.max();
+          if (ts < bounds.min || ts > max)
+            ctx.addIssue({
+              code: 'custom',
+              message: `event time ${Number.isFinite(ts) ? ts : String(ts)} is outside ${isoOf(bounds.min)} .. ${isoOf(max)}`,
+            });
+        }),
+      delay: z.number().int().min(DELAY_MIN).max(DELAY_MAX),
+      distance: z.number().int().positive(),
+      origin: airportCode,
+      destination: airportCode,
+    })
+    .strict();
+}
 
-export type FlightEventInput = z.input<typeof flightEventSchema>;
-export type FlightEvent = z.output<typeof flightEventSchema>;
+const isoOf = (ms: number) => {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+};
+
+export type FlightEventSchema = ReturnType<typeof flightEventSchemaWith>;
+export type FlightEventInput = z.input<FlightEventSchema>;
+export type FlightEvent = z.output<FlightEventSchema>;
 
 export interface RejectedEvent {
   /** The event as received (never altered). */
@@ -41,11 +59,14 @@ export interface ValidationResult {
   rejected: RejectedEvent[];
 }
 
-export function validateEvents(events: readonly unknown[]): ValidationResult {
+export function validateEvents(
+  events: readonly unknown[],
+  schema: FlightEventSchema = defaultSchema(),
+): ValidationResult {
   const valid: FlightEvent[] = [];
   const rejected: RejectedEvent[] = [];
   for (const event of events) {
-    const result = flightEventSchema.safeParse(event);
+    const result = schema.safeParse(event);
     if (result.success) valid.push(result.data);
     else
       rejected.push({
@@ -54,4 +75,11 @@ export function validateEvents(events: readonly unknown[]): ValidationResult {
       });
   }
   return { valid, rejected };
+}
+
+let configured: FlightEventSchema | undefined;
+/** The schema with the configured bounds (PIPELINE_EVENT_TIME_MIN/MAX or the defaults), built on first use. */
+function defaultSchema(): FlightEventSchema {
+  configured ??= flightEventSchemaWith(eventTimeBounds());
+  return configured;
 }

@@ -6,8 +6,11 @@
  * recomputation, and a consumer killed mid-stream loses and duplicates nothing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../src/batch/run.ts';
 import { readCatalog } from '../src/catalog.ts';
@@ -18,6 +21,7 @@ import { LAYOUT } from '../src/layout.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { createApi } from '../src/serving/api.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
+import { archiveDeadLetters, type DeadLetterRecord, ensurePipelineQueue } from '../src/speed/dead-letters.ts';
 import { spawnConsumer } from '../src/speed/pool.ts';
 import { expectedAirportDays, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
 
@@ -64,6 +68,64 @@ async function drain(context: PipelineContextOptions, quietSeconds: number | und
     await resources.close();
   }
 }
+
+/** The real store, except that puts of matching keys fail as a storage outage would. */
+function failingPuts(store: ObjectStore, fails: (key: string) => boolean): ObjectStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'put')
+        return (key: string, ...rest: unknown[]) => {
+          if (fails(key))
+            return Promise.reject(
+              new CloudmuxError({
+                code: 'Unavailable',
+                message: `injected fault: put ${key}`,
+                resource: 'objectStore',
+                operation: 'put',
+              }),
+            );
+          return (target.put as (...args: unknown[]) => Promise<unknown>)(key, ...rest);
+        };
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Collects the JSON bodies POSTed to it: the alert webhook. */
+async function alertSink(): Promise<{
+  url: string;
+  alerts: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}> {
+  const alerts: Array<Record<string, unknown>> = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      alerts.push(JSON.parse(body) as Record<string, unknown>);
+      response.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    alerts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const flightAt = (id: string, ts: number) => ({
+  id,
+  ts,
+  delay: 7,
+  distance: 300,
+  origin: 'LAX',
+  destination: 'SFO',
+});
 
 export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
   const matchFloat = (actual: number, expected: number, digits: number) =>
@@ -346,6 +408,125 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
           loaded: flights,
         });
       } finally {
+        await resources.close();
+      }
+    }, 240_000);
+  });
+}
+
+/**
+ * Poison in the speed layer: an event no stage can represent is quarantined by the consumer with its
+ * reason; a message that keeps failing is retried with backoff, dead-lettered by the queue after
+ * maxDeliveries, archived with its last failure and an alert; the rest of the receive batch is
+ * acked; and the batch reconciles with accepted = landed + quarantined by speed + dead-lettered.
+ */
+export function describePoisonHandling(target: PipelineE2ETarget): void {
+  describe(`speed layer under poison on ${target.title}`, () => {
+    let baseDir: string | undefined;
+    let environment: PipelineEnvironment | undefined;
+    afterAll(async () => {
+      await environment?.stop();
+      if (baseDir) await rm(baseDir, { recursive: true, force: true });
+    });
+
+    it('quarantines poison events, dead-letters a message that keeps failing, acks the rest and reconciles', async () => {
+      baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-poison-${target.provider}-`));
+      environment = await target.open(baseDir);
+      const sink = await alertSink();
+      const { resources } = await openPipeline(environment.context);
+      const maxDeliveries = 3;
+      try {
+        await ensurePipelineQueue(resources.queue, { visibilityTimeoutSeconds: 10, maxDeliveries });
+        // Ingest as it was before event-time bounds: 2^53 - 1 is accepted and reaches the consumer.
+        const ingestor = createIngestor({
+          objectStore: resources.objectStore,
+          queue: resources.queue,
+          eventsPerMessage: 50,
+          eventTimeBounds: { min: 0, max: () => Number.MAX_SAFE_INTEGER },
+        });
+        const day = Date.parse('2001-01-03T00:00:00Z');
+        const healthy = Array.from({ length: 100 }, (_, i) =>
+          flightAt(`ok-${String(i).padStart(4, '0')}`, i === 37 ? 9007199254740991 : day + i * 60_000),
+        );
+        const doomed = Array.from({ length: 50 }, (_, i) =>
+          flightAt(`dl-${String(i).padStart(4, '0')}`, day + i * 60_000),
+        );
+        expect((await ingestor.ingest(healthy, 'test')).messages).toBe(2);
+        expect((await ingestor.ingest(doomed, 'test')).messages).toBe(1);
+
+        // The doomed message lands its lake file, then its speed partial can never be written.
+        const store = failingPuts(
+          resources.objectStore,
+          (key) => key.startsWith(LAYOUT.speedPrefix) && key.includes('/dl-'),
+        );
+        const progress = await runConsumer({
+          objectStore: store,
+          queue: resources.queue,
+          receiveBatch: 10,
+          untilDrained: () => true,
+          waitSeconds: 0,
+          maxDeliveries,
+          retryBaseSeconds: 1,
+          ...(target.quietSeconds ? { quietSeconds: target.quietSeconds + 4 } : {}),
+        });
+        expect(progress.messages).toBe(2);
+        expect(progress.events).toBe(99);
+        expect(progress.quarantined).toBe(1);
+        expect(progress.failures).toBeGreaterThanOrEqual(maxDeliveries);
+
+        // A queue with a depth has moved the message by the time it reads empty; Pub/Sub forwards
+        // to the dead-letter topic on its own schedule, so there it is archived as soon as it is there.
+        const byBatch = resources.queue.capabilities.approximateDepth;
+        if (!byBatch) {
+          let archived = 0;
+          const deadline = Date.now() + 60_000;
+          while (archived === 0 && Date.now() < deadline)
+            archived += (await archiveDeadLetters(resources.queue, resources.objectStore)).archived;
+          expect(archived).toBe(1);
+        }
+
+        const { record, results } = await runBatch({
+          objectStore: resources.objectStore,
+          warehouse: resources.warehouse,
+          queue: resources.queue,
+          alertWebhook: sink.url,
+        });
+        expect(record.status).toBe('succeeded');
+        expect(results).toMatchObject({
+          accepted: 150,
+          landed: 99,
+          loaded: 99,
+          speedQuarantined: 1,
+          deadLettered: 50,
+          deadLetteredMessages: 1,
+        });
+        const ids = await lakeIds(resources.objectStore);
+        expect(ids.filter((id) => id.startsWith('dl-'))).toEqual([]);
+        expect(ids).toHaveLength(99);
+
+        const speedQuarantine: Array<{ count: number; events: Array<{ reasons: string[] }> }> = [];
+        for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.speedQuarantinePrefix }))
+          speedQuarantine.push(JSON.parse(await (await resources.objectStore.get(info.key)).text()));
+        expect(speedQuarantine.flatMap((q) => q.events.map((e) => e.reasons[0]!.split(':')[0]))).toEqual([
+          'ts',
+        ]);
+
+        const letters: DeadLetterRecord[] = [];
+        for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.deadLetterPrefix }))
+          letters.push(JSON.parse(await (await resources.objectStore.get(info.key)).text()));
+        expect(letters).toHaveLength(1);
+        expect(letters[0]!.events).toBe(50);
+        expect(letters[0]!.lastFailure?.error.code).toBe('Unavailable');
+        expect(letters[0]!.lastFailure?.deliveryCount).toBe(maxDeliveries);
+        if (resources.queue.capabilities.approximateDepth)
+          expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
+        if (byBatch) {
+          const alerts = sink.alerts.filter((alert) => alert.alert === 'messages-dead-lettered');
+          expect(alerts).toHaveLength(1);
+          expect(alerts[0]).toMatchObject({ messages: 1, events: 50 });
+        }
+      } finally {
+        await sink.close();
         await resources.close();
       }
     }, 240_000);

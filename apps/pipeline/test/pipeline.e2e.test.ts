@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { describePipelineEndToEnd } from './e2e-suite.ts';
+import { describePipelineEndToEnd, describePoisonHandling, type PipelineE2ETarget } from './e2e-suite.ts';
 
 /**
  * The end-to-end suite on the embedded local provider (or any providers named in
@@ -8,7 +8,7 @@ import { describePipelineEndToEnd } from './e2e-suite.ts';
 const PROVIDERS = (process.env.PIPELINE_PROVIDERS ?? 'local').split(',').filter(Boolean);
 
 for (const provider of PROVIDERS) {
-  describePipelineEndToEnd({
+  const target: PipelineE2ETarget = {
     title: provider,
     provider,
     open: async (baseDir) => ({
@@ -20,5 +20,7 @@ for (const provider of PROVIDERS) {
     airportsChecked: 8,
     // The recomputation and DuckDB sum the same doubles in the same order.
     exactFloats: provider === 'local',
-  });
+  };
+  describePipelineEndToEnd(target);
+  describePoisonHandling(target);
 }

@@ -5,7 +5,7 @@
  */
 import { type EmulatedProvider, emulatorStacks, emulatorStackUnavailable } from '@cloudmux/adapters-test';
 import { describe, it } from 'vitest';
-import { describePipelineEndToEnd } from './e2e-suite.ts';
+import { describePipelineEndToEnd, describePoisonHandling, type PipelineE2ETarget } from './e2e-suite.ts';
 
 const PROVIDERS = (process.env.PIPELINE_EMULATOR_PROVIDERS ?? 'aws,gcp,azure')
   .split(',')
@@ -20,7 +20,7 @@ for (const provider of PROVIDERS) {
     });
     continue;
   }
-  describePipelineEndToEnd({
+  const target: PipelineE2ETarget = {
     title: `${provider} (emulators)`,
     provider,
     async open(baseDir) {
@@ -36,5 +36,7 @@ for (const provider of PROVIDERS) {
     // No consumer crashed in these cases, so nothing is held invisible: a short quiet time ends a
     // drain on Pub/Sub, which reports no queue depth.
     quietSeconds: 3,
-  });
+  };
+  describePipelineEndToEnd(target);
+  describePoisonHandling(target);
 }

@@ -1,12 +1,14 @@
 import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
 import { runDag, type Step, topologicalOrder } from '../src/batch/orchestrator.ts';
+import { eventTimeBounds } from '../src/event-time.ts';
 import { batchKey, dayOf, dedupeBatch, emptyBatch, pushEvent, splitByDay } from '../src/events.ts';
 import { parseEventsBody } from '../src/ingest/http.ts';
 import { invalidSamples } from '../src/ingest/invalid-samples.ts';
 import { parseSpeedKey, speedKey } from '../src/layout.ts';
-import { validateEvents } from '../src/schema.ts';
+import { flightEventSchemaWith, validateEvents } from '../src/schema.ts';
 import { emptyBucket, mergeBucket, partialOf, percentileOf, statsOf } from '../src/speed/aggregates.ts';
+import { separatePoison } from '../src/speed/poison.ts';
 import { quantileCont } from './helpers.ts';
 
 /** A plain in-memory store for the orchestrator's run records (the orchestrator only puts). */
@@ -52,6 +54,67 @@ describe('schema', () => {
       'ts',
       'id',
     ]);
+  });
+
+  it('quarantines event times outside the bounds with a reason: 2^53 - 1 and year 10000 by default', () => {
+    const { valid, rejected } = validateEvents([
+      event('max-safe', 9007199254740991),
+      event('year-10000', 253402300800000),
+      event('before-1970', -1),
+      { ...event('iso-far', 0), ts: '9999-12-31T00:00:00Z' },
+      event('flight-2001', Date.parse('2001-01-01T08:00:00Z')),
+      event('now', Date.now()),
+    ]);
+    expect(valid.map((e) => e.id)).toEqual(['flight-2001', 'now']);
+    expect(rejected.map((r) => (r.event as { id: string }).id)).toEqual([
+      'max-safe',
+      'year-10000',
+      'before-1970',
+      'iso-far',
+    ]);
+    for (const r of rejected) expect(r.reasons[0]!.split(':')[0]).toBe('ts');
+  });
+
+  it('takes configured bounds from options or PIPELINE_EVENT_TIME_MIN/MAX and names a bad setting', () => {
+    const bounds = eventTimeBounds(
+      {},
+      { PIPELINE_EVENT_TIME_MIN: '2001-01-01', PIPELINE_EVENT_TIME_MAX: '2001-06-30' },
+    );
+    const { valid, rejected } = validateEvents(
+      [event('in', Date.parse('2001-03-01T00:00:00Z')), event('after', Date.parse('2001-07-01T00:00:00Z'))],
+      flightEventSchemaWith(bounds),
+    );
+    expect(valid.map((e) => e.id)).toEqual(['in']);
+    expect(rejected).toHaveLength(1);
+    expect(eventTimeBounds({ max: '978307200000' }).max()).toBe(978307200000);
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return CloudmuxError.isInstance(error) ? error.code : 'not a CloudmuxError';
+      }
+      return 'no error';
+    };
+    expect(codeOf(() => eventTimeBounds({}, { PIPELINE_EVENT_TIME_MAX: 'soon' }))).toBe('InvalidArgument');
+    expect(codeOf(() => eventTimeBounds({ min: '2001-01-02', max: '2001-01-01' }))).toBe('InvalidArgument');
+  });
+
+  it('lets the speed layer set aside events it cannot process, keeping the rest in order', () => {
+    const batch = emptyBatch();
+    for (const [id, ts] of [
+      ['a', 1000],
+      ['poison', 9007199254740991],
+      ['b', 2000],
+    ] as const)
+      pushEvent(batch, { ...event(id, ts) });
+    const { good, poison } = separatePoison(batch);
+    expect(good.id).toEqual(['a', 'b']);
+    expect(good.ts).toEqual([1000, 2000]);
+    expect(poison).toHaveLength(1);
+    expect(poison[0]!.reasons[0]!.split(':')[0]).toBe('ts');
+    const clean = emptyBatch();
+    pushEvent(clean, event('c', 3000));
+    expect(separatePoison(clean).good).toBe(clean);
   });
 
   it('reads JSON arrays and NDJSON, keeping unparseable lines for quarantine', () => {

@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type CallUsage, CloudmuxError, messageText, type Queue, runWithUsage } from '@cloudmux/core';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  type CallUsage,
+  CloudmuxError,
+  messageText,
+  type Queue,
+  type ReceivedMessage,
+  runWithUsage,
+} from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig, moto, motoMissingReason, stopMoto } from '../test/emulators.ts';
 import { code } from '../test/error-code.ts';
@@ -112,6 +124,46 @@ describe.skipIf(missing)('SQS queue against moto', () => {
     const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
     await runWithUsage(usage, () => queue.send('limits', 'z'.repeat(200_000)));
     expect(usage.units['sqs.requests']).toBe(4);
+  });
+
+  it('reports an entry SQS fails in its batch response as failed with its code, and sends the rest', async () => {
+    // The adapter leaves the DelaySeconds range (0–900) to SQS, which fails such an entry alone in
+    // the response's Failed list (moto does the same). First prove that with the raw SDK, so this
+    // case certainly goes through the adapter's handling of Failed entries.
+    await queue.ensureQueue('partial-probe');
+    const probeUrl = (await raw.send(new GetQueueUrlCommand({ QueueName: `${prefix}partial-probe` })))
+      .QueueUrl;
+    const probe = await raw.send(
+      new SendMessageBatchCommand({
+        QueueUrl: probeUrl,
+        Entries: [
+          { Id: 'fine', MessageBody: 'probe' },
+          { Id: 'too-late', MessageBody: 'probe', DelaySeconds: 901 },
+        ],
+      }),
+    );
+    expect(probe.Failed?.map((f) => [f.Id, f.SenderFault])).toEqual([['too-late', true]]);
+    expect(probe.Successful?.map((s) => s.Id)).toEqual(['fine']);
+
+    await queue.ensureQueue('partial');
+    const results = await queue.sendBatch('partial', [
+      { body: 'first' },
+      { body: 'too late', delaySeconds: 901 },
+      { body: 'last' },
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, false, true]);
+    const failed = results[1];
+    expect(failed?.ok === false && CloudmuxError.isInstance(failed.error)).toBe(true);
+    const error = failed?.ok === false ? (failed.error as CloudmuxError) : undefined;
+    expect(error?.code).toBe('InvalidArgument');
+    expect(error?.retryable).toBe(false);
+    const received: ReceivedMessage[] = [];
+    const deadline = Date.now() + 10_000;
+    while (received.length < 2 && Date.now() < deadline) {
+      received.push(...(await queue.receive('partial', { maxMessages: 10, waitSeconds: 1 })));
+    }
+    expect(received.map(messageText).sort()).toEqual(['first', 'last']);
+    await queue.ackMany('partial', received);
   });
 
   it('translates a missing queue to NotFound', async () => {

@@ -197,30 +197,30 @@ export class Meter implements OperationSource {
 
   /** Prometheus text exposition of call counts, errors, latency quantiles and billable units. */
   toPrometheus(): string {
-    const lines: string[] = [
-      '# TYPE cloudmux_calls_total counter',
-      '# TYPE cloudmux_errors_total counter',
-      '# TYPE cloudmux_call_duration_ms summary',
-      '# TYPE cloudmux_billable_units_total counter',
-    ];
+    // Each family's TYPE line and samples together: parsers read a family's samples that come after
+    // another family's lines as untyped.
+    const calls = ['# TYPE cloudmux_calls_total counter'];
+    const errors = ['# TYPE cloudmux_errors_total counter'];
+    const durations = ['# TYPE cloudmux_call_duration_ms summary'];
+    const units = ['# TYPE cloudmux_billable_units_total counter'];
     for (const s of this.summary()) {
       const labels = `provider="${s.provider}",resource="${s.resource}",operation="${s.operation}"`;
-      lines.push(`cloudmux_calls_total{${labels}} ${s.count}`);
-      lines.push(`cloudmux_errors_total{${labels}} ${s.errors}`);
+      calls.push(`cloudmux_calls_total{${labels}} ${s.count}`);
+      errors.push(`cloudmux_errors_total{${labels}} ${s.errors}`);
       for (const [q, v] of [
         ['0.5', s.p50Ms],
         ['0.9', s.p90Ms],
         ['0.99', s.p99Ms],
       ] as const) {
-        lines.push(`cloudmux_call_duration_ms{${labels},quantile="${q}"} ${v}`);
+        durations.push(`cloudmux_call_duration_ms{${labels},quantile="${q}"} ${v}`);
       }
-      lines.push(`cloudmux_call_duration_ms_sum{${labels}} ${s.totalMs}`);
-      lines.push(`cloudmux_call_duration_ms_count{${labels}} ${s.count}`);
+      durations.push(`cloudmux_call_duration_ms_sum{${labels}} ${s.totalMs}`);
+      durations.push(`cloudmux_call_duration_ms_count{${labels}} ${s.count}`);
       for (const [unit, value] of Object.entries(s.units)) {
-        lines.push(`cloudmux_billable_units_total{${labels},unit="${unit}"} ${value}`);
+        units.push(`cloudmux_billable_units_total{${labels},unit="${unit}"} ${value}`);
       }
     }
-    return `${lines.join('\n')}\n`;
+    return `${[...calls, ...errors, ...durations, ...units].join('\n')}\n`;
   }
 
   wrapObjectStore(store: ObjectStore): ObjectStore {

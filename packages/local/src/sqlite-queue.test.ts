@@ -158,10 +158,21 @@ describe('sqlite queue', () => {
   it('a long poll ends when the client closes', async () => {
     const queue = createSqliteQueue({ file: join(dir, 'queue.sqlite') });
     await queue.ensureQueue('idle');
-    const waiting = queue.receive('idle', { waitSeconds: 20 });
+    const waitSeconds = 20;
+    const waiting = queue.receive('idle', { waitSeconds });
     await new Promise((r) => setTimeout(r, 50));
     await queue.close();
-    expect(await waiting).toEqual([]);
+    // A poll that ignored the close would still end, after its 20 s wait: the close must end it
+    // well before that, so the race is lost only by a poll that does not notice the close.
+    const ignoredClose = Symbol('the long poll outlived close()');
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      waiting,
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve(ignoredClose), (waitSeconds * 1000) / 4);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(outcome).toEqual([]);
   });
 
   it('a bare ensureQueue keeps the settings an existing queue has', async () => {

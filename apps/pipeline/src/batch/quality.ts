@@ -9,9 +9,17 @@ export interface CheckResult {
 }
 
 export interface ReconciliationCounts {
+  /** Events in distinct accepted messages (ingest manifests). */
   accepted: number;
+  /** Rows in the loaded lake files. */
   landed: number;
   loaded: number;
+  /** Rows of loaded files whose id was already in the warehouse. */
+  duplicates?: number;
+  /** Events of messages that were dead-lettered (archived). */
+  deadLettered?: number;
+  /** Events the speed layer quarantined. */
+  speedQuarantined?: number;
 }
 
 /** A failed data-quality check: not retryable, fails the run and raises an alert. */
@@ -85,11 +93,20 @@ export async function runQualityChecks(
     detail: `${n('total') - n('distinct_ids')} duplicate ids`,
   });
   const loaded = n('total');
-  const reconciled = counts.accepted === counts.landed && counts.landed === loaded;
+  const duplicates = counts.duplicates ?? 0;
+  const deadLettered = counts.deadLettered ?? 0;
+  const speedQuarantined = counts.speedQuarantined ?? 0;
+  // Every accepted event is landed, quarantined by the speed layer or dead-lettered; the warehouse
+  // holds every landed event once per id.
+  const reconciled =
+    counts.accepted === counts.landed + speedQuarantined + deadLettered &&
+    loaded === counts.landed - duplicates;
   checks.push({
     name: 'reconciliation',
     passed: reconciled,
-    detail: `accepted ${counts.accepted}, landed ${counts.landed}, loaded ${loaded}`,
+    detail:
+      `accepted ${counts.accepted} = landed ${counts.landed} + quarantined by the speed layer ${speedQuarantined} + dead-lettered ${deadLettered}; ` +
+      `loaded ${loaded} = landed ${counts.landed} − duplicate ids ${duplicates}`,
   });
   return { checks, loaded };
 }

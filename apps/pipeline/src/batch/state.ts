@@ -7,6 +7,16 @@ export interface BatchState {
   loadedFiles: string[];
   /** Rows those files held when loaded (= rows landed). */
   landedRows: number;
+  /**
+   * Rows of loaded files whose id the warehouse already had (the same event id sent in two requests):
+   * the warehouse keeps one row per id, so loaded = landed − duplicateRows.
+   */
+  duplicateRows: number;
+  /**
+   * A load chunk between its insert and this bookkeeping: the next run tells from the row count
+   * whether the insert committed, so a crash there neither loses nor miscounts rows.
+   */
+  pendingLoad: { keys: string[]; staged: number; rowsBefore: number } | null;
   /** Latest event time in the warehouse, epoch ms. */
   watermarkTs: number | null;
   /**
@@ -24,6 +34,8 @@ export interface BatchState {
 export const EMPTY_STATE: BatchState = {
   loadedFiles: [],
   landedRows: 0,
+  duplicateRows: 0,
+  pendingLoad: null,
   watermarkTs: null,
   cutoffDay: null,
   compactedPartials: 0,

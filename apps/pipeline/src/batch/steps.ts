@@ -1,9 +1,12 @@
-import type { ObjectStore, Warehouse } from '@cloudmux/core';
+import type { ObjectStore, Queue, Warehouse } from '@cloudmux/core';
 import { type DatasetEntry, registerDatasets } from '../catalog.ts';
+import { REPRESENTABLE_MAX } from '../event-time.ts';
 import { dayOf } from '../events.ts';
 import { ingestTotals } from '../ingest/ingestor.ts';
 import { LAKE_COLUMNS } from '../lake/writer.ts';
 import { LAYOUT, messageKeyOfLakeFile, parseSpeedKey } from '../layout.ts';
+import { log } from '../log.ts';
+import { archiveDeadLetters, setAsideTotals } from '../speed/dead-letters.ts';
 import type { Step } from './orchestrator.ts';
 import { DataQualityError, runQualityChecks } from './quality.ts';
 import { type BatchState, readBatchState, writeBatchState } from './state.ts';
@@ -12,6 +15,8 @@ import { buildViews, VIEWS } from './views.ts';
 export interface BatchContext {
   objectStore: ObjectStore;
   warehouse: Warehouse;
+  /** The event queue's dead letters are archived when given. */
+  queue?: Queue;
   runId: string;
   /** Filled by the steps as they go, for the summary. */
   results: {
@@ -20,6 +25,16 @@ export interface BatchContext {
     accepted?: number;
     landed?: number;
     loaded?: number;
+    /** Rows skipped at load because the id was already there (one row per id). */
+    duplicates?: number;
+    /** Events in dead-lettered messages, archived (cumulative). */
+    deadLettered?: number;
+    deadLetteredMessages?: number;
+    /** Messages dead-lettered since the previous run (an alert is raised when > 0). */
+    newlyDeadLettered?: number;
+    speedQuarantined?: number;
+    /** Events sent again in a message already accepted (a resumed replay, a client retry). */
+    resent?: number;
     viewRows?: Record<string, number>;
   };
 }
@@ -37,74 +52,144 @@ async function lakeFiles(store: ObjectStore): Promise<string[]> {
 }
 
 /**
- * Loads lake files not loaded before. Each chunk goes to a staging table, then into `flights` with an
- * anti-join on the event id, so a crash between the insert and the state write cannot double rows.
+ * Archives dead-lettered messages (with their last failure reason) before anything is loaded, and
+ * removes the lake files such a message had written before it failed for good, so each of its events
+ * counts once — as dead-lettered. Without a queue (a batch run on stored data only) it does nothing.
+ */
+const deadLetters: Step<BatchContext> = {
+  name: 'dead-letters',
+  async run(context) {
+    if (!context.queue) return { archived: 0, skipped: 'no queue given' };
+    const state = await readBatchState(context.objectStore);
+    const result = await archiveDeadLetters(context.queue, context.objectStore, {
+      loadedFiles: new Set(state.loadedFiles),
+    });
+    context.results.newlyDeadLettered = result.archived;
+    return { ...result };
+  },
+};
+
+async function countRows(warehouse: Warehouse, table: string): Promise<number> {
+  const result = await warehouse.query<{ n: bigint | number }>(
+    `SELECT COUNT(*) AS n FROM ${warehouse.dialect.quoteIdent(table)}`,
+  );
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+/**
+ * Loads lake files not loaded before. Each chunk goes to a staging table, then into `flights` keeping
+ * one row per id — within the chunk and against the rows already there — so re-runs and an id sent in
+ * two requests never double rows. The rows skipped as duplicates are counted, so loaded = landed −
+ * duplicates holds exactly. A warehouse table that is missing or has fewer rows than the bookkeeping
+ * says (a lost warehouse file) is rebuilt from the lake.
  */
 const load: Step<BatchContext> = {
   name: 'load',
+  dependsOn: ['dead-letters'],
   async run(context) {
     const { warehouse, objectStore } = context;
     const d = warehouse.dialect;
     const state = await readBatchState(objectStore);
-    const loaded = new Set(state.loadedFiles);
-    const fresh = (await lakeFiles(objectStore)).filter((key) => !loaded.has(key));
     await warehouse.ensureTable(LAYOUT.table, TABLE_SCHEMA);
     await warehouse.ensureTable(LAYOUT.stagingTable, TABLE_SCHEMA);
+    let count = await countRows(warehouse, LAYOUT.table);
+    if (state.pendingLoad) {
+      const pending = state.pendingLoad;
+      // The insert of the interrupted chunk committed when the table grew; else it is loaded again.
+      if (count > pending.rowsBefore) {
+        state.loadedFiles.push(...pending.keys);
+        state.landedRows += pending.staged;
+        state.duplicateRows += pending.staged - (count - pending.rowsBefore);
+      }
+      state.pendingLoad = null;
+      await writeBatchState(objectStore, state);
+    }
+    let repaired = false;
+    if (count < state.landedRows - state.duplicateRows) {
+      // Rows the bookkeeping counts as loaded are gone: start the table over from the lake, which
+      // holds every landed event. A partial table is emptied first so nothing counts as a duplicate.
+      log('warn', 'warehouse-repair', {
+        table: LAYOUT.table,
+        rows: count,
+        expected: state.landedRows - state.duplicateRows,
+      });
+      await warehouse.dropTable(LAYOUT.table);
+      await warehouse.ensureTable(LAYOUT.table, TABLE_SCHEMA);
+      Object.assign(state, { loadedFiles: [], landedRows: 0, duplicateRows: 0 });
+      await writeBatchState(objectStore, state);
+      count = 0;
+      repaired = true;
+    }
+    const loaded = new Set(state.loadedFiles);
+    const fresh = (await lakeFiles(objectStore)).filter((key) => !loaded.has(key));
     const target = d.quoteIdent(LAYOUT.table);
     const staging = d.quoteIdent(LAYOUT.stagingTable);
+    const columns = 'id, ts, delay, distance, origin, destination';
     let rows = 0;
+    let duplicates = 0;
     for (let start = 0; start < fresh.length; start += KEYS_PER_LOAD) {
       const keys = fresh.slice(start, start + KEYS_PER_LOAD);
-      // Into an empty table the files go straight in: one statement, nothing to double. A crash
-      // before the state is written leaves rows, so the re-run takes the staging path below.
-      const empty = await warehouse.query<{ n: bigint }>(d.limit(`SELECT 1 AS n FROM ${target}`, 1));
-      if (empty.rows.length === 0) {
-        const result = await warehouse.loadFromObjects(LAYOUT.table, {
-          source: objectStore,
-          keys,
-          format: 'parquet',
-        });
-        state.loadedFiles.push(...keys);
-        state.landedRows += result.rowsLoaded;
-        rows += result.rowsLoaded;
-        await writeBatchState(objectStore, state);
-        continue;
-      }
-      const result = await warehouse.loadFromObjects(LAYOUT.stagingTable, {
+      const staged = await warehouse.loadFromObjects(LAYOUT.stagingTable, {
         source: objectStore,
         keys,
         format: 'parquet',
         mode: 'replace',
       });
+      state.pendingLoad = { keys, staged: staged.rowsLoaded, rowsBefore: count };
+      await writeBatchState(objectStore, state);
       await warehouse.query(
-        `INSERT INTO ${target} (id, ts, delay, distance, origin, destination) ` +
-          `SELECT s.id, s.ts, s.delay, s.distance, s.origin, s.destination FROM ${staging} s ` +
-          `WHERE NOT EXISTS (SELECT 1 FROM ${target} f WHERE f.id = s.id)`,
+        `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM (` +
+          `SELECT s.id, s.ts, s.delay, s.distance, s.origin, s.destination, ` +
+          `ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY s.ts, s.delay, s.distance, s.origin, s.destination) AS rn ` +
+          `FROM ${staging} s) d WHERE d.rn = 1 AND NOT EXISTS (SELECT 1 FROM ${target} f WHERE f.id = d.id)`,
       );
+      const after = await countRows(warehouse, LAYOUT.table);
+      const skipped = staged.rowsLoaded - (after - count);
+      count = after;
       state.loadedFiles.push(...keys);
-      state.landedRows += result.rowsLoaded;
-      rows += result.rowsLoaded;
+      state.landedRows += staged.rowsLoaded;
+      state.duplicateRows += skipped;
+      state.pendingLoad = null;
+      rows += staged.rowsLoaded;
+      duplicates += skipped;
       await writeBatchState(objectStore, state);
     }
     context.results.filesLoaded = fresh.length;
     context.results.rowsLoaded = rows;
-    return { filesLoaded: fresh.length, rowsLoaded: rows, filesTotal: state.loadedFiles.length };
+    return {
+      filesLoaded: fresh.length,
+      rowsLoaded: rows,
+      duplicateRows: duplicates,
+      filesTotal: state.loadedFiles.length,
+      ...(repaired ? { repaired: 'warehouse table rebuilt from the lake' } : {}),
+    };
   },
 };
 
 const quality: Step<BatchContext> = {
   name: 'quality',
-  dependsOn: ['load'],
+  dependsOn: ['load', 'dead-letters'],
   async run(context) {
     const state = await readBatchState(context.objectStore);
     const totals = await ingestTotals(context.objectStore);
+    const setAside = await setAsideTotals(context.objectStore);
     const { checks, loaded } = await runQualityChecks(context.warehouse, LAYOUT.table, {
       accepted: totals.accepted,
       landed: state.landedRows,
+      duplicates: state.duplicateRows,
+      deadLettered: setAside.deadLettered,
+      speedQuarantined: setAside.speedQuarantined,
     });
-    context.results.accepted = totals.accepted;
-    context.results.landed = state.landedRows;
-    context.results.loaded = loaded;
+    Object.assign(context.results, {
+      accepted: totals.accepted,
+      landed: state.landedRows,
+      loaded,
+      duplicates: state.duplicateRows,
+      deadLettered: setAside.deadLettered,
+      deadLetteredMessages: setAside.deadLetteredMessages,
+      speedQuarantined: setAside.speedQuarantined,
+      resent: totals.resent,
+    });
     if (checks.some((check) => !check.passed)) throw new DataQualityError(checks);
     return { checks: checks.map((check) => `${check.name}: ${check.detail}`) };
   },
@@ -122,7 +207,8 @@ const views: Step<BatchContext> = {
     const watermark = max.rows[0]?.watermark ?? null;
     const state = await readBatchState(objectStore);
     state.watermarkTs = watermark ? watermark.getTime() : null;
-    state.cutoffDay = watermark ? dayOf(watermark.getTime()) : null;
+    // A day the serving layer can name and query: past year 9999 the batch covers every such day.
+    state.cutoffDay = watermark ? dayOf(Math.min(watermark.getTime(), REPRESENTABLE_MAX)) : null;
     state.lastRunId = context.runId;
     await writeBatchState(objectStore, state);
     context.results.viewRows = viewRows;
@@ -251,4 +337,11 @@ const catalog: Step<BatchContext> = {
   },
 };
 
-export const BATCH_STEPS: readonly Step<BatchContext>[] = [load, quality, views, compactSpeed, catalog];
+export const BATCH_STEPS: readonly Step<BatchContext>[] = [
+  deadLetters,
+  load,
+  quality,
+  views,
+  compactSpeed,
+  catalog,
+];

@@ -6,9 +6,10 @@ import {
   type SendEntry,
   sleep,
 } from '@cloudmux/core';
-import { batchSize, type EventBatch, emptyBatch, pushEvent } from '../events.ts';
+import { type EventTimeBounds, eventTimeBounds } from '../event-time.ts';
+import { batchKey, batchSize, type EventBatch, emptyBatch, pushEvent } from '../events.ts';
 import { LAYOUT, newId } from '../layout.ts';
-import { type RejectedEvent, validateEvents } from '../schema.ts';
+import { flightEventSchemaWith, type RejectedEvent, validateEvents } from '../schema.ts';
 
 export interface IngestorOptions {
   objectStore: ObjectStore;
@@ -16,6 +17,8 @@ export interface IngestorOptions {
   /** Events per queue message. It sets the cost: SQS bills per 64 KB chunk, Pub/Sub per request. */
   eventsPerMessage: number;
   queueName?: string;
+  /** Accepted event times; default from PIPELINE_EVENT_TIME_MIN/MAX, else 1970-01-01 .. now + 1 day. */
+  eventTimeBounds?: EventTimeBounds;
 }
 
 export interface IngestResult {
@@ -30,7 +33,12 @@ export interface IngestResult {
   reasons: RejectedEvent[];
 }
 
-/** What one ingest call recorded; the batch layer sums these to reconcile accepted against loaded. */
+/**
+ * What one ingest call recorded; the batch layer sums these to reconcile accepted against loaded.
+ * Written before the messages are sent, so no message can land without a manifest naming it. Each
+ * message is named as the speed layer names it (batchKey): the same events sent again — a replay
+ * resumed after a crash, a client retrying — give the same names and are counted once.
+ */
 export interface IngestManifest {
   ingestId: string;
   source: string;
@@ -39,6 +47,10 @@ export interface IngestManifest {
   accepted: number;
   quarantined: number;
   messages: number;
+  /** Message name → events in it. Absent in manifests written before names were recorded. */
+  messageEvents?: Record<string, number>;
+  /** Set when sending failed: only these messages were sent (the caller was told to retry). */
+  sentOnly?: string[];
 }
 
 export interface Ingestor {
@@ -50,29 +62,41 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   const queueName = options.queueName ?? LAYOUT.queue;
   const { objectStore, queue } = options;
   const perMessage = Math.max(1, Math.trunc(options.eventsPerMessage));
+  // Built here so a bad PIPELINE_EVENT_TIME_* setting fails at start-up, naming the variable.
+  const schema = flightEventSchemaWith(options.eventTimeBounds ?? eventTimeBounds());
 
-  async function enqueue(batches: EventBatch[]): Promise<void> {
-    const entries: SendEntry[] = batches.map((batch) => ({ body: JSON.stringify(batch) }));
+  /** Sends the batches; `sent` collects the names of those the queue took, also when it throws. */
+  async function enqueue(batches: EventBatch[], names: string[], sent: string[]): Promise<void> {
+    const entries = batches.map((batch, index) => ({ body: JSON.stringify(batch), name: names[index]! }));
     const maxEntries = Math.max(1, queue.limits.maxBatchEntries);
     for (let start = 0; start < entries.length; start += maxEntries) {
       let pending = entries.slice(start, start + maxEntries);
       // sendBatch reports per entry; only the failed ones are sent again.
       for (let attempt = 1; pending.length > 0; attempt++) {
-        const results = await queue.sendBatch(queueName, pending);
-        const failed: SendEntry[] = [];
+        const results = await queue.sendBatch(
+          queueName,
+          pending.map((entry): SendEntry => ({ body: entry.body })),
+        );
+        const failed: typeof pending = [];
         let lastError: Error | undefined;
         results.forEach((result, index) => {
           if (!result.ok) {
             failed.push(pending[index]!);
             lastError = result.error;
-          }
+          } else sent.push(pending[index]!.name);
         });
         if (failed.length && attempt >= 5) {
+          const retryable = !CloudmuxError.isInstance(lastError) || lastError.retryable;
           throw new CloudmuxError({
-            code: 'Unavailable',
+            code: retryable
+              ? 'Unavailable'
+              : CloudmuxError.isInstance(lastError)
+                ? lastError.code
+                : 'Internal',
             message: `${failed.length} messages could not be enqueued after ${attempt} attempts`,
             resource: 'pipeline',
             operation: 'ingest',
+            retryable,
             cause: lastError,
           });
         }
@@ -86,7 +110,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   return {
     async ingest(events, source) {
       const ingestId = newId('ingest');
-      const { valid: checked, rejected } = validateEvents(events);
+      const { valid: checked, rejected } = validateEvents(events, schema);
       // A repeated id inside one call is quarantined rather than counted twice and deduped later.
       const seen = new Set<string>();
       const valid = checked.filter((event, index) => {
@@ -120,7 +144,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         }
       }
       if (batchSize(current)) batches.push(current);
-      await enqueue(batches);
+      const names = batches.map(batchKey);
       const manifest: IngestManifest = {
         ingestId,
         source,
@@ -129,10 +153,21 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         accepted: valid.length,
         quarantined: rejected.length,
         messages: batches.length,
+        messageEvents: Object.fromEntries(names.map((name, index) => [name, batchSize(batches[index]!)])),
       };
-      await objectStore.put(`${LAYOUT.ingestPrefix}${ingestId}.json`, JSON.stringify(manifest), {
-        contentType: 'application/json',
-      });
+      const manifestKey = `${LAYOUT.ingestPrefix}${ingestId}.json`;
+      const writeManifest = () =>
+        objectStore.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
+      await writeManifest();
+      const sent: string[] = [];
+      try {
+        await enqueue(batches, names, sent);
+      } catch (error) {
+        // The caller is told to retry; only what the queue took counts as accepted.
+        manifest.sentOnly = sent;
+        await writeManifest();
+        throw error;
+      }
       return {
         ingestId,
         received: events.length,
@@ -146,18 +181,42 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   };
 }
 
+export interface IngestTotals {
+  received: number;
+  /** Events in distinct messages: a message sent again by a resumed replay or a retry counts once. */
+  accepted: number;
+  quarantined: number;
+  /** Distinct messages. */
+  messages: number;
+  calls: number;
+  /** Events in messages that an earlier call had already sent (counted once in `accepted`). */
+  resent: number;
+}
+
 /** Sums every ingest manifest: the accepted and quarantined totals the batch layer reconciles. */
-export async function ingestTotals(
-  store: ObjectStore,
-): Promise<{ received: number; accepted: number; quarantined: number; messages: number; calls: number }> {
-  const totals = { received: 0, accepted: 0, quarantined: 0, messages: 0, calls: 0 };
+export async function ingestTotals(store: ObjectStore): Promise<IngestTotals> {
+  const totals: IngestTotals = { received: 0, accepted: 0, quarantined: 0, messages: 0, calls: 0, resent: 0 };
+  const named = new Map<string, number>();
   for await (const info of store.listAll({ prefix: LAYOUT.ingestPrefix })) {
     const manifest = JSON.parse(await (await store.get(info.key)).text()) as IngestManifest;
     totals.received += manifest.received;
-    totals.accepted += manifest.accepted;
     totals.quarantined += manifest.quarantined;
-    totals.messages += manifest.messages;
     totals.calls++;
+    if (!manifest.messageEvents) {
+      totals.accepted += manifest.accepted;
+      totals.messages += manifest.messages;
+      continue;
+    }
+    const sent = manifest.sentOnly ? new Set(manifest.sentOnly) : undefined;
+    for (const [name, events] of Object.entries(manifest.messageEvents)) {
+      if (sent && !sent.has(name)) continue;
+      if (named.has(name)) totals.resent += events;
+      else named.set(name, events);
+    }
+  }
+  for (const events of named.values()) {
+    totals.accepted += events;
+    totals.messages++;
   }
   return totals;
 }

@@ -1,50 +1,107 @@
 import type { Resources } from '@cloudmux/core';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { runHistory } from '../batch/orchestrator.ts';
 import { readBatchState } from '../batch/state.ts';
 import { readCatalog } from '../catalog.ts';
-import { ingestRoutes } from '../ingest/http.ts';
+import { type IngestRoutesOptions, ingestRoutes } from '../ingest/http.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import { LAYOUT } from '../layout.ts';
+import { log } from '../log.ts';
+import { ServingHealth } from './health.ts';
 import { airportDelays, topDelayedRoutes } from './merge.ts';
+import { createPipelineMetrics } from './metrics.ts';
+import { BadParameter, dateParameter, intParameter, isIsoDate } from './params.ts';
 import { SpeedViewReader } from './speed-view.ts';
 
 export interface ApiOptions {
   resources: Resources;
   /** Mounts `POST /events` when given. */
   ingestor?: Ingestor;
+  /** Limits of `POST /events` (body bytes, requests in flight). */
+  ingest?: Pick<IngestRoutesOptions, 'maxBodyBytes' | 'maxConcurrent'>;
   queueName?: string;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/**
+ * The cutoff day as the queries can use it. A day past year 9999 (a batch over an event dated in
+ * year 10000, accepted before ingest had time bounds) means the batch covers every day that can be
+ * asked for; anything else unreadable means the batch view cannot be trusted for any day.
+ */
+export function servingCutoff(cutoffDay: string | null): { day: string | null; problem?: string } {
+  if (cutoffDay === null || isIsoDate(cutoffDay)) return { day: cutoffDay };
+  if (/^\+\d{5,}-/.test(cutoffDay))
+    return { day: '9999-12-31', problem: `cutoff day ${cutoffDay} is past year 9999` };
+  return { day: null, problem: `cutoff day ${JSON.stringify(cutoffDay)} is not a date` };
+}
 
 /** The serving layer (and, when an ingestor is given, the ingest endpoint) as one Hono app. */
 export function createApi(options: ApiOptions): Hono {
   const { resources } = options;
   const speed = new SpeedViewReader(resources.objectStore);
+  const servingHealth = new ServingHealth();
+  const metrics = createPipelineMetrics(resources.meter);
   const app = new Hono();
+  /** Runs a serving route: bad parameters are 400s; failures are typed 500s that /health reports. */
+  const serving =
+    (route: string, handler: (c: Context) => Promise<Response>) =>
+    async (c: Context): Promise<Response> => {
+      try {
+        const response = await handler(c);
+        servingHealth.succeeded(route);
+        return response;
+      } catch (error) {
+        if (error instanceof BadParameter)
+          return c.json({ error: error.message, code: 'InvalidArgument', parameter: error.parameter }, 400);
+        const err = error as { code?: string; message?: string };
+        const code = err.code ?? 'Internal';
+        servingHealth.failed(route, code);
+        metrics.servingFailed(route);
+        log('error', 'serving-failed', { route, code, message: err.message ?? String(error) });
+        return c.json({ error: `${route} failed: ${err.message ?? String(error)}`, code }, 500);
+      }
+    };
   if (options.ingestor)
-    app.route('/', ingestRoutes({ ingestor: options.ingestor, secrets: resources.secretStore }));
+    app.route(
+      '/',
+      ingestRoutes({
+        ingestor: options.ingestor,
+        secrets: resources.secretStore,
+        onResponse: metrics.ingestAnswered,
+        ...options.ingest,
+      }),
+    );
 
-  app.get('/airports/:code/delays', async (c) => {
-    const code = c.req.param('code').toUpperCase();
-    const from = c.req.query('from') ?? '0000-01-01';
-    const to = c.req.query('to') ?? '9999-12-31';
-    if (!DAY.test(from) || !DAY.test(to)) return c.json({ error: 'from and to are YYYY-MM-DD' }, 400);
-    const state = await readBatchState(resources.objectStore);
-    const view = await speed.read(state.cutoffDay);
-    const days = await airportDelays(resources.warehouse, view, state.cutoffDay, code, from, to);
-    return c.json({ airport: code, from, to, cutoffDay: state.cutoffDay, days });
-  });
+  app.get(
+    '/airports/:code/delays',
+    serving('/airports/:code/delays', async (c) => {
+      const code = (c.req.param('code') ?? '').toUpperCase();
+      const from = dateParameter('from', c.req.query('from'), '0001-01-01');
+      const to = dateParameter('to', c.req.query('to'), '9999-12-31');
+      if (from > to) throw new BadParameter('from', `from (${from}) is after to (${to})`);
+      const state = await readBatchState(resources.objectStore);
+      const cutoff = servingCutoff(state.cutoffDay);
+      const view = await speed.read(cutoff.day);
+      const days = await airportDelays(resources.warehouse, view, cutoff.day, code, from, to);
+      return c.json({ airport: code, from, to, cutoffDay: cutoff.day, days });
+    }),
+  );
 
-  app.get('/routes/top-delayed', async (c) => {
-    const limit = Math.min(500, Math.max(1, Number(c.req.query('limit') ?? 10) || 10));
-    const minFlights = Math.max(1, Number(c.req.query('minFlights') ?? 100) || 100);
-    const state = await readBatchState(resources.objectStore);
-    const view = await speed.read(state.cutoffDay);
-    const routes = await topDelayedRoutes(resources.warehouse, view, state.cutoffDay, { limit, minFlights });
-    return c.json({ cutoffDay: state.cutoffDay, minFlights, routes });
-  });
+  app.get(
+    '/routes/top-delayed',
+    serving('/routes/top-delayed', async (c) => {
+      const limit = intParameter('limit', c.req.query('limit'), { min: 1, max: 500, fallback: 10 });
+      const minFlights = intParameter('minFlights', c.req.query('minFlights'), {
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        fallback: 100,
+      });
+      const state = await readBatchState(resources.objectStore);
+      const cutoff = servingCutoff(state.cutoffDay);
+      const view = await speed.read(cutoff.day);
+      const routes = await topDelayedRoutes(resources.warehouse, view, cutoff.day, { limit, minFlights });
+      return c.json({ cutoffDay: cutoff.day, minFlights, routes });
+    }),
+  );
 
   app.get('/catalog', async (c) => c.json(await readCatalog(resources.objectStore)));
 
@@ -58,10 +115,21 @@ export function createApi(options: ApiOptions): Hono {
       runHistory(resources.objectStore, 1),
     ]);
     const lastRun = runs[0];
-    const healthy = lastRun?.status !== 'failed';
+    const cutoff = servingCutoff(state.cutoffDay);
+    const failing = servingHealth.failing();
+    // The views answer a query: a batch whose tables are gone is caught before a client hits it.
+    const probe = cutoff.day ? await probeViews(resources) : undefined;
+    const problems = [
+      ...(lastRun?.status === 'failed' ? [`last batch run ${lastRun.runId} failed`] : []),
+      ...(cutoff.problem ? [cutoff.problem] : []),
+      ...failing.map((f) => `${f.route} failed at ${f.at} (${f.code})`),
+      ...(probe ? [probe] : []),
+    ];
+    const healthy = problems.length === 0;
     return c.json(
       {
         status: healthy ? 'ok' : 'degraded',
+        ...(healthy ? {} : { problems }),
         providers: resources.providers,
         queue: depth,
         batch: {
@@ -77,8 +145,19 @@ export function createApi(options: ApiOptions): Hono {
     );
   });
 
-  app.get('/metrics', (c) =>
-    c.text(resources.meter.toPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+  app.get('/metrics', async (c) =>
+    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
   return app;
+}
+
+/** Undefined when the batch views answer; else why not (named by the error code, no internals). */
+async function probeViews(resources: Resources): Promise<string | undefined> {
+  const d = resources.warehouse.dialect;
+  try {
+    await resources.warehouse.query(d.limit(`SELECT day FROM ${d.quoteIdent('airport_daily_delays')}`, 1));
+    return undefined;
+  } catch (error) {
+    return `batch views do not answer (${(error as { code?: string }).code ?? 'Internal'})`;
+  }
 }

@@ -1,8 +1,42 @@
-import { messageJson, type ObjectStore, type Queue, type ReceivedMessage, sleep } from '@cloudmux/core';
-import { batchKey, dayOf, dedupeBatch, type EventBatch } from '../events.ts';
+import {
+  CloudmuxError,
+  messageText,
+  type ObjectStore,
+  type Queue,
+  type ReceivedMessage,
+  sleep,
+} from '@cloudmux/core';
+import { batchKey, dayOf, dedupeBatch } from '../events.ts';
 import { landBatch } from '../lake/writer.ts';
 import { LAYOUT, speedKey } from '../layout.ts';
+import { log } from '../log.ts';
 import { partialOf } from './aggregates.ts';
+import {
+  asEventBatch,
+  notAnEventBatch,
+  quarantineFromSpeed,
+  recordFailure,
+  retryDelaySeconds,
+  separatePoison,
+} from './poison.ts';
+
+/** Deliveries of a failing message before it is dead-lettered, unless configured. */
+export const DEFAULT_MAX_DELIVERIES = 5;
+
+/** PIPELINE_MAX_DELIVERIES, else the default; a bad value names the variable. */
+export function maxDeliveriesSetting(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.PIPELINE_MAX_DELIVERIES;
+  if (text === undefined || text === '') return DEFAULT_MAX_DELIVERIES;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 100)
+    throw new CloudmuxError({
+      code: 'InvalidArgument',
+      resource: 'config',
+      operation: 'maxDeliveries',
+      message: `PIPELINE_MAX_DELIVERIES=${JSON.stringify(text)} must be a whole number from 1 to 100 (Pub/Sub accepts 5 to 100)`,
+    });
+  return n;
+}
 
 export interface ConsumerOptions {
   objectStore: ObjectStore;
@@ -26,12 +60,24 @@ export interface ConsumerOptions {
   onProgress?: (progress: ConsumerProgress) => void;
   /** Called with each processed message's name once it is written and acked. */
   onProcessed?: (messageKey: string) => void;
+  /**
+   * Deliveries before a failing message is dead-lettered (default PIPELINE_MAX_DELIVERIES or 5). The
+   * queue moves it where it declares the deadLetter capability; elsewhere the consumer does.
+   */
+  maxDeliveries?: number;
+  deadLetterQueue?: string;
+  /** First retry delay of a failed message; it doubles with each delivery (default 1 s). */
+  retryBaseSeconds?: number;
 }
 
 export interface ConsumerProgress {
   messages: number;
   events: number;
   files: number;
+  /** Deliveries that failed and were released for a retry (or dead-lettered). */
+  failures?: number;
+  /** Events set aside in quarantine by the speed layer. */
+  quarantined?: number;
 }
 
 /**
@@ -41,10 +87,21 @@ export interface ConsumerProgress {
 export async function processMessage(
   store: ObjectStore,
   message: ReceivedMessage,
-): Promise<{ events: number; files: number; key: string | undefined }> {
-  const batch = dedupeBatch(messageJson<EventBatch>(message));
-  if (batch.id.length === 0) return { events: 0, files: 0, key: undefined };
-  const key = batchKey(batch);
+): Promise<{ events: number; files: number; quarantined: number; key: string | undefined }> {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(messageText(message));
+  } catch {
+    throw notAnEventBatch('the body is not JSON');
+  }
+  const whole = dedupeBatch(asEventBatch(decoded));
+  if (whole.id.length === 0) return { events: 0, files: 0, quarantined: 0, key: undefined };
+  // Named from all its events, as ingest named it, so the reconciliation can follow it.
+  const key = batchKey(whole);
+  const { good: batch, poison } = separatePoison(whole);
+  // Before the lake files: an event is either quarantined or landed, never lost in between.
+  if (poison.length) await quarantineFromSpeed(store, key, poison);
+  if (batch.id.length === 0) return { events: 0, files: 0, quarantined: poison.length, key };
   const landed = await landBatch(store, batch, key);
   const partial = partialOf(
     batch,
@@ -55,7 +112,7 @@ export async function processMessage(
   await store.put(speedKey(dayOf(partial.maxTs), key, landed.length), JSON.stringify(partial), {
     contentType: 'application/json',
   });
-  return { events: batch.id.length, files: landed.length, key };
+  return { events: batch.id.length, files: landed.length, quarantined: poison.length, key };
 }
 
 /** Empty receives in a row needed, besides the quiet time, on a queue that reports no depth. */
@@ -72,12 +129,52 @@ export async function queueDrained(queue: Queue, queueName: string): Promise<boo
  * The speed-layer consumer loop. Acks only after the lake files and aggregates are written, so a
  * crash at any point leads to redelivery, never to loss; redelivery cannot duplicate (see above).
  */
-export async function runConsumer(options: ConsumerOptions): Promise<ConsumerProgress> {
+export async function runConsumer(options: ConsumerOptions): Promise<Required<ConsumerProgress>> {
   const queueName = options.queueName ?? LAYOUT.queue;
   const { queue, objectStore } = options;
   const maxMessages = Math.max(1, Math.min(options.receiveBatch ?? 10, queue.limits.maxBatchEntries));
   const waitSeconds = Math.min(options.waitSeconds ?? 1, queue.limits.maxWaitSeconds);
-  const progress: ConsumerProgress = { messages: 0, events: 0, files: 0 };
+  const progress: Required<ConsumerProgress> = {
+    messages: 0,
+    events: 0,
+    files: 0,
+    failures: 0,
+    quarantined: 0,
+  };
+  const maxDeliveries = options.maxDeliveries ?? maxDeliveriesSetting();
+  const deadLetterQueue = options.deadLetterQueue ?? LAYOUT.deadLetterQueue;
+  const retryBaseSeconds = options.retryBaseSeconds ?? 1;
+
+  /**
+   * A message that failed: its reason is recorded, and it is released with a growing delay. On its
+   * last delivery it goes to the dead-letter queue — moved by the queue itself where it can, else
+   * sent there by us before the ack (a copy first: at-least-once, never lost).
+   */
+  const release = async (message: ReceivedMessage, error: unknown) => {
+    const err = error as { code?: string; message?: string };
+    const reason = { code: err.code ?? 'Internal', message: err.message ?? String(error) };
+    progress.failures++;
+    log('warn', 'message-failed', {
+      messageId: message.id,
+      deliveryCount: message.deliveryCount,
+      maxDeliveries,
+      ...reason,
+    });
+    await recordFailure(objectStore, message.body, {
+      messageId: message.id,
+      deliveryCount: message.deliveryCount,
+      at: new Date().toISOString(),
+      error: reason,
+    });
+    if (!queue.capabilities.deadLetter && message.deliveryCount >= maxDeliveries) {
+      await queue.send(deadLetterQueue, message.body);
+      await queue.ack(queueName, message);
+      return;
+    }
+    const delaySeconds = retryDelaySeconds(message.deliveryCount, retryBaseSeconds);
+    if (queue.capabilities.delayedNack) await queue.nack(queueName, message, { delaySeconds });
+    else await queue.nack(queueName, message);
+  };
   let emptyPolls = 0;
   let lastMessageAt = performance.now();
   const quietMs = (options.quietSeconds ?? 32) * 1000;
@@ -103,13 +200,23 @@ export async function runConsumer(options: ConsumerOptions): Promise<ConsumerPro
       }
       emptyPolls = 0;
       lastMessageAt = performance.now();
-      const results = await Promise.all(messages.map((message) => processMessage(objectStore, message)));
-      await queue.ackMany(queueName, messages);
-      for (const result of results) {
+      // Each message on its own: one that fails is released for a retry, the others are acked.
+      const settled = await Promise.allSettled(
+        messages.map((message) => processMessage(objectStore, message)),
+      );
+      const done = messages.filter((_, index) => settled[index]!.status === 'fulfilled');
+      if (done.length) await queue.ackMany(queueName, done);
+      for (const [index, outcome] of settled.entries()) {
+        if (outcome.status === 'rejected') {
+          await release(messages[index]!, outcome.reason);
+          continue;
+        }
+        const result = outcome.value;
         if (result.key) options.onProcessed?.(result.key);
         progress.messages++;
         progress.events += result.events;
         progress.files += result.files;
+        progress.quarantined += result.quarantined;
       }
       options.onProgress?.({ ...progress });
     }

@@ -1,0 +1,163 @@
+import { CloudmuxError, type ObjectStore, type Queue, type ReceivedMessage } from '@cloudmux/core';
+import { batchKey, dedupeBatch } from '../events.ts';
+import { LAYOUT, messageKeyOfLakeFile, parseSpeedKey } from '../layout.ts';
+import { asEventBatch, bodyHash, type FailureRecord } from './poison.ts';
+
+export interface PipelineQueueOptions {
+  queueName?: string;
+  deadLetterQueue?: string;
+  visibilityTimeoutSeconds?: number;
+  /** Deliveries before a failing message is dead-lettered. */
+  maxDeliveries: number;
+}
+
+/**
+ * Creates the event queue and its dead-letter queue. Where the adapter declares `deadLetter` the
+ * queue itself moves a message after `maxDeliveries` (SQS redrive policy, Pub/Sub dead-letter
+ * topic, the Azure adapter's own move, the local queue); elsewhere the consumer sends it there.
+ */
+export async function ensurePipelineQueue(queue: Queue, options: PipelineQueueOptions): Promise<void> {
+  const name = options.queueName ?? LAYOUT.queue;
+  const deadLetterQueue = options.deadLetterQueue ?? LAYOUT.deadLetterQueue;
+  const visibility =
+    options.visibilityTimeoutSeconds !== undefined
+      ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
+      : {};
+  await queue.ensureQueue(deadLetterQueue);
+  if (queue.capabilities.deadLetter)
+    await queue.ensureQueue(name, { ...visibility, maxDeliveries: options.maxDeliveries, deadLetterQueue });
+  else await queue.ensureQueue(name, visibility);
+}
+
+/** A dead-lettered message as the batch layer archives it: nothing is dropped, the body is kept. */
+export interface DeadLetterRecord {
+  bodyHash: string;
+  /** The message's name when it is an event batch (its lake files would carry it). */
+  messageKey?: string;
+  /** Distinct events in it (0 when the body is not an event batch). */
+  events: number;
+  archivedAt: string;
+  /** The last failure the speed layer recorded for it. */
+  lastFailure?: FailureRecord;
+  body: string;
+}
+
+export interface ArchiveResult {
+  archived: number;
+  events: number;
+  /** Lake files of dead-lettered messages removed before loading, so no event counts twice. */
+  lakeFilesRemoved: number;
+}
+
+const decoder = new TextDecoder();
+
+async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await (await store.get(key)).text()) as T;
+  } catch (error) {
+    if (CloudmuxError.hasCode(error, 'NotFound')) return undefined;
+    throw error;
+  }
+}
+
+function describeBody(body: Uint8Array): { messageKey?: string; events: number } {
+  try {
+    const batch = dedupeBatch(asEventBatch(JSON.parse(decoder.decode(body))));
+    return batch.id.length ? { messageKey: batchKey(batch), events: batch.id.length } : { events: 0 };
+  } catch {
+    // Not an event batch: archived whole, with no events to count.
+    return { events: 0 };
+  }
+}
+
+/**
+ * Drains the dead-letter queue into the ObjectStore (deadletter/messages/<body hash>.json, with the
+ * last failure reason), then acks. A message whose first lake files were written before it failed
+ * for good has them removed while not yet loaded, so it counts once, as dead-lettered.
+ */
+export async function archiveDeadLetters(
+  queue: Queue,
+  store: ObjectStore,
+  options: { deadLetterQueue?: string; loadedFiles?: ReadonlySet<string> } = {},
+): Promise<ArchiveResult> {
+  const deadLetterQueue = options.deadLetterQueue ?? LAYOUT.deadLetterQueue;
+  const result: ArchiveResult = { archived: 0, events: 0, lakeFilesRemoved: 0 };
+  const keys = new Set<string>();
+  const wait = queue.capabilities.longPoll ? { waitSeconds: 1 } : {};
+  // Several empty receives in a row: a queue without depth (Pub/Sub) may answer empty once early.
+  for (let empty = 0; empty < 3; ) {
+    const messages: ReceivedMessage[] = await queue.receive(deadLetterQueue, {
+      maxMessages: Math.min(10, queue.limits.maxBatchEntries),
+      ...wait,
+    });
+    if (messages.length === 0) {
+      empty++;
+      continue;
+    }
+    empty = 0;
+    for (const message of messages) {
+      const hash = bodyHash(message.body);
+      const { messageKey, events } = describeBody(message.body);
+      const lastFailure = await readJson<FailureRecord>(store, `${LAYOUT.failurePrefix}${hash}.json`);
+      const record: DeadLetterRecord = {
+        bodyHash: hash,
+        ...(messageKey ? { messageKey } : {}),
+        events,
+        archivedAt: new Date().toISOString(),
+        ...(lastFailure ? { lastFailure } : {}),
+        body: decoder.decode(message.body),
+      };
+      await store.put(`${LAYOUT.deadLetterPrefix}${hash}.json`, JSON.stringify(record), {
+        contentType: 'application/json',
+      });
+      if (messageKey) keys.add(messageKey);
+      result.archived++;
+      result.events += events;
+    }
+    await queue.ackMany(deadLetterQueue, messages);
+  }
+  if (keys.size) result.lakeFilesRemoved = await removeLanded(store, keys, options.loadedFiles);
+  return result;
+}
+
+async function removeLanded(
+  store: ObjectStore,
+  messageKeys: ReadonlySet<string>,
+  loaded: ReadonlySet<string> | undefined,
+): Promise<number> {
+  const doomed: string[] = [];
+  for await (const info of store.listAll({ prefix: LAYOUT.lakePrefix })) {
+    const key = messageKeyOfLakeFile(info.key);
+    if (key && messageKeys.has(key) && !loaded?.has(info.key)) doomed.push(info.key);
+  }
+  for await (const info of store.listAll({ prefix: LAYOUT.speedPrefix })) {
+    const parsed = parseSpeedKey(info.key);
+    if (parsed && messageKeys.has(parsed.messageKey)) doomed.push(info.key);
+  }
+  // Events it quarantined are counted in its dead letter now.
+  for await (const info of store.listAll({ prefix: LAYOUT.speedQuarantinePrefix })) {
+    const name = info.key.slice(LAYOUT.speedQuarantinePrefix.length).replace(/\.json$/, '');
+    if (messageKeys.has(name)) doomed.push(info.key);
+  }
+  if (!doomed.length) return 0;
+  const removed = await store.deleteMany(doomed);
+  if (removed.errors.length) throw removed.errors[0]!.error;
+  return doomed.filter((key) => key.startsWith(LAYOUT.lakePrefix)).length;
+}
+
+/** Events in archived dead letters and in the speed layer's quarantine: both count as accepted. */
+export async function setAsideTotals(
+  store: ObjectStore,
+): Promise<{ deadLettered: number; deadLetteredMessages: number; speedQuarantined: number }> {
+  const totals = { deadLettered: 0, deadLetteredMessages: 0, speedQuarantined: 0 };
+  for await (const info of store.listAll({ prefix: LAYOUT.deadLetterPrefix })) {
+    const record = await readJson<DeadLetterRecord>(store, info.key);
+    totals.deadLettered += record?.events ?? 0;
+    totals.deadLetteredMessages++;
+  }
+  for await (const info of store.listAll({ prefix: LAYOUT.speedQuarantinePrefix })) {
+    const record = await readJson<{ count: number }>(store, info.key);
+    totals.speedQuarantined += record?.count ?? 0;
+  }
+  return totals;
+}
