@@ -34,8 +34,15 @@ async function* deliveries(
   const held = new Set<NodeJS.Timeout>();
   let unyielded: ReceivedMessage[] = [];
   let idleMs = 50;
+  const cancelled = () =>
+    cancelledError(
+      { provider: queue.provider, resource: 'queue', operation: 'consume', subject: name },
+      signal?.reason,
+    );
   try {
     for (;;) {
+      if (signal?.aborted) throw cancelled();
+      const askedAt = Date.now();
       const batch = await queue.receive(name, {
         maxMessages,
         waitSeconds,
@@ -43,7 +50,9 @@ async function* deliveries(
         ...(signal ? { signal } : {}),
       });
       if (batch.length === 0) {
-        if (waitSeconds === 0) {
+        // An empty answer that came back before its long poll could have ended (no long poll, or a
+        // driver that returned early) is followed by a pause, so the loop never spins.
+        if (waitSeconds === 0 || Date.now() - askedAt < (waitSeconds * 1000) / 2) {
           await pause(idleMs, signal);
           idleMs = Math.min(IDLE_MAX_MS, idleMs * 2);
         }
@@ -52,12 +61,7 @@ async function* deliveries(
       idleMs = 50;
       unyielded = batch;
       while (unyielded.length > 0) {
-        if (signal?.aborted) {
-          throw cancelledError(
-            { provider: queue.provider, resource: 'queue', operation: 'consume', subject: name },
-            signal.reason,
-          );
-        }
+        if (signal?.aborted) throw cancelled();
         const message = unyielded.shift() as ReceivedMessage;
         yield consumed(
           queue,
