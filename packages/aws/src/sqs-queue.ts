@@ -30,7 +30,6 @@ import {
   type QueueLimits,
   type QueueSettings,
   type ReceivedMessage,
-  reportUsage,
 } from '@cloudmux/core';
 import { awsErrorName, codeOf, PROVIDER } from './errors.ts';
 
@@ -154,13 +153,13 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
     queuePrefix + (fifo && !name.endsWith(FIFO_SUFFIX) ? name + FIFO_SUFFIX : name);
 
   const isFifoUrl = (url: string) => url.endsWith(FIFO_SUFFIX);
-  const meter = (url: string, bytes: number, requests = 1) => {
+  const meter = (call: DriverCall, url: string, bytes: number, requests = 1) => {
     const unit = isFifoUrl(url) ? 'sqs.requests.fifo' : 'sqs.requests';
-    reportUsage({ units: { [unit]: Math.max(requests, chunks(bytes)) } });
+    call.report({ units: { [unit]: Math.max(requests, chunks(bytes)) } });
   };
 
   async function lookup(sqsName: string, call: DriverCall): Promise<string> {
-    reportUsage({ units: { 'sqs.requests': 1 } });
+    call.report({ units: { 'sqs.requests': 1 } });
     const response = await sqs().send(new GetQueueUrlCommand({ QueueName: sqsName }), abortable(call));
     if (!response.QueueUrl) throw new DriverError('Internal', { detail: 'GetQueueUrl returned no QueueUrl' });
     return response.QueueUrl;
@@ -182,7 +181,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
   }
 
   async function queueArn(url: string, call: DriverCall): Promise<string> {
-    reportUsage({ units: { 'sqs.requests': 1 } });
+    call.report({ units: { 'sqs.requests': 1 } });
     const response = await sqs().send(
       new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
       abortable(call),
@@ -201,7 +200,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
   ) {
     const name = physicalName(queue, fifo);
     const createAttributes = fifo ? { ...attributes, FifoQueue: 'true' } : attributes;
-    reportUsage({ units: { 'sqs.requests': 1 } });
+    call.report({ units: { 'sqs.requests': 1 } });
     try {
       const response = await sqs().send(
         new CreateQueueCommand({ QueueName: name, Attributes: createAttributes }),
@@ -214,7 +213,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
       if (code !== 'QueueAlreadyExists' && code !== 'QueueNameExists') throw error;
       const url = await lookup(name, call);
       urls.set(queue, url);
-      reportUsage({ units: { 'sqs.requests': 1 } });
+      call.report({ units: { 'sqs.requests': 1 } });
       await sqs().send(
         new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }),
         abortable(call),
@@ -249,7 +248,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
     call: DriverCall,
   ) {
     const url = await urlOf(queue, call);
-    meter(url, 0);
+    meter(call, url, 0);
     await sqs().send(
       new ChangeMessageVisibilityCommand({
         QueueUrl: url,
@@ -307,7 +306,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
 
     async deleteQueue(name, call) {
       const url = await urlOf(name, call);
-      reportUsage({ units: { 'sqs.requests': 1 } });
+      call.report({ units: { 'sqs.requests': 1 } });
       await sqs().send(new DeleteQueueCommand({ QueueUrl: url }), abortable(call));
       urls.delete(name);
     },
@@ -316,12 +315,12 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
       const url = await urlOf(name, call);
       const params = sendParams(message, isFifoUrl(url));
       const size = encoded(message).size;
-      meter(url, size);
+      meter(call, url, size);
       const response = await sqs().send(
         new SendMessageCommand({ QueueUrl: url, ...params }),
         abortable(call),
       );
-      reportUsage({ bytesIn: size });
+      call.report({ bytesIn: size });
       return response.MessageId ?? '';
     },
 
@@ -340,12 +339,12 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
         }
       });
       if (entries.length === 0) return outcomes;
-      meter(url, total);
+      meter(call, url, total);
       const response = await sqs().send(
         new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }),
         abortable(call),
       );
-      reportUsage({ bytesIn: total });
+      call.report({ bytesIn: total });
       for (const ok of response.Successful ?? []) outcomes[Number(ok.Id)] = { id: ok.MessageId ?? '' };
       for (const failed of response.Failed ?? []) {
         // Shaped like the SDK's own exceptions, so `errorCode` reads it like any other SQS error.
@@ -377,14 +376,14 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
       );
       const messages = (response.Messages ?? []).map(toMessage);
       const bytes = (response.Messages ?? []).reduce((sum, m) => sum + Buffer.byteLength(m.Body ?? ''), 0);
-      meter(url, bytes);
-      reportUsage({ bytesOut: bytes });
+      meter(call, url, bytes);
+      call.report({ bytesOut: bytes });
       return messages;
     },
 
     async ack(name, messages, call) {
       const url = await urlOf(name, call);
-      meter(url, 0);
+      meter(call, url, 0);
       if (messages.length === 1) {
         try {
           await sqs().send(
@@ -418,7 +417,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
 
     async depth(name, call) {
       const url = await urlOf(name, call);
-      meter(url, 0);
+      meter(call, url, 0);
       const response = await sqs().send(
         new GetQueueAttributesCommand({
           QueueUrl: url,

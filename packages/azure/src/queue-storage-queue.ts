@@ -13,7 +13,6 @@ import {
   type QueueDriver,
   type QueueLimits,
   type ReceivedMessage,
-  reportUsage,
 } from '@cloudmux/core';
 import type { StorageCredential } from './credentials.ts';
 import { classify, PROVIDER } from './errors.ts';
@@ -111,7 +110,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
     const cached = settingsCache.get(name);
     if (cached) return cached;
     const properties = await q.getProperties(abortable(call));
-    reportUsage({ units: { 'queue.operations': 1 } });
+    call.report({ units: { 'queue.operations': 1 } });
     const settings = parseSettings(properties.metadata ?? {});
     settingsCache.set(name, settings);
     return settings;
@@ -139,7 +138,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
       ...(delay > 0 ? { visibilityTimeout: delay } : {}),
       ...abortable(call),
     });
-    reportUsage({ bytesOut: message.bytes.byteLength, units: { 'queue.operations': 1 } });
+    call.report({ bytesOut: message.bytes.byteLength, units: { 'queue.operations': 1 } });
     return response.messageId;
   };
 
@@ -172,14 +171,14 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
       // Queue Storage has no redrive policy; the settings live in the queue's metadata so every
       // driver instance (and process) applies the same dead-lettering.
       await q.setMetadata(formatSettings(settings), abortable(call));
-      reportUsage({ units: { 'queue.operations': settings.deadLetter ? 3 : 2 } });
+      call.report({ units: { 'queue.operations': settings.deadLetter ? 3 : 2 } });
       settingsCache.set(name, settings);
     },
 
     async deleteQueue(name, call) {
       await client(name).deleteIfExists(abortable(call));
       settingsCache.delete(name);
-      reportUsage({ units: { 'queue.operations': 1 } });
+      call.report({ units: { 'queue.operations': 1 } });
     },
 
     send: sendText,
@@ -204,7 +203,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
           visibilityTimeout,
           ...abortable(call),
         });
-        reportUsage({ units: { 'queue.operations': 1 } });
+        call.report({ units: { 'queue.operations': 1 } });
         const out: ReceivedMessage[] = [];
         for (const item of response.receivedMessageItems) {
           if (
@@ -212,13 +211,13 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
             settings.deadLetter &&
             item.dequeueCount > settings.maxDeliveries
           ) {
-            await moveToDeadLetter(q, byFullName(settings.deadLetter), item);
+            await moveToDeadLetter(q, byFullName(settings.deadLetter), item, call);
             continue;
           }
           const decoded = decodeMessage(item.messageText);
           const receipt = `${item.messageId} ${item.popReceipt}`;
           remember(receipt, item.popReceipt, visibilityTimeout);
-          reportUsage({ bytesIn: decoded.body.byteLength });
+          call.report({ bytesIn: decoded.body.byteLength });
           out.push({
             id: item.messageId,
             receipt,
@@ -244,7 +243,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
             // Already acked, or the delivery expired and was taken again: ack is idempotent.
             if (!isStaleReceipt(error)) throw error;
           } finally {
-            reportUsage({ units: { 'queue.operations': 1 } });
+            call.report({ units: { 'queue.operations': 1 } });
           }
           currentPop.delete(message.receipt);
         }),
@@ -259,7 +258,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
         // A stale receipt releases nothing: the message is no longer held by this consumer.
         if (!isStaleReceipt(error)) throw error;
       } finally {
-        reportUsage({ units: { 'queue.operations': 1 } });
+        call.report({ units: { 'queue.operations': 1 } });
       }
       currentPop.delete(message.receipt);
     },
@@ -274,7 +273,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
           seconds,
           abortable(call),
         );
-        reportUsage({ units: { 'queue.operations': 1 } });
+        call.report({ units: { 'queue.operations': 1 } });
         if (response.popReceipt) remember(message.receipt, response.popReceipt, seconds);
       } catch (error) {
         // Unlike nack, a consumer that lost its delivery must hear about it: it no longer owns the work.
@@ -293,7 +292,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
       // The service's count includes invisible messages; peeking (at most 32) tells the visible ones apart.
       const properties = await q.getProperties(abortable(call));
       const peeked = await q.peekMessages({ numberOfMessages: 32, ...abortable(call) });
-      reportUsage({ units: { 'queue.operations': 2 } });
+      call.report({ units: { 'queue.operations': 2 } });
       const total = properties.approximateMessagesCount ?? 0;
       const visible = peeked.peekedMessageItems.length < 32 ? peeked.peekedMessageItems.length : total;
       return { visible, inFlight: Math.max(0, total - visible) };
@@ -318,10 +317,11 @@ async function moveToDeadLetter(
   source: QueueClient,
   target: QueueClient,
   item: { messageId: string; popReceipt: string; messageText: string },
+  call: DriverCall,
 ): Promise<void> {
   await target.sendMessage(item.messageText);
   await source.deleteMessage(item.messageId, item.popReceipt);
-  reportUsage({ units: { 'queue.operations': 2 } });
+  call.report({ units: { 'queue.operations': 2 } });
 }
 
 function serviceClientFrom(options: QueueStorageQueueOptions): QueueServiceClient {

@@ -1,4 +1,11 @@
-import { CloudmuxError, messageText, type Queue, type ReceivedMessage, runWithUsage } from '@cloudmux/core';
+import {
+  CloudmuxError,
+  Meter,
+  messageText,
+  portableQueue,
+  type Queue,
+  type ReceivedMessage,
+} from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PSTEST_MISSING,
@@ -86,9 +93,9 @@ describe.skipIf(!available)('pubsub queue against pstest', () => {
     await queue.ensureQueue('limits');
     const big = await queue.send('limits', new Uint8Array(10_000_001)).catch((e) => e);
     expect(CloudmuxError.hasCode(big, 'InvalidArgument')).toBe(true);
-    const usage = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
-    await runWithUsage(usage, () => queue.send('limits', 'tiny'));
-    expect(usage.units['pubsub.billable-bytes']).toBe(1000);
+    const meter = new Meter();
+    await portableQueue(queue, { meter }).send('limits', 'tiny');
+    expect(meter.totalUnits()['pubsub.billable-bytes']).toBe(1000);
   });
 
   it('hides a delayed message until its delay has passed', async () => {

@@ -22,6 +22,7 @@
  */
 import {
   bodyBytes,
+  type DriverCall,
   DriverError,
   type DriverSendOutcome,
   type Meter,
@@ -32,7 +33,6 @@ import {
   type QueueDriver,
   type QueueLimits,
   type ReceivedMessage,
-  reportUsage,
 } from '@cloudmux/core';
 import { type ClientConfig, PubSub, type Topic, v1 } from '@google-cloud/pubsub';
 import { errorCodeOf, PROVIDER } from './errors.ts';
@@ -98,8 +98,8 @@ const DEFAULT_VISIBILITY = 30;
 const ID = /^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
 const IMPLICIT_DEAD_LETTER = '-dead-letter';
 
-function billable(bytes: number, requests = 1) {
-  reportUsage({ units: { 'pubsub.billable-bytes': Math.max(bytes, MIN_BILLABLE_BYTES * requests) } });
+function billable(call: DriverCall, bytes: number, requests = 1) {
+  call.report({ units: { 'pubsub.billable-bytes': Math.max(bytes, MIN_BILLABLE_BYTES * requests) } });
 }
 
 function attributeBytes(attributes: Record<string, string> | undefined): number {
@@ -190,8 +190,11 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
     return seconds;
   }
 
-  async function modifyDeadline(name: string, ackIds: string[], seconds: number) {
-    billable(ackIds.reduce((n, id) => n + id.length, 0));
+  async function modifyDeadline(call: DriverCall, name: string, ackIds: string[], seconds: number) {
+    billable(
+      call,
+      ackIds.reduce((n, id) => n + id.length, 0),
+    );
     await subscriberClient().modifyAckDeadline({
       subscription: subscriptionPath(name),
       ackIds,
@@ -303,14 +306,14 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
       visibility.delete(name);
     },
 
-    async send(name, message) {
+    async send(name, message, call) {
       const id = await publish(name, message);
-      billable(messageSize(message));
-      reportUsage({ bytesOut: message.bytes.byteLength });
+      billable(call, messageSize(message));
+      call.report({ bytesOut: message.bytes.byteLength });
       return id;
     },
 
-    async sendBatch(name, messages): Promise<DriverSendOutcome[]> {
+    async sendBatch(name, messages, call): Promise<DriverSendOutcome[]> {
       // The client's batching publisher groups these into publish requests.
       const settled = await Promise.allSettled(messages.map((message) => publish(name, message)));
       let requestBytes = 0;
@@ -325,9 +328,9 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
         }
         inRequest++;
         requestBytes += messageSize(message);
-        reportUsage({ bytesOut: message.bytes.byteLength });
+        call.report({ bytesOut: message.bytes.byteLength });
       });
-      if (requestCount) billable(requestBytes, requestCount);
+      if (requestCount) billable(call, requestBytes, requestCount);
       return settled.map((outcome) =>
         outcome.status === 'fulfilled' ? { id: outcome.value } : { error: outcome.reason },
       );
@@ -363,17 +366,18 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
             hiddenPulls.delete(hiddenPulls.keys().next().value as string);
           return false;
         });
-        for (const [hideFor, ackIds] of early) await modifyDeadline(name, ackIds, hideFor);
+        for (const [hideFor, ackIds] of early) await modifyDeadline(call, name, ackIds, hideFor);
         const over = waitSeconds === 0 || Date.now() >= deadline || call.signal?.aborted === true;
         if (received.length > 0 || over) break;
       }
       const bytes = { total: 0 };
       const messages = received.map((r) => toMessage(r, bytes));
-      billable(bytes.total);
-      reportUsage({ bytesIn: messages.reduce((n, m) => n + m.body.byteLength, 0) });
+      billable(call, bytes.total);
+      call.report({ bytesIn: messages.reduce((n, m) => n + m.body.byteLength, 0) });
       const subscriptionDeadline = Math.min(600, Math.max(10, seconds));
       if (messages.length > 0 && seconds !== subscriptionDeadline) {
         await modifyDeadline(
+          call,
           name,
           messages.map((m) => m.receipt),
           seconds,
@@ -382,16 +386,21 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
       return messages;
     },
 
-    async ack(name, messages) {
+    async ack(name, messages, call) {
       const ackIds = messages.map((m) => m.receipt);
       for (const m of messages) hiddenPulls.delete(m.id);
-      billable(ackIds.reduce((n, id) => n + id.length, 0));
+      billable(
+        call,
+        ackIds.reduce((n, id) => n + id.length, 0),
+      );
       // Acking an expired or already-acked id is accepted silently by Pub/Sub (without exactly-once).
       await subscriberClient().acknowledge({ subscription: subscriptionPath(name), ackIds });
     },
 
-    release: (name, message, delaySeconds) => modifyDeadline(name, [message.receipt], delaySeconds),
-    extendVisibility: (name, message, seconds) => modifyDeadline(name, [message.receipt], seconds),
+    release: (name, message, delaySeconds, call) =>
+      modifyDeadline(call, name, [message.receipt], delaySeconds),
+    extendVisibility: (name, message, seconds, call) =>
+      modifyDeadline(call, name, [message.receipt], seconds),
 
     async depth() {
       // Never called: approximateDepth is false, so the portable Queue throws UnsupportedError first.

@@ -24,7 +24,6 @@ import {
   type QueueLimits,
   type QueueSettings,
   type ReceivedMessage,
-  reportUsage,
 } from '@cloudmux/core';
 import { translateQueueError } from './sqlite-queue-errors.ts';
 
@@ -430,8 +429,9 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
     limit: number,
     waitSeconds: number,
     visibilityMs: number | undefined,
-    signal: AbortSignal | undefined,
+    call: DriverCall,
   ): Promise<ReceivedMessage[]> {
+    const { signal } = call;
     const deadline = Date.now() + waitSeconds * 1000;
     let pollMs = POLL_MIN_MS;
     const over = () => closed || signal?.aborted === true;
@@ -440,7 +440,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
       if (messages.length > 0) {
         let bytes = 0;
         for (const m of messages) bytes += m.body.byteLength;
-        reportUsage({ bytesIn: bytes });
+        call.report({ bytesIn: bytes });
         return messages;
       }
       if (deadline - Date.now() <= 0 || over()) return messages;
@@ -512,7 +512,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
       wake(keyOf(name));
     },
 
-    async send(name: string, message: OutgoingMessage): Promise<string> {
+    async send(name: string, message: OutgoingMessage, call: DriverCall): Promise<string> {
       // Common case in one autocommit statement: a standard queue that exists, no dedup id. Anything
       // else (missing queue, FIFO rules) takes the checked path in a transaction.
       let id: string | undefined;
@@ -534,12 +534,16 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
         if (inserted.changes > 0) id = candidate;
       }
       id ??= write('send', (s) => insertMessage(s, name, queueRow(s, name), message, Date.now()));
-      reportUsage({ bytesOut: message.bytes.byteLength });
+      call.report({ bytesOut: message.bytes.byteLength });
       wake(keyOf(name));
       return id;
     },
 
-    async sendBatch(name: string, messages: readonly OutgoingMessage[]): Promise<DriverSendOutcome[]> {
+    async sendBatch(
+      name: string,
+      messages: readonly OutgoingMessage[],
+      call: DriverCall,
+    ): Promise<DriverSendOutcome[]> {
       const outcomes = write('sendBatch', (s) => {
         const row = queueRow(s, name);
         const now = Date.now();
@@ -554,7 +558,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
         });
       });
       wake(keyOf(name));
-      reportUsage({ bytesOut: messages.reduce((sum, m) => sum + m.bytes.byteLength, 0) });
+      call.report({ bytesOut: messages.reduce((sum, m) => sum + m.bytes.byteLength, 0) });
       return outcomes;
     },
 
@@ -564,7 +568,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
         options.maxMessages,
         options.waitSeconds,
         options.visibilityTimeoutSeconds === undefined ? undefined : options.visibilityTimeoutSeconds * 1000,
-        call.signal,
+        call,
       ),
 
     async ack(name, messages): Promise<void> {

@@ -1,5 +1,6 @@
 export { cancelledError, DriverError, type FailureContext, portableError } from './errors.ts';
 export {
+  type DriverCall,
   type OperationRunner,
   type OperationSource,
   type OperationSpec,

@@ -5,7 +5,16 @@
  * retries, timeouts); without one, `plainOperation` only translates errors and honours the signal.
  */
 import type { CloudmuxError, ErrorCode, ResourceKind } from '../errors.ts';
+import type { UsageReport } from '../usage.ts';
 import { cancelledError, portableError } from './errors.ts';
+
+/** What a driver method receives with every call. */
+export interface DriverCall {
+  /** The caller's signal: hand it to the SDK where it takes one. */
+  readonly signal?: AbortSignal | undefined;
+  /** Adds bytes and billable units to this call's meter record; does nothing when unmetered. */
+  report(usage: UsageReport): void;
+}
 
 export interface OperationSpec {
   provider: string;
@@ -13,6 +22,11 @@ export interface OperationSpec {
   operation: string;
   /** The driver's classification of a native error it threw. */
   errorCode: (error: unknown) => ErrorCode;
+  /**
+   * The call reports usage with the ambient `reportUsage` (AsyncLocalStorage) rather than
+   * `DriverCall.report`: adapters the meter still wraps. Costs an async-context switch per call.
+   */
+  ambientUsage?: boolean;
 }
 
 export interface OperationRunner {
@@ -21,7 +35,7 @@ export interface OperationRunner {
    * `subject` names the queue/key in error messages; `signal` aborts the call with `Cancelled`.
    */
   run<R>(
-    call: () => Promise<R>,
+    call: (driverCall: DriverCall) => Promise<R>,
     idempotent: boolean,
     subject: string | undefined,
     signal: AbortSignal | undefined,
@@ -67,19 +81,24 @@ export function raceAbort<R>(pending: Promise<R>, signal: AbortSignal): Promise<
 }
 
 /** Starts a call; a synchronous throw becomes a rejection so every failure takes one path. */
-export function start<R>(call: () => Promise<R>): Promise<R> {
+export function start<R>(call: (driverCall: DriverCall) => Promise<R>, driverCall: DriverCall): Promise<R> {
   try {
-    return call();
+    return call(driverCall);
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
+const ignore = () => {};
+const UNMETERED: DriverCall = { report: ignore };
+
 export function plainOperation(spec: OperationSpec): OperationRunner {
   return {
     run(call, _idempotent, subject, signal) {
       if (signal?.aborted) return Promise.reject(failureOf(undefined, spec, subject, signal));
-      const pending = signal ? raceAbort(start(call), signal) : start(call);
+      const pending = signal
+        ? raceAbort(start(call, { signal, report: ignore }), signal)
+        : start(call, UNMETERED);
       return pending.catch((raw: unknown) => {
         throw failureOf(raw, spec, subject, signal);
       });

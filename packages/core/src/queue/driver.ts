@@ -7,17 +7,13 @@
  * - never re-checks ranges, sizes, batch counts or empty bodies (it gets them valid);
  * - throws the native SDK error unchanged (classified by `errorCode`), or a `DriverError` with a code
  *   it decided itself, and never builds a user-facing message;
- * - reports billable units with `reportUsage` (the meter collects them);
+ * - reports bytes and billable units with `call.report(...)` (the meter collects them);
  * - passes `call.signal` to its SDK where the SDK takes one.
  */
 import type { QueueCapabilities, QueueLimits } from '../capabilities.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { DriverCall } from '../portable/operation.ts';
 import type { EnsureQueueOptions, QueueDepth, ReceivedMessage } from './types.ts';
-
-/** Per-call context a driver receives. */
-export interface DriverCall {
-  signal?: AbortSignal | undefined;
-}
 
 /** A validated message on its way out. */
 export interface OutgoingMessage {

@@ -1,5 +1,4 @@
 export type {
-  DriverCall,
   DriverReceiveOptions,
   DriverSendOutcome,
   OutgoingMessage,

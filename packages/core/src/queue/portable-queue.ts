@@ -6,9 +6,14 @@
  */
 import { requireCapability } from '../errors.ts';
 import { DriverError, portableError } from '../portable/errors.ts';
-import { type OperationRunner, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
+import {
+  type DriverCall,
+  type OperationRunner,
+  type OperationSource,
+  PLAIN_OPERATIONS,
+} from '../portable/operation.ts';
 import { consumeQueue } from './consume.ts';
-import type { DriverCall, QueueDriver } from './driver.ts';
+import type { QueueDriver } from './driver.ts';
 import type {
   CallOptions,
   ConsumedMessage,
@@ -76,9 +81,8 @@ export function queueDriverOf(queue: unknown): QueueDriver | undefined {
     : undefined;
 }
 
-const NO_SIGNAL: DriverCall = {};
-const callOf = (options: CallOptions | undefined): DriverCall =>
-  options?.signal ? { signal: options.signal } : NO_SIGNAL;
+/** For a late release after an abort: nobody is metering it any more. */
+const UNMETERED: DriverCall = { report: () => {} };
 
 class PortableQueue implements Queue {
   readonly [DRIVER]: QueueDriver;
@@ -118,14 +122,14 @@ class PortableQueue implements Queue {
   ensureQueue(name: string, options: EnsureQueueOptions = {}): Promise<void> {
     const d = this.#driver;
     return this.#ops.ensureQueue.run(
-      () => {
+      (call) => {
         checkQueueName(d, name);
         const settings = queueSettings(d, name, options);
         if (settings.fifo) this.#require(d.capabilities.fifo, 'ensureQueue', 'fifo');
         if (settings.deadLetterQueue !== undefined) {
           this.#require(d.capabilities.deadLetter, 'ensureQueue', 'deadLetter');
         }
-        return d.ensureQueue(name, settings, callOf(options));
+        return d.ensureQueue(name, settings, call);
       },
       true,
       name,
@@ -136,9 +140,9 @@ class PortableQueue implements Queue {
   deleteQueue(name: string, options?: CallOptions): Promise<void> {
     const d = this.#driver;
     return this.#ops.deleteQueue.run(
-      () => {
+      (call) => {
         checkQueueName(d, name);
-        return d.deleteQueue(name, callOf(options));
+        return d.deleteQueue(name, call);
       },
       true,
       name,
@@ -149,13 +153,13 @@ class PortableQueue implements Queue {
   send(queue: string, body: string | Uint8Array, options: SendOptions = {}): Promise<SendResult> {
     const d = this.#driver;
     return this.#ops.send.run(
-      async () => {
+      async (call) => {
         checkQueueName(d, queue);
         const { message } = outgoingMessage(d, body, options);
         if (message.groupId !== undefined || message.dedupId !== undefined) {
           this.#require(d.capabilities.fifo, 'send', 'fifo');
         }
-        return { id: await d.send(queue, message, callOf(options)) };
+        return { id: await d.send(queue, message, call) };
       },
       // A repeated send could deliver the message twice.
       false,
@@ -170,7 +174,17 @@ class PortableQueue implements Queue {
     options?: CallOptions,
   ): Promise<SendBatchResult> {
     const limit = this.limits.maxBatchEntries;
-    if (!Array.isArray(entries) || entries.length > limit) {
+    if (!Array.isArray(entries)) {
+      return this.#ops.sendBatch.run(
+        () => {
+          throw new DriverError('InvalidArgument', { detail: 'sendBatch takes an array of entries' });
+        },
+        false,
+        queue,
+        options?.signal,
+      );
+    }
+    if (entries.length > limit) {
       // Runs through the runner only to get the same message and Cancelled handling as any call.
       return this.#ops.sendBatch.run(
         () => {
@@ -247,12 +261,12 @@ class PortableQueue implements Queue {
       let outcomes: Awaited<ReturnType<QueueDriver['sendBatch']>>;
       try {
         outcomes = await this.#ops.sendBatch.run(
-          () => {
+          (call) => {
             checkQueueName(d, queue);
             return d.sendBatch(
               queue,
               chunk.map((c) => c.message),
-              callOf(options),
+              call,
             );
           },
           false,
@@ -281,7 +295,7 @@ class PortableQueue implements Queue {
     const d = this.#driver;
     const signal = options.signal;
     return this.#ops.receive.run(
-      () => {
+      (call) => {
         checkQueueName(d, queue);
         const maxMessages = options.maxMessages ?? 1;
         const waitSeconds = options.waitSeconds ?? 0;
@@ -292,12 +306,12 @@ class PortableQueue implements Queue {
         const received = d.receive(
           queue,
           { maxMessages, waitSeconds, visibilityTimeoutSeconds: visibility },
-          callOf(options),
+          call,
         );
         if (!signal) return received;
         // Messages that arrive after the caller gave up go back at once instead of waiting out their visibility.
         return received.then((messages) => {
-          if (signal.aborted) for (const m of messages) d.release(queue, m, 0, NO_SIGNAL).catch(() => {});
+          if (signal.aborted) for (const m of messages) d.release(queue, m, 0, UNMETERED).catch(() => {});
           return messages;
         });
       },
@@ -316,10 +330,10 @@ class PortableQueue implements Queue {
   ack(queue: string, message: ReceivedMessage, options?: CallOptions): Promise<void> {
     const d = this.#driver;
     return this.#ops.ack.run(
-      () => {
+      (call) => {
         checkQueueName(d, queue);
         checkReceipt(message);
-        return d.ack(queue, [message], callOf(options));
+        return d.ack(queue, [message], call);
       },
       true,
       queue,
@@ -333,10 +347,10 @@ class PortableQueue implements Queue {
     for (let start = 0; start < messages.length; start += limit) {
       const chunk = messages.slice(start, start + limit);
       await this.#ops.ackMany.run(
-        () => {
+        (call) => {
           checkQueueName(d, queue);
           for (const message of chunk) checkReceipt(message);
-          return d.ack(queue, chunk, callOf(options));
+          return d.ack(queue, chunk, call);
         },
         true,
         queue,
@@ -348,13 +362,13 @@ class PortableQueue implements Queue {
   nack(queue: string, message: ReceivedMessage, options: NackOptions = {}): Promise<void> {
     const d = this.#driver;
     return this.#ops.nack.run(
-      () => {
+      (call) => {
         checkQueueName(d, queue);
         checkReceipt(message);
         const delay = options.delaySeconds ?? 0;
         checkWholeSeconds(delay, d.limits.maxVisibilityTimeoutSeconds, 'delaySeconds');
         if (delay > 0) this.#require(d.capabilities.delayedNack, 'nack', 'delayedNack');
-        return d.release(queue, message, delay, callOf(options));
+        return d.release(queue, message, delay, call);
       },
       true,
       queue,
@@ -370,12 +384,12 @@ class PortableQueue implements Queue {
   ): Promise<void> {
     const d = this.#driver;
     return this.#ops.extendVisibility.run(
-      () => {
+      (call) => {
         checkQueueName(d, queue);
         checkReceipt(message);
         checkWholeSeconds(seconds, d.limits.maxVisibilityTimeoutSeconds, 'seconds');
         this.#require(d.capabilities.extendVisibility, 'extendVisibility', 'extendVisibility');
-        return d.extendVisibility(queue, message, seconds, callOf(options));
+        return d.extendVisibility(queue, message, seconds, call);
       },
       true,
       queue,
@@ -386,10 +400,10 @@ class PortableQueue implements Queue {
   depth(queue: string, options?: CallOptions): Promise<QueueDepth> {
     const d = this.#driver;
     return this.#ops.depth.run(
-      () => {
+      (call) => {
         checkQueueName(d, queue);
         this.#require(d.capabilities.approximateDepth, 'depth', 'approximateDepth');
-        return d.depth(queue, callOf(options));
+        return d.depth(queue, call);
       },
       true,
       queue,
