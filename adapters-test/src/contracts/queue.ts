@@ -736,6 +736,47 @@ export function describeQueueContract(target: ContractTarget<Queue>): void {
       await expectNothing(name);
     });
 
+    contractCase(
+      'consume with extend keeps a held message hidden past its visibility timeout',
+      async (ctx) => {
+        const name = await freshQueue();
+        await queue.send(name, 'long job');
+        const controller = new AbortController();
+        const giveUp = setTimeout(() => controller.abort(), DEADLINE_MS);
+        const run = await gate(
+          ctx,
+          target,
+          queue.capabilities.extendVisibility,
+          'extendVisibility',
+          async () => {
+            for await (const _ of queue.consume(name, { extend: true, signal: controller.signal })) break;
+          },
+        );
+        if (!run) {
+          clearTimeout(giveUp);
+          return;
+        }
+        try {
+          for await (const message of queue.consume(name, {
+            signal: controller.signal,
+            maxMessages: 1,
+            visibilityTimeoutSeconds: 2,
+            waitSeconds: pollWait(),
+            extend: true,
+          })) {
+            // Held for twice the visibility timeout: without extension it would be redelivered here.
+            await expectNothing(name);
+            await message.ack();
+            break;
+          }
+        } finally {
+          clearTimeout(giveUp);
+        }
+        await sleep(2_500);
+        await expectNothing(name);
+      },
+    );
+
     contractCase('consume ends with Cancelled when its signal aborts', async () => {
       const name = await freshQueue();
       await queue.sendBatch(name, [{ body: 'first' }, { body: 'second' }]);

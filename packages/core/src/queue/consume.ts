@@ -3,6 +3,7 @@
  * it behaves the same on every provider. A message that is neither acked nor nacked comes back after
  * its visibility timeout (at-least-once); with `extend`, it stays hidden while it is held.
  */
+import { requireCapability } from '../errors.ts';
 import { cancelledError } from '../portable/errors.ts';
 import type { ConsumedMessage, ConsumeOptions, Queue, ReceivedMessage } from './types.ts';
 
@@ -25,6 +26,15 @@ async function* deliveries(
   options: ConsumeOptions,
 ): AsyncGenerator<ConsumedMessage, void, undefined> {
   const { signal } = options;
+  // Checked on the first next(), so the failure arrives the way every other call's does.
+  if (options.extend) {
+    requireCapability(queue.capabilities.extendVisibility, {
+      provider: queue.provider,
+      resource: 'queue',
+      operation: 'consume',
+      capability: 'extendVisibility',
+    });
+  }
   const maxMessages = options.maxMessages ?? Math.min(DEFAULT_BATCH, queue.limits.maxBatchEntries);
   const longPoll = queue.capabilities.longPoll;
   const waitSeconds = options.waitSeconds ?? (longPoll ? Math.min(20, queue.limits.maxWaitSeconds) : 0);

@@ -238,4 +238,26 @@ describe('portable queue', () => {
     }
     expect(closed).toBe(1);
   });
+  it('consume releases the messages it received but never yielded when the loop breaks', async () => {
+    const s = scriptedDriver();
+    const queue = portableQueue(s.driver);
+    const batch = ['a', 'b', 'c'].map((id) => ({
+      id,
+      receipt: id,
+      body: new Uint8Array(1),
+      deliveryCount: 1,
+    }));
+    const seen: string[] = [];
+    const consuming = (async () => {
+      for await (const message of queue.consume('jobs', { maxMessages: 3 })) {
+        seen.push(message.id);
+        break;
+      }
+    })();
+    await new Promise((r) => setImmediate(r));
+    s.deliver(batch);
+    await consuming;
+    expect(seen).toEqual(['a']);
+    expect(s.released.sort()).toEqual(['b', 'c']);
+  });
 });

@@ -323,7 +323,6 @@ class PortableQueue implements Queue {
   }
 
   consume(queue: string, options: ConsumeOptions = {}): AsyncIterable<ConsumedMessage> {
-    if (options.extend) this.#require(this.capabilities.extendVisibility, 'consume', 'extendVisibility');
     return consumeQueue(this, queue, options);
   }
 
