@@ -4,9 +4,11 @@ import { listAllObjects, type ObjectStore } from './object-store.ts';
 import {
   type DriverCall,
   failureOf,
+  itemCount,
   type OperationRunner,
   type OperationSource,
   type OperationSpec,
+  type RunOptions,
   raceAbort,
   start,
 } from './portable/operation.ts';
@@ -46,6 +48,33 @@ export interface OperationSummary {
   bytesIn: number;
   bytesOut: number;
   units: BillableUnits;
+  /** Messages or objects the successful calls handled (a sendBatch of 10 counts 10); see `itemsOf`. */
+  items: number;
+}
+
+/**
+ * One operation's aggregate in a form that crosses process boundaries (JSON over IPC or in a file):
+ * the latency histogram travels HDR-encoded, so merged percentiles are those of all the samples.
+ */
+export interface OperationSnapshot {
+  provider: string;
+  resource: ResourceKind;
+  operation: string;
+  count: number;
+  errors: number;
+  retries: number;
+  totalMs: number;
+  maxMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  units: BillableUnits;
+  items: number;
+  /** Durations in µs, HDR histogram compressed and base64-encoded. */
+  histogram: string;
+}
+
+export interface MeterSnapshot {
+  operations: OperationSnapshot[];
 }
 
 export interface MeterOptions {
@@ -75,6 +104,18 @@ interface Aggregate {
   bytesIn: number;
   bytesOut: number;
   units: BillableUnits;
+  items: number;
+}
+
+/**
+ * How many messages or objects a successful call of an adapter the meter still wraps handled,
+ * where one call can handle many: the request count alone cannot be checked against objects
+ * deleted. Portable types state it per call (`RunOptions.items`).
+ */
+function itemsOf(resource: ResourceKind, operation: string, _args: unknown[], result: unknown): number {
+  if (resource === 'objectStore' && operation === 'deleteMany')
+    return (result as { deleted: unknown[] }).deleted.length;
+  return 1;
 }
 
 /**
@@ -180,7 +221,48 @@ export class Meter implements OperationSource {
         bytesIn: a.bytesIn,
         bytesOut: a.bytesOut,
         units: { ...a.units },
+        items: a.items,
       }));
+  }
+
+  /** Every operation called at least once, serialisable; `merge` on another meter adds it there. */
+  snapshot(): MeterSnapshot {
+    return {
+      operations: [...this.#aggregates.values()]
+        .filter((a) => a.count > 0)
+        .map((a) => ({
+          provider: a.provider,
+          resource: a.resource,
+          operation: a.operation,
+          count: a.count,
+          errors: a.errors,
+          retries: a.retries,
+          totalMs: a.totalMs,
+          maxMs: a.maxMs,
+          bytesIn: a.bytesIn,
+          bytesOut: a.bytesOut,
+          units: { ...a.units },
+          items: a.items,
+          histogram: hdr.encodeIntoCompressedBase64(a.histogram),
+        })),
+    };
+  }
+
+  /** Adds another meter's snapshot (e.g. from a worker process) to this meter's aggregates. */
+  merge(snapshot: MeterSnapshot): void {
+    for (const op of snapshot.operations) {
+      const a = this.#aggregate(op.provider, op.resource, op.operation);
+      a.histogram.add(hdr.decodeFromCompressedBase64(op.histogram));
+      a.count += op.count;
+      a.errors += op.errors;
+      a.retries += op.retries;
+      a.totalMs += op.totalMs;
+      if (op.maxMs > a.maxMs) a.maxMs = op.maxMs;
+      a.bytesIn += op.bytesIn;
+      a.bytesOut += op.bytesOut;
+      a.items += op.items;
+      for (const unit in op.units) a.units[unit] = (a.units[unit] ?? 0) + (op.units[unit] ?? 0);
+    }
   }
 
   /** Sum of billable units over every call, per unit name. */
@@ -204,6 +286,7 @@ export class Meter implements OperationSource {
       a.bytesIn = 0;
       a.bytesOut = 0;
       a.units = {};
+      a.items = 0;
     }
     this.#records.length = 0;
   }
@@ -338,7 +421,10 @@ export class Meter implements OperationSource {
     });
     const isIdempotent = IDEMPOTENT[resource] ?? (() => false);
     return (...args: A): Promise<R> =>
-      runner.run(() => call(...args), isIdempotent(operation, args), undefined, undefined);
+      runner.run(() => call(...args), {
+        idempotent: isIdempotent(operation, args),
+        items: (result) => itemsOf(resource, operation, args, result),
+      });
   }
 
   /**
@@ -367,12 +453,11 @@ export class Meter implements OperationSource {
     const retryAfterFailure = async <R>(
       raw: unknown,
       call: (driverCall: DriverCall) => Promise<R>,
-      idempotent: boolean,
-      subject: string | undefined,
-      signal: AbortSignal | undefined,
+      how: RunOptions<R>,
       usage: MeteredCall,
       startedAt: number,
     ): Promise<R> => {
+      const { idempotent, subject, signal } = how;
       let error = failureOf(raw, spec, subject, signal);
       for (let attemptNo = 1; ; attemptNo++) {
         if (!(policy && idempotent && error.retryable && attemptNo < policy.maxAttempts)) {
@@ -383,6 +468,7 @@ export class Meter implements OperationSource {
         try {
           const result = await attempt(usage, call, signal);
           this.#record(aggregate, startedAt, attemptNo + 1, usage, 'ok');
+          aggregate.items += itemCount(how.items, result);
           return result;
         } catch (next) {
           error = failureOf(next, spec, subject, signal);
@@ -393,21 +479,17 @@ export class Meter implements OperationSource {
     // continuation per call, and no async-context switch: the meter's cost is measured against
     // unmetered calls in the benchmark (target < 1%).
     return {
-      run: <R>(
-        call: (driverCall: DriverCall) => Promise<R>,
-        idempotent: boolean,
-        subject: string | undefined,
-        signal: AbortSignal | undefined,
-      ): Promise<R> => {
-        if (signal?.aborted) return Promise.reject(failureOf(undefined, spec, subject, signal));
+      run: <R>(call: (driverCall: DriverCall) => Promise<R>, how: RunOptions<R>): Promise<R> => {
+        if (how.signal?.aborted) return Promise.reject(failureOf(undefined, spec, how.subject, how.signal));
         const startedAt = performance.now();
-        const usage = new MeteredCall(signal);
-        return attempt(usage, call, signal).then(
+        const usage = new MeteredCall(how.signal);
+        return attempt(usage, call, how.signal).then(
           (result) => {
             this.#record(aggregate, startedAt, 1, usage, 'ok');
+            aggregate.items += itemCount(how.items, result);
             return result;
           },
-          (raw: unknown) => retryAfterFailure(raw, call, idempotent, subject, signal, usage, startedAt),
+          (raw: unknown) => retryAfterFailure(raw, call, how, usage, startedAt),
         );
       },
     };
@@ -434,6 +516,7 @@ export class Meter implements OperationSource {
         bytesIn: 0,
         bytesOut: 0,
         units: {},
+        items: 0,
       };
       this.#aggregates.set(key, aggregate);
     }

@@ -17,8 +17,9 @@
  *   for the remaining delay. That early pull counts toward a dead-letter policy's attempts; the
  *   receiving process takes it off `deliveryCount`.
  * - Publishing goes through the client's batching publisher (settings from config).
- * - Billing: every publish, pull, ack and modack request counts at least 1,000 bytes
- *   (`pubsub.billable-bytes`); publish requests are estimated from the batching settings.
+ * - Billing: Pub/Sub bills publish, pull, streaming pull and push requests, each at least 1,000 bytes
+ *   (`pubsub.billable-bytes`); acknowledge and modifyAckDeadline are free, so they report nothing
+ *   (https://cloud.google.com/pubsub/pricing). Publish requests are estimated from the batching settings.
  */
 import {
   bodyBytes,
@@ -190,11 +191,7 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
     return seconds;
   }
 
-  async function modifyDeadline(call: DriverCall, name: string, ackIds: string[], seconds: number) {
-    billable(
-      call,
-      ackIds.reduce((n, id) => n + id.length, 0),
-    );
+  async function modifyDeadline(name: string, ackIds: string[], seconds: number) {
     await subscriberClient().modifyAckDeadline({
       subscription: subscriptionPath(name),
       ackIds,
@@ -366,7 +363,7 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
             hiddenPulls.delete(hiddenPulls.keys().next().value as string);
           return false;
         });
-        for (const [hideFor, ackIds] of early) await modifyDeadline(call, name, ackIds, hideFor);
+        for (const [hideFor, ackIds] of early) await modifyDeadline(name, ackIds, hideFor);
         const over = waitSeconds === 0 || Date.now() >= deadline || call.signal?.aborted === true;
         if (received.length > 0 || over) break;
       }
@@ -377,7 +374,6 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
       const subscriptionDeadline = Math.min(600, Math.max(10, seconds));
       if (messages.length > 0 && seconds !== subscriptionDeadline) {
         await modifyDeadline(
-          call,
           name,
           messages.map((m) => m.receipt),
           seconds,
@@ -386,21 +382,15 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
       return messages;
     },
 
-    async ack(name, messages, call) {
+    async ack(name, messages) {
       const ackIds = messages.map((m) => m.receipt);
       for (const m of messages) hiddenPulls.delete(m.id);
-      billable(
-        call,
-        ackIds.reduce((n, id) => n + id.length, 0),
-      );
       // Acking an expired or already-acked id is accepted silently by Pub/Sub (without exactly-once).
       await subscriberClient().acknowledge({ subscription: subscriptionPath(name), ackIds });
     },
 
-    release: (name, message, delaySeconds, call) =>
-      modifyDeadline(call, name, [message.receipt], delaySeconds),
-    extendVisibility: (name, message, seconds, call) =>
-      modifyDeadline(call, name, [message.receipt], seconds),
+    release: (name, message, delaySeconds) => modifyDeadline(name, [message.receipt], delaySeconds),
+    extendVisibility: (name, message, seconds) => modifyDeadline(name, [message.receipt], seconds),
 
     async depth() {
       // Never called: approximateDepth is false, so the portable Queue throws UnsupportedError first.

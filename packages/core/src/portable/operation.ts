@@ -29,17 +29,25 @@ export interface OperationSpec {
   ambientUsage?: boolean;
 }
 
+/** How one call runs: what only the method making it knows. */
+export interface RunOptions<R> {
+  /** May the call be repeated after a retryable failure without doubling its effect? */
+  idempotent: boolean;
+  /** The queue, key or secret name the call is about, for error messages. */
+  subject?: string | undefined;
+  /** Aborts the call with `Cancelled`. */
+  signal?: AbortSignal | undefined;
+  /** Messages or objects a successful call handled (default 1), or how to count them in its result. */
+  items?: number | ((result: NoInfer<R>) => number) | undefined;
+}
+
 export interface OperationRunner {
-  /**
-   * Runs `call` once (or again, for a retryable failure of an idempotent call when metered).
-   * `subject` names the queue/key in error messages; `signal` aborts the call with `Cancelled`.
-   */
-  run<R>(
-    call: (driverCall: DriverCall) => Promise<R>,
-    idempotent: boolean,
-    subject: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<R>;
+  /** Runs `call` once (or again, for a retryable failure of an idempotent call when metered). */
+  run<R>(call: (driverCall: DriverCall) => Promise<R>, how: RunOptions<R>): Promise<R>;
+}
+
+export function itemCount<R>(items: RunOptions<R>['items'], result: R): number {
+  return items === undefined ? 1 : typeof items === 'number' ? items : items(result);
 }
 
 /** What builds runners: a Meter, or `PLAIN_OPERATIONS` for an unmetered resource. */
@@ -94,7 +102,7 @@ const UNMETERED: DriverCall = { report: ignore };
 
 export function plainOperation(spec: OperationSpec): OperationRunner {
   return {
-    run(call, _idempotent, subject, signal) {
+    run(call, { subject, signal }) {
       if (signal?.aborted) return Promise.reject(failureOf(undefined, spec, subject, signal));
       const pending = signal
         ? raceAbort(start(call, { signal, report: ignore }), signal)

@@ -223,6 +223,10 @@ describe('portable queue', () => {
       bytesIn: 5,
     });
     expect(meter.totalUnits()).toEqual({ 'scripted.requests': 1 });
+    // Items count messages, not requests: two sent of three, one request.
+    await metered.sendBatch('jobs', [{ body: 'one' }, { body: 'refused' }, { body: 'two' }]);
+    const batch = meter.summary().find((o) => o.operation === 'sendBatch');
+    expect(batch).toMatchObject({ count: 1, items: 2 });
   });
 
   it('as() returns the native client only for a matching type; asyncDispose closes', async () => {

@@ -13,7 +13,7 @@ import {
   PLAIN_OPERATIONS,
 } from '../portable/operation.ts';
 import { consumeQueue } from './consume.ts';
-import type { QueueDriver } from './driver.ts';
+import type { DriverSendOutcome, QueueDriver } from './driver.ts';
 import type {
   CallOptions,
   ConsumedMessage,
@@ -81,6 +81,10 @@ export function queueDriverOf(queue: unknown): QueueDriver | undefined {
     : undefined;
 }
 
+/** Messages a call handled, for the meter's item counts. */
+const sentCount = (outcomes: readonly DriverSendOutcome[]) => outcomes.filter((o) => 'id' in o).length;
+const messageCount = (messages: readonly ReceivedMessage[]) => messages.length;
+
 /** For a late release after an abort: nobody is metering it any more. */
 const UNMETERED: DriverCall = { report: () => {} };
 
@@ -131,9 +135,7 @@ class PortableQueue implements Queue {
         }
         return d.ensureQueue(name, settings, call);
       },
-      true,
-      name,
-      options.signal,
+      { idempotent: true, subject: name, signal: options.signal },
     );
   }
 
@@ -144,9 +146,7 @@ class PortableQueue implements Queue {
         checkQueueName(d, name);
         return d.deleteQueue(name, call);
       },
-      true,
-      name,
-      options?.signal,
+      { idempotent: true, subject: name, signal: options?.signal },
     );
   }
 
@@ -162,9 +162,7 @@ class PortableQueue implements Queue {
         return { id: await d.send(queue, message, call) };
       },
       // A repeated send could deliver the message twice.
-      false,
-      queue,
-      options.signal,
+      { idempotent: false, subject: queue, signal: options.signal },
     );
   }
 
@@ -179,9 +177,7 @@ class PortableQueue implements Queue {
         () => {
           throw new DriverError('InvalidArgument', { detail: 'sendBatch takes an array of entries' });
         },
-        false,
-        queue,
-        options?.signal,
+        { idempotent: false, subject: queue, signal: options?.signal },
       );
     }
     if (entries.length > limit) {
@@ -193,9 +189,7 @@ class PortableQueue implements Queue {
             detail: `a batch holds at most ${limit} entries (sendAll chunks any number)`,
           });
         },
-        false,
-        queue,
-        options?.signal,
+        { idempotent: false, subject: queue, signal: options?.signal },
       );
     }
     return this.#sendEntries(queue, entries, options);
@@ -251,9 +245,7 @@ class PortableQueue implements Queue {
           checkQueueName(d, queue);
           return Promise.resolve();
         },
-        false,
-        queue,
-        options?.signal,
+        { idempotent: false, subject: queue, signal: options?.signal, items: 0 },
       );
       return results;
     }
@@ -269,9 +261,7 @@ class PortableQueue implements Queue {
               call,
             );
           },
-          false,
-          queue,
-          options?.signal,
+          { idempotent: false, subject: queue, signal: options?.signal, items: sentCount },
         );
       } catch (error) {
         // The first request failing means nothing was sent: the call fails. A later one failing
@@ -316,9 +306,7 @@ class PortableQueue implements Queue {
         });
       },
       // A repeated receive takes other messages; the first attempt's are redelivered later.
-      false,
-      queue,
-      signal,
+      { idempotent: false, subject: queue, signal, items: messageCount },
     );
   }
 
@@ -334,9 +322,7 @@ class PortableQueue implements Queue {
         checkReceipt(message);
         return d.ack(queue, [message], call);
       },
-      true,
-      queue,
-      options?.signal,
+      { idempotent: true, subject: queue, signal: options?.signal },
     );
   }
 
@@ -351,9 +337,7 @@ class PortableQueue implements Queue {
           for (const message of chunk) checkReceipt(message);
           return d.ack(queue, chunk, call);
         },
-        true,
-        queue,
-        options?.signal,
+        { idempotent: true, subject: queue, signal: options?.signal, items: chunk.length },
       );
     }
   }
@@ -369,9 +353,7 @@ class PortableQueue implements Queue {
         if (delay > 0) this.#require(d.capabilities.delayedNack, 'nack', 'delayedNack');
         return d.release(queue, message, delay, call);
       },
-      true,
-      queue,
-      options.signal,
+      { idempotent: true, subject: queue, signal: options.signal },
     );
   }
 
@@ -390,9 +372,7 @@ class PortableQueue implements Queue {
         this.#require(d.capabilities.extendVisibility, 'extendVisibility', 'extendVisibility');
         return d.extendVisibility(queue, message, seconds, call);
       },
-      true,
-      queue,
-      options?.signal,
+      { idempotent: true, subject: queue, signal: options?.signal },
     );
   }
 
@@ -404,9 +384,7 @@ class PortableQueue implements Queue {
         this.#require(d.capabilities.approximateDepth, 'depth', 'approximateDepth');
         return d.depth(queue, call);
       },
-      true,
-      queue,
-      options?.signal,
+      { idempotent: true, subject: queue, signal: options?.signal },
     );
   }
 
@@ -420,7 +398,7 @@ class PortableQueue implements Queue {
   }
 
   close(): Promise<void> {
-    return this.#ops.close.run(() => this.#driver.close(), false, undefined, undefined);
+    return this.#ops.close.run(() => this.#driver.close(), { idempotent: false });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
