@@ -1,2 +1,4 @@
 export * from './emulator-stacks.ts';
+export { type FaultCounts, type FaultKind, type FaultProxy, startFaultProxy } from './faults/fault-proxy.ts';
+export { behindFaultProxies, type FaultyStack, type ResourceRole } from './faults/faulty-stack.ts';
 export * from './harness.ts';

@@ -9,6 +9,7 @@ import {
   type DescribeStatementCommandOutput,
   ExecuteStatementCommand,
   GetStatementResultCommand,
+  paginateListStatements,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +153,45 @@ describe('Redshift Data API test server (PGlite) through @aws-sdk/client-redshif
         .catch((e) => e.name),
     ]);
     expect(names).toEqual(['ResourceNotFoundException', 'ValidationException', 'ValidationException']);
+  });
+
+  it('lists every statement it received with ListStatements, paged, batches with their sub-statements', async () => {
+    const listed = async () => {
+      const all = [];
+      for await (const page of paginateListStatements({ client, pageSize: 2 }, {})) {
+        expect(page.Statements?.length ?? 0).toBeLessThanOrEqual(2);
+        all.push(...(page.Statements ?? []));
+      }
+      return all;
+    };
+    const before = await listed();
+    const single = await client.send(new ExecuteStatementCommand({ ...target, Sql: 'SELECT 41 + 1' }));
+    const batch = await client.send(
+      new BatchExecuteStatementCommand({ ...target, Sqls: ['SELECT 1', 'SELECT 2'] }),
+    );
+    await finish(single.Id!);
+    await finish(batch.Id!);
+    const after = await listed();
+    expect(after.length).toBe(before.length + 2);
+    expect(after.slice(-2)).toMatchObject([
+      { Id: single.Id, QueryString: 'SELECT 41 + 1', IsBatchStatement: false, Status: 'FINISHED' },
+      { Id: batch.Id, QueryStrings: ['SELECT 1', 'SELECT 2'], IsBatchStatement: true, Status: 'FINISHED' },
+    ]);
+  });
+
+  it('reports a table size in 1 MB blocks through SVV_TABLE_INFO', async () => {
+    const run = async (sql: string) =>
+      finish((await client.send(new ExecuteStatementCommand({ ...target, Sql: sql }))).Id!);
+    await run(
+      "CREATE TABLE sized AS SELECT g AS n, repeat('x', 100) AS s FROM generate_series(1, 30000) AS g",
+    );
+    const { last } = await run(`SELECT size FROM svv_table_info WHERE "table" = 'sized'`);
+    expect(last.Status).toBe('FINISHED');
+    const result = await client.send(new GetStatementResultCommand({ Id: last.Id }));
+    // 30,000 rows of ~130 bytes: more than 3 MB, fewer than 10.
+    const blocks = Number(result.Records?.[0]?.[0]?.longValue);
+    expect(blocks).toBeGreaterThan(3);
+    expect(blocks).toBeLessThan(10);
   });
 
   it('binds :name outside literals, dollar quotes and :: casts, one placeholder per name', () => {

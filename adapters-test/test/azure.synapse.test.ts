@@ -131,12 +131,16 @@ describe('azure synapse adapter on the TDS test server', () => {
     await expectCode(serverless.insertRows('nope', [{ id: 1n }]), 'Unsupported');
   });
 
-  it('meters serverless data processed with the 10 MB minimum per statement; dedicated meters none', async () => {
+  it('meters serverless data processed with the 10 MB (10^6-byte MB) minimum per query; dedicated counts statements only', async () => {
+    // learn.microsoft.com/azure/synapse-analytics/sql/data-processed: rounded up to the MB, 10 MB minimum per query.
     const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
     await runWithUsage(usage, () => serverless.query('SELECT 1 AS v'));
-    expect(usage.units['synapse.bytes-processed']).toBe(10 * 1024 * 1024);
+    expect(usage.units['synapse.serverless.bytes-billed']).toBe(10_000_000);
+    expect(usage.units['synapse.serverless.queries']).toBe(1);
+    expect(usage.units['synapse.serverless.bytes-processed']).toBeGreaterThan(0);
     const dedicatedUsage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
     await runWithUsage(dedicatedUsage, () => dedicated.query('SELECT 1 AS v'));
-    expect(dedicatedUsage.units['synapse.bytes-processed']).toBeUndefined();
+    expect(dedicatedUsage.units['synapse.serverless.bytes-billed']).toBeUndefined();
+    expect(dedicatedUsage.units['synapse.dedicated.statements']).toBe(1);
   });
 });

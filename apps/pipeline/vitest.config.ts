@@ -1,3 +1,5 @@
 import { sharedConfig } from '../../vitest.shared.ts';
 
-export default sharedConfig();
+// The verbose reporter prints every case, skipped ones with their reason in the title (emulators or
+// Chromium not installed), so a skip is never silent.
+export default sharedConfig({ test: { reporters: ['verbose'] } });

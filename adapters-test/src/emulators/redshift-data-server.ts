@@ -7,7 +7,7 @@
  *
  * Operations: ExecuteStatement (named `:name` parameters), BatchExecuteStatement (one transaction,
  * sub-statement ids `<id>:<n>`), DescribeStatement, GetStatementResult (NextToken paging, typed
- * Field values), CancelStatement.
+ * Field values), CancelStatement, ListStatements (MaxResults/NextToken paging, Status filter).
  *
  * Known divergences from Redshift (keep this list current):
  * - The engine is PostgreSQL 18 (PGlite), not Redshift: no distribution/sort keys, no leader-node-only
@@ -27,6 +27,11 @@
  *   options are accepted and ignored. CSV and Parquet columns map by position, JSON by name
  *   (case-insensitive), as in Redshift. Parquet TIMESTAMP values keep millisecond precision only.
  * - Duration is measured around the engine call; ResultSize is the JSON size of the records.
+ * - ListStatements lists every statement since the server started, in submission order (no 24-hour
+ *   window); StatementName, RoleLevel and the target filters are ignored.
+ * - SVV_TABLE_INFO is a view with the columns "table", schema, size and tbl_rows only: size is
+ *   PostgreSQL's pg_total_relation_size in 1 MB blocks (rounded up), not Redshift's block count
+ *   per column and slice.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -125,6 +130,11 @@ const SETUP_SQL = `
   CREATE DOMAIN super AS jsonb;
   CREATE FUNCTION json_parse(text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS 'SELECT $1::jsonb';
   CREATE FUNCTION getdate() RETURNS timestamp LANGUAGE sql STABLE AS 'SELECT now()::timestamp';
+  CREATE VIEW svv_table_info AS
+    SELECT c.relname::text AS "table", n.nspname::text AS schema,
+           CEIL(pg_total_relation_size(c.oid) / 1048576.0)::bigint AS size, c.reltuples::bigint AS tbl_rows
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema');
 `;
 
 /** Rewrites `:name` placeholders to `$n` outside literals, quoted identifiers, comments and `::` casts. */
@@ -542,6 +552,30 @@ export async function startRedshiftDataServer(
       const running = statement.status === 'SUBMITTED' || statement.status === 'STARTED';
       if (running) statement.status = 'ABORTED';
       return { Status: running };
+    },
+    ListStatements(input) {
+      const max = input.MaxResults === undefined ? 100 : Number(input.MaxResults);
+      if (!Number.isInteger(max) || max < 0 || max > 100)
+        throw new ApiError('ValidationException', 'MaxResults must be between 0 and 100.');
+      const status = String(input.Status ?? 'ALL');
+      const offset = input.NextToken
+        ? Number(Buffer.from(String(input.NextToken), 'base64url').toString())
+        : 0;
+      const matching = [...statements.values()].filter((s) => status === 'ALL' || s.status === status);
+      const page = matching.slice(offset, offset + (max || 100));
+      const next = offset + page.length < matching.length ? offset + page.length : undefined;
+      return {
+        Statements: page.map((s) => ({
+          Id: s.id,
+          Status: s.status,
+          CreatedAt: s.createdAt,
+          UpdatedAt: s.updatedAt,
+          IsBatchStatement: Boolean(s.subs),
+          ...(s.subs ? { QueryStrings: s.subs.map((sub) => sub.sql) } : { QueryString: s.sql }),
+          ...(s.parameters ? { QueryParameters: s.parameters } : {}),
+        })),
+        ...(next !== undefined ? { NextToken: Buffer.from(String(next)).toString('base64url') } : {}),
+      };
     },
     GetStatementResult(input) {
       const { sub } = find(input.Id);

@@ -59,6 +59,7 @@ import {
   TIMESTAMP,
   VARCHAR,
 } from '@duckdb/node-api';
+import { serviceSideUrl } from '../faults/service-side.ts';
 
 export interface TdsServer {
   host: string;
@@ -983,7 +984,11 @@ async function copyInto(connection: DuckDBConnection, copy: CopyInto): Promise<b
   try {
     const files: string[] = [];
     for (const [index, url] of copy.urls.entries()) {
-      const response = await fetch(copy.sas ? `${url}${url.includes('?') ? '&' : '?'}${copy.sas}` : url);
+      // Read as the service would, inside the cloud: not through a client's fault proxy.
+      const source = serviceSideUrl(url);
+      const response = await fetch(
+        copy.sas ? `${source}${source.includes('?') ? '&' : '?'}${copy.sas}` : source,
+      );
       if (response.status === 404)
         throw new SqlError(4860, `Cannot bulk load. The file "${url}" does not exist.`);
       if (!response.ok)

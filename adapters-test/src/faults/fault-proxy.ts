@@ -49,6 +49,7 @@ export interface FaultProxy {
   readonly endpoint: string;
   readonly host: string;
   readonly port: number;
+  readonly mode: FaultProxyOptions['mode'];
   /**
    * The next `count` requests (http) or connections (tcp) meet this fault; in tcp mode the open
    * connections are cut, so the next call has to open one.
@@ -224,6 +225,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     endpoint: `http://127.0.0.1:${port}`,
     host: '127.0.0.1',
     port,
+    mode: options.mode,
     failNext(kind, count = 1) {
       check(kind);
       for (let i = 0; i < count; i++) pending.push(kind);

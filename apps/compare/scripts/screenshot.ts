@@ -5,7 +5,7 @@
  *   node apps/compare/scripts/screenshot.ts reports/emulators/report.html docs/images/compare-report.png
  *
  * Waits until the page marks its charts rendered; fails on console errors or network requests (the
- * report must be self-contained). Captures the first screen (summary and latency charts), which is
+ * report must be self-contained). Captures the first screen (the verdict, providers and cost), which is
  * what a README can show legibly; set SCREENSHOT_FULL_PAGE=1 for the whole page.
  */
 import { existsSync } from 'node:fs';
@@ -37,6 +37,8 @@ try {
   });
   await page.goto(pathToFileURL(resolve(root, html)).href);
   await page.waitForSelector('body[data-charts-rendered]');
+  // Two frames: the charts' canvases are composited before the capture.
+  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
   if (problems.length) throw new Error(`report has problems:\n${problems.join('\n')}`);
   await mkdir(dirname(out), { recursive: true });
   await page.screenshot({ path: out, fullPage: process.env.SCREENSHOT_FULL_PAGE === '1' });

@@ -6,7 +6,12 @@ import { type CloudmuxConfigInput, loadConfig } from '@cloudmux/core';
 /** Where a provider's resources come from for one comparison run. */
 export interface Environment {
   endpoint: 'embedded' | 'emulator' | 'live';
+  /** Where the resources run (for emulators: this machine). */
   region: string;
+  /** The provider's configured region, which picks the price table; undefined for the local provider. */
+  pricingRegion: string | undefined;
+  /** Said in the assumptions when the price table's region is not the configured one (emulators). */
+  pricingRegionNote?: string;
   /** Which emulator (or service) serves each resource. */
   detail: Record<string, string>;
   config: CloudmuxConfigInput;
@@ -31,9 +36,26 @@ const LIVE_CONFIG_ENV: Record<string, string> = {
 
 const REGION_FIELD: Record<string, (options: Record<string, unknown>) => unknown> = {
   aws: (o) => o.region,
-  gcp: (o) => o.location ?? (o.bigquery as Record<string, unknown> | undefined)?.location,
+  gcp: (o) => (o.bigquery as Record<string, unknown> | undefined)?.location ?? o.location,
   azure: (o) => o.region ?? o.location,
 };
+
+/**
+ * Emulators run nowhere in particular: their units are priced in the region the provider's config
+ * names, else in the provider's default region, and the report says so.
+ */
+const DEFAULT_PRICING_REGION: Record<string, string> = {
+  aws: 'us-east-1',
+  gcp: 'us-central1',
+  azure: 'eastus',
+};
+
+/** The region a provider's config names (the price table follows it); undefined when it names none. */
+export function configuredRegion(provider: string, config: CloudmuxConfigInput): string | undefined {
+  const options = (config.providers?.[provider] ?? {}) as Record<string, unknown>;
+  const region = REGION_FIELD[provider]?.(options);
+  return typeof region === 'string' && region ? region : undefined;
+}
 
 /**
  * Opens a provider for the comparison:
@@ -50,6 +72,7 @@ export async function openEnvironment(provider: string): Promise<EnvironmentResu
       environment: {
         endpoint: 'embedded',
         region: 'this machine',
+        pricingRegion: undefined,
         detail: { all: 'embedded local provider (filesystem, SQLite, DuckDB, encrypted files)' },
         config: { providers: { local: { root } } },
         baseDir: root,
@@ -59,13 +82,19 @@ export async function openEnvironment(provider: string): Promise<EnvironmentResu
   }
   const liveConfigPath = process.env[LIVE_CONFIG_ENV[provider] ?? ''];
   if (liveConfigPath) {
-    const loaded = loadConfig({ file: liveConfigPath, env: {} });
-    const options = (loaded.config.providers[provider] ?? {}) as Record<string, unknown>;
+    let loaded: ReturnType<typeof loadConfig>;
+    try {
+      loaded = loadConfig({ file: liveConfigPath, env: {} });
+    } catch (error) {
+      return { ok: false, reason: `cannot load ${liveConfigPath}: ${(error as Error).message}` };
+    }
+    const region = configuredRegion(provider, loaded.config as CloudmuxConfigInput);
     return {
       ok: true,
       environment: {
         endpoint: 'live',
-        region: String(REGION_FIELD[provider]?.(options) ?? 'unknown region'),
+        region: region ?? 'unknown region',
+        pricingRegion: region,
         detail: { all: `live ${provider} (${liveConfigPath})` },
         config: loaded.config,
         baseDir: loaded.baseDir,
@@ -87,13 +116,19 @@ export async function openEnvironment(provider: string): Promise<EnvironmentResu
       ok: false,
       reason: `no emulator stack for '${provider}' and ${LIVE_CONFIG_ENV[provider] ?? 'no live config'} is not set`,
     };
-  const stack = await start();
+  let stack: Awaited<ReturnType<typeof start>>;
+  try {
+    stack = await start();
+  } catch (error) {
+    return { ok: false, reason: `emulators failed to start: ${(error as Error).message}` };
+  }
   if ('skipped' in stack) return { ok: false, reason: stack.skipped };
   return {
     ok: true,
     environment: {
       endpoint: 'emulator',
       region: 'emulated (this machine)',
+      ...emulatorPricingRegion(provider, stack.config),
       detail: stack.detail,
       config: {
         ...stack.config,
@@ -102,5 +137,22 @@ export async function openEnvironment(provider: string): Promise<EnvironmentResu
       baseDir: process.cwd(),
       stop: () => stack.stop(),
     },
+  };
+}
+
+function emulatorPricingRegion(
+  provider: string,
+  config: CloudmuxConfigInput,
+): Pick<Environment, 'pricingRegion' | 'pricingRegionNote'> {
+  const configured = configuredRegion(provider, config);
+  if (configured) return { pricingRegion: configured };
+  const fallback = DEFAULT_PRICING_REGION[provider];
+  return {
+    pricingRegion: fallback,
+    ...(fallback
+      ? {
+          pricingRegionNote: `The emulator config names no region: priced with the ${provider} ${fallback} price table (the provider's usual default region).`,
+        }
+      : {}),
   };
 }

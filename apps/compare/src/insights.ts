@@ -1,4 +1,6 @@
+import { batchesLabel, usd, usdRange, volume } from './format.ts';
 import type { ProviderResult, Results } from './results.ts';
+import { rankAt } from './verdict.ts';
 
 export interface Insight {
   provider: string;
@@ -20,41 +22,43 @@ export function deriveInsights(results: Results): Insight[] {
   if (providers.length === 0) return [];
 
   const largestVolume = Math.max(...results.settings.volumes);
-  const monthly = (p: ProviderResult) =>
-    p.cost.projections.find((x) => x.eventsPerDay === largestVolume)?.totalUsd;
-  const clouds = providers.filter((p) => p.name !== 'local' && monthly(p) !== undefined);
-  if (clouds.length > 1) {
-    const sorted = [...clouds].sort((a, b) => monthly(a)! - monthly(b)!);
-    const cheapest = sorted[0]!;
-    const dearest = sorted[sorted.length - 1]!;
+  const ranking = rankAt(results, largestVolume);
+  const at = `at ${volume(largestVolume)} events/day with ${batchesLabel(results.settings.batchRunsPerDay)}`;
+  if (ranking.kind === 'winner') {
     insights
-      .get(cheapest.name)!
+      .get(ranking.cheapest)!
       .pros.push(
-        `Lowest projected cost at ${largestVolume.toLocaleString('en-US')} events/day: $${monthly(cheapest)!.toFixed(2)}/month.`,
+        `Lowest projected cost ${at}: ${usd(ranking.cheapestUsd)}/month, ${usd(ranking.byUsd)} below ${ranking.runnerUp}.`,
       );
-    insights
-      .get(dearest.name)!
-      .cons.push(
-        `Highest projected cost at ${largestVolume.toLocaleString('en-US')} events/day: $${monthly(dearest)!.toFixed(2)}/month.`,
-      );
-    const top = [...dearest.cost.projections.find((x) => x.eventsPerDay === largestVolume)!.lines].sort(
-      (a, b) => b.usd - a.usd,
-    )[0];
-    if (top)
+  } else if (ranking.kind === 'overlap') {
+    for (const t of ranking.tied)
       insights
-        .get(dearest.name)!
-        .cons.push(`Largest cost line: ${top.service} (${top.unit}) at $${top.usd.toFixed(2)}/month.`);
+        .get(t.provider)!
+        .pros.push(
+          `Among the cheapest ${at}: ${usdRange(t.lowUsd, t.highUsd)}/month (ranges overlap: no clear winner).`,
+        );
+  }
+  for (const p of providers) {
+    const projection = p.projections.find((x) => x.eventsPerDay === largestVolume);
+    const top = [...(projection?.lines ?? [])].sort((a, b) => b.usd - a.usd)[0];
+    if (top && projection && projection.monthlyUsd > 0)
+      insights
+        .get(p.name)!
+        .cons.push(
+          `Largest cost line ${at}: ${top.service} (${top.unit}) at ${usd(top.usd)}/month, ${((top.usd / projection.monthlyUsd) * 100).toFixed(0)} % of the total.`,
+        );
   }
 
   const withPipeline = providers.filter((p) => p.pipeline);
-  if (withPipeline.length > 1) {
-    const fastest = [...withPipeline].sort(
-      (a, b) => b.pipeline!.eventsPerSecond - a.pipeline!.eventsPerSecond,
-    )[0]!;
+  // Speed is a strength only where it was measured on the service itself: emulator and embedded
+  // figures say nothing about a cloud, so they rank nothing here.
+  const live = withPipeline.filter((p) => p.endpoint === 'live');
+  if (live.length > 1) {
+    const fastest = [...live].sort((a, b) => b.pipeline!.eventsPerSecond - a.pipeline!.eventsPerSecond)[0]!;
     insights
       .get(fastest.name)!
       .pros.push(
-        `Fastest end-to-end pipeline: ${Math.round(fastest.pipeline!.eventsPerSecond).toLocaleString('en-US')} events/s (${label(fastest)}).`,
+        `Fastest end-to-end pipeline on the live clouds: ${Math.round(fastest.pipeline!.eventsPerSecond).toLocaleString('en-US')} events/s (${label(fastest)}).`,
       );
   }
   for (const p of withPipeline) {
@@ -62,27 +66,22 @@ export function deriveInsights(results: Results): Insight[] {
       insights.get(p.name)!.cons.push('Pipeline counts did not reconcile in this run.');
   }
 
-  // Per resource: the lowest median latency among providers measured on the same kind of endpoint.
   for (const resource of ['objectStore', 'queue', 'warehouse', 'secretStore'] as const) {
-    for (const endpoint of ['emulator', 'live'] as const) {
-      const candidates = providers
-        .filter((p) => p.endpoint === endpoint)
-        .map((p) => {
-          const ops = p.operations.filter((o) => o.resource === resource && o.count > 0);
-          const median = ops.length ? ops.reduce((s, o) => s + o.p50Ms, 0) / ops.length : undefined;
-          return { p, median };
-        })
-        .filter((c) => c.median !== undefined);
-      if (candidates.length > 1) {
-        const best = candidates.sort((a, b) => a.median! - b.median!)[0]!;
-        const where =
-          endpoint === 'emulator'
-            ? ' against its emulator on this machine (not cloud latency)'
-            : ' on the live service';
-        insights
-          .get(best.p.name)!
-          .pros.push(`Lowest mean p50 ${resource} latency${where}: ${best.median!.toFixed(2)} ms.`);
-      }
+    const candidates = providers
+      .filter((p) => p.endpoint === 'live')
+      .map((p) => {
+        const ops = p.operations.filter((o) => o.resource === resource && o.samples > 0);
+        const median = ops.length ? ops.reduce((s, o) => s + o.p50Ms, 0) / ops.length : undefined;
+        return { p, median };
+      })
+      .filter((c) => c.median !== undefined);
+    if (candidates.length > 1) {
+      const best = candidates.sort((a, b) => a.median! - b.median!)[0]!;
+      insights
+        .get(best.p.name)!
+        .pros.push(
+          `Lowest mean p50 over its ${resource} operations on the live service: ${best.median!.toFixed(2)} ms.`,
+        );
     }
   }
 

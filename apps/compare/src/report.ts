@@ -1,8 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CloudmuxError } from '@cloudmux/core';
 import { renderHtml } from './render/html.ts';
 import { renderMarkdown } from './render/markdown.ts';
-import { type Results, resultsSchema } from './results.ts';
+import { type Results, resultsSchema, SCHEMA_VERSION } from './results.ts';
 
 /** Writes results.json, report.md and report.html into `dir`. */
 export async function writeReport(
@@ -26,9 +27,11 @@ export async function readResults(file: string): Promise<Results> {
   const parsed = resultsSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(
-      `${file} is not a cloudmux results document: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    );
+    throw new CloudmuxError({
+      code: 'InvalidArgument',
+      operation: 'readResults',
+      message: `${file} is not a cloudmux results document of schema version ${SCHEMA_VERSION}: ${issue.path.join('.') || '(root)'}: ${issue.message}${issue.path[0] === 'schemaVersion' ? ' (re-run compare run to produce this version)' : ''}`,
+    });
   }
   return parsed.data;
 }

@@ -1,48 +1,29 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import {
-  type BillableUnits,
-  type CloudmuxConfigInput,
-  Meter,
-  openResources,
-  parseConfig,
-  type Resources,
-} from '@cloudmux/core';
-import { priceUsage, projectMonthly } from '@cloudmux/pricing';
+import { Meter, openResources, parseConfig, type Resources } from '@cloudmux/core';
+import type { UsageProfile } from '@cloudmux/pricing';
+import { costOf, crossings, dataSizeOf, usageProfile } from './costing.ts';
 import { openEnvironment } from './environments.ts';
+import type { PipelineRunner } from './pipeline.ts';
+import { parseProviders } from './providers.ts';
 import { type ProviderResult, type Results, SCHEMA_VERSION } from './results.ts';
-import { runWorkloads } from './workloads.ts';
-
-export interface PipelineOutcome {
-  events: number;
-  seconds: number;
-  reconciled: boolean;
-  stages: Array<{ name: string; seconds: number }>;
-  /** Bytes the lake holds per event after the run (for storage projections). */
-  lakeBytesPerEvent?: number;
-}
-
-/**
- * Runs the pipeline app end to end against the same environment the micro-benchmarks used. The
- * pipeline opens its own resources (its consumers are separate processes), so it gets the config,
- * and reports the billable units it metered.
- */
-export type PipelineRunner = (
-  environment: { config: CloudmuxConfigInput; baseDir: string },
-  events: number,
-) => Promise<PipelineOutcome & { units: BillableUnits }>;
+import { LatencyRecorder, runWorkloads } from './workloads.ts';
 
 export interface CompareOptions {
-  providers: string[];
+  providers: readonly string[];
+  /** Events the pipeline run replays: its units are what the projections price. */
   events: number;
+  /** Micro-benchmark iterations (latency only). */
   iterations: number;
   concurrency: number;
   warmup: number;
   /** Events per day to project monthly cost at. */
   volumes: number[];
+  batchRunsPerDay: number;
   retentionDays: number;
   freeTier: boolean;
+  /** Without it there is no pipeline run, hence no cost projection (latency only). */
   pipeline?: PipelineRunner;
   /** Contract results used for the capability table. */
   contractReport?: string;
@@ -63,17 +44,38 @@ function readCapabilities(file: string | undefined): Record<string, Record<strin
   return out;
 }
 
-function addUnits(into: BillableUnits, from: BillableUnits): void {
-  for (const [unit, value] of Object.entries(from)) into[unit] = (into[unit] ?? 0) + value;
+/** Without a contract report, the flags the adapters declare (the contract suites check each both ways). */
+function declaredCapabilities(resources: Resources): Record<string, Record<string, boolean>> {
+  const flags = (caps: object) =>
+    Object.fromEntries(Object.entries(caps).filter((e): e is [string, boolean] => typeof e[1] === 'boolean'));
+  return {
+    objectStore: flags(resources.objectStore.capabilities),
+    queue: flags(resources.queue.capabilities),
+    warehouse: flags(resources.warehouse.capabilities),
+    secretStore: flags(resources.secretStore.capabilities),
+  };
 }
 
-/** Runs the workloads on every requested provider and returns the results document. */
+type Cost = Pick<ProviderResult, 'projections' | 'sensitivity' | 'assumptions' | 'unpriced' | 'costNote'>;
+
+const LOCAL_COST_NOTE =
+  'The local provider runs on this machine: there is no cloud bill to project (the hardware is not priced).';
+
+/** Runs the workloads and the pipeline on every requested provider and returns the results document. */
 export async function runComparison(options: CompareOptions): Promise<Results> {
+  const requested = parseProviders(options.providers);
   const capabilities = readCapabilities(options.contractReport);
   const providers: ProviderResult[] = [];
   const skipped: Results['skipped'] = [];
   const runId = Date.now().toString(36);
-  for (const name of options.providers) {
+  const profiles: UsageProfile[] = [];
+  const costSettings = {
+    volumes: options.volumes,
+    batchRunsPerDay: options.batchRunsPerDay,
+    retentionDays: options.retentionDays,
+    freeTier: options.freeTier,
+  };
+  for (const name of requested) {
     const progress = (message: string) => options.onProgress?.(name, message);
     progress('starting');
     const opened = await openEnvironment(name);
@@ -83,7 +85,8 @@ export async function runComparison(options: CompareOptions): Promise<Results> {
       continue;
     }
     const env = opened.environment;
-    const meter = new Meter({ retry: false });
+    const recorder = new LatencyRecorder();
+    const meter = new Meter({ retry: false, onRecord: recorder.onMeterRecord });
     const errors: string[] = [];
     let resources: Resources | undefined;
     try {
@@ -95,16 +98,21 @@ export async function runComparison(options: CompareOptions): Promise<Results> {
         meter,
         ...(modules ? { providers: JSON.parse(modules) as Record<string, string> } : {}),
       });
-      const units: BillableUnits = {};
-      const micro = await runWorkloads(
+      const operations = await runWorkloads(
         resources,
-        meter,
+        recorder,
         { iterations: options.iterations, concurrency: options.concurrency, warmup: options.warmup, runId },
         progress,
       );
-      addUnits(units, micro.units);
       let pipeline: ProviderResult['pipeline'] = null;
-      let lakeBytesPerEvent = 200;
+      let dataSize: ProviderResult['dataSize'] = null;
+      let cost: Cost = {
+        projections: [],
+        sensitivity: [],
+        assumptions: [],
+        unpriced: [],
+        costNote: 'No pipeline run (--no-pipeline): nothing to price; the micro-benchmarks are latency only.',
+      };
       if (options.pipeline) {
         progress(`pipeline: ${options.events.toLocaleString('en-US')} events end to end`);
         try {
@@ -112,51 +120,66 @@ export async function runComparison(options: CompareOptions): Promise<Results> {
             { config: env.config, baseDir: env.baseDir },
             options.events,
           );
-          addUnits(units, outcome.units);
           pipeline = {
             events: outcome.events,
             seconds: outcome.seconds,
             eventsPerSecond: outcome.events / Math.max(outcome.seconds, 1e-9),
             reconciled: outcome.reconciled,
             stages: outcome.stages,
+            processes: outcome.usage.processes,
+            phases: outcome.usage.phases,
           };
-          if (outcome.lakeBytesPerEvent) lakeBytesPerEvent = outcome.lakeBytesPerEvent;
+          dataSize = dataSizeOf(outcome);
+          if (env.endpoint === 'embedded') {
+            cost = {
+              projections: options.volumes.map((eventsPerDay) => ({
+                eventsPerDay,
+                batchRunsPerDay: options.batchRunsPerDay,
+                monthlyUsd: 0,
+                lowUsd: 0,
+                highUsd: 0,
+                lines: [],
+                unpriced: [],
+              })),
+              sensitivity: [],
+              assumptions: [LOCAL_COST_NOTE],
+              unpriced: [],
+            };
+          } else if (!env.pricingRegion) {
+            cost = { ...cost, costNote: `${name}'s config names no region, so no price table applies.` };
+          } else {
+            const profile = usageProfile(name, env.pricingRegion, outcome);
+            try {
+              cost = costOf(profile, costSettings);
+              if (env.pricingRegionNote) cost.assumptions.push(env.pricingRegionNote);
+              profiles.push(profile);
+            } catch (error) {
+              // An unknown region or unit is a model error, not a pipeline failure: say which.
+              errors.push(`pricing: ${(error as Error).message}`);
+              cost = { ...cost, costNote: `Could not price ${name}: ${(error as Error).message}` };
+            }
+          }
         } catch (error) {
           errors.push(`pipeline: ${(error as Error).message}`);
+          cost = {
+            ...cost,
+            costNote: `The pipeline run failed, so there is nothing to price: ${(error as Error).message}`,
+          };
         }
       }
-      const cost = priceUsage(name, units, { freeTier: false });
-      const eventsPerRun = pipeline?.events ?? options.events;
-      const projections = options.volumes.map((eventsPerDay) => {
-        const p = projectMonthly({
-          provider: name,
-          unitsPerRun: units,
-          eventsPerRun,
-          eventsPerDay,
-          retentionDays: options.retentionDays,
-          storedBytesPerEvent: lakeBytesPerEvent,
-          freeTier: options.freeTier,
-        });
-        return { eventsPerDay, retentionDays: options.retentionDays, totalUsd: p.totalUsd, lines: p.lines };
-      });
       providers.push({
         name,
         endpoint: env.endpoint,
         endpointDetail: env.detail,
         region: env.region,
-        operations: micro.operations,
-        cost: {
-          totalUsd: cost.totalUsd,
-          lines: cost.lines,
-          assumptions: [
-            ...cost.assumptions,
-            'Projections scale the measured run (micro-benchmarks plus pipeline) linearly with events per day.',
-          ],
-          unpricedUnits: cost.unpricedUnits,
-          projections,
-        },
+        pricingRegion: env.pricingRegion ?? null,
+        operations,
         pipeline,
-        capabilities: capabilities[name] ?? {},
+        dataSize,
+        ...cost,
+        ...(capabilities[name]
+          ? { capabilities: capabilities[name], capabilitySource: 'contract' as const }
+          : { capabilities: declaredCapabilities(resources), capabilitySource: 'declared' as const }),
         errors,
       });
       progress('done');
@@ -180,13 +203,18 @@ export async function runComparison(options: CompareOptions): Promise<Results> {
       platform: `${process.platform}-${process.arch}`,
     },
     settings: {
+      pipeline: options.pipeline !== undefined,
       events: options.events,
       iterations: options.iterations,
       concurrency: options.concurrency,
+      warmup: options.warmup,
       volumes: options.volumes,
+      batchRunsPerDay: options.batchRunsPerDay,
       retentionDays: options.retentionDays,
+      freeTier: options.freeTier,
     },
     providers,
     skipped,
+    breakEvens: crossings(profiles, costSettings),
   };
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { type BillableUnits, type Meter, type Resources, withSecretCache } from '@cloudmux/core';
-import * as hdr from 'hdr-histogram-js';
+import { CloudmuxError, type MeterRecord, type Resources, withSecretCache } from '@cloudmux/core';
 import type { OperationResult } from './results.ts';
+import { summarize } from './stats.ts';
 
 export interface WorkloadSettings {
   /** Measured iterations per operation (large objects use fewer; see `scaled`). */
   iterations: number;
-  /** Calls in flight at once for object and secret workloads. */
+  /** Calls in flight at once for object workloads. */
   concurrency: number;
   /** Unmeasured iterations before each workload. */
   warmup: number;
@@ -14,19 +14,67 @@ export interface WorkloadSettings {
   runId: string;
 }
 
-export interface WorkloadOutcome {
-  operations: OperationResult[];
-  units: BillableUnits;
+type Resource = OperationResult['resource'];
+
+interface Series {
+  resource: Resource;
+  operation: string;
+  concurrency: number;
+  durationsMs: number[];
+  errors: number;
+}
+
+/**
+ * Raw latency samples of the measured calls, per operation. Most come from the meter's records; the
+ * workloads add what the meter cannot see (the body read of `get`, cache hits).
+ */
+export class LatencyRecorder {
+  readonly #series = new Map<string, Series>();
+  /** Only measured iterations are recorded (warm-ups are not). */
+  measuring = false;
+  /** Calls in flight while the current calls run, stated next to each figure. */
+  inFlight = 1;
+
+  /** For `new Meter({ onRecord })`. */
+  readonly onMeterRecord = (record: MeterRecord): void => {
+    // `get` resolves when the response starts; the workload times it to the last byte itself.
+    if (record.resource === 'objectStore' && record.operation === 'get') return;
+    if (record.operation === 'close') return;
+    this.add(record.resource as Resource, record.operation, record.durationMs, record.outcome !== 'ok');
+  };
+
+  add(resource: Resource, operation: string, durationMs: number, failed = false): void {
+    if (!this.measuring) return;
+    const key = `${resource}\0${operation}`;
+    let series = this.#series.get(key);
+    if (!series) {
+      series = { resource, operation, concurrency: this.inFlight, durationsMs: [], errors: 0 };
+      this.#series.set(key, series);
+    }
+    series.concurrency = Math.max(series.concurrency, this.inFlight);
+    series.durationsMs.push(durationMs);
+    if (failed) series.errors++;
+  }
+
+  /** The operations recorded since the last call, summarized, and clears them. */
+  take(workload: string, seconds: number): OperationResult[] {
+    const out = [...this.#series.values()].map((s) => ({
+      resource: s.resource,
+      operation: s.operation,
+      workload,
+      concurrency: s.concurrency,
+      ...summarize(s.durationsMs),
+      errors: s.errors,
+      throughputPerSecond: s.durationsMs.length / seconds,
+    }));
+    this.#series.clear();
+    return out;
+  }
 }
 
 interface Workload {
   name: string;
-  /** May return latencies it measured itself (calls the meter never sees, such as cache hits). */
-  run(
-    resources: Resources,
-    settings: WorkloadSettings,
-    measured: boolean,
-  ): Promise<OperationResult[] | undefined>;
+  run(resources: Resources, settings: WorkloadSettings, recorder: LatencyRecorder): Promise<void>;
 }
 
 /** Runs `count` tasks with at most `concurrency` in flight. */
@@ -44,48 +92,80 @@ async function pool(
 
 const scaled = (iterations: number, divisor: number) => Math.max(2, Math.ceil(iterations / divisor));
 
+/**
+ * Reads the whole body: `get` is timed to its last byte, and the first chunk gives time to first
+ * byte. The byte count is checked so a short read can never pass as a fast one.
+ */
+export async function timedGet(
+  objectStore: Resources['objectStore'],
+  key: string,
+  expectedBytes: number,
+  recorder: LatencyRecorder,
+): Promise<void> {
+  const started = performance.now();
+  const data = await objectStore.get(key);
+  const reader = data.stream().getReader();
+  let firstByteAt: number | undefined;
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    firstByteAt ??= performance.now();
+    bytes += value.byteLength;
+  }
+  const finished = performance.now();
+  if (bytes !== expectedBytes)
+    throw new CloudmuxError({
+      code: 'Internal',
+      message: `get ${key}: read ${bytes} bytes, expected ${expectedBytes}`,
+      provider: objectStore.provider,
+      resource: 'objectStore',
+      operation: 'get',
+    });
+  recorder.add('objectStore', 'get', finished - started);
+  recorder.add('objectStore', 'get (first byte)', (firstByteAt ?? finished) - started);
+}
+
 function objectWorkload(label: string, size: number, divisor: number): Workload {
   return {
     name: `object ${label}`,
-    async run({ objectStore }, s, measured) {
+    async run({ objectStore }, s, recorder) {
       const body = randomBytes(size);
-      const n = measured ? scaled(s.iterations, divisor) : Math.min(s.warmup, 2);
-      const prefix = `compare/${s.runId}/${label}/${measured ? 'm' : 'w'}`;
+      const n = recorder.measuring ? scaled(s.iterations, divisor) : Math.min(s.warmup, 2);
+      const prefix = `compare/${s.runId}/${label}/${recorder.measuring ? 'm' : 'w'}`;
+      recorder.inFlight = s.concurrency;
       await pool(n, s.concurrency, (i) => objectStore.put(`${prefix}/${i}`, body).then(() => undefined));
-      await pool(n, s.concurrency, async (i) => {
-        await (await objectStore.get(`${prefix}/${i}`)).bytes();
-      });
-      if (measured) await objectStore.list({ prefix: `${prefix}/`, pageSize: 1000 });
+      await pool(n, s.concurrency, (i) => timedGet(objectStore, `${prefix}/${i}`, size, recorder));
+      recorder.inFlight = 1;
+      if (recorder.measuring) await objectStore.list({ prefix: `${prefix}/`, pageSize: 1000 });
       await objectStore.deleteMany(Array.from({ length: n }, (_, i) => `${prefix}/${i}`));
-      return undefined;
     },
   };
 }
 
 const queueRoundTrip: Workload = {
   name: 'queue round trip',
-  async run({ queue }, s, measured) {
+  async run({ queue }, s, recorder) {
     const name = `compare-${s.runId}-rt`;
     await queue.ensureQueue(name, { visibilityTimeoutSeconds: 30 });
-    const n = measured ? s.iterations : s.warmup;
+    const n = recorder.measuring ? s.iterations : s.warmup;
     for (let i = 0; i < n; i++) {
       await queue.send(name, JSON.stringify({ i, at: Date.now() }));
       let received = await queue.receive(name, { maxMessages: 1, waitSeconds: 5 });
       while (received.length === 0) received = await queue.receive(name, { maxMessages: 1, waitSeconds: 5 });
       await queue.ack(name, received[0]!);
     }
-    if (measured) await queue.deleteQueue(name);
-    return undefined;
+    if (recorder.measuring) await queue.deleteQueue(name);
   },
 };
 
 const queueBatch: Workload = {
   name: 'queue batch',
-  async run({ queue }, s, measured) {
+  async run({ queue }, s, recorder) {
     const name = `compare-${s.runId}-batch`;
     await queue.ensureQueue(name, { visibilityTimeoutSeconds: 60 });
     const batch = queue.limits.maxBatchEntries;
-    const total = (measured ? s.iterations : s.warmup) * batch;
+    const total = (recorder.measuring ? s.iterations : s.warmup) * batch;
     const body = JSON.stringify({ payload: 'x'.repeat(200) });
     for (let sent = 0; sent < total; sent += batch) {
       await queue.sendBatch(
@@ -99,15 +179,14 @@ const queueBatch: Workload = {
       if (messages.length) await queue.ackMany(name, messages);
       acked += messages.length;
     }
-    if (measured) await queue.deleteQueue(name);
-    return undefined;
+    if (recorder.measuring) await queue.deleteQueue(name);
   },
 };
 
 const warehouseLoadAndQuery: Workload = {
   name: 'warehouse',
-  async run({ warehouse, objectStore }, s, measured) {
-    if (!measured) return undefined;
+  async run({ warehouse, objectStore }, s, recorder) {
+    if (!recorder.measuring) return;
     const table = `compare_${s.runId.replace(/\W/g, '_')}`;
     await warehouse.ensureTable(table, {
       columns: [
@@ -139,55 +218,32 @@ const warehouseLoadAndQuery: Workload = {
     }
     await warehouse.dropTable(table);
     await objectStore.delete(key);
-    return undefined;
   },
 };
 
 const secrets: Workload = {
   name: 'secret get',
-  async run(resources, s, measured) {
+  async run(resources, s, recorder) {
     // Letters, digits and dashes only: the name every provider's secret store accepts as is.
     const name = `compare-${s.runId}-api-key`;
-    if (!measured) {
+    if (!recorder.measuring) {
       await resources.secretStore.put(name, randomBytes(24).toString('base64url'));
-      return undefined;
+      return;
     }
     const n = s.iterations;
-    await pool(n, 1, () => resources.secretStore.get(name).then(() => undefined));
+    for (let i = 0; i < n; i++) await resources.secretStore.get(name);
     const cached = withSecretCache(resources.secretStore, { ttlMs: 60_000 });
-    await cached.get(name); // fills the cache; its miss is metered as a plain get
+    const measuring = recorder.measuring;
+    recorder.measuring = false; // the miss that fills the cache is a plain get, not a cache hit
+    await cached.get(name);
+    recorder.measuring = measuring;
     // Cache hits never reach the adapter, so the meter cannot see them: time them here.
-    const histogram = hdr.build({
-      lowestDiscernibleValue: 1,
-      highestTrackableValue: 60_000_000,
-      numberOfSignificantValueDigits: 3,
-    });
-    const started = performance.now();
-    let maxMs = 0;
     for (let i = 0; i < n; i++) {
-      const t = performance.now();
+      const started = performance.now();
       await cached.get(name);
-      const elapsed = performance.now() - t;
-      maxMs = Math.max(maxMs, elapsed);
-      histogram.recordValue(Math.max(1, Math.round(elapsed * 1e6))); // nanoseconds
+      recorder.add('secretStore', 'get (cached)', performance.now() - started);
     }
-    const seconds = (performance.now() - started) / 1000;
     await resources.secretStore.delete(name, { force: true });
-    return [
-      {
-        resource: 'secretStore',
-        operation: 'get (cached)',
-        workload: 'secret get',
-        count: n,
-        p50Ms: Math.min(histogram.getValueAtPercentile(50) / 1e6, maxMs),
-        p90Ms: Math.min(histogram.getValueAtPercentile(90) / 1e6, maxMs),
-        p99Ms: Math.min(histogram.getValueAtPercentile(99) / 1e6, maxMs),
-        maxMs,
-        meanMs: histogram.mean / 1e6,
-        errors: 0,
-        throughputPerSecond: n / seconds,
-      },
-    ];
   },
 };
 
@@ -202,44 +258,31 @@ export const WORKLOADS: readonly Workload[] = [
 ];
 
 /**
- * Runs every micro-benchmark on one provider's resources. Each workload gets a warm-up, then the
- * meter is reset so its summary holds only the measured calls, labelled with the workload.
+ * Runs every micro-benchmark on one provider's resources, for latency only: their calls are never
+ * priced (cost comes from the pipeline run). The resources must be metered by a Meter whose
+ * `onRecord` is `recorder.onMeterRecord`. Each workload gets an unrecorded warm-up first.
  */
 export async function runWorkloads(
   resources: Resources,
-  meter: Meter,
+  recorder: LatencyRecorder,
   settings: WorkloadSettings,
   onProgress: (message: string) => void,
-): Promise<WorkloadOutcome> {
+): Promise<OperationResult[]> {
   const operations: OperationResult[] = [];
-  const units: BillableUnits = {};
   for (const workload of WORKLOADS) {
     onProgress(`${workload.name}: warm-up`);
-    await workload.run(resources, settings, false);
-    meter.reset();
-    const started = performance.now();
+    recorder.measuring = false;
+    await workload.run(resources, settings, recorder);
     onProgress(`${workload.name}: measuring`);
-    const extra = (await workload.run(resources, settings, true)) ?? [];
-    const seconds = (performance.now() - started) / 1000;
-    for (const op of meter.summary()) {
-      if (op.operation === 'close') continue;
-      operations.push({
-        resource: op.resource as OperationResult['resource'],
-        operation: op.operation,
-        workload: workload.name,
-        count: op.count,
-        p50Ms: op.p50Ms,
-        p90Ms: op.p90Ms,
-        p99Ms: op.p99Ms,
-        maxMs: op.maxMs,
-        meanMs: op.meanMs,
-        errors: op.errors,
-        throughputPerSecond: op.count / seconds,
-      });
+    recorder.measuring = true;
+    const started = performance.now();
+    try {
+      await workload.run(resources, settings, recorder);
+    } finally {
+      recorder.measuring = false;
+      recorder.inFlight = 1;
     }
-    operations.push(...extra);
-    for (const [unit, value] of Object.entries(meter.totalUnits())) units[unit] = (units[unit] ?? 0) + value;
+    operations.push(...recorder.take(workload.name, (performance.now() - started) / 1000));
   }
-  meter.reset();
-  return { operations, units };
+  return operations;
 }

@@ -10,6 +10,8 @@ export interface DatasetEntry {
   partitions?: string[];
   rows: number;
   producedBy: string;
+  /** Lineage: the datasets (or, outside the catalog, the sources) this one is derived from. */
+  inputs?: string[];
   updatedAt: string;
   description?: string;
 }

@@ -11,6 +11,7 @@ import { createIngestor } from './ingest/ingestor.ts';
 import { replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
 import { log, setQuiet } from './log.ts';
+import { formatUsage } from './metering/format.ts';
 import { type RunSummary, runPipeline } from './run.ts';
 import { createApi } from './serving/api.ts';
 import { maxDeliveriesSetting, runConsumer } from './speed/consumer.ts';
@@ -114,7 +115,7 @@ withResourceOptions(
   program
     .command('serve')
     .description(
-      'serve POST /events, GET /airports/:code/delays, /routes/top-delayed, /catalog, /health, /metrics',
+      'serve POST /events, the serving API (GET /airports/:code/delays, /routes/top-delayed, /hours/delays, /runs, /catalog, /health, /metrics, …) and the dashboard at /',
     )
     .option('--port <n>', 'port', positiveInt, 8787)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
@@ -324,6 +325,7 @@ function printSummary(summary: RunSummary): void {
     `total ${summary.totalSeconds.toFixed(2)} s — ${Math.round(summary.eventsPerSecond).toLocaleString('en-US')} events/s, peak RSS ${summary.peakRssMb} MB`,
   );
   out.push(`batch watermark: ${summary.batch.watermark ?? 'none'}`);
+  out.push(...formatUsage(summary.usage, summary.dataSize));
   out.push(
     'sample answers from the serving layer (batch view before the cutoff day, speed view from it on):',
   );

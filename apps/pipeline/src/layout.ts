@@ -14,6 +14,10 @@ export const LAYOUT = {
   speedPrefix: 'speed/partials/',
   ingestPrefix: 'ingest/manifests/',
   batchRunsPrefix: 'batch/runs/',
+  /** Per batch run: reconciliation counts, quarantine reasons and data-quality checks. */
+  batchReportsPrefix: 'batch/reports/',
+  /** Per `pipeline run`: its summary (stage times, throughput), named by its batch run id. */
+  runSummariesPrefix: 'batch/summaries/',
   batchState: 'batch/state.json',
   catalog: 'catalog/catalog.json',
   /** Letters, digits and dashes only: the one name every secret service accepts as is. */

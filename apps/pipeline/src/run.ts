@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
+import { CloudmuxError } from '@cloudmux/core';
 import { serve } from '@hono/node-server';
 import type { CheckResult } from './batch/quality.ts';
 import { runBatch } from './batch/run.ts';
+import { writeRunSummary } from './batch/run-report.ts';
 import { openPipeline, type PipelineContextOptions } from './context.ts';
 import { countFlights } from './data/flights.ts';
 import { ensureApiKey } from './ingest/api-key.ts';
@@ -10,6 +12,8 @@ import { invalidSamples } from './ingest/invalid-samples.ts';
 import { replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
 import { log } from './log.ts';
+import { countingQueue, type DataSize, lakeSize, warehouseTableBytes } from './metering/data-size.ts';
+import { type RunUsage, RunUsageRecorder, totalUnits } from './metering/run-usage.ts';
 import { resetPipelineState } from './reset.ts';
 import { createApi } from './serving/api.ts';
 import { type ConsumerProgress, maxDeliveriesSetting, queueDrained } from './speed/consumer.ts';
@@ -80,7 +84,11 @@ export interface RunSummary {
   batch: { runId: string; status: string; watermark: string | null };
   samples: { airportDelays: unknown; topDelayedRoutes: unknown };
   peakRssMb: number;
+  /** Billable units of the whole run: every process and stage (the sum over `usage`). */
   units: Record<string, number>;
+  /** Calls, units, bytes and latency from every process of the run (parent and consumers), by stage. */
+  usage: RunUsage;
+  dataSize: DataSize;
 }
 
 /** The whole flow end to end: replay → ingest → speed layer → lake → batch DAG → serving answers. */
@@ -89,6 +97,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const consumerCount = Math.max(1, options.consumers ?? 2);
   const queueName = LAYOUT.queue;
   const { resources } = await openPipeline(options.context);
+  const usage = new RunUsageRecorder(resources.meter);
   let peakRss = process.memoryUsage().rss;
   const rssTimer = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -104,6 +113,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       maxDeliveries: options.maxDeliveries ?? maxDeliveriesSetting(),
     });
     const apiKey = await ensureApiKey(resources.secretStore);
+    usage.cut('setup');
     const available = await countFlights();
     const start = options.start ?? 0;
     const total = Math.max(
@@ -157,7 +167,13 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       if (outcome.code === 0) return;
       const cause = outcome.error ?? `exit ${outcome.code ?? outcome.signal}`;
       if (restarts >= maxRestarts)
-        throw new Error(`a speed-layer consumer failed (${cause}) after ${restarts} restarts`);
+        throw new CloudmuxError({
+          code: 'Internal',
+          resource: 'pipeline',
+          operation: 'speed',
+          retryable: false,
+          message: `a speed-layer consumer failed (${cause}) after ${restarts} restarts (maxConsumerRestarts ${maxRestarts})`,
+        });
       restarts++;
       log('warn', 'consumer-restarted', { pid: consumer.child.pid, cause, restart: restarts, maxRestarts });
       const successor = startConsumer();
@@ -169,9 +185,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     await Promise.all(pool.map((consumer) => consumer.ready));
     const speedStarted = performance.now();
 
+    const enqueued = countingQueue(resources.queue);
     const ingestor = createIngestor({
       objectStore: resources.objectStore,
-      queue: resources.queue,
+      queue: enqueued.queue,
       eventsPerMessage: perMessage,
       queueName,
     });
@@ -186,6 +203,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     }
     options.onProgress?.({ stage: 'ingest', value: total, total, done: true });
     stages.push({ name: 'ingest', seconds: (performance.now() - started) / 1000 });
+    usage.cut('ingest');
 
     draining = true;
     for (const consumer of consumers) consumer.drain();
@@ -202,6 +220,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     for (const progress of consumed.values()) consumedEvents += progress.events;
     options.onProgress?.({ stage: 'speed', value: consumedEvents, total, done: true });
     stages.push({ name: 'speed', seconds: (performance.now() - speedStarted) / 1000 });
+    // The parent's own speed-stage calls (drain checks), then each consumer process's meter.
+    usage.cut('speed');
+    for (const consumer of consumers) usage.addProcess('speed', consumer.usage);
 
     const batch = await runBatch({
       objectStore: resources.objectStore,
@@ -213,6 +234,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         stages.push({ name: `batch:${step.name}`, seconds: step.seconds ?? 0 });
       },
     });
+    usage.cut('batch');
 
     const serveStarted = performance.now();
     const api = createApi({ resources, queueName });
@@ -230,8 +252,19 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       : null;
     options.onProgress?.({ stage: 'serve', value: 1, total: 1, done: true });
     stages.push({ name: 'serve', seconds: (performance.now() - serveStarted) / 1000 });
+    usage.cut('serve');
 
     const totalSeconds = (performance.now() - started) / 1000;
+    // Measured after the clock stops: sizing is not pipeline work (its calls go to usage.other.measure).
+    const warehouseSize = await warehouseTableBytes(resources.warehouse);
+    const dataSize: DataSize = {
+      ...(await lakeSize(resources.objectStore)),
+      queueBytes: enqueued.enqueuedBytes(),
+      warehouseBytes: warehouseSize.bytes,
+      warehouseBytesNote: warehouseSize.note,
+    };
+    usage.cut('measure');
+    const runUsage = usage.result();
     const accepted = replay.accepted + injected.accepted;
     const quarantined = replay.quarantined + injected.quarantined;
     const results = batch.results;
@@ -248,6 +281,16 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       results.accepted ===
         (results.landed ?? 0) + (results.speedQuarantined ?? 0) + (results.deadLettered ?? 0) &&
       results.loaded === (results.landed ?? 0) - (results.duplicates ?? 0);
+    await writeRunSummary(resources.objectStore, {
+      runId: batch.record.runId,
+      at: new Date().toISOString(),
+      stages,
+      totalSeconds,
+      eventsPerSecond: replay.read / totalSeconds,
+      consumed: consumedEvents,
+      enqueuedMessages: replay.messages,
+      reconciled,
+    });
     return {
       providers: resources.providers,
       events: {
@@ -274,7 +317,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       batch: { runId: batch.record.runId, status: batch.record.status, watermark: state?.watermark ?? null },
       samples: { airportDelays, topDelayedRoutes },
       peakRssMb: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 1e6),
-      units: resources.meter.totalUnits(),
+      units: totalUnits(runUsage),
+      usage: runUsage,
+      dataSize,
     };
   } finally {
     clearInterval(rssTimer);

@@ -23,7 +23,7 @@ import { createApi } from '../src/serving/api.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
 import { archiveDeadLetters, type DeadLetterRecord, ensurePipelineQueue } from '../src/speed/dead-letters.ts';
 import { spawnConsumer } from '../src/speed/pool.ts';
-import { expectedAirportDays, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
+import { expectedAirportDays, expectedHours, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
 
 export interface PipelineEnvironment {
   context: PipelineContextOptions;
@@ -192,7 +192,11 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
         });
         expect(catalog.datasets['warehouse.flights']?.rows).toBe(FIRST);
         expect(catalog.datasets['lake.quarantine']?.rows).toBe(INVALID);
-        const hours = new Set((await sourceRows(START, FIRST)).map((row) => new Date(row.ts).getUTCHours()));
+        const hours = new Set(
+          (await sourceRows(START, FIRST)).map(
+            (row) => `${row.origin} ${new Date(row.ts).toISOString().slice(0, 13)}`,
+          ),
+        );
         expect(catalog.datasets['warehouse.delay_by_hour_of_day']?.rows).toBe(hours.size);
       } finally {
         await resources.close();
@@ -313,6 +317,31 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
             expect(day.p95Delay).toBeCloseTo(want.p95Delay, 9);
           });
           sources = new Set([...sources, ...body.days.map((d) => d.source)]);
+
+          // The hour-of-day profile: the delay_by_hour_of_day view before the cutoff, the speed view after.
+          const profile = await api.request(`/hours/delays?airport=${code}&from=2001-01-01&to=2001-01-31`);
+          expect(profile.status).toBe(200);
+          const hours = (await profile.json()) as {
+            cutoffDay: string;
+            hours: Array<{
+              hour: number;
+              flights: number;
+              speedFlights: number;
+              meanDelay: number | null;
+              delayedShare: number | null;
+            }>;
+          };
+          const expectedProfile = expectedHours(rows, code, '2001-01-01', '2001-01-31', hours.cutoffDay);
+          expect(hours.hours.map((h) => [h.hour, h.flights, h.speedFlights])).toEqual(
+            expectedProfile.map((h) => [h.hour, h.flights, h.speedFlights]),
+          );
+          hours.hours.forEach((hour, index) => {
+            const want = expectedProfile[index]!;
+            if (want.meanDelay === null) expect(hour.meanDelay).toBeNull();
+            else matchFloat(hour.meanDelay!, want.meanDelay, 9);
+            if (want.delayedShare === null) expect(hour.delayedShare).toBeNull();
+            else matchFloat(hour.delayedShare!, want.delayedShare, 12);
+          });
         }
         expect(sources).toEqual(new Set(['batch', 'speed']));
 
@@ -527,6 +556,78 @@ export function describePoisonHandling(target: PipelineE2ETarget): void {
         }
       } finally {
         await sink.close();
+        await resources.close();
+      }
+    }, 240_000);
+  });
+}
+
+/**
+ * The warehouse keeps one row per id when the same id comes in two requests (counted as a
+ * duplicate, still reconciled), and a warehouse table that is lost while the bookkeeping says
+ * "loaded" is rebuilt from the lake by the next batch run — on every warehouse engine.
+ */
+export function describeWarehouseRecovery(target: PipelineE2ETarget): void {
+  describe(`warehouse recovery on ${target.title}`, () => {
+    let baseDir: string | undefined;
+    let environment: PipelineEnvironment | undefined;
+    afterAll(async () => {
+      await environment?.stop();
+      if (baseDir) await rm(baseDir, { recursive: true, force: true });
+    });
+
+    it('loads an id sent in two requests once, and rebuilds a dropped table from the lake', async () => {
+      baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-warehouse-${target.provider}-`));
+      environment = await target.open(baseDir);
+      const { resources } = await openPipeline(environment.context);
+      try {
+        await ensurePipelineQueue(resources.queue, { maxDeliveries: 5 });
+        const ingestor = createIngestor({
+          objectStore: resources.objectStore,
+          queue: resources.queue,
+          eventsPerMessage: 100,
+        });
+        const at = Date.parse('2001-01-05T10:00:00Z');
+        await ingestor.ingest([flightAt('twice', at), flightAt('a', at)], 'client');
+        await ingestor.ingest([flightAt('twice', at), flightAt('b', at)], 'client');
+        await replayFlights(ingestor, { start: 200_000, limit: 300 });
+        await runConsumer({
+          objectStore: resources.objectStore,
+          queue: resources.queue,
+          untilDrained: () => true,
+          waitSeconds: 0,
+          ...(target.quietSeconds ? { quietSeconds: target.quietSeconds } : {}),
+        });
+        expect((await lakeIds(resources.objectStore)).filter((id) => id === 'twice')).toHaveLength(2);
+        const first = await runBatch({
+          objectStore: resources.objectStore,
+          warehouse: resources.warehouse,
+          queue: resources.queue,
+        });
+        expect(first.record.status).toBe('succeeded');
+        expect(first.results).toMatchObject({ accepted: 304, landed: 304, duplicates: 1, loaded: 303 });
+        const d = resources.warehouse.dialect;
+        const twice = await resources.warehouse.query<{ n: bigint | number }>(
+          `SELECT COUNT(*) AS n FROM ${d.quoteIdent(LAYOUT.table)} WHERE id = 'twice'`,
+        );
+        expect(Number(twice.rows[0]?.n)).toBe(1);
+
+        // The warehouse loses the table; the bookkeeping still says every lake file is loaded.
+        await resources.warehouse.dropTable(LAYOUT.table);
+        const repaired = await runBatch({
+          objectStore: resources.objectStore,
+          warehouse: resources.warehouse,
+          queue: resources.queue,
+        });
+        expect(repaired.record.status).toBe('succeeded');
+        expect(repaired.record.steps.find((step) => step.name === 'load')?.output).toMatchObject({
+          rowsLoaded: 304,
+          repaired: expect.any(String),
+        });
+        expect(repaired.results).toMatchObject({ accepted: 304, landed: 304, duplicates: 1, loaded: 303 });
+        const api = createApi({ resources });
+        expect((await api.request('/routes/top-delayed?limit=3&minFlights=1')).status).toBe(200);
+      } finally {
         await resources.close();
       }
     }, 240_000);

@@ -73,6 +73,40 @@ export function expectedAirportDays(
     }));
 }
 
+export interface ExpectedHour {
+  hour: number;
+  flights: number;
+  /** Of `flights`, those on or after the cutoff day: the speed view's share of the answer. */
+  speedFlights: number;
+  meanDelay: number | null;
+  delayedShare: number | null;
+}
+
+/** Flights, mean delay and delayed share per UTC hour of day of one origin airport over a range. */
+export function expectedHours(
+  rows: readonly SourceRow[],
+  code: string,
+  from: string,
+  to: string,
+  cutoffDay: string,
+): ExpectedHour[] {
+  const hours = Array.from({ length: 24 }, (_, hour) => ({ hour, delays: [] as number[], speed: 0 }));
+  for (const row of rows) {
+    const day = new Date(row.ts).toISOString().slice(0, 10);
+    if (row.origin !== code || day < from || day > to) continue;
+    const slot = hours[new Date(row.ts).getUTCHours()]!;
+    slot.delays.push(row.delay);
+    if (day >= cutoffDay) slot.speed++;
+  }
+  return hours.map(({ hour, delays, speed }) => ({
+    hour,
+    flights: delays.length,
+    speedFlights: speed,
+    meanDelay: delays.length ? delays.reduce((a, b) => a + b, 0) / delays.length : null,
+    delayedShare: delays.length ? delays.filter((d) => d > 15).length / delays.length : null,
+  }));
+}
+
 export function expectedTopRoutes(rows: readonly SourceRow[], minFlights: number, limit: number) {
   const routes = new Map<string, { origin: string; destination: string; delays: number[] }>();
   for (const row of rows) {

@@ -1,5 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { describePipelineEndToEnd, describePoisonHandling, type PipelineE2ETarget } from './e2e-suite.ts';
+import {
+  describePipelineEndToEnd,
+  describePoisonHandling,
+  describeWarehouseRecovery,
+  type PipelineE2ETarget,
+} from './e2e-suite.ts';
 
 /**
  * The end-to-end suite on the embedded local provider (or any providers named in
@@ -23,4 +28,5 @@ for (const provider of PROVIDERS) {
   };
   describePipelineEndToEnd(target);
   describePoisonHandling(target);
+  describeWarehouseRecovery(target);
 }

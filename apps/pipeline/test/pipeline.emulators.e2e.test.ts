@@ -5,7 +5,12 @@
  */
 import { type EmulatedProvider, emulatorStacks, emulatorStackUnavailable } from '@cloudmux/adapters-test';
 import { describe, it } from 'vitest';
-import { describePipelineEndToEnd, describePoisonHandling, type PipelineE2ETarget } from './e2e-suite.ts';
+import {
+  describePipelineEndToEnd,
+  describePoisonHandling,
+  describeWarehouseRecovery,
+  type PipelineE2ETarget,
+} from './e2e-suite.ts';
 
 const PROVIDERS = (process.env.PIPELINE_EMULATOR_PROVIDERS ?? 'aws,gcp,azure')
   .split(',')
@@ -39,4 +44,5 @@ for (const provider of PROVIDERS) {
   };
   describePipelineEndToEnd(target);
   describePoisonHandling(target);
+  describeWarehouseRecovery(target);
 }

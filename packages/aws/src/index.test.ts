@@ -52,62 +52,70 @@ describe('providers.aws options', () => {
   });
 });
 
-describe.skipIf(missing)('the aws provider chosen through config', () => {
-  let server: RedshiftDataServer;
-  let endpoint: string;
-  const bucket = `cloudmux-cfg-${randomBytes(4).toString('hex')}`;
+describe.skipIf(missing)(
+  `the aws provider chosen through config${missing ? ` — skipped: ${missing}` : ''}`,
+  () => {
+    let server: RedshiftDataServer;
+    let endpoint: string;
+    const bucket = `cloudmux-cfg-${randomBytes(4).toString('hex')}`;
 
-  beforeAll(async () => {
-    endpoint = (await moto()).endpoint;
-    await createBucket(endpoint, bucket);
-    server = await startRedshiftDataServer({ s3: s3Config(endpoint) });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await stopMoto();
-  });
-
-  it('opens all four resources from providers.aws and meters them', async () => {
-    const config = parseConfig({
-      resources: { objectStore: 'aws', queue: 'aws', warehouse: 'aws', secretStore: 'aws' },
-      providers: {
-        aws: {
-          region: REGION,
-          credentials: { ...DUMMY_CREDENTIALS },
-          endpoints: { s3: endpoint, sqs: endpoint, secretsManager: endpoint, redshiftData: server.endpoint },
-          s3: { bucket, prefix: 'cfg', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' },
-          sqs: { queuePrefix: 'cfg-' },
-          redshift: {
-            workgroupName: 'wg',
-            database: 'dev',
-            iamRoleArn: 'arn:aws:iam::1:role/r',
-            pollIntervalMs: 5,
-          },
-          secretsManager: { prefix: 'cfg/', forceDelete: true },
-        },
-      },
+    beforeAll(async () => {
+      endpoint = (await moto()).endpoint;
+      await createBucket(endpoint, bucket);
+      server = await startRedshiftDataServer({ s3: s3Config(endpoint) });
     });
-    const resources = await openResources(config, { importer: async () => aws });
-    try {
-      await resources.objectStore.put('hello.txt', 'hi');
-      expect(await (await resources.objectStore.get('hello.txt')).text()).toBe('hi');
-      await resources.queue.ensureQueue('q');
-      await resources.queue.send('q', 'msg');
-      const [message] = await resources.queue.receive('q', { waitSeconds: 1 });
-      expect(message && messageText(message)).toBe('msg');
-      await resources.secretStore.put('s', 'value');
-      expect((await resources.secretStore.get('s')).reveal()).toBe('value');
-      expect((await resources.warehouse.query('SELECT 1 AS one')).rows).toEqual([{ one: 1n }]);
-      const units = resources.meter.totalUnits();
-      expect(units['s3.requests.class-a']).toBeGreaterThan(0);
-      expect(units['sqs.requests']).toBeGreaterThan(0);
-      expect(units['secretsmanager.api-calls']).toBeGreaterThan(0);
-      expect(units['redshift.statement-ms']).toBeGreaterThan(0);
-    } finally {
-      await resources.close();
-    }
-  });
-});
+    afterAll(async () => {
+      await server?.stop();
+      await stopMoto();
+    });
+
+    it('opens all four resources from providers.aws and meters them', async () => {
+      const config = parseConfig({
+        resources: { objectStore: 'aws', queue: 'aws', warehouse: 'aws', secretStore: 'aws' },
+        providers: {
+          aws: {
+            region: REGION,
+            credentials: { ...DUMMY_CREDENTIALS },
+            endpoints: {
+              s3: endpoint,
+              sqs: endpoint,
+              secretsManager: endpoint,
+              redshiftData: server.endpoint,
+            },
+            s3: { bucket, prefix: 'cfg', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' },
+            sqs: { queuePrefix: 'cfg-' },
+            redshift: {
+              workgroupName: 'wg',
+              database: 'dev',
+              iamRoleArn: 'arn:aws:iam::1:role/r',
+              pollIntervalMs: 5,
+            },
+            secretsManager: { prefix: 'cfg/', forceDelete: true },
+          },
+        },
+      });
+      const resources = await openResources(config, { importer: async () => aws });
+      try {
+        await resources.objectStore.put('hello.txt', 'hi');
+        expect(await (await resources.objectStore.get('hello.txt')).text()).toBe('hi');
+        await resources.queue.ensureQueue('q');
+        await resources.queue.send('q', 'msg');
+        const [message] = await resources.queue.receive('q', { waitSeconds: 1 });
+        expect(message && messageText(message)).toBe('msg');
+        await resources.secretStore.put('s', 'value');
+        expect((await resources.secretStore.get('s')).reveal()).toBe('value');
+        expect((await resources.warehouse.query('SELECT 1 AS one')).rows).toEqual([{ one: 1n }]);
+        const units = resources.meter.totalUnits();
+        expect(units['s3.requests.class-a']).toBeGreaterThan(0);
+        expect(units['sqs.requests']).toBeGreaterThan(0);
+        expect(units['secretsmanager.api-calls']).toBeGreaterThan(0);
+        expect(units['redshift.statement-ms']).toBeGreaterThan(0);
+      } finally {
+        await resources.close();
+      }
+    });
+  },
+);
 
 if (missing) {
   describe('the aws provider chosen through config', () => {

@@ -138,64 +138,67 @@ describe('Redshift warehouse against the Data API test server (PGlite)', () => {
   });
 });
 
-describe.skipIf(missing)('Redshift COPY from S3 (moto) through the test server', () => {
-  let server: RedshiftDataServer;
-  let warehouse: Warehouse;
-  let store: ReturnType<typeof createS3ObjectStore>;
-  const bucket = `cloudmux-copy-${randomBytes(4).toString('hex')}`;
+describe.skipIf(missing)(
+  `Redshift COPY from S3 (moto) through the test server${missing ? ` — skipped: ${missing}` : ''}`,
+  () => {
+    let server: RedshiftDataServer;
+    let warehouse: Warehouse;
+    let store: ReturnType<typeof createS3ObjectStore>;
+    const bucket = `cloudmux-copy-${randomBytes(4).toString('hex')}`;
 
-  beforeAll(async () => {
-    const { endpoint } = await moto();
-    await createBucket(endpoint, bucket);
-    store = createS3ObjectStore({ bucket, prefix: 'lake', clientConfig: s3Config(endpoint) });
-    server = await startRedshiftDataServer({ s3: s3Config(endpoint) });
-    warehouse = createRedshiftWarehouse({
-      clientConfig: clientConfig(server.endpoint),
-      clusterIdentifier: 'test',
-      dbUser: 'admin',
-      database: 'dev',
-      iamRoleArn: 'arn:aws:iam::123456789012:role/copy',
-      pollIntervalMs: 5,
+    beforeAll(async () => {
+      const { endpoint } = await moto();
+      await createBucket(endpoint, bucket);
+      store = createS3ObjectStore({ bucket, prefix: 'lake', clientConfig: s3Config(endpoint) });
+      server = await startRedshiftDataServer({ s3: s3Config(endpoint) });
+      warehouse = createRedshiftWarehouse({
+        clientConfig: clientConfig(server.endpoint),
+        clusterIdentifier: 'test',
+        dbUser: 'admin',
+        database: 'dev',
+        iamRoleArn: 'arn:aws:iam::123456789012:role/copy',
+        pollIntervalMs: 5,
+      });
+      await warehouse.ensureTable('events', {
+        columns: [
+          { name: 'id', type: 'int64' },
+          { name: 'name', type: 'string' },
+        ],
+      });
     });
-    await warehouse.ensureTable('events', {
-      columns: [
-        { name: 'id', type: 'int64' },
-        { name: 'name', type: 'string' },
-      ],
+    afterAll(async () => {
+      await warehouse?.close();
+      await server?.stop();
+      await store?.close();
+      await stopMoto();
     });
-  });
-  afterAll(async () => {
-    await warehouse?.close();
-    await server?.stop();
-    await store?.close();
-    await stopMoto();
-  });
 
-  it('loads CSV by prefix, NDJSON by exact keys (manifest), and replaces in one transaction', async () => {
-    await store.put('csv/a.csv', 'id,name\n1,one\n2,two\n');
-    await store.put('csv/b.csv', 'id,name\n3,three\n');
-    const csv = await warehouse.loadFromObjects('events', { source: store, prefix: 'csv/', format: 'csv' });
-    expect(csv).toMatchObject({ rowsLoaded: 3, files: 2 });
-    await store.put('json/a.json', '{"id":4,"name":"four"}\n{"name":"five","id":5}\n');
-    await store.put('json/a.json.bak', '{"id":99,"name":"not me"}\n');
-    const json = await warehouse.loadFromObjects('events', {
-      source: store,
-      keys: ['json/a.json'],
-      format: 'ndjson',
+    it('loads CSV by prefix, NDJSON by exact keys (manifest), and replaces in one transaction', async () => {
+      await store.put('csv/a.csv', 'id,name\n1,one\n2,two\n');
+      await store.put('csv/b.csv', 'id,name\n3,three\n');
+      const csv = await warehouse.loadFromObjects('events', { source: store, prefix: 'csv/', format: 'csv' });
+      expect(csv).toMatchObject({ rowsLoaded: 3, files: 2 });
+      await store.put('json/a.json', '{"id":4,"name":"four"}\n{"name":"five","id":5}\n');
+      await store.put('json/a.json.bak', '{"id":99,"name":"not me"}\n');
+      const json = await warehouse.loadFromObjects('events', {
+        source: store,
+        keys: ['json/a.json'],
+        format: 'ndjson',
+      });
+      expect(json.rowsLoaded).toBe(2);
+      expect((await store.list({ prefix: '.cloudmux/' })).objects).toEqual([]);
+      const replaced = await warehouse.loadFromObjects('events', {
+        source: store,
+        keys: ['csv/b.csv'],
+        format: 'csv',
+        mode: 'replace',
+      });
+      expect(replaced.rowsLoaded).toBe(1);
+      const rows = (await warehouse.query('SELECT id, name FROM events ORDER BY id')).rows;
+      expect(rows).toEqual([{ id: 3n, name: 'three' }]);
     });
-    expect(json.rowsLoaded).toBe(2);
-    expect((await store.list({ prefix: '.cloudmux/' })).objects).toEqual([]);
-    const replaced = await warehouse.loadFromObjects('events', {
-      source: store,
-      keys: ['csv/b.csv'],
-      format: 'csv',
-      mode: 'replace',
-    });
-    expect(replaced.rowsLoaded).toBe(1);
-    const rows = (await warehouse.query('SELECT id, name FROM events ORDER BY id')).rows;
-    expect(rows).toEqual([{ id: 3n, name: 'three' }]);
-  });
-});
+  },
+);
 
 if (missing) {
   describe('Redshift COPY from S3 (moto) through the test server', () => {

@@ -15,7 +15,7 @@ async function metered<T>(fn: () => Promise<T>): Promise<{ result: T; usage: Cal
   return { result, usage };
 }
 
-describe.skipIf(missing)('S3 object store against moto', () => {
+describe.skipIf(missing)(`S3 object store against moto${missing ? ` — skipped: ${missing}` : ''}`, () => {
   let endpoint: string;
   let store: ObjectStore;
   const bucket = `cloudmux-s3-${randomBytes(4).toString('hex')}`;

@@ -20,7 +20,7 @@ import { createSqsQueue } from './sqs-queue.ts';
 
 const missing = motoMissingReason();
 
-describe.skipIf(missing)('SQS queue against moto', () => {
+describe.skipIf(missing)(`SQS queue against moto${missing ? ` — skipped: ${missing}` : ''}`, () => {
   let endpoint: string;
   let queue: Queue;
   let raw: SQSClient;

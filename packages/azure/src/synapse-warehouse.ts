@@ -67,7 +67,7 @@ export const SYNAPSE_CAPABILITIES: WarehouseCapabilities = {
 const MAX_PARAMETERS = 2000;
 /** Rows per INSERT … SELECT … UNION ALL statement (dedicated pools accept one-row VALUES only). */
 const MAX_ROWS_PER_STATEMENT = 500;
-const MB = 1024 * 1024;
+const MB = 1_000_000;
 const MIN_BILLED_BYTES = 10 * MB;
 
 /** Azure Synapse SQL (dedicated or serverless pools; also Fabric warehouses and Azure SQL) as a Warehouse. */
@@ -108,11 +108,23 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     }
   };
 
-  /** Serverless bills data processed: at least 10 MB per query, rounded up to the MB. */
+  /**
+   * Serverless bills data processed: rounded up to the MB, at least 10 MB per query, $5 per TB — all
+   * decimal units (learn.microsoft.com/azure/synapse-analytics/sql/data-processed). The raw bytes and
+   * the query count go along so the cost model can apply the minimum per projected run. A dedicated
+   * pool bills DWU-hours whatever runs, so it only counts statements.
+   */
   const meterProcessed = (bytes: number) => {
-    if (poolKind !== 'serverless') return;
+    if (poolKind !== 'serverless') {
+      reportUsage({ units: { 'synapse.dedicated.statements': 1 } });
+      return;
+    }
     reportUsage({
-      units: { 'synapse.bytes-processed': Math.max(MIN_BILLED_BYTES, Math.ceil(bytes / MB) * MB) },
+      units: {
+        'synapse.serverless.queries': 1,
+        'synapse.serverless.bytes-processed': bytes,
+        'synapse.serverless.bytes-billed': Math.max(MIN_BILLED_BYTES, Math.ceil(bytes / MB) * MB),
+      },
     });
   };
 

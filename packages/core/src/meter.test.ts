@@ -321,4 +321,83 @@ describe('Meter', () => {
     expect(meter.records).toHaveLength(2);
     expect(meter.summary()[0]?.count).toBe(5);
   });
+
+  it('counts the messages and objects a batch call handled, not only the calls', async () => {
+    const message = (id: string) => ({ id, receipt: id, body: new Uint8Array(), deliveryCount: 1 });
+    // The portable Queue says per call how many messages it handled; the driver is scripted.
+    const driver = {
+      provider: 'scripted',
+      capabilities: { fifo: false },
+      limits: { maxBatchEntries: 10, maxBatchBytes: 1000, maxMessageBytes: 100, maxDelaySeconds: 0 },
+      queueNameProblem: () => undefined,
+      messageSize: (m: { bytes: Uint8Array }) => m.bytes.byteLength,
+      errorCode: () => 'Throttled',
+      sendBatch: async () => [{ id: '1' }, { error: new Error('throttled') }, { id: '3' }],
+      receive: async () => [message('1'), message('3')],
+      ack: async () => {},
+    } as unknown as QueueDriver;
+    const store = {
+      provider: 'scripted',
+      capabilities: {},
+      location: 'mem://',
+      deleteMany: async (keys: string[]) => ({ deleted: keys.slice(1), errors: [] }),
+      put: async () => ({ etag: '"e"' }),
+    } as unknown as ObjectStore;
+    const meter = new Meter();
+    const q = portableQueue(driver, { meter });
+    const o = meter.wrapObjectStore(store);
+    await q.sendBatch('q', [{ body: 'a' }, { body: 'b' }, { body: 'c' }]);
+    const received = await q.receive('q', { maxMessages: 10 });
+    await q.ackMany('q', received);
+    await o.deleteMany(['a', 'b', 'c', 'd']);
+    await o.put('k', 'v');
+    const items = Object.fromEntries(meter.summary().map((s) => [s.operation, [s.count, s.items]]));
+    expect(items).toEqual({
+      sendBatch: [1, 2],
+      receive: [1, 2],
+      ackMany: [1, 2],
+      deleteMany: [1, 3],
+      put: [1, 1],
+    });
+  });
+
+  it('merges a snapshot from another meter: counts, units, items and latency percentiles of all samples', async () => {
+    const slow = () =>
+      new Promise<SecretValue>((r) => setTimeout(() => r(new SecretValue('db', '1', 'x')), 25));
+    const fast = async () => {
+      reportUsage({ bytesOut: 3, units: { 'test.requests': 1 } });
+      return new SecretValue('db', '1', 'x');
+    };
+    const worker = new Meter({ keepRecords: 100 });
+    const workerStore = worker.wrapSecretStore(scriptedSecretStore({ get: [slow] }).store);
+    for (let i = 0; i < 12; i++) await workerStore.get('db');
+    const parent = new Meter({ keepRecords: 100 });
+    const parentStore = parent.wrapSecretStore(scriptedSecretStore({ get: [fast] }).store);
+    for (let i = 0; i < 8; i++) await parentStore.get('db');
+    const durations = [...worker.records, ...parent.records].map((r) => r.durationMs).sort((a, b) => a - b);
+
+    // Through JSON, as it crosses a process boundary.
+    parent.merge(JSON.parse(JSON.stringify(worker.snapshot())));
+    const [merged] = parent.summary();
+    expect(merged).toMatchObject({ operation: 'get', count: 20, bytesOut: 24, items: 20 });
+    expect(merged?.units).toEqual({ 'test.requests': 8 });
+    expect(merged?.maxMs).toBe(durations.at(-1));
+    // 12 of 20 samples are slow: the median is one of them (HDR keeps 3 significant digits).
+    const exactMedian = durations[9]!;
+    expect(merged!.p50Ms).toBeGreaterThanOrEqual(exactMedian * 0.99);
+    expect(merged!.p50Ms).toBeLessThanOrEqual(exactMedian * 1.01);
+    expect(merged!.totalMs).toBeCloseTo(
+      durations.reduce((sum, d) => sum + d, 0),
+      6,
+    );
+  });
+
+  it('a snapshot holds only operations called since the last reset', async () => {
+    const meter = new Meter();
+    const store = meter.wrapSecretStore(scriptedSecretStore({ list: [async () => []] }).store);
+    await store.list();
+    expect(meter.snapshot().operations).toHaveLength(1);
+    meter.reset();
+    expect(meter.snapshot()).toEqual({ operations: [] });
+  });
 });

@@ -3,6 +3,7 @@ import { type CloudmuxConfig, parseProviderOptions, RESOURCE_KINDS, type Resourc
 import { CloudmuxError, ConfigError } from './errors.ts';
 import { Meter, type MeterOptions } from './meter.ts';
 import type { ObjectStore } from './object-store.ts';
+import { type Importer, importerFrom, isModuleMissing } from './provider-import.ts';
 import { portableQueue, type Queue, type QueueDriver } from './queue/index.ts';
 import type { SecretStore } from './secret-store.ts';
 import type { Warehouse } from './warehouse.ts';
@@ -35,14 +36,17 @@ export const BUILTIN_PROVIDER_PACKAGES: Record<string, string> = {
   azure: '@cloudmux/azure',
 };
 
-/**
- * Imports a module by specifier. Pass `(s) => import(s)` from the app so resolution happens from the
- * app's own dependencies (pnpm keeps packages strict).
- */
-export type Importer = (specifier: string) => Promise<unknown>;
+/** Imports a module by specifier. */
+export type { Importer };
 
 export interface OpenResourcesOptions {
-  importer: Importer;
+  /**
+   * How provider packages are imported. Default: resolved from `baseDir` (the app's directory), then
+   * from `@cloudmux/core` itself. Pass `(s) => import(s)` to resolve exactly as the app's own
+   * imports do (with its loader hooks and custom export conditions).
+   */
+  importer?: Importer;
+  /** The app's directory: relative paths in options and provider packages resolve from here. Default: cwd. */
   baseDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Extra or replacement providers: name → package specifier. */
@@ -74,7 +78,7 @@ const FACTORY: Record<ResourceName, keyof ProviderModule> = {
 
 export async function loadProvider(
   name: string,
-  options: Pick<OpenResourcesOptions, 'importer' | 'providers'>,
+  options: Pick<OpenResourcesOptions, 'importer' | 'providers' | 'baseDir'>,
 ): Promise<ProviderModule> {
   const specifier = options.providers?.[name] ?? BUILTIN_PROVIDER_PACKAGES[name];
   if (!specifier) {
@@ -84,14 +88,27 @@ export async function loadProvider(
       fix: `use one of ${Object.keys({ ...BUILTIN_PROVIDER_PACKAGES, ...options.providers }).join(', ')}`,
     });
   }
+  const importer = options.importer ?? importerFrom(options.baseDir ?? process.cwd());
   let module: unknown;
   try {
-    module = await options.importer(specifier);
+    module = await importer(specifier);
   } catch (cause) {
-    throw new ConfigError({
-      field: 'resources',
-      problem: `provider '${name}' could not be loaded from ${specifier} (${(cause as Error).message})`,
-      fix: `add ${specifier} to the app's dependencies and run pnpm install`,
+    // Installed but failing at import (an unsupported Node, a broken dependency) is not "missing":
+    // a typed error passes through as it is, anything else keeps its own message.
+    if (CloudmuxError.isInstance(cause)) throw cause;
+    if (isModuleMissing(cause, specifier)) {
+      throw new ConfigError({
+        field: 'resources',
+        problem: `provider '${name}' is not installed (${specifier} was not found)`,
+        fix: `add ${specifier} to the app's dependencies (npm install ${specifier}, or pnpm add ${specifier})`,
+        cause,
+      });
+    }
+    throw new CloudmuxError({
+      code: 'Internal',
+      message: `provider '${name}' failed to load from ${specifier}: ${(cause as Error).message}`,
+      operation: 'loadProvider',
+      retryable: false,
       cause,
     });
   }

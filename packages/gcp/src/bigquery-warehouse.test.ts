@@ -89,6 +89,10 @@ describe('bigquery warehouse against the BigQuery test server', () => {
     });
     expect(sizes).toEqual([1000, 1000, 500]);
     expect(usage.units['bigquery.bytes-billed']).toBe(10 * 1024 * 1024);
+    // The raw facts the cost model applies the minimums from at projected scale.
+    expect(usage.units['bigquery.queries']).toBe(1);
+    expect(usage.units['bigquery.minimum-bytes']).toBe(10 * 1024 * 1024);
+    expect(usage.units['bigquery.bytes-processed']).toBe(2500 * 8);
     expect(usage.units['bigquery.slot-ms']).toBeGreaterThan(0);
   });
 

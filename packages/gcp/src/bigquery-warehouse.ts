@@ -362,10 +362,14 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     // On-demand pricing bills at least 10 MB per referenced table; the job reports that already on
     // the real service, and applying it here keeps emulators and live runs comparable.
     const billable = tables > 0 ? Math.max(billed, tables * TEN_MB) : billed;
+    // Raw facts too, so the cost model can apply the per-query minimums once per projected run
+    // instead of scaling the measured run's minimums with events.
     reportUsage({
       units: {
         'bigquery.bytes-billed': billable,
         'bigquery.bytes-processed': processed,
+        'bigquery.queries': 1,
+        'bigquery.minimum-bytes': tables * TEN_MB,
         'bigquery.slot-ms': slotMs,
       },
     });

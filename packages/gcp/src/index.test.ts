@@ -50,57 +50,60 @@ const missing =
     ? 'needs fake-gcs-server and pstest-server (scripts/ci-deps.d/gcp.sh)'
     : undefined;
 
-describe.skipIf(missing)('the gcp provider chosen through config', () => {
-  let gcs: FakeGcs;
-  let pubsub: Pstest;
-  let bigquery: BigQueryServer;
-  let secrets: SecretManagerServer;
-  beforeAll(async () => {
-    [gcs, pubsub, secrets] = await Promise.all([startFakeGcs(), startPstest(), startSecretManagerServer()]);
-    bigquery = await startBigQueryServer({ gcsEndpoint: gcs.endpoint });
-    await gcs.createBucket('cfg-bucket');
-  });
-  afterAll(async () => {
-    await Promise.all([gcs?.stop(), pubsub?.stop(), bigquery?.stop(), secrets?.stop()]);
-  });
-
-  it('opens all four resources from providers.gcp and meters them', async () => {
-    const config = parseConfig({
-      resources: { objectStore: 'gcp', queue: 'gcp', warehouse: 'gcp', secretStore: 'gcp' },
-      providers: {
-        gcp: {
-          projectId: 'cfg-project',
-          storage: { bucket: 'cfg-bucket', prefix: 'cfg/', apiEndpoint: gcs.endpoint },
-          pubsub: { topicPrefix: 'cfg-', apiEndpoint: pubsub.endpoint },
-          bigquery: { dataset: 'cfg', apiEndpoint: bigquery.endpoint },
-          secretManager: { prefix: 'cfg-', apiEndpoint: secrets.endpoint },
-        },
-      },
+describe.skipIf(missing)(
+  `the gcp provider chosen through config${missing ? ` — skipped: ${missing}` : ''}`,
+  () => {
+    let gcs: FakeGcs;
+    let pubsub: Pstest;
+    let bigquery: BigQueryServer;
+    let secrets: SecretManagerServer;
+    beforeAll(async () => {
+      [gcs, pubsub, secrets] = await Promise.all([startFakeGcs(), startPstest(), startSecretManagerServer()]);
+      bigquery = await startBigQueryServer({ gcsEndpoint: gcs.endpoint });
+      await gcs.createBucket('cfg-bucket');
     });
-    const resources = await openResources(config, { importer: async () => gcp, env: {} });
-    try {
-      await resources.objectStore.put('hello.txt', 'hi');
-      expect(await (await resources.objectStore.get('hello.txt')).text()).toBe('hi');
-      expect(resources.objectStore.uriOf('hello.txt')).toBe('gs://cfg-bucket/cfg/hello.txt');
-      await resources.queue.ensureQueue('q');
-      await resources.queue.send('q', 'msg');
-      const [message] = await resources.queue.receive('q', { waitSeconds: 2 });
-      expect(message && messageText(message)).toBe('msg');
-      await resources.secretStore.put('s', 'value');
-      expect((await resources.secretStore.get('s')).reveal()).toBe('value');
-      expect((await resources.warehouse.query('SELECT 1 AS one')).rows).toEqual([{ one: 1n }]);
-      const units = resources.meter.totalUnits();
-      expect(units['gcs.operations.class-a']).toBeGreaterThan(0);
-      expect(units['gcs.operations.class-b']).toBeGreaterThan(0);
-      // One publish and one pull request, each at the 1,000-byte minimum.
-      expect(units['pubsub.billable-bytes']).toBe(2000);
-      expect(units['secretmanager.access-operations']).toBe(1);
-      expect(units['bigquery.slot-ms']).toBeGreaterThan(0);
-    } finally {
-      await resources.close();
-    }
-  });
-});
+    afterAll(async () => {
+      await Promise.all([gcs?.stop(), pubsub?.stop(), bigquery?.stop(), secrets?.stop()]);
+    });
+
+    it('opens all four resources from providers.gcp and meters them', async () => {
+      const config = parseConfig({
+        resources: { objectStore: 'gcp', queue: 'gcp', warehouse: 'gcp', secretStore: 'gcp' },
+        providers: {
+          gcp: {
+            projectId: 'cfg-project',
+            storage: { bucket: 'cfg-bucket', prefix: 'cfg/', apiEndpoint: gcs.endpoint },
+            pubsub: { topicPrefix: 'cfg-', apiEndpoint: pubsub.endpoint },
+            bigquery: { dataset: 'cfg', apiEndpoint: bigquery.endpoint },
+            secretManager: { prefix: 'cfg-', apiEndpoint: secrets.endpoint },
+          },
+        },
+      });
+      const resources = await openResources(config, { importer: async () => gcp, env: {} });
+      try {
+        await resources.objectStore.put('hello.txt', 'hi');
+        expect(await (await resources.objectStore.get('hello.txt')).text()).toBe('hi');
+        expect(resources.objectStore.uriOf('hello.txt')).toBe('gs://cfg-bucket/cfg/hello.txt');
+        await resources.queue.ensureQueue('q');
+        await resources.queue.send('q', 'msg');
+        const [message] = await resources.queue.receive('q', { waitSeconds: 2 });
+        expect(message && messageText(message)).toBe('msg');
+        await resources.secretStore.put('s', 'value');
+        expect((await resources.secretStore.get('s')).reveal()).toBe('value');
+        expect((await resources.warehouse.query('SELECT 1 AS one')).rows).toEqual([{ one: 1n }]);
+        const units = resources.meter.totalUnits();
+        expect(units['gcs.operations.class-a']).toBeGreaterThan(0);
+        expect(units['gcs.operations.class-b']).toBeGreaterThan(0);
+        // One publish and one pull request, each at the 1,000-byte minimum.
+        expect(units['pubsub.billable-bytes']).toBe(2000);
+        expect(units['secretmanager.access-operations']).toBe(1);
+        expect(units['bigquery.slot-ms']).toBeGreaterThan(0);
+      } finally {
+        await resources.close();
+      }
+    });
+  },
+);
 
 if (missing) {
   describe('the gcp provider chosen through config', () => {

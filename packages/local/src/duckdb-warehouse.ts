@@ -5,6 +5,9 @@
  *
  * One process at a time may open a DuckDB database file for writing (DuckDB's exclusive file lock;
  * another process gets Unavailable). The pipeline runs its warehouse in one process.
+ *
+ * The package exports it through `duckdb-on-demand.ts`, which imports this module (and with it the
+ * optional `@duckdb/node-api`) only when a warehouse is first used.
  */
 import {
   CloudmuxError,
@@ -16,8 +19,8 @@ import {
   requireCapability,
   type TableSchema,
   type Warehouse,
-  type WarehouseCapabilities,
 } from '@cloudmux/core';
+import { duckdbWarehouseCapabilities } from './duckdb/capabilities.ts';
 import { createDuckDbDriver, type DuckDbDriverOptions } from './duckdb/driver.ts';
 import { translateDuckDbError } from './duckdb/errors.ts';
 import { loadFromObjects } from './duckdb/loader.ts';
@@ -31,19 +34,6 @@ import {
 import { appendFunction, appendValueFor } from './duckdb/values.ts';
 
 export interface DuckDbWarehouseOptions extends DuckDbDriverOptions {}
-
-export const duckdbWarehouseCapabilities: WarehouseCapabilities = {
-  loadParquet: true,
-  loadCsv: true,
-  loadNdjson: true,
-  loadReplace: true,
-  // An embedded engine scans local files and bills nothing: neither figure exists.
-  bytesScannedStats: false,
-  bytesBilledStats: false,
-  jsonType: true,
-  decimalType: true,
-  microsecondTimestamps: true,
-};
 
 const DEFAULT_PAGE_SIZE = 10_000;
 const FORMAT_CAPABILITY = { parquet: 'loadParquet', csv: 'loadCsv', ndjson: 'loadNdjson' } as const;

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { ProviderContext } from '@cloudmux/core';
-import { createDuckDbWarehouse } from './duckdb-warehouse.ts';
+import { createDuckDbWarehouse, loadDuckDbEngine } from './duckdb-on-demand.ts';
 import { createFileSecretStore } from './file-secret-store.ts';
 import { createFsObjectStore } from './fs-object-store.ts';
 import { type LocalOptions, localOptionsSchema } from './options.ts';
 import { createSqliteQueue } from './sqlite-queue.ts';
 
-export * from './duckdb-warehouse.ts';
+export * from './duckdb-on-demand.ts';
 export * from './file-secret-store.ts';
 export * from './fs-object-store.ts';
 export * from './options.ts';
@@ -32,7 +32,10 @@ export function createQueue(options: LocalOptions, context: ProviderContext) {
   });
 }
 
-export function createWarehouse(options: LocalOptions, context: ProviderContext) {
+export async function createWarehouse(options: LocalOptions, context: ProviderContext) {
+  // Opening the warehouse is where a missing DuckDB is reported (MissingOptionalDependencyError),
+  // not at its first query.
+  await loadDuckDbEngine();
   const file =
     options.warehouse.file === ':memory:'
       ? ':memory:'

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import {
   type DriverCall,
   DriverError,
@@ -195,6 +195,9 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
     if (statements) return statements;
     try {
       mkdirSync(dirname(file), { recursive: true });
+      // Loaded here, not imported at the top: on a Node without `node:sqlite` a static import fails
+      // the whole package at link time, before @cloudmux/core can report the Node version.
+      const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
       db = new DatabaseSync(file, { timeout: busyTimeoutMs });
       db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`);
       transaction(db, () => db!.exec(SCHEMA));

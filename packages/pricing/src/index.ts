@@ -1,3 +1,5 @@
-export * from './calculator.ts';
+export * from './model/index.ts';
 export * from './rules.ts';
+export * from './sensitivity.ts';
 export * from './tables.ts';
+export type * from './types.ts';

@@ -1,9 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { batchesLabel, volume } from '../format.ts';
 import { deriveInsights } from '../insights.ts';
-import type { ProviderResult, Results } from '../results.ts';
-import { capabilityRows, endpointLabel } from './markdown.ts';
+import type { Results } from '../results.ts';
+import { verdict } from '../verdict.ts';
+import { type ChartSpec, charts } from './charts.ts';
+import {
+  breakEvenLines,
+  capabilityHeading,
+  capabilityTable,
+  costLinesTable,
+  dataSizeTable,
+  headlineVolume,
+  latencyTable,
+  pipelineUsageTable,
+  projectionsTable,
+  providersTable,
+  rankingTable,
+  type Table,
+  unpricedLines,
+} from './tables.ts';
 
 const esc = (s: unknown) =>
   String(s)
@@ -12,8 +29,9 @@ const esc = (s: unknown) =>
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;');
 
-function table(headers: string[], rows: unknown[][]): string {
-  return `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+function table(t: Table, id?: string, none?: string): string {
+  if (!t.rows.length && none) return `<p>${esc(none)}</p>`;
+  return `<table${id ? ` id="${id}"` : ''}><thead><tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
     .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
@@ -24,226 +42,106 @@ function chartJsSource(): string {
   return readFileSync(join(dirname(entry), 'chart.umd.min.js'), 'utf8');
 }
 
-const providerLabel = (p: ProviderResult) =>
-  `${p.name} (${p.endpoint === 'emulator' ? 'emulator' : p.endpoint})`;
-const usd = (n: number) => (n === 0 ? '$0' : n < 0.01 ? `$${n.toExponential(2)}` : `$${n.toFixed(2)}`);
-
-interface ChartSpec {
-  id: string;
-  title: string;
-  config: unknown;
+function figure(spec: ChartSpec): string {
+  const body = spec.empty
+    ? `<p class="no-chart" data-no-chart="${spec.id}">${esc(spec.empty)}</p>`
+    : `<div class="chart"><canvas id="${spec.id}" data-chart></canvas></div>`;
+  return `<figure><figcaption>${esc(spec.title)}</figcaption>${body}</figure>`;
 }
 
-function charts(results: Results): ChartSpec[] {
-  const specs: ChartSpec[] = [];
-  const palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
-  for (const resource of ['objectStore', 'queue', 'warehouse', 'secretStore'] as const) {
-    const keys = [
-      ...new Set(
-        results.providers.flatMap((p) =>
-          p.operations.filter((o) => o.resource === resource).map((o) => `${o.operation} · ${o.workload}`),
-        ),
-      ),
-    ];
-    if (!keys.length) continue;
-    const datasets = results.providers.flatMap((p, i) =>
-      (['p50Ms', 'p90Ms', 'p99Ms'] as const).map((q, j) => ({
-        label: `${providerLabel(p)} ${q.slice(0, 3)}`,
-        backgroundColor: palette[i % palette.length],
-        borderColor: palette[i % palette.length],
-        borderWidth: 1,
-        // Lighter bars for the higher percentiles of the same provider.
-        backgroundColorAlpha: 1 - j * 0.3,
-        data: keys.map((k) => p.operations.find((o) => `${o.operation} · ${o.workload}` === k)?.[q] ?? null),
-      })),
-    );
-    specs.push({
-      id: `latency-${resource}`,
-      title: `Latency percentiles (ms, log scale) — ${resource}`,
-      config: {
-        type: 'bar',
-        data: { labels: keys, datasets },
-        options: {
-          responsive: true,
-          animation: false,
-          scales: { y: { type: 'logarithmic', title: { display: true, text: 'ms' } } },
-        },
-      },
+/** The page's script: log axes label powers of ten only (ticks never overlap), band edges stay out of the legend. */
+const PAGE_SCRIPT = `
+const fmt = {
+  ms: (v) => v >= 1 ? String(v) : String(Number(v.toPrecision(1))),
+  usd: (v) => v >= 1e6 ? '$' + v / 1e6 + 'M' : v >= 1e3 ? '$' + v / 1e3 + 'k' : '$' + Number(v.toPrecision(1)),
+  events: (v) => v >= 1e9 ? v / 1e9 + ' B' : v >= 1e6 ? v / 1e6 + ' M' : v >= 1e3 ? v / 1e3 + ' k' : String(v),
+};
+const powerOfTen = (v) => v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
+for (const spec of specs) {
+  const scales = spec.config.options.scales;
+  for (const [axis, kind] of Object.entries(spec.logAxes ?? {})) {
+    scales[axis].ticks = Object.assign(scales[axis].ticks ?? {}, {
+      autoSkip: true,
+      maxRotation: 0,
+      callback: (v) => (powerOfTen(Number(v)) ? fmt[kind](Number(v)) : null),
     });
   }
-  const largest = Math.max(...results.settings.volumes);
-  const services = [
-    ...new Set(
-      results.providers.flatMap(
-        (p) => p.cost.projections.find((x) => x.eventsPerDay === largest)?.lines.map((l) => l.service) ?? [],
-      ),
-    ),
-  ];
-  specs.push({
-    id: 'cost-breakdown',
-    title: `Projected monthly cost per service at ${largest.toLocaleString('en-US')} events/day (USD, stacked)`,
-    config: {
-      type: 'bar',
-      data: {
-        labels: results.providers.map(providerLabel),
-        datasets: services.map((service, i) => ({
-          label: service,
-          backgroundColor: palette[i % palette.length],
-          data: results.providers.map((p) =>
-            (p.cost.projections.find((x) => x.eventsPerDay === largest)?.lines ?? [])
-              .filter((l) => l.service === service)
-              .reduce((s, l) => s + l.usd, 0),
-          ),
-        })),
-      },
-      options: {
-        responsive: true,
-        animation: false,
-        scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'USD / month' } } },
-      },
-    },
-  });
-  specs.push({
-    id: 'cost-projection',
-    title: 'Projected monthly cost against volume (USD)',
-    config: {
-      type: 'line',
-      data: {
-        labels: results.settings.volumes.map((v) => v.toLocaleString('en-US')),
-        datasets: results.providers.map((p, i) => ({
-          label: providerLabel(p),
-          borderColor: palette[i % palette.length],
-          backgroundColor: palette[i % palette.length],
-          data: results.settings.volumes.map(
-            (v) => p.cost.projections.find((x) => x.eventsPerDay === v)?.totalUsd ?? 0,
-          ),
-        })),
-      },
-      options: {
-        responsive: true,
-        animation: false,
-        scales: {
-          x: { title: { display: true, text: 'events per day' } },
-          y: { title: { display: true, text: 'USD / month' } },
-        },
-      },
-    },
-  });
-  return specs;
+  // A fixed-height box sized before drawing: the first paint already has its final layout.
+  spec.config.options.maintainAspectRatio = false;
+  if (spec.hiddenLegend) {
+    const hidden = new Set(spec.hiddenLegend);
+    spec.config.options.plugins = { legend: { labels: { filter: (item) => !hidden.has(item.text) } } };
+  }
+  new Chart(document.getElementById(spec.id), spec.config);
 }
+document.body.dataset.chartsRendered = String(specs.length);
+`;
 
 /** A self-contained report page: data, Chart.js and styles inline; opens offline from disk. */
 export function renderHtml(results: Results): string {
   const specs = charts(results);
-  const anyEmulator = results.providers.some((p) => p.endpoint === 'emulator');
-  const caps = capabilityRows(results);
-  const insights = deriveInsights(results);
-  const volumes = results.settings.volumes;
+  const byId = (prefix: string) =>
+    specs
+      .filter((s) => s.id.startsWith(prefix))
+      .map(figure)
+      .join('');
+  const s = results.settings;
+  const headline = volume(headlineVolume(results));
+  const caps = capabilityTable(results);
+  const unpriced = unpricedLines(results);
+  const ranking = rankingTable(results);
+  const assumptions = results.providers.flatMap((p) =>
+    p.assumptions.map((a) => `<li><strong>${esc(p.name)}</strong>: ${esc(a)}</li>`),
+  );
+  const costNotes = results.providers
+    .filter((p) => p.costNote)
+    .map((p) => `<li>${esc(p.name)}: ${esc(p.costNote)}</li>`);
   const body = `
 <header>
   <h1>cloudmux comparison report</h1>
+  <p id="verdict" class="verdict">${verdict(results).map(esc).join(' ')}</p>
   <p>Generated ${esc(results.generatedAt)} on ${esc(results.machine.cpus)} (${results.machine.cores} cores, ${results.machine.memoryGiB} GiB), Node ${esc(results.machine.node)}.
-  ${results.settings.events.toLocaleString('en-US')} pipeline events · ${results.settings.iterations} iterations · concurrency ${results.settings.concurrency}.</p>
-  ${anyEmulator ? '<p class="warning" id="emulator-warning"><strong>Emulator figures are labelled as such.</strong> Latencies marked “emulator” were measured against emulators or wire-compatible test servers on this machine and say nothing about cloud latency. Costs are computed from the billable units the adapters metered, priced from dated list prices.</p>' : ''}
+  ${s.pipeline ? `Pipeline run of ${s.events.toLocaleString('en-US')} events (priced)` : 'No pipeline run (nothing priced)'} · micro-benchmarks of ${s.iterations} iterations, object calls ${s.concurrency} in flight (latency only) · projections with ${esc(batchesLabel(s.batchRunsPerDay))}, retention ${s.retentionDays} days, free tier ${s.freeTier ? 'on' : 'off'}.</p>
+  ${results.providers.some((p) => p.endpoint === 'emulator') ? '<p class="warning" id="emulator-warning"><strong>Emulator figures are labelled as such.</strong> Latencies marked "emulator" were measured against emulators or wire-compatible test servers on this machine and say nothing about cloud latency. Costs price the billable units the pipeline run metered, with dated list prices.</p>' : ''}
 </header>
-<section><h2>Providers</h2>${table(
-    ['provider', 'endpoint', 'region', 'pipeline events/s', 'reconciled', 'cost of this run'],
-    [
-      ...results.providers.map((p) => [
-        p.name,
-        endpointLabel(p.endpoint),
-        p.region,
-        p.pipeline ? Math.round(p.pipeline.eventsPerSecond).toLocaleString('en-US') : '—',
-        p.pipeline ? (p.pipeline.reconciled ? 'yes' : 'NO') : '—',
-        usd(p.cost.totalUsd),
-      ]),
-      ...results.skipped.map((s) => [s.name, 'skipped', '—', '—', '—', s.reason]),
-    ],
-  )}</section>
-<section><h2>Latency</h2>${specs
-    .filter((s) => s.id.startsWith('latency-'))
-    .map(
-      (s) =>
-        `<figure><figcaption>${esc(s.title)}</figcaption><canvas id="${s.id}" data-chart></canvas></figure>`,
-    )
-    .join('')}</section>
-<section><h2>Cost</h2>${specs
-    .filter((s) => s.id.startsWith('cost-'))
-    .map(
-      (s) =>
-        `<figure><figcaption>${esc(s.title)}</figcaption><canvas id="${s.id}" data-chart></canvas></figure>`,
-    )
-    .join('')}
-<h3>Projected monthly cost (USD)</h3>${table(
-    ['provider', ...volumes.map((v) => `${v.toLocaleString('en-US')} events/day`)],
-    results.providers.map((p) => [
-      p.name,
-      ...volumes.map((v) => usd(p.cost.projections.find((x) => x.eventsPerDay === v)?.totalUsd ?? 0)),
-    ]),
-  )}
-<h3>Cost of this run, line by line</h3>${table(
-    ['provider', 'service', 'unit', 'quantity', 'unit price (USD)', 'USD', 'source'],
-    results.providers.flatMap((p) =>
-      p.cost.lines.map((l) => [
-        p.name,
-        l.service,
-        l.unit,
-        l.quantity.toLocaleString('en-US', { maximumFractionDigits: 3 }),
-        l.unitPriceUsd.toExponential(3),
-        usd(l.usd),
-        l.source,
-      ]),
-    ),
-  )}
-<h3>Assumptions</h3><ul>${results.providers.flatMap((p) => p.cost.assumptions.map((a) => `<li><strong>${esc(p.name)}</strong>: ${esc(a)}</li>`)).join('')}</ul></section>
-<section><h2>Capabilities (from the contract suites)</h2>${
-    caps.rows.length
-      ? table(
-          ['capability', ...caps.providers],
-          caps.rows.map((r) => [r.name, ...r.values.map((v) => (v === undefined ? '—' : v ? '✅' : '❌'))]),
-        )
-      : '<p>No contract results found (run <code>pnpm contract</code> first).</p>'
-  }</section>
-<section><h2>Strengths and weaknesses (derived from this run)</h2>${insights
+<section><h2>Providers</h2>${table(providersTable(results))}</section>
+<section><h2>Cost</h2>
+<h3>Projected monthly cost (USD; central estimate, range over the uncertain parameters)</h3>${table(projectionsTable(results), 'projections')}
+${costNotes.length ? `<ul>${costNotes.join('')}</ul>` : ''}
+${unpriced.length ? `<p>Metered but not priced at ${esc(headline)} events/day (never counted as $0):</p><ul id="unpriced">${unpriced.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : ''}
+${byId('cost-')}
+<h3>Cheapest cloud by volume</h3>${ranking.rows.length ? table(ranking, 'ranking') : '<p>No cloud was priced, so there is no ranking by volume.</p>'}
+${
+  results.breakEvens.length
+    ? `<p>Break-even points (central estimates cross):</p><ul id="break-evens">${breakEvenLines(results)
+        .map((l) => `<li>${esc(l)}</li>`)
+        .join('')}</ul>`
+    : ''
+}
+<h3>Cost lines at ${esc(headline)} events/day</h3>${table(costLinesTable(results), undefined, 'No priced cost line at this volume.')}
+${assumptions.length ? `<h3>Assumptions</h3><ul id="assumptions">${assumptions.join('')}</ul>` : ''}</section>
+<section><h2>Data size after the pipeline run</h2>${table(dataSizeTable(results), 'data-size')}</section>
+<section><h2>What the pipeline run metered (priced above)</h2>${table(pipelineUsageTable(results), undefined, 'No pipeline run.')}</section>
+<section><h2>Latency (micro-benchmarks, not priced)</h2>
+<p><code>get</code> is timed to the last byte of the body; <code>get (first byte)</code> is the time to its first byte. p99 is shown only with at least 100 samples ("n &lt; 100" otherwise); p50 carries a 95 % bootstrap interval; "in flight" is the concurrency the figure was measured at.</p>
+${byId('latency-')}
+${table(latencyTable(results), 'latency')}</section>
+<section><h2>${capabilityHeading(results)}</h2>${caps ? table(caps, 'capabilities') : '<p>No contract results found (run <code>pnpm contract</code> first).</p>'}</section>
+<section><h2>Strengths and weaknesses (derived from this run)</h2>${deriveInsights(results)
     .map(
       (i) =>
-        `<h3>${esc(i.provider)}</h3><ul>${i.pros.map((p) => `<li class="pro">➕ ${esc(p)}</li>`).join('')}${i.cons.map((c) => `<li class="con">➖ ${esc(c)}</li>`).join('')}</ul>`,
+        `<h3>${esc(i.provider)}</h3><ul>${i.pros.map((p) => `<li class="pro">Pro: ${esc(p)}</li>`).join('')}${i.cons.map((c) => `<li class="con">Con: ${esc(c)}</li>`).join('')}</ul>`,
     )
-    .join('')}</section>
-<section><h2>Latency table (ms)</h2>${table(
-    [
-      'provider',
-      'endpoint',
-      'resource',
-      'operation',
-      'workload',
-      'count',
-      'p50',
-      'p90',
-      'p99',
-      'max',
-      'errors',
-    ],
-    results.providers.flatMap((p) =>
-      p.operations.map((o) => [
-        p.name,
-        p.endpoint,
-        o.resource,
-        o.operation,
-        o.workload,
-        o.count,
-        o.p50Ms.toFixed(3),
-        o.p90Ms.toFixed(3),
-        o.p99Ms.toFixed(3),
-        o.maxMs.toFixed(3),
-        o.errors,
-      ]),
-    ),
-  )}</section>`;
-  const chartData = JSON.stringify(specs.map((s) => ({ id: s.id, config: s.config }))).replaceAll(
-    '<',
-    '\\u003c',
-  );
+    .join('')}</section>`;
+  const drawn = specs.filter((spec) => !spec.empty);
+  const chartData = JSON.stringify(
+    drawn.map((spec) => ({
+      id: spec.id,
+      config: spec.config,
+      logAxes: spec.logAxes,
+      hiddenLegend: spec.hiddenLegend,
+    })),
+  ).replaceAll('<', '\\u003c');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cloudmux comparison report</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -251,23 +149,17 @@ export function renderHtml(results: Results): string {
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:24px;color:#111}
 h1{margin-top:0}table{border-collapse:collapse;width:100%;margin:8px 0 24px;font-size:12px}
 th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f5f5f5}
-figure{margin:16px 0 32px}figcaption{font-weight:600;margin-bottom:8px}canvas{max-height:420px}
+figure{margin:16px 0 32px}figcaption{font-weight:600;margin-bottom:8px}
+.chart{position:relative;height:400px}
+.verdict{font-size:16px;background:#eff6ff;border:1px solid #93c5fd;padding:10px 14px;border-radius:6px}
 .warning{background:#fff7ed;border:1px solid #fdba74;padding:8px 12px;border-radius:6px}
+.no-chart{color:#374151;font-style:italic}
 li.pro{color:#166534}li.con{color:#991b1b}
 </style></head><body>${body}
 <script>${chartJsSource()}</script>
 <script>
 const specs = ${chartData};
-for (const spec of specs) {
-  for (const ds of spec.config.data.datasets) {
-    if (ds.backgroundColorAlpha !== undefined) {
-      const hex = ds.backgroundColor; const a = Math.round(ds.backgroundColorAlpha * 255).toString(16).padStart(2, '0');
-      ds.backgroundColor = hex + a; delete ds.backgroundColorAlpha;
-    }
-  }
-  new Chart(document.getElementById(spec.id), spec.config);
-}
-document.body.dataset.chartsRendered = String(specs.length);
+${PAGE_SCRIPT}
 </script></body></html>
 `;
 }

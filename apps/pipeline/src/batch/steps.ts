@@ -9,6 +9,7 @@ import { log } from '../log.ts';
 import { archiveDeadLetters, setAsideTotals } from '../speed/dead-letters.ts';
 import type { Step } from './orchestrator.ts';
 import { DataQualityError, runQualityChecks } from './quality.ts';
+import { quarantineReasons, writeRunReport } from './run-report.ts';
 import { type BatchState, readBatchState, writeBatchState } from './state.ts';
 import { buildViews, VIEWS } from './views.ts';
 
@@ -190,6 +191,24 @@ const quality: Step<BatchContext> = {
       speedQuarantined: setAside.speedQuarantined,
       resent: totals.resent,
     });
+    // Written before a failing check throws: a failed run's checks are what its reader most needs.
+    await writeRunReport(context.objectStore, {
+      runId: context.runId,
+      at: new Date().toISOString(),
+      ingest: {
+        received: totals.received,
+        accepted: totals.accepted,
+        quarantined: totals.quarantined,
+        bySource: totals.bySource,
+      },
+      quarantineReasons: await quarantineReasons(context.objectStore),
+      landed: state.landedRows,
+      loaded,
+      speedQuarantined: setAside.speedQuarantined,
+      deadLettered: setAside.deadLettered,
+      duplicates: state.duplicateRows,
+      checks,
+    });
     if (checks.some((check) => !check.passed)) throw new DataQualityError(checks);
     return { checks: checks.map((check) => `${check.name}: ${check.detail}`) };
   },
@@ -250,6 +269,10 @@ const compactSpeed: Step<BatchContext> = {
   },
 };
 
+/** Lineage sources outside the catalog: where events enter and the queue they travel on. */
+const INGEST = 'ingest: flights-3m.parquet replay, POST /events';
+const QUEUE = `queue: ${LAYOUT.queue}`;
+
 const catalog: Step<BatchContext> = {
   name: 'catalog',
   dependsOn: ['views'],
@@ -270,6 +293,7 @@ const catalog: Step<BatchContext> = {
         partitions,
         rows: state.landedRows,
         producedBy: 'speed-layer consumer',
+        inputs: [QUEUE],
         updatedAt: now,
         description: 'Raw accepted flight events as Parquet, partitioned by UTC day (dt=YYYY-MM-DD)',
       },
@@ -280,6 +304,7 @@ const catalog: Step<BatchContext> = {
         schema,
         rows: context.results.loaded ?? 0,
         producedBy: `batch ${runId} step load`,
+        inputs: ['lake.flights'],
         updatedAt: now,
       },
     ];
@@ -297,8 +322,9 @@ const catalog: Step<BatchContext> = {
           { name: 'event', type: 'json' },
           { name: 'reasons', type: 'json' },
         ],
-        rows: totals.quarantined,
-        producedBy: 'ingest (schema validation)',
+        rows: totals.quarantined + (context.results.speedQuarantined ?? 0),
+        producedBy: 'ingest (schema validation); speed layer (quarantine/speed/)',
+        inputs: [INGEST, 'queue: flight-events'],
         updatedAt: now,
         description: 'Rejected events as received, with the reasons, one JSON object per ingest call',
       },
@@ -312,6 +338,7 @@ const catalog: Step<BatchContext> = {
         ],
         rows: partials,
         producedBy: 'speed-layer consumer; compacted by batch step compact-speed',
+        inputs: [QUEUE],
         updatedAt: now,
         description:
           'Per-message hourly aggregates per airport and route, the speed view not yet covered by the batch',
@@ -328,6 +355,7 @@ const catalog: Step<BatchContext> = {
         schema: probe.columns.map((column) => ({ name: column.name, type: column.type })),
         rows: context.results.viewRows?.[view.name] ?? 0,
         producedBy: `batch ${runId} step views`,
+        inputs: [`warehouse.${LAYOUT.table}`],
         updatedAt: now,
         description: view.description,
       });

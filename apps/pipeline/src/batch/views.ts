@@ -96,10 +96,22 @@ export const VIEWS: readonly ViewDefinition[] = [
       ),
   },
   {
+    // Per origin and day as well, so the serving layer can answer any airport and date range and merge
+    // the speed view from the cutoff day on. Only what adds up across rows is kept: a percentile per
+    // origin, day and hour would cost a window sort over every flight and could not be merged.
     name: 'delay_by_hour_of_day',
-    description: 'Delay distribution by scheduled hour of day (0–23)',
-    columns: [{ name: 'hour_of_day', type: 'int64' }, ...STATS_COLUMNS],
-    select: (d, source) => groupedStats(d, source, [['hour_of_day', d.fn.hourOf('ts')]]),
+    description: 'Flights and delays by scheduled hour of day (0–23), per origin airport and day',
+    columns: [
+      { name: 'origin', type: 'string' },
+      { name: 'day', type: 'date' },
+      { name: 'hour_of_day', type: 'int64' },
+      ...STATS_COLUMNS.filter((column) => column.name !== 'p95_delay'),
+    ],
+    select: (d, source) =>
+      'SELECT origin, day, hour_of_day, COUNT(*) AS flights, SUM(delay) AS sum_delay, ' +
+      `${d.fn.countIf(`delay > ${DELAYED_MINUTES}`)} AS delayed, AVG(${d.fn.toFloat('delay')}) AS mean_delay ` +
+      `FROM (SELECT origin, ${d.fn.toDate('ts')} AS day, ${d.fn.hourOf('ts')} AS hour_of_day, delay FROM ${source}) f ` +
+      'GROUP BY origin, day, hour_of_day',
   },
 ];
 

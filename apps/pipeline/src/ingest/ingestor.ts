@@ -181,29 +181,47 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   };
 }
 
-export interface IngestTotals {
+export interface SourceCounts {
   received: number;
   /** Events in distinct messages: a message sent again by a resumed replay or a retry counts once. */
   accepted: number;
   quarantined: number;
+}
+
+export interface IngestTotals extends SourceCounts {
   /** Distinct messages. */
   messages: number;
   calls: number;
   /** Events in messages that an earlier call had already sent (counted once in `accepted`). */
   resent: number;
+  /** The same counts per ingest source (`replay`, `http`, …), with the same once-per-message rule. */
+  bySource: Record<string, SourceCounts>;
 }
 
 /** Sums every ingest manifest: the accepted and quarantined totals the batch layer reconciles. */
 export async function ingestTotals(store: ObjectStore): Promise<IngestTotals> {
-  const totals: IngestTotals = { received: 0, accepted: 0, quarantined: 0, messages: 0, calls: 0, resent: 0 };
-  const named = new Map<string, number>();
+  const totals: IngestTotals = {
+    received: 0,
+    accepted: 0,
+    quarantined: 0,
+    messages: 0,
+    calls: 0,
+    resent: 0,
+    bySource: {},
+  };
+  const named = new Map<string, { events: number; source: SourceCounts }>();
   for await (const info of store.listAll({ prefix: LAYOUT.ingestPrefix })) {
     const manifest = JSON.parse(await (await store.get(info.key)).text()) as IngestManifest;
-    totals.received += manifest.received;
-    totals.quarantined += manifest.quarantined;
+    const source = totals.bySource[manifest.source] ?? { received: 0, accepted: 0, quarantined: 0 };
+    totals.bySource[manifest.source] = source;
     totals.calls++;
+    for (const counts of [totals, source]) {
+      counts.received += manifest.received;
+      counts.quarantined += manifest.quarantined;
+    }
     if (!manifest.messageEvents) {
       totals.accepted += manifest.accepted;
+      source.accepted += manifest.accepted;
       totals.messages += manifest.messages;
       continue;
     }
@@ -211,11 +229,12 @@ export async function ingestTotals(store: ObjectStore): Promise<IngestTotals> {
     for (const [name, events] of Object.entries(manifest.messageEvents)) {
       if (sent && !sent.has(name)) continue;
       if (named.has(name)) totals.resent += events;
-      else named.set(name, events);
+      else named.set(name, { events, source });
     }
   }
-  for (const events of named.values()) {
+  for (const { events, source } of named.values()) {
     totals.accepted += events;
+    source.accepted += events;
     totals.messages++;
   }
   return totals;

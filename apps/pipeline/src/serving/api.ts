@@ -6,11 +6,14 @@ import { readCatalog } from '../catalog.ts';
 import { type IngestRoutesOptions, ingestRoutes } from '../ingest/http.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import { LAYOUT } from '../layout.ts';
-import { log } from '../log.ts';
+import { servingCutoff } from './cutoff.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
+import { answerError } from './error-answer.ts';
 import { ServingHealth } from './health.ts';
 import { airportDelays, topDelayedRoutes } from './merge.ts';
 import { createPipelineMetrics } from './metrics.ts';
-import { BadParameter, dateParameter, intParameter, isIsoDate } from './params.ts';
+import { BadParameter, dateParameter, intParameter } from './params.ts';
+import { pipelineViewRoutes } from './pipeline-views.ts';
 import { SpeedViewReader } from './speed-view.ts';
 
 export interface ApiOptions {
@@ -22,17 +25,7 @@ export interface ApiOptions {
   queueName?: string;
 }
 
-/**
- * The cutoff day as the queries can use it. A day past year 9999 (a batch over an event dated in
- * year 10000, accepted before ingest had time bounds) means the batch covers every day that can be
- * asked for; anything else unreadable means the batch view cannot be trusted for any day.
- */
-export function servingCutoff(cutoffDay: string | null): { day: string | null; problem?: string } {
-  if (cutoffDay === null || isIsoDate(cutoffDay)) return { day: cutoffDay };
-  if (/^\+\d{5,}-/.test(cutoffDay))
-    return { day: '9999-12-31', problem: `cutoff day ${cutoffDay} is past year 9999` };
-  return { day: null, problem: `cutoff day ${JSON.stringify(cutoffDay)} is not a date` };
-}
+export { servingCutoff };
 
 /** The serving layer (and, when an ingestor is given, the ingest endpoint) as one Hono app. */
 export function createApi(options: ApiOptions): Hono {
@@ -40,6 +33,13 @@ export function createApi(options: ApiOptions): Hono {
   const speed = new SpeedViewReader(resources.objectStore);
   const servingHealth = new ServingHealth();
   const metrics = createPipelineMetrics(resources.meter);
+  // At most one probe query per 30 s, whatever the polling rate (a query is billed on some engines).
+  let lastProbe: { at: number; result: Promise<string | undefined> } | undefined;
+  const viewsProbe = () => {
+    if (!lastProbe || performance.now() - lastProbe.at > PROBE_TTL_MS)
+      lastProbe = { at: performance.now(), result: probeViews(resources) };
+    return lastProbe.result;
+  };
   const app = new Hono();
   /** Runs a serving route: bad parameters are 400s; failures are typed 500s that /health reports. */
   const serving =
@@ -50,14 +50,11 @@ export function createApi(options: ApiOptions): Hono {
         servingHealth.succeeded(route);
         return response;
       } catch (error) {
-        if (error instanceof BadParameter)
-          return c.json({ error: error.message, code: 'InvalidArgument', parameter: error.parameter }, 400);
-        const err = error as { code?: string; message?: string };
-        const code = err.code ?? 'Internal';
-        servingHealth.failed(route, code);
-        metrics.servingFailed(route);
-        log('error', 'serving-failed', { route, code, message: err.message ?? String(error) });
-        return c.json({ error: `${route} failed: ${err.message ?? String(error)}`, code }, 500);
+        if (!(error instanceof BadParameter)) {
+          servingHealth.failed(route, (error as { code?: string }).code ?? 'Internal');
+          metrics.servingFailed(route);
+        }
+        return answerError(error as Error, c);
       }
     };
   if (options.ingestor)
@@ -118,7 +115,7 @@ export function createApi(options: ApiOptions): Hono {
     const cutoff = servingCutoff(state.cutoffDay);
     const failing = servingHealth.failing();
     // The views answer a query: a batch whose tables are gone is caught before a client hits it.
-    const probe = cutoff.day ? await probeViews(resources) : undefined;
+    const probe = cutoff.day ? await viewsProbe() : undefined;
     const problems = [
       ...(lastRun?.status === 'failed' ? [`last batch run ${lastRun.runId} failed`] : []),
       ...(cutoff.problem ? [cutoff.problem] : []),
@@ -145,11 +142,20 @@ export function createApi(options: ApiOptions): Hono {
     );
   });
 
+  app.route(
+    '/',
+    pipelineViewRoutes({ resources, speed, ...(options.queueName ? { queueName: options.queueName } : {}) }),
+  );
+  app.route('/', dashboardRoutes());
+  app.onError(answerError);
+
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
   return app;
 }
+
+const PROBE_TTL_MS = 30_000;
 
 /** Undefined when the batch views answer; else why not (named by the error code, no internals). */
 async function probeViews(resources: Resources): Promise<string | undefined> {

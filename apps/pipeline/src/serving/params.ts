@@ -2,16 +2,16 @@
  * Strict query-parameter parsing for the serving API: a value that is not exactly what the route
  * takes is a 400 naming the parameter, never silently normalised (2001-01-32 is not 2001-02-01).
  */
+import { CloudmuxError } from '@cloudmux/core';
 
-export class BadParameter extends Error {
-  readonly parameter: string;
-  constructor(parameter: string, message: string) {
-    super(message);
-    this.name = 'BadParameter';
-    this.parameter = parameter;
+/** A request the endpoint cannot answer: names the parameter (`field`) and what it must be. */
+export class BadParameter extends CloudmuxError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super({ code: 'InvalidArgument', message, resource: 'pipeline', operation: 'serve' });
+    this.field = field;
   }
 }
-
 /** True for a real calendar day written YYYY-MM-DD (years 0001–9999). */
 export function isIsoDate(text: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);

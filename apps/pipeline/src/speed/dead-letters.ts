@@ -50,6 +50,7 @@ export interface ArchiveResult {
 }
 
 const decoder = new TextDecoder();
+const MAX_RECEIVES_PER_SWEEP = 1_000;
 
 async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
   try {
@@ -82,22 +83,34 @@ export async function archiveDeadLetters(
 ): Promise<ArchiveResult> {
   const deadLetterQueue = options.deadLetterQueue ?? LAYOUT.deadLetterQueue;
   const result: ArchiveResult = { archived: 0, events: 0, lakeFilesRemoved: 0 };
+  // The common case, nothing dead-lettered: a queue whose depth says empty gets one receive, not
+  // three (its depth is approximate on cloud services, so it is not taken as the last word).
+  let idleLimit = 3;
+  if (queue.capabilities.approximateDepth) {
+    const depth = await queue.depth(deadLetterQueue);
+    if (depth.visible === 0 && depth.inFlight === 0 && !depth.delayed) idleLimit = 1;
+  }
   const keys = new Set<string>();
+  const seen = new Set<string>();
   const wait = queue.capabilities.longPoll ? { waitSeconds: 1 } : {};
-  // Several empty receives in a row: a queue without depth (Pub/Sub) may answer empty once early.
-  for (let empty = 0; empty < 3; ) {
+  // Until several receives in a row bring nothing new: a queue without depth (Pub/Sub) may answer
+  // empty once early, and a dead letter may be delivered again (at least once; the Pub/Sub emulator
+  // even after its ack). A bound on receives keeps a queue that never empties from holding the run.
+  for (let idle = 0, receives = 0; idle < idleLimit && receives < MAX_RECEIVES_PER_SWEEP; receives++) {
     const messages: ReceivedMessage[] = await queue.receive(deadLetterQueue, {
       maxMessages: Math.min(10, queue.limits.maxBatchEntries),
       ...wait,
     });
-    if (messages.length === 0) {
-      empty++;
-      continue;
-    }
-    empty = 0;
+    let fresh = 0;
     for (const message of messages) {
       const hash = bodyHash(message.body);
+      if (seen.has(hash)) continue;
+      seen.add(hash);
+      const key = `${LAYOUT.deadLetterPrefix}${hash}.json`;
       const { messageKey, events } = describeBody(message.body);
+      if (messageKey) keys.add(messageKey);
+      // Archived by an earlier sweep: acked again, not counted again.
+      if (await readJson<DeadLetterRecord>(store, key)) continue;
       const lastFailure = await readJson<FailureRecord>(store, `${LAYOUT.failurePrefix}${hash}.json`);
       const record: DeadLetterRecord = {
         bodyHash: hash,
@@ -107,14 +120,13 @@ export async function archiveDeadLetters(
         ...(lastFailure ? { lastFailure } : {}),
         body: decoder.decode(message.body),
       };
-      await store.put(`${LAYOUT.deadLetterPrefix}${hash}.json`, JSON.stringify(record), {
-        contentType: 'application/json',
-      });
-      if (messageKey) keys.add(messageKey);
+      await store.put(key, JSON.stringify(record), { contentType: 'application/json' });
+      fresh++;
       result.archived++;
       result.events += events;
     }
-    await queue.ackMany(deadLetterQueue, messages);
+    if (messages.length) await queue.ackMany(deadLetterQueue, messages);
+    idle = fresh === 0 ? idle + 1 : 0;
   }
   if (keys.size) result.lakeFilesRemoved = await removeLanded(store, keys, options.loadedFiles);
   return result;

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { MeterSnapshot } from '@cloudmux/core';
 import type { PipelineContextOptions } from '../context.ts';
 import type { ConsumerProgress } from './consumer.ts';
 import type { WorkerMessage } from './worker.ts';
@@ -10,6 +11,8 @@ export interface ConsumerProcess {
   readonly child: ChildProcess;
   /** Last progress it reported. */
   readonly progress: ConsumerProgress;
+  /** Its meter as last reported (cumulative for the process); undefined until the first report. */
+  readonly usage: MeterSnapshot | undefined;
   /** Resolves when the worker has opened its resources. */
   readonly ready: Promise<void>;
   /** Resolves with the exit code (null when killed by a signal) and its final counts. */
@@ -47,6 +50,7 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const progress: ConsumerProgress = { messages: 0, events: 0, files: 0 };
+  let usage: MeterSnapshot | undefined;
   let error: string | undefined;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -61,12 +65,17 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
       progress.files = message.files;
       options.onProgress?.({ ...progress });
     } else if (message.type === 'error') error = `${message.code}: ${message.message}`;
+    else if (message.type === 'usage') usage = message.snapshot;
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>(
     (resolve) => {
       child.on('exit', (code, signal) => {
         markReady();
-        resolve({ code, signal, ...(error ? { error } : {}) });
+        const finish = () => resolve({ code, signal, ...(error ? { error } : {}) });
+        // 'exit' can come before the last IPC messages (the final usage report) are read; the
+        // channel's 'disconnect' comes after them.
+        if (child.connected) child.once('disconnect', finish);
+        else finish();
       });
       // A process that could not be started emits 'error' and never 'exit'.
       child.on('error', (cause) => {
@@ -81,6 +90,9 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
   return {
     child,
     progress,
+    get usage() {
+      return usage;
+    },
     ready,
     exited,
     drain: () => tell(child, 'drain'),

@@ -2,7 +2,11 @@
  * A speed-layer consumer process. The parent passes the pipeline context in PIPELINE_CONTEXT and
  * talks over IPC: it sends `drain` when ingestion is over and `stop` once it has seen every message
  * processed; the worker reports progress (with the names of the messages it processed) and `done`.
+ * It also sends its meter's snapshot (`usage`, cumulative) every USAGE_INTERVAL_MS and once more
+ * after closing its resources, so the run prices the speed layer's calls; a worker killed with
+ * SIGKILL loses at most its last interval's calls.
  */
+import type { MeterSnapshot } from '@cloudmux/core';
 import { openPipeline, type PipelineContextOptions } from '../context.ts';
 import { LAYOUT } from '../layout.ts';
 import { log } from '../log.ts';
@@ -12,7 +16,11 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; messages: number; events: number; files: number; processed: string[] }
   | { type: 'done'; messages: number; events: number; files: number; processed: string[] }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  | { type: 'usage'; snapshot: MeterSnapshot };
+
+/** How often a consumer reports its meter to the parent. */
+export const USAGE_INTERVAL_MS = 1_000;
 
 const send = (message: WorkerMessage) => process.send?.(message);
 
@@ -35,6 +43,10 @@ async function main(): Promise<void> {
     return names;
   };
   const { resources } = await openPipeline(options, ['objectStore', 'queue']);
+  const sendUsage = () => {
+    if (process.connected) send({ type: 'usage', snapshot: resources.meter.snapshot() });
+  };
+  const usageTimer = setInterval(sendUsage, USAGE_INTERVAL_MS);
   try {
     send({ type: 'ready' });
     log('info', 'consumer-started', {
@@ -62,7 +74,9 @@ async function main(): Promise<void> {
     send({ type: 'done', ...result, processed: takeProcessed() });
     log('info', 'consumer-finished', { pid: process.pid, ...result });
   } finally {
+    clearInterval(usageTimer);
     await resources.close();
+    sendUsage();
   }
 }
 

@@ -264,4 +264,12 @@ describe('portable queue', () => {
     expect(seen).toEqual(['a']);
     expect(s.released.sort()).toEqual(['b', 'c']);
   });
+  it('works through a Proxy, as apps wrap a queue to count what it sends', async () => {
+    const s = scriptedDriver();
+    const proxied = new Proxy(portableQueue(s.driver), {});
+    expect(proxied.provider).toBe('scripted');
+    await proxied.send('jobs', 'counted');
+    expect(await proxied.sendBatch('jobs', [{ body: 'too' }])).toMatchObject([{ ok: true }]);
+    expect(s.stored).toEqual(['counted', 'too']);
+  });
 });

@@ -90,12 +90,14 @@ const UNMETERED: DriverCall = { report: () => {} };
 
 class PortableQueue implements Queue {
   readonly [DRIVER]: QueueDriver;
-  readonly #driver: QueueDriver;
-  readonly #ops: Record<Operation, OperationRunner>;
+  // TypeScript-private, not #private: apps wrap queues in Proxies (the pipeline counts bytes that
+  // way), and a method called through a Proxy cannot read #private fields of its target.
+  private readonly driver: QueueDriver;
+  private readonly ops: Record<Operation, OperationRunner>;
 
   constructor(driver: QueueDriver, operations: OperationSource) {
     this[DRIVER] = driver;
-    this.#driver = driver;
+    this.driver = driver;
     const errorCode = (error: unknown) => driver.errorCode(error);
     const ops = {} as Record<Operation, OperationRunner>;
     for (const operation of OPERATIONS) {
@@ -106,32 +108,32 @@ class PortableQueue implements Queue {
         errorCode,
       });
     }
-    this.#ops = ops;
+    this.ops = ops;
   }
 
   get provider() {
-    return this.#driver.provider;
+    return this.driver.provider;
   }
   get capabilities() {
-    return this.#driver.capabilities;
+    return this.driver.capabilities;
   }
   get limits() {
-    return this.#driver.limits;
+    return this.driver.limits;
   }
 
-  #require(supported: boolean, operation: string, capability: string) {
+  private require(supported: boolean, operation: string, capability: string) {
     requireCapability(supported, { provider: this.provider, resource: 'queue', operation, capability });
   }
 
   ensureQueue(name: string, options: EnsureQueueOptions = {}): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.ensureQueue.run(
+    const d = this.driver;
+    return this.ops.ensureQueue.run(
       (call) => {
         checkQueueName(d, name);
         const settings = queueSettings(d, name, options);
-        if (settings.fifo) this.#require(d.capabilities.fifo, 'ensureQueue', 'fifo');
+        if (settings.fifo) this.require(d.capabilities.fifo, 'ensureQueue', 'fifo');
         if (settings.deadLetterQueue !== undefined) {
-          this.#require(d.capabilities.deadLetter, 'ensureQueue', 'deadLetter');
+          this.require(d.capabilities.deadLetter, 'ensureQueue', 'deadLetter');
         }
         return d.ensureQueue(name, settings, call);
       },
@@ -140,8 +142,8 @@ class PortableQueue implements Queue {
   }
 
   deleteQueue(name: string, options?: CallOptions): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.deleteQueue.run(
+    const d = this.driver;
+    return this.ops.deleteQueue.run(
       (call) => {
         checkQueueName(d, name);
         return d.deleteQueue(name, call);
@@ -151,13 +153,13 @@ class PortableQueue implements Queue {
   }
 
   send(queue: string, body: string | Uint8Array, options: SendOptions = {}): Promise<SendResult> {
-    const d = this.#driver;
-    return this.#ops.send.run(
+    const d = this.driver;
+    return this.ops.send.run(
       async (call) => {
         checkQueueName(d, queue);
         const { message } = outgoingMessage(d, body, options);
         if (message.groupId !== undefined || message.dedupId !== undefined) {
-          this.#require(d.capabilities.fifo, 'send', 'fifo');
+          this.require(d.capabilities.fifo, 'send', 'fifo');
         }
         return { id: await d.send(queue, message, call) };
       },
@@ -173,7 +175,7 @@ class PortableQueue implements Queue {
   ): Promise<SendBatchResult> {
     const limit = this.limits.maxBatchEntries;
     if (!Array.isArray(entries)) {
-      return this.#ops.sendBatch.run(
+      return this.ops.sendBatch.run(
         () => {
           throw new DriverError('InvalidArgument', { detail: 'sendBatch takes an array of entries' });
         },
@@ -182,9 +184,9 @@ class PortableQueue implements Queue {
     }
     if (entries.length > limit) {
       // Runs through the runner only to get the same message and Cancelled handling as any call.
-      return this.#ops.sendBatch.run(
+      return this.ops.sendBatch.run(
         () => {
-          checkQueueName(this.#driver, queue);
+          checkQueueName(this.driver, queue);
           throw new DriverError('InvalidArgument', {
             detail: `a batch holds at most ${limit} entries (sendAll chunks any number)`,
           });
@@ -192,7 +194,7 @@ class PortableQueue implements Queue {
         { idempotent: false, subject: queue, signal: options?.signal },
       );
     }
-    return this.#sendEntries(queue, entries, options);
+    return this.sendEntries(queue, entries, options);
   }
 
   async sendAll(
@@ -203,19 +205,19 @@ class PortableQueue implements Queue {
     const results: SendBatchResult = [];
     const limit = this.limits.maxBatchEntries;
     for (let start = 0; start < entries.length || start === 0; start += limit) {
-      results.push(...(await this.#sendEntries(queue, entries.slice(start, start + limit), options)));
+      results.push(...(await this.sendEntries(queue, entries.slice(start, start + limit), options)));
       if (entries.length === 0) break;
     }
     return results;
   }
 
   /** Validates each entry on its own (an invalid one fails alone), then sends the rest by size. */
-  async #sendEntries(
+  private async sendEntries(
     queue: string,
     entries: readonly SendEntry[],
     options: CallOptions | undefined,
   ): Promise<SendBatchResult> {
-    const d = this.#driver;
+    const d = this.driver;
     const context = {
       provider: d.provider,
       resource: 'queue' as const,
@@ -230,7 +232,7 @@ class PortableQueue implements Queue {
         if (typeof entry !== 'object' || entry === null) throw new TypeError('entry is not an object');
         const sized = outgoingMessage(d, entry.body, entry);
         if (sized.message.groupId !== undefined || sized.message.dedupId !== undefined) {
-          this.#require(d.capabilities.fifo, 'sendBatch', 'fifo');
+          this.require(d.capabilities.fifo, 'sendBatch', 'fifo');
         }
         valid.push({ ...sized, index });
       } catch (error) {
@@ -240,7 +242,7 @@ class PortableQueue implements Queue {
     const chunks = chunkBySize(valid, this.limits.maxBatchEntries, this.limits.maxBatchBytes);
     if (chunks.length === 0) {
       // Nothing to send, but a bad queue name is still the caller's to hear about.
-      await this.#ops.sendBatch.run(
+      await this.ops.sendBatch.run(
         () => {
           checkQueueName(d, queue);
           return Promise.resolve();
@@ -252,7 +254,7 @@ class PortableQueue implements Queue {
     for (const [n, chunk] of chunks.entries()) {
       let outcomes: Awaited<ReturnType<QueueDriver['sendBatch']>>;
       try {
-        outcomes = await this.#ops.sendBatch.run(
+        outcomes = await this.ops.sendBatch.run(
           (call) => {
             checkQueueName(d, queue);
             return d.sendBatch(
@@ -282,9 +284,9 @@ class PortableQueue implements Queue {
   }
 
   receive(queue: string, options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
-    const d = this.#driver;
+    const d = this.driver;
     const signal = options.signal;
-    return this.#ops.receive.run(
+    return this.ops.receive.run(
       (call) => {
         checkQueueName(d, queue);
         const maxMessages = options.maxMessages ?? 1;
@@ -315,8 +317,8 @@ class PortableQueue implements Queue {
   }
 
   ack(queue: string, message: ReceivedMessage, options?: CallOptions): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.ack.run(
+    const d = this.driver;
+    return this.ops.ack.run(
       (call) => {
         checkQueueName(d, queue);
         checkReceipt(message);
@@ -327,11 +329,11 @@ class PortableQueue implements Queue {
   }
 
   async ackMany(queue: string, messages: readonly ReceivedMessage[], options?: CallOptions): Promise<void> {
-    const d = this.#driver;
+    const d = this.driver;
     const limit = d.limits.maxBatchEntries;
     for (let start = 0; start < messages.length; start += limit) {
       const chunk = messages.slice(start, start + limit);
-      await this.#ops.ackMany.run(
+      await this.ops.ackMany.run(
         (call) => {
           checkQueueName(d, queue);
           for (const message of chunk) checkReceipt(message);
@@ -343,14 +345,14 @@ class PortableQueue implements Queue {
   }
 
   nack(queue: string, message: ReceivedMessage, options: NackOptions = {}): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.nack.run(
+    const d = this.driver;
+    return this.ops.nack.run(
       (call) => {
         checkQueueName(d, queue);
         checkReceipt(message);
         const delay = options.delaySeconds ?? 0;
         checkWholeSeconds(delay, d.limits.maxVisibilityTimeoutSeconds, 'delaySeconds');
-        if (delay > 0) this.#require(d.capabilities.delayedNack, 'nack', 'delayedNack');
+        if (delay > 0) this.require(d.capabilities.delayedNack, 'nack', 'delayedNack');
         return d.release(queue, message, delay, call);
       },
       { idempotent: true, subject: queue, signal: options.signal },
@@ -363,13 +365,13 @@ class PortableQueue implements Queue {
     seconds: number,
     options?: CallOptions,
   ): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.extendVisibility.run(
+    const d = this.driver;
+    return this.ops.extendVisibility.run(
       (call) => {
         checkQueueName(d, queue);
         checkReceipt(message);
         checkWholeSeconds(seconds, d.limits.maxVisibilityTimeoutSeconds, 'seconds');
-        this.#require(d.capabilities.extendVisibility, 'extendVisibility', 'extendVisibility');
+        this.require(d.capabilities.extendVisibility, 'extendVisibility', 'extendVisibility');
         return d.extendVisibility(queue, message, seconds, call);
       },
       { idempotent: true, subject: queue, signal: options?.signal },
@@ -377,11 +379,11 @@ class PortableQueue implements Queue {
   }
 
   depth(queue: string, options?: CallOptions): Promise<QueueDepth> {
-    const d = this.#driver;
-    return this.#ops.depth.run(
+    const d = this.driver;
+    return this.ops.depth.run(
       (call) => {
         checkQueueName(d, queue);
-        this.#require(d.capabilities.approximateDepth, 'depth', 'approximateDepth');
+        this.require(d.capabilities.approximateDepth, 'depth', 'approximateDepth');
         return d.depth(queue, call);
       },
       { idempotent: true, subject: queue, signal: options?.signal },
@@ -389,16 +391,16 @@ class PortableQueue implements Queue {
   }
 
   as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.#driver.native();
+    const native = this.driver.native();
     return native instanceof type ? native : undefined;
   }
 
   native(): unknown {
-    return this.#driver.native();
+    return this.driver.native();
   }
 
   close(): Promise<void> {
-    return this.#ops.close.run(() => this.#driver.close(), { idempotent: false });
+    return this.ops.close.run(() => this.driver.close(), { idempotent: false });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
