@@ -18,7 +18,6 @@ import {
 } from '@aws-sdk/client-sqs';
 import {
   bodyBytes,
-  type DriverCall,
   DriverError,
   type DriverSendOutcome,
   type Meter,
@@ -30,6 +29,7 @@ import {
   type QueueLimits,
   type QueueSettings,
   type ReceivedMessage,
+  type ReportingCall,
 } from '@cloudmux/core';
 import { awsErrorName, codeOf, PROVIDER } from './errors.ts';
 
@@ -146,26 +146,26 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
     }
     return found;
   };
-  const abortable = (call: DriverCall) => (call.signal ? { abortSignal: call.signal } : undefined);
+  const abortable = (call: ReportingCall) => (call.signal ? { abortSignal: call.signal } : undefined);
 
   /** The SQS name of a queue: FIFO queues must end in `.fifo`, which callers may leave out. */
   const physicalName = (name: string, fifo: boolean) =>
     queuePrefix + (fifo && !name.endsWith(FIFO_SUFFIX) ? name + FIFO_SUFFIX : name);
 
   const isFifoUrl = (url: string) => url.endsWith(FIFO_SUFFIX);
-  const meter = (call: DriverCall, url: string, bytes: number, requests = 1) => {
+  const meter = (call: ReportingCall, url: string, bytes: number, requests = 1) => {
     const unit = isFifoUrl(url) ? 'sqs.requests.fifo' : 'sqs.requests';
     call.report({ units: { [unit]: Math.max(requests, chunks(bytes)) } });
   };
 
-  async function lookup(sqsName: string, call: DriverCall): Promise<string> {
+  async function lookup(sqsName: string, call: ReportingCall): Promise<string> {
     call.report({ units: { 'sqs.requests': 1 } });
     const response = await sqs().send(new GetQueueUrlCommand({ QueueName: sqsName }), abortable(call));
     if (!response.QueueUrl) throw new DriverError('Internal', { detail: 'GetQueueUrl returned no QueueUrl' });
     return response.QueueUrl;
   }
 
-  async function urlOf(queue: string, call: DriverCall): Promise<string> {
+  async function urlOf(queue: string, call: ReportingCall): Promise<string> {
     const cached = urls.get(queue);
     if (cached) return cached;
     let url: string;
@@ -180,7 +180,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
     return url;
   }
 
-  async function queueArn(url: string, call: DriverCall): Promise<string> {
+  async function queueArn(url: string, call: ReportingCall): Promise<string> {
     call.report({ units: { 'sqs.requests': 1 } });
     const response = await sqs().send(
       new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
@@ -196,7 +196,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
     queue: string,
     fifo: boolean,
     attributes: Record<string, string>,
-    call: DriverCall,
+    call: ReportingCall,
   ) {
     const name = physicalName(queue, fifo);
     const createAttributes = fifo ? { ...attributes, FifoQueue: 'true' } : attributes;
@@ -245,7 +245,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
     queue: string,
     message: ReceivedMessage,
     seconds: number,
-    call: DriverCall,
+    call: ReportingCall,
   ) {
     const url = await urlOf(queue, call);
     meter(call, url, 0);

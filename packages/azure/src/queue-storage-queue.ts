@@ -2,7 +2,6 @@ import { setTimeout as pause } from 'node:timers/promises';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import {
   CloudmuxError,
-  type DriverCall,
   DriverError,
   type DriverSendOutcome,
   type Meter,
@@ -13,6 +12,7 @@ import {
   type QueueDriver,
   type QueueLimits,
   type ReceivedMessage,
+  type ReportingCall,
 } from '@cloudmux/core';
 import type { StorageCredential } from './credentials.ts';
 import { classify, PROVIDER } from './errors.ts';
@@ -96,7 +96,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
   };
   const client = (name: string): QueueClient => byFullName(queuePrefix + name);
   const byFullName = (full: string): QueueClient => serviceClient().getQueueClient(full);
-  const abortable = (call: DriverCall) => (call.signal ? { abortSignal: call.signal } : {});
+  const abortable = (call: ReportingCall) => (call.signal ? { abortSignal: call.signal } : {});
   const encoded = (message: OutgoingMessage): string => {
     let text = encodings.get(message);
     if (text === undefined) {
@@ -106,7 +106,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
     return text;
   };
 
-  const settingsOf = async (name: string, q: QueueClient, call: DriverCall): Promise<QueueSettings> => {
+  const settingsOf = async (name: string, q: QueueClient, call: ReportingCall): Promise<QueueSettings> => {
     const cached = settingsCache.get(name);
     if (cached) return cached;
     const properties = await q.getProperties(abortable(call));
@@ -132,7 +132,7 @@ export function createQueueStorageQueueDriver(options: QueueStorageQueueOptions)
     return { messageId, popReceipt: currentPop.get(message.receipt)?.popReceipt ?? popReceipt };
   };
 
-  const sendText = async (name: string, message: OutgoingMessage, call: DriverCall) => {
+  const sendText = async (name: string, message: OutgoingMessage, call: ReportingCall) => {
     const delay = message.delaySeconds ?? 0;
     const response = await client(name).sendMessage(encoded(message), {
       ...(delay > 0 ? { visibilityTimeout: delay } : {}),
@@ -317,7 +317,7 @@ async function moveToDeadLetter(
   source: QueueClient,
   target: QueueClient,
   item: { messageId: string; popReceipt: string; messageText: string },
-  call: DriverCall,
+  call: ReportingCall,
 ): Promise<void> {
   await target.sendMessage(item.messageText);
   await source.deleteMessage(item.messageId, item.popReceipt);

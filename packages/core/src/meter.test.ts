@@ -191,6 +191,41 @@ describe('Meter', () => {
     expect(acks).toBe(2);
   });
 
+  it('runs the positional form of run() and meters usage reported through reportUsage by default', async () => {
+    const spec = {
+      provider: 'scripted',
+      resource: 'objectStore' as const,
+      operation: 'get',
+      errorCode: () => 'Unavailable' as const,
+    };
+    const meter = new Meter({ retry: FAST_RETRY });
+    const runner = meter.operation(spec);
+    let attempts = 0;
+    const result = await runner.run(
+      async () => {
+        reportUsage({ bytesOut: 7, units: { 'scripted.requests': 1 } });
+        if (++attempts < 2) throw new Error('flaky');
+        return 'body';
+      },
+      true,
+      'key',
+      undefined,
+    );
+    expect(result).toBe('body');
+    expect(meter.summary()).toMatchObject([{ operation: 'get', count: 1, retries: 1, bytesOut: 14 }]);
+    // Declared explicit, the same driver code reports nothing: it must use ReportingCall.report.
+    const explicitMeter = new Meter();
+    await explicitMeter.operation({ ...spec, explicitUsage: true }).run(
+      async (call) => {
+        reportUsage({ bytesOut: 7 });
+        call.report({ bytesIn: 3 });
+        return undefined;
+      },
+      { idempotent: true },
+    );
+    expect(explicitMeter.summary()).toMatchObject([{ operation: 'get', bytesIn: 3, bytesOut: 0 }]);
+  });
+
   it('retries a plain object put but not a conditional or streamed one', async () => {
     let puts = 0;
     const store = {

@@ -2,14 +2,15 @@ import * as hdr from 'hdr-histogram-js';
 import type { CloudmuxError, ResourceKind } from './errors.ts';
 import { listAllObjects, type ObjectStore } from './object-store.ts';
 import {
-  type DriverCall,
   failureOf,
   itemCount,
   type OperationRunner,
   type OperationSource,
   type OperationSpec,
+  type ReportingCall,
   type RunOptions,
   raceAbort,
+  runOptions,
   start,
 } from './portable/operation.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withTimeout } from './retry.ts';
@@ -144,8 +145,8 @@ const IDEMPOTENT: Record<string, (operation: string, args: unknown[]) => boolean
   secretStore: (op) => op !== 'put' && op !== 'delete',
 };
 
-/** One metered call's usage record, handed to the driver as its DriverCall. */
-class MeteredCall implements DriverCall, CallUsage {
+/** One metered call's usage record, handed to the driver as its ReportingCall. */
+class MeteredCall implements ReportingCall, CallUsage {
   bytesIn = 0;
   bytesOut = 0;
   units: BillableUnits = {};
@@ -412,13 +413,7 @@ export class Meter implements OperationSource {
   ): (...args: A) => Promise<R> {
     // Adapters not yet converted to a portable type throw their own CloudmuxErrors; anything else
     // that escapes is a bug in the adapter.
-    const runner = this.operation({
-      provider,
-      resource,
-      operation,
-      errorCode: () => 'Internal',
-      ambientUsage: true,
-    });
+    const runner = this.operation({ provider, resource, operation, errorCode: () => 'Internal' });
     const isIdempotent = IDEMPOTENT[resource] ?? (() => false);
     return (...args: A): Promise<R> =>
       runner.run(() => call(...args), {
@@ -439,10 +434,10 @@ export class Meter implements OperationSource {
       typeof options.timeoutMs === 'number' ? options.timeoutMs : (options.timeoutMs?.[spec.operation] ?? 0);
     const policy = options.retry === false ? undefined : (options.retry ?? DEFAULT_RETRY);
     const context = { provider: spec.provider, resource: spec.resource, operation: spec.operation };
-    const ambient = spec.ambientUsage === true;
+    const ambient = spec.explicitUsage !== true;
     const attempt = <R>(
       usage: MeteredCall,
-      call: (driverCall: DriverCall) => Promise<R>,
+      call: (driverCall: ReportingCall) => Promise<R>,
       signal: AbortSignal | undefined,
     ) => {
       let pending = ambient ? runWithUsage(usage, start, call, usage) : start(call, usage);
@@ -452,7 +447,7 @@ export class Meter implements OperationSource {
     // Retries are the slow path, taken only after a failure.
     const retryAfterFailure = async <R>(
       raw: unknown,
-      call: (driverCall: DriverCall) => Promise<R>,
+      call: (driverCall: ReportingCall) => Promise<R>,
       how: RunOptions<R>,
       usage: MeteredCall,
       startedAt: number,
@@ -479,7 +474,13 @@ export class Meter implements OperationSource {
     // continuation per call, and no async-context switch: the meter's cost is measured against
     // unmetered calls in the benchmark (target < 1%).
     return {
-      run: <R>(call: (driverCall: DriverCall) => Promise<R>, how: RunOptions<R>): Promise<R> => {
+      run: <R>(
+        call: (driverCall: ReportingCall) => Promise<R>,
+        given: RunOptions<R> | boolean,
+        subject?: string,
+        signal?: AbortSignal,
+      ): Promise<R> => {
+        const how = runOptions(given, subject, signal);
         if (how.signal?.aborted) return Promise.reject(failureOf(undefined, spec, how.subject, how.signal));
         const startedAt = performance.now();
         const usage = new MeteredCall(how.signal);

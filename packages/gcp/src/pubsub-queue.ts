@@ -23,7 +23,6 @@
  */
 import {
   bodyBytes,
-  type DriverCall,
   DriverError,
   type DriverSendOutcome,
   type Meter,
@@ -34,6 +33,7 @@ import {
   type QueueDriver,
   type QueueLimits,
   type ReceivedMessage,
+  type ReportingCall,
 } from '@cloudmux/core';
 import { type ClientConfig, PubSub, type Topic, v1 } from '@google-cloud/pubsub';
 import { errorCodeOf, PROVIDER } from './errors.ts';
@@ -99,7 +99,7 @@ const DEFAULT_VISIBILITY = 30;
 const ID = /^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
 const IMPLICIT_DEAD_LETTER = '-dead-letter';
 
-function billable(call: DriverCall, bytes: number, requests = 1) {
+function billable(call: ReportingCall, bytes: number, requests = 1) {
   call.report({ units: { 'pubsub.billable-bytes': Math.max(bytes, MIN_BILLABLE_BYTES * requests) } });
 }
 

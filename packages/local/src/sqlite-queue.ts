@@ -12,7 +12,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import {
-  type DriverCall,
   DriverError,
   type DriverSendOutcome,
   type Meter,
@@ -24,6 +23,7 @@ import {
   type QueueLimits,
   type QueueSettings,
   type ReceivedMessage,
+  type ReportingCall,
 } from '@cloudmux/core';
 import { translateQueueError } from './sqlite-queue-errors.ts';
 
@@ -432,7 +432,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
     limit: number,
     waitSeconds: number,
     visibilityMs: number | undefined,
-    call: DriverCall,
+    call: ReportingCall,
   ): Promise<ReceivedMessage[]> {
     const { signal } = call;
     const deadline = Date.now() + waitSeconds * 1000;
@@ -515,7 +515,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
       wake(keyOf(name));
     },
 
-    async send(name: string, message: OutgoingMessage, call: DriverCall): Promise<string> {
+    async send(name: string, message: OutgoingMessage, call: ReportingCall): Promise<string> {
       // Common case in one autocommit statement: a standard queue that exists, no dedup id. Anything
       // else (missing queue, FIFO rules) takes the checked path in a transaction.
       let id: string | undefined;
@@ -545,7 +545,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
     async sendBatch(
       name: string,
       messages: readonly OutgoingMessage[],
-      call: DriverCall,
+      call: ReportingCall,
     ): Promise<DriverSendOutcome[]> {
       const outcomes = write('sendBatch', (s) => {
         const row = queueRow(s, name);
@@ -565,7 +565,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
       return outcomes;
     },
 
-    receive: (name, options, call: DriverCall) =>
+    receive: (name, options, call: ReportingCall) =>
       receive(
         name,
         options.maxMessages,

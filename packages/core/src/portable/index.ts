@@ -6,4 +6,6 @@ export {
   type OperationSpec,
   PLAIN_OPERATIONS,
   plainOperation,
+  type ReportingCall,
+  type RunOptions,
 } from './operation.ts';

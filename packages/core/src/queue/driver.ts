@@ -12,7 +12,11 @@
  */
 import type { QueueCapabilities, QueueLimits } from '../capabilities.ts';
 import type { ErrorCode } from '../errors.ts';
-import type { DriverCall } from '../portable/operation.ts';
+import type { ReportingCall } from '../portable/operation.ts';
+
+/** Kept here too: the first framework commit defined it in this file. */
+export type { DriverCall } from '../portable/operation.ts';
+
 import type { EnsureQueueOptions, QueueDepth, ReceivedMessage } from './types.ts';
 
 /** A validated message on its way out. */
@@ -59,23 +63,28 @@ export interface QueueDriver {
   /** The SDK client or database handle, created on demand (`Queue.as` / `Queue.native`). */
   native(): unknown;
 
-  ensureQueue(name: string, settings: QueueSettings, call: DriverCall): Promise<void>;
-  deleteQueue(name: string, call: DriverCall): Promise<void>;
-  send(queue: string, message: OutgoingMessage, call: DriverCall): Promise<string>;
+  ensureQueue(name: string, settings: QueueSettings, call: ReportingCall): Promise<void>;
+  deleteQueue(name: string, call: ReportingCall): Promise<void>;
+  send(queue: string, message: OutgoingMessage, call: ReportingCall): Promise<string>;
   /** At most `maxBatchEntries` messages and `maxBatchBytes` (by `messageSize`); outcomes in order. */
   sendBatch(
     queue: string,
     messages: readonly OutgoingMessage[],
-    call: DriverCall,
+    call: ReportingCall,
   ): Promise<DriverSendOutcome[]>;
-  receive(queue: string, options: DriverReceiveOptions, call: DriverCall): Promise<ReceivedMessage[]>;
+  receive(queue: string, options: DriverReceiveOptions, call: ReportingCall): Promise<ReceivedMessage[]>;
   /** At most `maxBatchEntries` messages; a stale or repeated receipt is not an error. */
-  ack(queue: string, messages: readonly ReceivedMessage[], call: DriverCall): Promise<void>;
+  ack(queue: string, messages: readonly ReceivedMessage[], call: ReportingCall): Promise<void>;
   /** Makes the delivery visible again after `delaySeconds`; a stale receipt releases nothing, silently. */
-  release(queue: string, message: ReceivedMessage, delaySeconds: number, call: DriverCall): Promise<void>;
+  release(queue: string, message: ReceivedMessage, delaySeconds: number, call: ReportingCall): Promise<void>;
   /** A stale receipt → DriverError('PreconditionFailed'). */
-  extendVisibility(queue: string, message: ReceivedMessage, seconds: number, call: DriverCall): Promise<void>;
+  extendVisibility(
+    queue: string,
+    message: ReceivedMessage,
+    seconds: number,
+    call: ReportingCall,
+  ): Promise<void>;
   /** Only called when `capabilities.approximateDepth` holds. */
-  depth(queue: string, call: DriverCall): Promise<QueueDepth>;
+  depth(queue: string, call: ReportingCall): Promise<QueueDepth>;
   close(): Promise<void>;
 }

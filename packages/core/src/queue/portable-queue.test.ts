@@ -8,7 +8,7 @@ import type { QueueCapabilities, QueueLimits } from '../capabilities.ts';
 import { CloudmuxError } from '../errors.ts';
 import { Meter } from '../meter.ts';
 import { DriverError } from '../portable/errors.ts';
-import type { DriverCall } from '../portable/operation.ts';
+import type { ReportingCall } from '../portable/operation.ts';
 import type { DriverSendOutcome, OutgoingMessage, QueueDriver } from './driver.ts';
 import { portableQueue, queueDriverOf } from './portable-queue.ts';
 import type { ReceivedMessage } from './types.ts';
@@ -52,7 +52,7 @@ function scriptedDriver() {
     native: () => new Map<string, string>(),
     ensureQueue: async () => {},
     deleteQueue: async () => {},
-    async send(queue, message, call: DriverCall) {
+    async send(queue, message, call: ReportingCall) {
       if (queue === 'missing') throw new NativeError('The specified queue does not exist.');
       call.report({ bytesIn: message.bytes.byteLength, units: { 'scripted.requests': 1 } });
       stored.push(String(message.body));

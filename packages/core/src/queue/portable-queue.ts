@@ -7,10 +7,10 @@
 import { requireCapability } from '../errors.ts';
 import { DriverError, portableError } from '../portable/errors.ts';
 import {
-  type DriverCall,
   type OperationRunner,
   type OperationSource,
   PLAIN_OPERATIONS,
+  type ReportingCall,
 } from '../portable/operation.ts';
 import { consumeQueue } from './consume.ts';
 import type { DriverSendOutcome, QueueDriver } from './driver.ts';
@@ -86,7 +86,7 @@ const sentCount = (outcomes: readonly DriverSendOutcome[]) => outcomes.filter((o
 const messageCount = (messages: readonly ReceivedMessage[]) => messages.length;
 
 /** For a late release after an abort: nobody is metering it any more. */
-const UNMETERED: DriverCall = { report: () => {} };
+const UNMETERED: ReportingCall = { report: () => {} };
 
 class PortableQueue implements Queue {
   readonly [DRIVER]: QueueDriver;
@@ -106,6 +106,8 @@ class PortableQueue implements Queue {
         resource: 'queue',
         operation,
         errorCode,
+        // Queue drivers report through ReportingCall.report: no AsyncLocalStorage per call.
+        explicitUsage: true,
       });
     }
     this.ops = ops;
@@ -202,11 +204,12 @@ class PortableQueue implements Queue {
     entries: readonly SendEntry[],
     options?: CallOptions,
   ): Promise<SendBatchResult> {
+    // Nothing to send still checks the queue name, as sendBatch([]) does.
+    if (entries.length === 0) return this.sendEntries(queue, entries, options);
     const results: SendBatchResult = [];
     const limit = this.limits.maxBatchEntries;
-    for (let start = 0; start < entries.length || start === 0; start += limit) {
+    for (let start = 0; start < entries.length; start += limit) {
       results.push(...(await this.sendEntries(queue, entries.slice(start, start + limit), options)));
-      if (entries.length === 0) break;
     }
     return results;
   }
