@@ -5,7 +5,7 @@
  */
 import { QueueServiceClient } from '@azure/storage-queue';
 import { createQueueStorageQueue } from '@cloudmux/azure';
-import { type CallUsage, messageText, type Queue, runWithUsage } from '@cloudmux/core';
+import { Meter, messageText, portableQueue, type Queue } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
 import { expectCode, uniqueName } from '../src/harness.ts';
@@ -78,9 +78,9 @@ describe.skipIf(missing)(`azure queue adapter on Azurite${missing ? ` — skippe
     expect(await queue.receive(name)).toEqual([]);
   });
 
-  it('moves a message past maxDeliveries to <queue>-poison exactly once, body intact, settings read from queue metadata', async () => {
+  it('moves a message past maxDeliveries to its dead-letter queue exactly once, body intact, settings read from queue metadata', async () => {
     const name = uniqueName('dlq');
-    await queue.ensureQueue(name, { maxDeliveries: 2 });
+    await queue.ensureQueue(name, { maxDeliveries: 2, deadLetterQueue: `${name}-poison` });
     const metadata = (await raw.getQueueClient(`t-${name}`).getProperties()).metadata;
     expect(metadata).toMatchObject({
       cloudmux_max_deliveries: '2',
@@ -94,10 +94,10 @@ describe.skipIf(missing)(`azure queue adapter on Azurite${missing ? ` — skippe
       expect(m?.deliveryCount).toBe(delivery);
       await other.nack(name, m!);
     }
-    const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    expect(await runWithUsage(usage, () => other.receive(name))).toEqual([]);
+    const meter = new Meter();
+    expect(await portableQueue(other, { meter }).receive(name)).toEqual([]);
     // Get Messages, then Put Message into the poison queue and Delete Message from the source.
-    expect(usage.units['queue.operations']).toBe(3);
+    expect(meter.totalUnits()['queue.operations']).toBe(3);
     expect(await other.receive(name)).toEqual([]);
     const poisoned = await queue.receive(`${name}-poison`, { maxMessages: 32 });
     expect(poisoned).toHaveLength(1);

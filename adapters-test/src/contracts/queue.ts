@@ -8,6 +8,12 @@
  *   that is invalid on its own (e.g. larger than `limits.maxMessageBytes`) fails alone with an
  *   InvalidArgument error in its slot and does not count against `limits.maxBatchBytes`, while the
  *   other entries are sent.
+ * - Bodies are never empty and `delaySeconds` is whole seconds from 0 to `limits.maxDelaySeconds`:
+ *   anything else is InvalidArgument on every provider (one answer, given by the portable Queue); in a
+ *   batch such an entry fails alone. `sendBatch` splits a batch over `limits.maxBatchBytes` into
+ *   several requests; `sendAll` takes any number of entries.
+ * - An aborted call rejects with Cancelled; `consume` yields messages until its signal aborts, and a
+ *   message it yielded that is not acked is redelivered.
  * - Queue names come from `uniqueName` (lower-case letters, digits and hyphens); an adapter whose
  *   service needs a suffix (SQS FIFO queues end in `.fifo`) adds it itself.
  * - Timing is generous: waits poll until a condition holds, up to deadlines far above what any
@@ -17,6 +23,7 @@
 import {
   bodyBytes,
   CloudmuxError,
+  type ConsumedMessage,
   messageText,
   type Queue,
   type ReceivedMessage,
@@ -621,6 +628,200 @@ export function describeQueueContract(target: ContractTarget<Queue>): void {
       );
       await expectCode(queue.receive(name), 'NotFound');
     });
+
+    contractCase('an empty body is InvalidArgument; in a batch it fails alone', async () => {
+      const name = await freshQueue();
+      await expectCode(queue.send(name, ''), 'InvalidArgument');
+      await expectCode(queue.send(name, new Uint8Array(0)), 'InvalidArgument');
+      const results = await queue.sendBatch(name, [
+        { body: '' },
+        { body: 'kept' },
+        { body: new Uint8Array(0) },
+      ]);
+      expect(results.map((r) => r.ok)).toEqual([false, true, false]);
+      for (const failed of [results[0], results[2]]) {
+        expect(failed && !failed.ok && CloudmuxError.hasCode(failed.error, 'InvalidArgument')).toBe(true);
+      }
+      const message = await collectOne(name);
+      expect(messageText(message)).toBe('kept');
+      await queue.ack(name, message);
+      await expectNothing(name);
+    });
+
+    contractCase(
+      'delaySeconds outside whole 0..maxDelaySeconds is InvalidArgument and sends nothing',
+      async () => {
+        const name = await freshQueue();
+        await expectCode(queue.send(name, 'negative', { delaySeconds: -1 }), 'InvalidArgument');
+        await expectCode(
+          queue.send(name, 'too late', { delaySeconds: queue.limits.maxDelaySeconds + 1 }),
+          'InvalidArgument',
+        );
+        await expectCode(queue.send(name, 'fraction', { delaySeconds: 0.5 }), 'InvalidArgument');
+        const results = await queue.sendBatch(name, [
+          { body: 'negative', delaySeconds: -5 },
+          { body: 'on time' },
+        ]);
+        expect(results.map((r) => r.ok)).toEqual([false, true]);
+        const failed = results[0];
+        expect(failed && !failed.ok && CloudmuxError.hasCode(failed.error, 'InvalidArgument')).toBe(true);
+        const message = await collectOne(name);
+        expect(messageText(message)).toBe('on time');
+        await expectCode(queue.nack(name, message, { delaySeconds: -1 }), 'InvalidArgument');
+        await queue.ack(name, message);
+        await expectNothing(name);
+      },
+    );
+
+    contractCase('sendAll sends more entries than one batch holds, each with its result', async () => {
+      const name = await freshQueue();
+      const count = queue.limits.maxBatchEntries + 1;
+      const entries = Array.from({ length: count }, (_, i) => ({ body: `all-${i}` }));
+      const results = await queue.sendAll(name, [...entries, { body: '' }]);
+      expect(results).toHaveLength(count + 1);
+      expect(results.slice(0, count).every((r) => r.ok)).toBe(true);
+      expect(results[count]?.ok).toBe(false);
+      const received = await collect(name, count);
+      expect(new Set(received.map(messageText))).toEqual(new Set(entries.map((e) => e.body)));
+      await queue.ackMany(name, received);
+      await expectNothing(name);
+    });
+
+    contractCase('sendBatch over maxBatchBytes is split into requests the service accepts', async (ctx) => {
+      const { maxBatchEntries, maxBatchBytes, maxMessageBytes } = queue.limits;
+      const count = Math.floor(maxBatchBytes / maxMessageBytes) + 1;
+      if (count > maxBatchEntries) {
+        skipWithReason(
+          ctx,
+          `${maxBatchEntries} entries of at most ${maxMessageBytes} bytes never exceed ${maxBatchBytes} bytes`,
+        );
+      }
+      const name = await freshQueue();
+      const entries = Array.from({ length: count }, (_, i) => ({
+        body: String(i % 10).repeat(maxMessageBytes),
+      }));
+      const results = await queue.sendBatch(name, entries);
+      expect(results.every((r) => r.ok)).toBe(true);
+      const received = await collect(name, count);
+      expect(received.map((m) => m.body.byteLength)).toEqual(entries.map(() => maxMessageBytes));
+      await queue.ackMany(name, received);
+    });
+
+    contractCase('consume: a message not acked is redelivered, an acked one is not', async () => {
+      const name = await freshQueue();
+      await queue.send(name, 'consume me');
+      const controller = new AbortController();
+      const giveUp = setTimeout(() => controller.abort(), DEADLINE_MS);
+      const seen: ConsumedMessage[] = [];
+      try {
+        for await (const message of queue.consume(name, {
+          signal: controller.signal,
+          maxMessages: 1,
+          visibilityTimeoutSeconds: 1,
+          waitSeconds: pollWait(),
+        })) {
+          seen.push(message);
+          // The first delivery is dropped as a crashed handler would drop it: it must come back.
+          if (seen.length === 1) continue;
+          await message.ack();
+          break;
+        }
+      } finally {
+        clearTimeout(giveUp);
+      }
+      expect(seen.map(messageText)).toEqual(['consume me', 'consume me']);
+      expect(seen[1]!.id).toBe(seen[0]!.id);
+      expect(seen.map((m) => m.deliveryCount)).toEqual([1, 2]);
+      await sleep(1_500);
+      await expectNothing(name);
+    });
+
+    contractCase(
+      'consume with extend keeps a held message hidden past its visibility timeout',
+      async (ctx) => {
+        const name = await freshQueue();
+        await queue.send(name, 'long job');
+        const controller = new AbortController();
+        const giveUp = setTimeout(() => controller.abort(), DEADLINE_MS);
+        const run = await gate(
+          ctx,
+          target,
+          queue.capabilities.extendVisibility,
+          'extendVisibility',
+          async () => {
+            for await (const _ of queue.consume(name, { extend: true, signal: controller.signal })) break;
+          },
+        );
+        if (!run) {
+          clearTimeout(giveUp);
+          return;
+        }
+        try {
+          for await (const message of queue.consume(name, {
+            signal: controller.signal,
+            maxMessages: 1,
+            visibilityTimeoutSeconds: 2,
+            waitSeconds: pollWait(),
+            extend: true,
+          })) {
+            // Held for twice the visibility timeout: without extension it would be redelivered here.
+            await expectNothing(name);
+            await message.ack();
+            break;
+          }
+        } finally {
+          clearTimeout(giveUp);
+        }
+        await sleep(2_500);
+        await expectNothing(name);
+      },
+    );
+
+    contractCase('consume ends with Cancelled when its signal aborts', async () => {
+      const name = await freshQueue();
+      await queue.sendBatch(name, [{ body: 'first' }, { body: 'second' }]);
+      const controller = new AbortController();
+      const seen: string[] = [];
+      const consuming = (async () => {
+        for await (const message of queue.consume(name, { signal: controller.signal, maxMessages: 2 })) {
+          seen.push(messageText(message));
+          await message.ack();
+          if (seen.length === 2) controller.abort();
+        }
+      })();
+      await expectCode(consuming, 'Cancelled');
+      expect(seen.sort()).toEqual(['first', 'second']);
+      await expectNothing(name);
+    });
+
+    contractCase(
+      'an aborted long poll rejects promptly with Cancelled; a pre-aborted call does nothing',
+      async (ctx) => {
+        // A service may still hand a message to the poll the client abandoned (SQS does); it then
+        // comes back after this visibility timeout rather than the default 30 s.
+        const name = await freshQueue({ visibilityTimeoutSeconds: 5 });
+        const waitSeconds = Math.min(20, queue.limits.maxWaitSeconds);
+        const run = await gate(ctx, target, queue.capabilities.longPoll, 'longPoll', () =>
+          queue.receive(name, { waitSeconds }),
+        );
+        if (!run) return;
+        const controller = new AbortController();
+        const waiting = queue.receive(name, { waitSeconds, signal: controller.signal });
+        await sleep(500);
+        const abortedAt = Date.now();
+        controller.abort();
+        await expectCode(waiting, 'Cancelled');
+        // A deadline against a hang, not a speed claim: the call gave up long before its wait ran out.
+        expect(Date.now() - abortedAt).toBeLessThan((waitSeconds * 1000) / 2);
+        await expectCode(queue.send(name, 'never sent', { signal: AbortSignal.abort() }), 'Cancelled');
+        // Nothing was lost to the abandoned poll: a message sent now is delivered.
+        await queue.send(name, 'after the abort');
+        const message = await collectOne(name);
+        expect(messageText(message)).toBe('after the abort');
+        await queue.ack(name, message);
+        await expectNothing(name);
+      },
+    );
 
     describeFaultGroup(target, 'queue', queueFaultProbe);
   });

@@ -6,12 +6,12 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
-  type CallUsage,
   CloudmuxError,
+  Meter,
   messageText,
+  portableQueue,
   type Queue,
   type ReceivedMessage,
-  runWithUsage,
 } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig, moto, motoMissingReason, stopMoto } from '../test/emulators.ts';
@@ -121,9 +121,9 @@ describe.skipIf(missing)(`SQS queue against moto${missing ? ` — skipped: ${mis
     expect(
       CloudmuxError.hasCode(results[1]?.ok === false ? results[1].error : undefined, 'InvalidArgument'),
     ).toBe(true);
-    const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    await runWithUsage(usage, () => queue.send('limits', 'z'.repeat(200_000)));
-    expect(usage.units['sqs.requests']).toBe(4);
+    const meter = new Meter();
+    await portableQueue(queue, { meter }).send('limits', 'z'.repeat(200_000));
+    expect(meter.totalUnits()['sqs.requests']).toBe(4);
   });
 
   it('reports an entry SQS fails in its batch response as failed with its code, and sends the rest', async () => {

@@ -18,18 +18,20 @@ import {
 } from '@aws-sdk/client-sqs';
 import {
   bodyBytes,
-  CloudmuxError,
-  type EnsureQueueOptions,
+  DriverError,
+  type DriverSendOutcome,
+  type Meter,
+  type OutgoingMessage,
+  portableQueue,
   type Queue,
   type QueueCapabilities,
+  type QueueDriver,
   type QueueLimits,
+  type QueueSettings,
   type ReceivedMessage,
-  reportUsage,
-  type SendBatchResult,
-  type SendEntry,
-  type SendOptions,
+  type ReportingCall,
 } from '@cloudmux/core';
-import { awsCall, awsErrorName, invalidArgument, PROVIDER, translateAwsError } from './errors.ts';
+import { awsErrorName, codeOf, PROVIDER } from './errors.ts';
 
 export interface SqsQueueOptions {
   /** A ready client; when given, `clientConfig` is ignored and `close()` leaves it open. */
@@ -40,6 +42,8 @@ export interface SqsQueueOptions {
   queuePrefix?: string;
   /** Override declared capabilities (for endpoints that cannot honour one). */
   capabilities?: Partial<QueueCapabilities>;
+  /** Meter for standalone use; the registry attaches its own. */
+  meter?: Meter;
 }
 
 const CAPABILITIES: QueueCapabilities = {
@@ -55,8 +59,8 @@ const CAPABILITIES: QueueCapabilities = {
 /**
  * SQS limits. A message, and a whole batch request, may carry at most 256 KiB (the classic limit
  * every region and emulator enforces), counting attribute names and values. Binary bodies travel
- * base64-encoded, so their raw limit is three quarters of that. Over the limit → InvalidArgument
- * before anything is sent; nothing is spilled to S3.
+ * base64-encoded, so their raw limit is three quarters of that (`messageSize` counts the encoded
+ * form; the portable Queue refuses larger messages before anything is sent; nothing is spilled to S3).
  */
 export const SQS_LIMITS: QueueLimits = {
   maxMessageBytes: 262_144,
@@ -64,12 +68,15 @@ export const SQS_LIMITS: QueueLimits = {
   maxBatchBytes: 262_144,
   maxVisibilityTimeoutSeconds: 43_200,
   maxWaitSeconds: 20,
+  maxDelaySeconds: 900,
 };
 
 /** Message attribute marking a body that was base64-encoded because it was given as bytes. */
 export const BINARY_ATTRIBUTE = 'cloudmux-encoding';
 const CHUNK = 65_536;
 const FIFO_SUFFIX = '.fifo';
+const QUEUE_NAME = /^[A-Za-z0-9_-]+(\.fifo)?$/;
+const MAX_NAME_LENGTH = 80;
 
 interface Encoded {
   body: string;
@@ -83,7 +90,9 @@ function encode(body: string | Uint8Array, attributes: Record<string, string> | 
   let size = 0;
   for (const [name, value] of Object.entries(attributes ?? {})) {
     if (name === BINARY_ATTRIBUTE) {
-      throw invalidArgument('queue', 'send', `attribute name '${BINARY_ATTRIBUTE}' is reserved`);
+      throw new DriverError('InvalidArgument', {
+        detail: `attribute name '${BINARY_ATTRIBUTE}' is reserved`,
+      });
     }
     messageAttributes[name] = { DataType: 'String', StringValue: value };
     size += Buffer.byteLength(name) + 6 + Buffer.byteLength(value);
@@ -113,7 +122,12 @@ function chunks(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / CHUNK));
 }
 
+/** Amazon SQS: the portable Queue over the SQS driver. */
 export function createSqsQueue(options: SqsQueueOptions = {}): Queue {
+  return portableQueue(createSqsQueueDriver(options), { meter: options.meter });
+}
+
+export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver {
   const queuePrefix = options.queuePrefix ?? '';
   const ownsClient = !options.client;
   let client: SQSClient | undefined = options.client;
@@ -122,108 +136,106 @@ export function createSqsQueue(options: SqsQueueOptions = {}): Queue {
     return client;
   };
   const urls = new Map<string, string>();
-  const ctx = (operation: string, queue?: string) => ({
-    resource: 'queue' as const,
-    operation,
-    ...(queue ? { subject: queuePrefix + queue } : {}),
-  });
+  // The encoding is computed once per message: for its size, then for the request.
+  const encodings = new WeakMap<OutgoingMessage, Encoded>();
+  const encoded = (message: OutgoingMessage): Encoded => {
+    let found = encodings.get(message);
+    if (!found) {
+      found = encode(message.body, message.attributes);
+      encodings.set(message, found);
+    }
+    return found;
+  };
+  const abortable = (call: ReportingCall) => (call.signal ? { abortSignal: call.signal } : undefined);
 
   /** The SQS name of a queue: FIFO queues must end in `.fifo`, which callers may leave out. */
   const physicalName = (name: string, fifo: boolean) =>
     queuePrefix + (fifo && !name.endsWith(FIFO_SUFFIX) ? name + FIFO_SUFFIX : name);
 
   const isFifoUrl = (url: string) => url.endsWith(FIFO_SUFFIX);
-  const meter = (url: string, bytes: number, requests = 1) => {
+  const meter = (call: ReportingCall, url: string, bytes: number, requests = 1) => {
     const unit = isFifoUrl(url) ? 'sqs.requests.fifo' : 'sqs.requests';
-    reportUsage({ units: { [unit]: Math.max(requests, chunks(bytes)) } });
+    call.report({ units: { [unit]: Math.max(requests, chunks(bytes)) } });
   };
 
-  async function lookup(sqsName: string, operation: string, queue: string): Promise<string> {
-    reportUsage({ units: { 'sqs.requests': 1 } });
-    const response = await awsCall(ctx(operation, queue), () =>
-      sqs().send(new GetQueueUrlCommand({ QueueName: sqsName })),
-    );
-    if (!response.QueueUrl)
-      throw translateAwsError(new Error('no QueueUrl'), ctx(operation, queue), 'Internal');
+  async function lookup(sqsName: string, call: ReportingCall): Promise<string> {
+    call.report({ units: { 'sqs.requests': 1 } });
+    const response = await sqs().send(new GetQueueUrlCommand({ QueueName: sqsName }), abortable(call));
+    if (!response.QueueUrl) throw new DriverError('Internal', { detail: 'GetQueueUrl returned no QueueUrl' });
     return response.QueueUrl;
   }
 
-  async function urlOf(queue: string, operation: string): Promise<string> {
+  async function urlOf(queue: string, call: ReportingCall): Promise<string> {
     const cached = urls.get(queue);
     if (cached) return cached;
     let url: string;
     try {
-      url = await lookup(physicalName(queue, false), operation, queue);
+      url = await lookup(physicalName(queue, false), call);
     } catch (error) {
       // A FIFO queue created as `name` lives at `name.fifo`.
-      if (!CloudmuxError.hasCode(error, 'NotFound') || queue.endsWith(FIFO_SUFFIX)) throw error;
-      url = await lookup(physicalName(queue, true), operation, queue);
+      if (codeOf(error) !== 'NotFound' || queue.endsWith(FIFO_SUFFIX)) throw error;
+      url = await lookup(physicalName(queue, true), call);
     }
     urls.set(queue, url);
     return url;
   }
 
-  async function queueArn(url: string, queue: string): Promise<string> {
-    reportUsage({ units: { 'sqs.requests': 1 } });
-    const response = await awsCall(ctx('ensureQueue', queue), () =>
-      sqs().send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })),
+  async function queueArn(url: string, call: ReportingCall): Promise<string> {
+    call.report({ units: { 'sqs.requests': 1 } });
+    const response = await sqs().send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      abortable(call),
     );
     const arn = response.Attributes?.QueueArn;
-    if (!arn) throw translateAwsError(new Error('no QueueArn'), ctx('ensureQueue', queue), 'Internal');
+    if (!arn) throw new DriverError('Internal', { detail: 'GetQueueAttributes returned no QueueArn' });
     return arn;
   }
 
   /** CreateQueue, or align the attributes of a queue that already exists with other ones. */
-  async function createOrUpdate(queue: string, fifo: boolean, attributes: Record<string, string>) {
+  async function createOrUpdate(
+    queue: string,
+    fifo: boolean,
+    attributes: Record<string, string>,
+    call: ReportingCall,
+  ) {
     const name = physicalName(queue, fifo);
     const createAttributes = fifo ? { ...attributes, FifoQueue: 'true' } : attributes;
-    reportUsage({ units: { 'sqs.requests': 1 } });
+    call.report({ units: { 'sqs.requests': 1 } });
     try {
       const response = await sqs().send(
         new CreateQueueCommand({ QueueName: name, Attributes: createAttributes }),
+        abortable(call),
       );
       if (response.QueueUrl) urls.set(queue, response.QueueUrl);
-      return response.QueueUrl ?? (await urlOf(queue, 'ensureQueue'));
+      return response.QueueUrl ?? (await urlOf(queue, call));
     } catch (error) {
       const code = awsErrorName(error);
-      if (code !== 'QueueAlreadyExists' && code !== 'QueueNameExists') {
-        throw translateAwsError(error, ctx('ensureQueue', queue));
-      }
-      const url = await lookup(name, 'ensureQueue', queue);
+      if (code !== 'QueueAlreadyExists' && code !== 'QueueNameExists') throw error;
+      const url = await lookup(name, call);
       urls.set(queue, url);
-      reportUsage({ units: { 'sqs.requests': 1 } });
-      await awsCall(ctx('ensureQueue', queue), () =>
-        sqs().send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes })),
+      call.report({ units: { 'sqs.requests': 1 } });
+      await sqs().send(
+        new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }),
+        abortable(call),
       );
       return url;
     }
   }
 
-  function validateEntry(entry: SendEntry, operation: string, fifo: boolean): Encoded {
-    const encoded = encode(entry.body, entry.attributes);
-    if (encoded.size > SQS_LIMITS.maxMessageBytes) {
-      throw invalidArgument(
-        'queue',
-        operation,
-        `message of ${encoded.size} bytes (encoded) exceeds the SQS limit of ${SQS_LIMITS.maxMessageBytes}`,
-      );
+  function sendParams(message: OutgoingMessage, fifo: boolean) {
+    if (message.delaySeconds !== undefined && fifo) {
+      throw new DriverError('InvalidArgument', { detail: 'FIFO queues take no per-message delay' });
     }
-    if (entry.delaySeconds !== undefined && fifo) {
-      throw invalidArgument('queue', operation, 'FIFO queues take no per-message delay');
-    }
-    return encoded;
-  }
-
-  function sendParams(entry: SendOptions, encoded: Encoded, fifo: boolean) {
+    const { body, attributes } = encoded(message);
     return {
-      MessageBody: encoded.body,
-      ...(Object.keys(encoded.attributes).length ? { MessageAttributes: encoded.attributes } : {}),
-      ...(entry.delaySeconds !== undefined ? { DelaySeconds: entry.delaySeconds } : {}),
+      MessageBody: body,
+      ...(Object.keys(attributes).length ? { MessageAttributes: attributes } : {}),
+      ...(message.delaySeconds !== undefined ? { DelaySeconds: message.delaySeconds } : {}),
       // FIFO needs a group and a deduplication id; without one given, each send is its own message.
       ...(fifo
         ? {
-            MessageGroupId: entry.groupId ?? 'default',
-            MessageDeduplicationId: entry.dedupId ?? randomUUID(),
+            MessageGroupId: message.groupId ?? 'default',
+            MessageDeduplicationId: message.dedupId ?? randomUUID(),
           }
         : {}),
     };
@@ -233,230 +245,189 @@ export function createSqsQueue(options: SqsQueueOptions = {}): Queue {
     queue: string,
     message: ReceivedMessage,
     seconds: number,
-    operation: string,
+    call: ReportingCall,
   ) {
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > SQS_LIMITS.maxVisibilityTimeoutSeconds) {
-      throw invalidArgument('queue', operation, 'visibility must be 0–43200 whole seconds');
-    }
-    const url = await urlOf(queue, operation);
-    meter(url, 0);
-    await awsCall(ctx(operation, queue), () =>
-      sqs().send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: url,
-          ReceiptHandle: message.receipt,
-          VisibilityTimeout: seconds,
-        }),
-      ),
+    const url = await urlOf(queue, call);
+    meter(call, url, 0);
+    await sqs().send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: url,
+        ReceiptHandle: message.receipt,
+        VisibilityTimeout: seconds,
+      }),
+      abortable(call),
     );
   }
 
-  const queue: Queue = {
+  function toMessage(message: Message): ReceivedMessage {
+    const system = message.Attributes ?? {};
+    const attributes: Record<string, string> = {};
+    for (const [key, value] of Object.entries(message.MessageAttributes ?? {})) {
+      if (key !== BINARY_ATTRIBUTE && value.StringValue !== undefined) attributes[key] = value.StringValue;
+    }
+    return {
+      id: message.MessageId ?? '',
+      receipt: message.ReceiptHandle ?? '',
+      body: decode(message),
+      deliveryCount: Number(system.ApproximateReceiveCount ?? 1),
+      ...(system.SentTimestamp ? { sentAt: new Date(Number(system.SentTimestamp)) } : {}),
+      ...(system.MessageGroupId ? { groupId: system.MessageGroupId } : {}),
+      ...(Object.keys(attributes).length ? { attributes } : {}),
+    };
+  }
+
+  return {
     provider: PROVIDER,
     capabilities: { ...CAPABILITIES, ...options.capabilities },
     limits: SQS_LIMITS,
+    queueNameProblem: (name) =>
+      QUEUE_NAME.test(name) && (queuePrefix + name).length <= MAX_NAME_LENGTH
+        ? undefined
+        : `letters, digits, "-" and "_" (an optional ".fifo" suffix), at most ${MAX_NAME_LENGTH} with the prefix`,
+    messageSize: (message) => encoded(message).size,
+    errorCode: codeOf,
+    native: sqs,
 
-    async ensureQueue(name, ensure: EnsureQueueOptions = {}) {
-      const fifo = ensure.fifo ?? name.endsWith(FIFO_SUFFIX);
-      if (ensure.maxDeliveries !== undefined && !ensure.deadLetterQueue) {
-        throw invalidArgument('queue', 'ensureQueue', 'maxDeliveries needs a deadLetterQueue');
-      }
+    async ensureQueue(name, settings: QueueSettings, call) {
+      const fifo = settings.fifo ?? name.endsWith(FIFO_SUFFIX);
       const attributes: Record<string, string> = {
-        VisibilityTimeout: String(ensure.visibilityTimeoutSeconds ?? 30),
+        VisibilityTimeout: String(settings.visibilityTimeoutSeconds ?? 30),
       };
-      if (ensure.deadLetterQueue) {
+      if (settings.deadLetterQueue) {
         // A FIFO queue's dead-letter queue must itself be FIFO.
-        const dlqUrl = await createOrUpdate(ensure.deadLetterQueue, fifo, {});
+        const dlqUrl = await createOrUpdate(settings.deadLetterQueue, fifo, {}, call);
         attributes.RedrivePolicy = JSON.stringify({
-          deadLetterTargetArn: await queueArn(dlqUrl, ensure.deadLetterQueue),
-          maxReceiveCount: ensure.maxDeliveries ?? 5,
+          deadLetterTargetArn: await queueArn(dlqUrl, call),
+          maxReceiveCount: settings.maxDeliveries,
         });
       }
-      await createOrUpdate(name, fifo, attributes);
+      await createOrUpdate(name, fifo, attributes, call);
     },
 
-    async deleteQueue(name) {
-      const url = await urlOf(name, 'deleteQueue');
-      reportUsage({ units: { 'sqs.requests': 1 } });
-      await awsCall(ctx('deleteQueue', name), () => sqs().send(new DeleteQueueCommand({ QueueUrl: url })));
+    async deleteQueue(name, call) {
+      const url = await urlOf(name, call);
+      call.report({ units: { 'sqs.requests': 1 } });
+      await sqs().send(new DeleteQueueCommand({ QueueUrl: url }), abortable(call));
       urls.delete(name);
     },
 
-    async send(name, body, sendOptions: SendOptions = {}) {
-      const url = await urlOf(name, 'send');
-      const fifo = isFifoUrl(url);
-      const encoded = validateEntry({ body, ...sendOptions }, 'send', fifo);
-      meter(url, encoded.size);
-      const response = await awsCall(ctx('send', name), () =>
-        sqs().send(new SendMessageCommand({ QueueUrl: url, ...sendParams(sendOptions, encoded, fifo) })),
+    async send(name, message, call) {
+      const url = await urlOf(name, call);
+      const params = sendParams(message, isFifoUrl(url));
+      const size = encoded(message).size;
+      meter(call, url, size);
+      const response = await sqs().send(
+        new SendMessageCommand({ QueueUrl: url, ...params }),
+        abortable(call),
       );
-      reportUsage({ bytesIn: encoded.size });
-      return { id: response.MessageId ?? '' };
+      call.report({ bytesIn: size });
+      return response.MessageId ?? '';
     },
 
-    async sendBatch(name, entries): Promise<SendBatchResult> {
-      if (entries.length > SQS_LIMITS.maxBatchEntries) {
-        throw invalidArgument(
-          'queue',
-          'sendBatch',
-          `a batch holds at most ${SQS_LIMITS.maxBatchEntries} entries`,
-        );
-      }
-      if (entries.length === 0) return [];
-      const url = await urlOf(name, 'sendBatch');
+    async sendBatch(name, messages, call): Promise<DriverSendOutcome[]> {
+      const url = await urlOf(name, call);
       const fifo = isFifoUrl(url);
-      const results: SendBatchResult = new Array(entries.length);
-      const valid: Array<{ index: number; encoded: Encoded }> = [];
-      entries.forEach((entry, index) => {
+      const outcomes: DriverSendOutcome[] = new Array(messages.length);
+      const entries: Array<{ Id: string } & ReturnType<typeof sendParams>> = [];
+      let total = 0;
+      messages.forEach((message, index) => {
         try {
-          valid.push({ index, encoded: validateEntry(entry, 'sendBatch', fifo) });
+          entries.push({ Id: String(index), ...sendParams(message, fifo) });
+          total += encoded(message).size;
         } catch (error) {
-          results[index] = { ok: false, error: error as Error };
+          outcomes[index] = { error };
         }
       });
-      const total = valid.reduce((sum, v) => sum + v.encoded.size, 0);
-      if (total > SQS_LIMITS.maxBatchBytes) {
-        throw invalidArgument(
-          'queue',
-          'sendBatch',
-          `batch of ${total} bytes exceeds the SQS request limit of ${SQS_LIMITS.maxBatchBytes}`,
-        );
+      if (entries.length === 0) return outcomes;
+      meter(call, url, total);
+      const response = await sqs().send(
+        new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }),
+        abortable(call),
+      );
+      call.report({ bytesIn: total });
+      for (const ok of response.Successful ?? []) outcomes[Number(ok.Id)] = { id: ok.MessageId ?? '' };
+      for (const failed of response.Failed ?? []) {
+        // Shaped like the SDK's own exceptions, so `errorCode` reads it like any other SQS error.
+        outcomes[Number(failed.Id)] = {
+          error: Object.assign(new Error(failed.Message ?? failed.Code ?? 'send failed'), {
+            name: failed.Code ?? 'BatchResultErrorEntry',
+            Code: failed.Code,
+            $fault: failed.SenderFault ? 'client' : 'server',
+          }),
+        };
       }
-      if (valid.length) {
-        meter(url, total);
-        const response = await awsCall(ctx('sendBatch', name), () =>
-          sqs().send(
-            new SendMessageBatchCommand({
-              QueueUrl: url,
-              Entries: valid.map(({ index, encoded }) => ({
-                Id: String(index),
-                ...sendParams(entries[index]!, encoded, fifo),
-              })),
-            }),
-          ),
-        );
-        reportUsage({ bytesIn: total });
-        for (const ok of response.Successful ?? [])
-          results[Number(ok.Id)] = { ok: true, id: ok.MessageId ?? '' };
-        for (const failed of response.Failed ?? []) {
-          results[Number(failed.Id)] = {
-            ok: false,
-            error: translateAwsError(
-              Object.assign(new Error(failed.Message ?? failed.Code ?? 'send failed'), {
-                Code: failed.Code,
-                $fault: failed.SenderFault ? 'client' : 'server',
-              }),
-              ctx('sendBatch', name),
-            ),
-          };
-        }
-      }
-      return results;
+      return outcomes;
     },
 
-    async receive(name, receiveOptions = {}) {
-      const maxMessages = receiveOptions.maxMessages ?? 1;
-      const waitSeconds = receiveOptions.waitSeconds ?? 0;
-      if (!Number.isInteger(maxMessages) || maxMessages < 1 || maxMessages > SQS_LIMITS.maxBatchEntries) {
-        throw invalidArgument('queue', 'receive', `maxMessages must be 1–${SQS_LIMITS.maxBatchEntries}`);
-      }
-      if (waitSeconds < 0 || waitSeconds > SQS_LIMITS.maxWaitSeconds) {
-        throw invalidArgument('queue', 'receive', `waitSeconds must be 0–${SQS_LIMITS.maxWaitSeconds}`);
-      }
-      const url = await urlOf(name, 'receive');
-      const response = await awsCall(ctx('receive', name), () =>
-        sqs().send(
-          new ReceiveMessageCommand({
-            QueueUrl: url,
-            MaxNumberOfMessages: maxMessages,
-            WaitTimeSeconds: Math.ceil(waitSeconds),
-            ...(receiveOptions.visibilityTimeoutSeconds !== undefined
-              ? { VisibilityTimeout: receiveOptions.visibilityTimeoutSeconds }
-              : {}),
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'],
-            MessageAttributeNames: ['All'],
-          }),
-        ),
+    async receive(name, options, call) {
+      const url = await urlOf(name, call);
+      const response = await sqs().send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: options.maxMessages,
+          WaitTimeSeconds: Math.ceil(options.waitSeconds),
+          ...(options.visibilityTimeoutSeconds !== undefined
+            ? { VisibilityTimeout: options.visibilityTimeoutSeconds }
+            : {}),
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId'],
+          MessageAttributeNames: ['All'],
+        }),
+        abortable(call),
       );
-      const messages = (response.Messages ?? []).map((message): ReceivedMessage => {
-        const system = message.Attributes ?? {};
-        const attributes: Record<string, string> = {};
-        for (const [key, value] of Object.entries(message.MessageAttributes ?? {})) {
-          if (key !== BINARY_ATTRIBUTE && value.StringValue !== undefined)
-            attributes[key] = value.StringValue;
-        }
-        return {
-          id: message.MessageId ?? '',
-          receipt: message.ReceiptHandle ?? '',
-          body: decode(message),
-          deliveryCount: Number(system.ApproximateReceiveCount ?? 1),
-          ...(system.SentTimestamp ? { sentAt: new Date(Number(system.SentTimestamp)) } : {}),
-          ...(system.MessageGroupId ? { groupId: system.MessageGroupId } : {}),
-          ...(Object.keys(attributes).length ? { attributes } : {}),
-        };
-      });
+      const messages = (response.Messages ?? []).map(toMessage);
       const bytes = (response.Messages ?? []).reduce((sum, m) => sum + Buffer.byteLength(m.Body ?? ''), 0);
-      meter(url, bytes);
-      reportUsage({ bytesOut: bytes });
+      meter(call, url, bytes);
+      call.report({ bytesOut: bytes });
       return messages;
     },
 
-    async ack(name, message) {
-      const url = await urlOf(name, 'ack');
-      meter(url, 0);
-      try {
-        await sqs().send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.receipt }));
-      } catch (error) {
-        // A receipt that expired or was already used: the message is gone or someone else owns it.
-        if (awsErrorName(error) === 'ReceiptHandleIsInvalid') return;
-        throw translateAwsError(error, ctx('ack', name));
-      }
-    },
-
-    async ackMany(name, messages) {
-      if (!messages.length) return;
-      const url = await urlOf(name, 'ackMany');
-      for (let start = 0; start < messages.length; start += SQS_LIMITS.maxBatchEntries) {
-        const chunk = messages.slice(start, start + SQS_LIMITS.maxBatchEntries);
-        meter(url, 0);
-        const response = await awsCall(ctx('ackMany', name), () =>
-          sqs().send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: url,
-              Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receipt })),
-            }),
-          ),
-        );
-        const failed = (response.Failed ?? []).find((f) => f.Code !== 'ReceiptHandleIsInvalid');
-        if (failed) {
-          throw translateAwsError(
-            Object.assign(new Error(failed.Message ?? 'delete failed'), { Code: failed.Code }),
-            ctx('ackMany', name),
+    async ack(name, messages, call) {
+      const url = await urlOf(name, call);
+      meter(call, url, 0);
+      if (messages.length === 1) {
+        try {
+          await sqs().send(
+            new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: messages[0]!.receipt }),
+            abortable(call),
           );
+        } catch (error) {
+          // A receipt that expired or was already used: the message is gone or someone else owns it.
+          if (awsErrorName(error) !== 'ReceiptHandleIsInvalid') throw error;
         }
+        return;
+      }
+      const response = await sqs().send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receipt })),
+        }),
+        abortable(call),
+      );
+      const failed = (response.Failed ?? []).find((f) => f.Code !== 'ReceiptHandleIsInvalid');
+      if (failed) {
+        throw Object.assign(new Error(failed.Message ?? 'delete failed'), {
+          name: failed.Code ?? 'BatchResultErrorEntry',
+          Code: failed.Code,
+        });
       }
     },
 
-    nack: (name, message, nackOptions) =>
-      changeVisibility(name, message, nackOptions?.delaySeconds ?? 0, 'nack'),
+    release: changeVisibility,
+    extendVisibility: changeVisibility,
 
-    extendVisibility: (name, message, seconds) =>
-      changeVisibility(name, message, seconds, 'extendVisibility'),
-
-    async depth(name) {
-      const url = await urlOf(name, 'depth');
-      meter(url, 0);
-      const response = await awsCall(ctx('depth', name), () =>
-        sqs().send(
-          new GetQueueAttributesCommand({
-            QueueUrl: url,
-            AttributeNames: [
-              'ApproximateNumberOfMessages',
-              'ApproximateNumberOfMessagesNotVisible',
-              'ApproximateNumberOfMessagesDelayed',
-            ],
-          }),
-        ),
+    async depth(name, call) {
+      const url = await urlOf(name, call);
+      meter(call, url, 0);
+      const response = await sqs().send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+        abortable(call),
       );
       const a = response.Attributes ?? {};
       return {
@@ -471,5 +442,4 @@ export function createSqsQueue(options: SqsQueueOptions = {}): Queue {
       client = undefined;
     },
   };
-  return queue;
 }

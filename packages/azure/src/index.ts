@@ -54,7 +54,6 @@ export function createQueue(options: AzureOptions, context: ProviderContext) {
       ? { connectionString: endpoint.connectionString }
       : { accountUrl: endpoint.accountUrl, credential: credentialFrom(options.credentials, context.env) }),
     queuePrefix: queue.queuePrefix,
-    poisonSuffix: queue.poisonSuffix,
   });
 }
 

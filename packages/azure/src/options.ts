@@ -64,8 +64,6 @@ export const azureQueueOptionsSchema = z
     ...storageEndpointFields,
     /** Prefix prepended to every queue name (Queue Storage names: lower-case, 3–63 chars). */
     queuePrefix: z.string().default(''),
-    /** Suffix of the default dead-letter queue (`<queue>-poison`, as Azure Functions does). */
-    poisonSuffix: z.string().default('-poison'),
   })
   .strict();
 

@@ -31,11 +31,16 @@ export interface QueueCapabilities {
 }
 
 export interface QueueLimits {
+  /** Bytes of one message as the driver's `messageSize` counts them. */
   maxMessageBytes: number;
+  /** Entries of one sendBatch and messages of one receive. */
   maxBatchEntries: number;
+  /** Bytes of one send request; sendBatch splits a larger batch into several requests. */
   maxBatchBytes: number;
   maxVisibilityTimeoutSeconds: number;
   maxWaitSeconds: number;
+  /** Longest `delaySeconds` of a send. */
+  maxDelaySeconds: number;
 }
 
 export interface WarehouseCapabilities {

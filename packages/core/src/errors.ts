@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'Unavailable',
   'Timeout',
   'Unsupported',
+  /** The caller aborted the call through its AbortSignal (the web platform's AbortError). */
+  'Cancelled',
   'Internal',
 ] as const;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CloudmuxError } from './errors.ts';
 import { Meter } from './meter.ts';
 import type { ObjectStore } from './object-store.ts';
-import type { Queue } from './queue.ts';
+import { portableQueue, type QueueDriver } from './queue/index.ts';
 import { type SecretStore, SecretValue } from './secret-store.ts';
 import { reportUsage } from './usage.ts';
 
@@ -160,13 +160,16 @@ describe('Meter', () => {
     expect(calls.delete).toBe(1);
   });
 
-  it('does not retry queue send or sendBatch, but retries ack', async () => {
+  it('does not retry queue send or sendBatch, but retries ack (the portable Queue marks each call)', async () => {
     let sends = 0;
     let acks = 0;
-    const queue = {
+    const driver = {
       provider: 'scripted',
-      capabilities: {},
-      limits: {},
+      capabilities: { fifo: false },
+      limits: { maxBatchEntries: 10, maxBatchBytes: 1000, maxMessageBytes: 100, maxDelaySeconds: 0 },
+      queueNameProblem: () => undefined,
+      messageSize: (m: { bytes: Uint8Array }) => m.bytes.byteLength,
+      errorCode: () => 'Internal',
       send: async () => {
         sends++;
         return unavailable();
@@ -179,13 +182,48 @@ describe('Meter', () => {
         acks++;
         if (acks < 2) return unavailable();
       },
-    } as unknown as Queue;
-    const metered = new Meter({ retry: FAST_RETRY }).wrapQueue(queue);
+    } as unknown as QueueDriver;
+    const metered = portableQueue(driver, { meter: new Meter({ retry: FAST_RETRY }) });
     expect(await codeOf(metered.send('q', 'body'))).toBe('Unavailable');
     expect(await codeOf(metered.sendBatch('q', [{ body: 'b' }]))).toBe('Unavailable');
     expect(sends).toBe(2);
-    await metered.ack('q', { id: '1', body: new Uint8Array(), deliveryCount: 1 } as never);
+    await metered.ack('q', { id: '1', receipt: 'r', body: new Uint8Array(), deliveryCount: 1 });
     expect(acks).toBe(2);
+  });
+
+  it('runs the positional form of run() and meters usage reported through reportUsage by default', async () => {
+    const spec = {
+      provider: 'scripted',
+      resource: 'objectStore' as const,
+      operation: 'get',
+      errorCode: () => 'Unavailable' as const,
+    };
+    const meter = new Meter({ retry: FAST_RETRY });
+    const runner = meter.operation(spec);
+    let attempts = 0;
+    const result = await runner.run(
+      async () => {
+        reportUsage({ bytesOut: 7, units: { 'scripted.requests': 1 } });
+        if (++attempts < 2) throw new Error('flaky');
+        return 'body';
+      },
+      true,
+      'key',
+      undefined,
+    );
+    expect(result).toBe('body');
+    expect(meter.summary()).toMatchObject([{ operation: 'get', count: 1, retries: 1, bytesOut: 14 }]);
+    // Declared explicit, the same driver code reports nothing: it must use ReportingCall.report.
+    const explicitMeter = new Meter();
+    await explicitMeter.operation({ ...spec, explicitUsage: true }).run(
+      async (call) => {
+        reportUsage({ bytesOut: 7 });
+        call.report({ bytesIn: 3 });
+        return undefined;
+      },
+      { idempotent: true },
+    );
+    expect(explicitMeter.summary()).toMatchObject([{ operation: 'get', bytesIn: 3, bytesOut: 0 }]);
   });
 
   it('retries a plain object put but not a conditional or streamed one', async () => {
@@ -320,19 +358,19 @@ describe('Meter', () => {
   });
 
   it('counts the messages and objects a batch call handled, not only the calls', async () => {
-    const message = (id: string) => ({ id, body: new Uint8Array(), deliveryCount: 1 }) as never;
-    const queue = {
+    const message = (id: string) => ({ id, receipt: id, body: new Uint8Array(), deliveryCount: 1 });
+    // The portable Queue says per call how many messages it handled; the driver is scripted.
+    const driver = {
       provider: 'scripted',
-      capabilities: {},
-      limits: {},
-      sendBatch: async () => [
-        { ok: true, id: '1' },
-        { ok: false, error: new Error('throttled') },
-        { ok: true, id: '3' },
-      ],
+      capabilities: { fifo: false },
+      limits: { maxBatchEntries: 10, maxBatchBytes: 1000, maxMessageBytes: 100, maxDelaySeconds: 0 },
+      queueNameProblem: () => undefined,
+      messageSize: (m: { bytes: Uint8Array }) => m.bytes.byteLength,
+      errorCode: () => 'Throttled',
+      sendBatch: async () => [{ id: '1' }, { error: new Error('throttled') }, { id: '3' }],
       receive: async () => [message('1'), message('3')],
-      ackMany: async () => {},
-    } as unknown as Queue;
+      ack: async () => {},
+    } as unknown as QueueDriver;
     const store = {
       provider: 'scripted',
       capabilities: {},
@@ -341,7 +379,7 @@ describe('Meter', () => {
       put: async () => ({ etag: '"e"' }),
     } as unknown as ObjectStore;
     const meter = new Meter();
-    const q = meter.wrapQueue(queue);
+    const q = portableQueue(driver, { meter });
     const o = meter.wrapObjectStore(store);
     await q.sendBatch('q', [{ body: 'a' }, { body: 'b' }, { body: 'c' }]);
     const received = await q.receive('q', { maxMessages: 10 });

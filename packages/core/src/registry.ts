@@ -4,7 +4,7 @@ import { CloudmuxError, ConfigError } from './errors.ts';
 import { Meter, type MeterOptions } from './meter.ts';
 import type { ObjectStore } from './object-store.ts';
 import { type Importer, importerFrom, isModuleMissing } from './provider-import.ts';
-import type { Queue } from './queue.ts';
+import { portableQueue, type Queue, type QueueDriver } from './queue/index.ts';
 import type { SecretStore } from './secret-store.ts';
 import type { Warehouse } from './warehouse.ts';
 
@@ -19,7 +19,11 @@ export interface ProviderModule<Options = unknown> {
   providerName: string;
   optionsSchema: z.ZodType<Options>;
   createObjectStore?(options: Options, context: ProviderContext): ObjectStore | Promise<ObjectStore>;
-  createQueue?(options: Options, context: ProviderContext): Queue | Promise<Queue>;
+  /** A portable Queue (what `createSqsQueue` & co. return) or a bare driver; the registry meters either. */
+  createQueue?(
+    options: Options,
+    context: ProviderContext,
+  ): Queue | QueueDriver | Promise<Queue | QueueDriver>;
   createWarehouse?(options: Options, context: ProviderContext): Warehouse | Promise<Warehouse>;
   createSecretStore?(options: Options, context: ProviderContext): SecretStore | Promise<SecretStore>;
 }
@@ -119,7 +123,7 @@ export async function loadProvider(
 }
 
 /**
- * Opens the four resources the config selects, each from its own provider, wrapped by the meter.
+ * Opens the four resources the config selects, each from its own provider, metered by `meter`.
  * Only the chosen provider packages are imported.
  */
 export async function openResources(
@@ -185,7 +189,8 @@ function wrap(meter: Meter, kind: ResourceName, resource: unknown): { close(): P
     case 'objectStore':
       return meter.wrapObjectStore(resource as ObjectStore);
     case 'queue':
-      return meter.wrapQueue(resource as Queue);
+      // Portable types meter inline: the provider's queue is rebuilt over its driver with this meter.
+      return portableQueue(resource as Queue | QueueDriver, { meter });
     case 'warehouse':
       return meter.wrapWarehouse(resource as Warehouse);
     case 'secretStore':

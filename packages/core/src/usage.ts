@@ -16,15 +16,28 @@ export interface CallUsage {
   units: BillableUnits;
 }
 
+/** What a driver or adapter reports for the call in progress. */
+export interface UsageReport {
+  bytesIn?: number;
+  bytesOut?: number;
+  units?: BillableUnits;
+}
+
 const current = new AsyncLocalStorage<CallUsage>();
 
 /**
- * Called by adapters inside an operation: adds bytes and billable units to the metered call in
- * progress. Outside a metered call it does nothing (the adapter is used unwrapped).
+ * Called by adapters the meter still wraps, inside an operation: adds bytes and billable units to
+ * the metered call in progress (found through AsyncLocalStorage). Outside a metered call it does
+ * nothing. Drivers of portable types report through `DriverCall.report` instead, which costs no
+ * async-context switch.
  */
-export function reportUsage(usage: { bytesIn?: number; bytesOut?: number; units?: BillableUnits }): void {
+export function reportUsage(usage: UsageReport): void {
   const call = current.getStore();
-  if (!call) return;
+  if (call) addUsage(call, usage);
+}
+
+/** Adds `usage` to the record `call`. */
+export function addUsage(call: CallUsage, usage: UsageReport): void {
   if (usage.bytesIn) call.bytesIn += usage.bytesIn;
   if (usage.bytesOut) call.bytesOut += usage.bytesOut;
   if (usage.units) {

@@ -1,4 +1,11 @@
-import { CloudmuxError, messageText, type Queue, type ReceivedMessage, runWithUsage } from '@cloudmux/core';
+import {
+  CloudmuxError,
+  Meter,
+  messageText,
+  portableQueue,
+  type Queue,
+  type ReceivedMessage,
+} from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PSTEST_MISSING,
@@ -88,25 +95,31 @@ describe.skipIf(!available)(
       await queue.ensureQueue('limits');
       const big = await queue.send('limits', new Uint8Array(10_000_001)).catch((e) => e);
       expect(CloudmuxError.hasCode(big, 'InvalidArgument')).toBe(true);
-      const usage = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
-      await runWithUsage(usage, () => queue.send('limits', 'tiny'));
-      expect(usage.units['pubsub.billable-bytes']).toBe(1000);
+      const meter = new Meter();
+      await portableQueue(queue, { meter }).send('limits', 'tiny');
+      expect(meter.totalUnits()['pubsub.billable-bytes']).toBe(1000);
     });
 
     it('meters publish and pull but not acknowledge or modifyAckDeadline (free: https://cloud.google.com/pubsub/pricing)', async () => {
       await queue.ensureQueue('billing');
       await queue.send('billing', 'one');
-      const pulled = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
-      const message = await runWithUsage(pulled, () => receiveOne(queue, 'billing'));
-      expect(pulled.units['pubsub.billable-bytes']).toBe(1000);
-      const free = { bytesIn: 0, bytesOut: 0, units: {} as Record<string, number> };
-      await runWithUsage(free, async () => {
-        await queue.extendVisibility('billing', message, 30);
-        await queue.nack('billing', message);
-      });
+      // Usage is read from meters, as the registry's meter would see it.
+      const pulled = new Meter();
+      const message = await receiveOne(portableQueue(queue, { meter: pulled }), 'billing');
+      expect(pulled.totalUnits()['pubsub.billable-bytes']).toBe(1000);
+      const free = new Meter();
+      const metered = portableQueue(queue, { meter: free });
+      await metered.extendVisibility('billing', message, 30);
+      await metered.nack('billing', message);
       const again = await receiveOne(queue, 'billing');
-      await runWithUsage(free, () => queue.ack('billing', again));
-      expect(free.units['pubsub.billable-bytes']).toBeUndefined();
+      await metered.ack('billing', again);
+      expect(
+        free
+          .summary()
+          .map((o) => o.operation)
+          .sort(),
+      ).toEqual(['ack', 'extendVisibility', 'nack']);
+      expect(free.totalUnits()['pubsub.billable-bytes']).toBeUndefined();
     });
 
     it('hides a delayed message until its delay has passed', async () => {

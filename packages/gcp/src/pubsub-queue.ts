@@ -23,19 +23,20 @@
  */
 import {
   bodyBytes,
-  type EnsureQueueOptions,
+  DriverError,
+  type DriverSendOutcome,
+  type Meter,
+  type OutgoingMessage,
+  portableQueue,
   type Queue,
   type QueueCapabilities,
+  type QueueDriver,
   type QueueLimits,
   type ReceivedMessage,
-  reportUsage,
-  requireCapability,
-  type SendBatchResult,
-  type SendEntry,
-  type SendOptions,
+  type ReportingCall,
 } from '@cloudmux/core';
 import { type ClientConfig, PubSub, type Topic, v1 } from '@google-cloud/pubsub';
-import { type CallContext, gcpCall, invalidArgument, PROVIDER, toCloudmuxError } from './errors.ts';
+import { errorCodeOf, PROVIDER } from './errors.ts';
 
 export interface PubSubQueueOptions {
   projectId: string;
@@ -48,6 +49,8 @@ export interface PubSubQueueOptions {
   batching?: { maxMessages?: number; maxBytes?: number; maxMilliseconds?: number };
   /** A ready client instead of the options above. */
   pubsub?: PubSub;
+  /** Meter for standalone use; the registry attaches its own. */
+  meter?: Meter;
 }
 
 const CAPABILITIES: QueueCapabilities = {
@@ -67,6 +70,8 @@ const LIMITS: QueueLimits = {
   maxBatchBytes: 10_000_000,
   maxVisibilityTimeoutSeconds: 600,
   maxWaitSeconds: 60,
+  // A delayed message is hidden again with modifyAckDeadline, whose maximum is 600 s.
+  maxDelaySeconds: 600,
 };
 
 /** The fields of a pulled message the adapter reads (google.pubsub.v1.ReceivedMessage). */
@@ -90,9 +95,12 @@ const DEDUP_ATTRIBUTE = 'cloudmux-dedup-id';
 const DELIVER_AFTER_ATTRIBUTE = 'cloudmux-deliver-after';
 const VISIBILITY_LABEL = 'cloudmux-visibility';
 const DEFAULT_VISIBILITY = 30;
+/** Topic and subscription ids (the implicit `-dead-letter` suffix included). */
+const ID = /^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
+const IMPLICIT_DEAD_LETTER = '-dead-letter';
 
-function billable(bytes: number, requests = 1) {
-  reportUsage({ units: { 'pubsub.billable-bytes': Math.max(bytes, MIN_BILLABLE_BYTES * requests) } });
+function billable(call: ReportingCall, bytes: number, requests = 1) {
+  call.report({ units: { 'pubsub.billable-bytes': Math.max(bytes, MIN_BILLABLE_BYTES * requests) } });
 }
 
 function attributeBytes(attributes: Record<string, string> | undefined): number {
@@ -106,7 +114,12 @@ function asSeconds(value: unknown): number {
   return Number.isFinite(n) ? n : 0;
 }
 
+/** Pub/Sub: the portable Queue over the Pub/Sub driver. */
 export function createPubSubQueue(options: PubSubQueueOptions): Queue {
+  return portableQueue(createPubSubQueueDriver(options), { meter: options.meter });
+}
+
+export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDriver {
   const prefix = options.topicPrefix ?? 'cloudmux-';
   const batching = {
     maxMessages: options.batching?.maxMessages ?? 100,
@@ -143,7 +156,6 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
   const idOf = (name: string) => `${prefix}${name}`;
   const subscriptionPath = (name: string) => `projects/${options.projectId}/subscriptions/${idOf(name)}`;
   const topicPath = (name: string) => `projects/${options.projectId}/topics/${idOf(name)}`;
-  const ctx = (operation: string): CallContext => ({ resource: 'queue', operation });
   const topicOf = (name: string): Topic => {
     let topic = topics.get(name);
     if (!topic) {
@@ -187,262 +199,204 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
     });
   }
 
-  function checkEntry(entry: SendOptions & { body: string | Uint8Array }, context: CallContext) {
-    const delay = entry.delaySeconds ?? 0;
-    if (delay < 0 || delay > LIMITS.maxVisibilityTimeoutSeconds) {
-      throw invalidArgument(context, 'delaySeconds must be between 0 and 600');
-    }
-    const data = bodyBytes(entry.body);
-    const attributes: Record<string, string> = { ...entry.attributes };
-    // The limit applies to what the caller sent; the adapter's own attributes ride in the headroom
-    // between 10,000,000 bytes and the 10 MiB publish request limit.
-    const size = data.byteLength + attributeBytes(attributes) + Buffer.byteLength(entry.groupId ?? '');
-    if (size > LIMITS.maxMessageBytes) {
-      throw invalidArgument(context, `message of ${size} bytes exceeds Pub/Sub's 10 MB limit`);
-    }
-    if (entry.dedupId) attributes[DEDUP_ATTRIBUTE] = entry.dedupId;
-    if (delay > 0) attributes[DELIVER_AFTER_ATTRIBUTE] = String(Date.now() + delay * 1000);
-    return { data, attributes, size };
-  }
+  const messageSize = (message: OutgoingMessage) =>
+    message.bytes.byteLength + attributeBytes(message.attributes) + Buffer.byteLength(message.groupId ?? '');
 
-  async function publish(name: string, entry: SendEntry, context: CallContext): Promise<string> {
-    const { data, attributes } = checkEntry(entry, context);
+  async function publish(name: string, message: OutgoingMessage): Promise<string> {
+    // The limit applies to what the caller sent; the driver's own attributes ride in the headroom
+    // between 10,000,000 bytes and the 10 MiB publish request limit.
+    const attributes: Record<string, string> = { ...message.attributes };
+    if (message.dedupId) attributes[DEDUP_ATTRIBUTE] = message.dedupId;
+    if (message.delaySeconds) {
+      attributes[DELIVER_AFTER_ATTRIBUTE] = String(Date.now() + message.delaySeconds * 1000);
+    }
+    const data = message.bytes;
     const topic = topicOf(name);
     try {
       return await topic.publishMessage({
         data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
         ...(Object.keys(attributes).length ? { attributes } : {}),
-        ...(entry.groupId ? { orderingKey: entry.groupId } : {}),
+        ...(message.groupId ? { orderingKey: message.groupId } : {}),
       });
     } catch (error) {
       // A failed publish pauses its ordering key until resumed; later sends must not stay blocked.
-      if (entry.groupId) topic.resumePublishing(entry.groupId);
-      throw toCloudmuxError(error, context);
+      if (message.groupId) topic.resumePublishing(message.groupId);
+      throw error;
     }
   }
 
-  const queue: Queue = {
+  function toMessage(r: PulledMessage, bytes: { total: number }): ReceivedMessage {
+    const m = r.message ?? {};
+    const body = m.data instanceof Uint8Array ? new Uint8Array(m.data) : bodyBytes(String(m.data ?? ''));
+    const attributes = { ...(m.attributes ?? {}) };
+    delete attributes[DEDUP_ATTRIBUTE];
+    delete attributes[DELIVER_AFTER_ATTRIBUTE];
+    bytes.total += body.byteLength + attributeBytes(attributes);
+    const publishSeconds = m.publishTime ? Number(m.publishTime.seconds ?? 0) : undefined;
+    return {
+      id: String(m.messageId ?? ''),
+      receipt: String(r.ackId ?? ''),
+      body,
+      deliveryCount: Math.max(1, (r.deliveryAttempt ?? 1) - (hiddenPulls.get(String(m.messageId)) ?? 0)),
+      ...(publishSeconds !== undefined
+        ? { sentAt: new Date(publishSeconds * 1000 + Math.floor((m.publishTime?.nanos ?? 0) / 1e6)) }
+        : {}),
+      ...(m.orderingKey ? { groupId: m.orderingKey } : {}),
+      ...(Object.keys(attributes).length ? { attributes } : {}),
+    };
+  }
+
+  return {
     provider: PROVIDER,
     capabilities: CAPABILITIES,
     limits: LIMITS,
+    queueNameProblem: (name) =>
+      ID.test(idOf(name + IMPLICIT_DEAD_LETTER))
+        ? undefined
+        : 'a letter, then letters, digits and "-_.~+%": 3–255 characters with the prefix and a "-dead-letter" suffix',
+    messageSize,
+    errorCode: errorCodeOf,
+    native: client,
 
-    async ensureQueue(name, ensureOptions: EnsureQueueOptions = {}) {
-      const context = ctx('ensureQueue');
-      const seconds = ensureOptions.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY;
-      if (seconds < 0 || seconds > LIMITS.maxVisibilityTimeoutSeconds) {
-        throw invalidArgument(context, 'visibilityTimeoutSeconds must be between 0 and 600');
+    async ensureQueue(name, settings) {
+      const seconds = settings.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY;
+      let deadLetterTopic: string;
+      let maxDeliveryAttempts = IMPLICIT_MAX_DELIVERIES;
+      if (settings.deadLetterQueue) {
+        await ensureTopicAndSubscription(settings.deadLetterQueue, {});
+        deadLetterTopic = topicPath(settings.deadLetterQueue);
+        maxDeliveryAttempts = settings.maxDeliveries ?? maxDeliveryAttempts;
+      } else {
+        const implicit = name + IMPLICIT_DEAD_LETTER;
+        await ensureTopicAndSubscription(implicit, {});
+        deadLetterTopic = topicPath(implicit);
       }
-      if (ensureOptions.maxDeliveries !== undefined && !ensureOptions.deadLetterQueue) {
-        throw invalidArgument(context, 'maxDeliveries requires deadLetterQueue');
-      }
-      await gcpCall(context, async () => {
-        let deadLetterTopic: string;
-        let maxDeliveryAttempts = IMPLICIT_MAX_DELIVERIES;
-        if (ensureOptions.deadLetterQueue) {
-          await ensureTopicAndSubscription(ensureOptions.deadLetterQueue, {});
-          deadLetterTopic = topicPath(ensureOptions.deadLetterQueue);
-          maxDeliveryAttempts = ensureOptions.maxDeliveries ?? 5;
-        } else {
-          const implicit = `${name}-dead-letter`;
-          await ensureTopicAndSubscription(implicit, {});
-          deadLetterTopic = topicPath(implicit);
-        }
-        await ensureTopicAndSubscription(name, {
-          // Pub/Sub's minimum is 10 s; a shorter visibility is applied per pull with modifyAckDeadline.
-          ackDeadlineSeconds: Math.min(600, Math.max(10, seconds)),
-          labels: { [VISIBILITY_LABEL]: String(seconds) },
-          enableMessageOrdering: ensureOptions.fifo === true,
-          deadLetterPolicy: { deadLetterTopic, maxDeliveryAttempts },
-          messageRetentionDuration: { seconds: 7 * 24 * 3600 },
-        });
+      await ensureTopicAndSubscription(name, {
+        // Pub/Sub's minimum is 10 s; a shorter visibility is applied per pull with modifyAckDeadline.
+        ackDeadlineSeconds: Math.min(600, Math.max(10, seconds)),
+        labels: { [VISIBILITY_LABEL]: String(seconds) },
+        enableMessageOrdering: settings.fifo === true,
+        deadLetterPolicy: { deadLetterTopic, maxDeliveryAttempts },
+        messageRetentionDuration: { seconds: 7 * 24 * 3600 },
       });
       visibility.set(name, seconds);
     },
 
     async deleteQueue(name) {
-      await gcpCall(ctx('deleteQueue'), async () => {
-        for (const id of [name, `${name}-dead-letter`]) {
-          const implicit = id !== name;
-          try {
-            await client().subscription(idOf(id)).delete();
-          } catch (error) {
-            if ((error as { code?: number }).code !== 5 || !implicit) throw error;
-          }
-          try {
-            await client().topic(idOf(id)).delete();
-          } catch (error) {
-            const code = (error as { code?: number }).code;
-            // 9: pstest refuses to delete a topic another subscription dead-letters to (the real
-            // service allows it). The subscription is gone, so the queue is gone for receivers.
-            if (!(code === 9 || (code === 5 && implicit))) throw error;
-          }
+      for (const id of [name, name + IMPLICIT_DEAD_LETTER]) {
+        const implicit = id !== name;
+        try {
+          await client().subscription(idOf(id)).delete();
+        } catch (error) {
+          if ((error as { code?: number }).code !== 5 || !implicit) throw error;
         }
-      });
+        try {
+          await client().topic(idOf(id)).delete();
+        } catch (error) {
+          const code = (error as { code?: number }).code;
+          // 9: pstest refuses to delete a topic another subscription dead-letters to (the real
+          // service allows it). The subscription is gone, so the queue is gone for receivers.
+          if (!(code === 9 || (code === 5 && implicit))) throw error;
+        }
+      }
       topics.delete(name);
       visibility.delete(name);
     },
 
-    async send(name, body, sendOptions = {}) {
-      const context = ctx('send');
-      const { size } = checkEntry({ ...sendOptions, body }, context);
-      const id = await publish(name, { ...sendOptions, body }, context);
-      billable(size);
-      reportUsage({ bytesOut: bodyBytes(body).byteLength });
-      return { id };
+    async send(name, message, call) {
+      const id = await publish(name, message);
+      billable(call, messageSize(message));
+      call.report({ bytesOut: message.bytes.byteLength });
+      return id;
     },
 
-    async sendBatch(name, entries): Promise<SendBatchResult> {
-      const context = ctx('sendBatch');
-      if (entries.length > LIMITS.maxBatchEntries) {
-        throw invalidArgument(context, `at most ${LIMITS.maxBatchEntries} entries per batch`);
-      }
-      const settled = await Promise.allSettled(entries.map((entry) => publish(name, entry, context)));
+    async sendBatch(name, messages, call): Promise<DriverSendOutcome[]> {
+      // The client's batching publisher groups these into publish requests.
+      const settled = await Promise.allSettled(messages.map((message) => publish(name, message)));
       let requestBytes = 0;
       let requestCount = 0;
       let inRequest = 0;
       settled.forEach((outcome, index) => {
         if (outcome.status !== 'fulfilled') return;
-        const size = checkEntry(entries[index] as SendEntry, context).size;
+        const message = messages[index] as OutgoingMessage;
         if (inRequest === 0 || inRequest >= batching.maxMessages) {
           requestCount++;
           inRequest = 0;
         }
         inRequest++;
-        requestBytes += size;
-        reportUsage({ bytesOut: bodyBytes((entries[index] as SendEntry).body).byteLength });
+        requestBytes += messageSize(message);
+        call.report({ bytesOut: message.bytes.byteLength });
       });
-      if (requestCount) billable(requestBytes, requestCount);
+      if (requestCount) billable(call, requestBytes, requestCount);
       return settled.map((outcome) =>
-        outcome.status === 'fulfilled'
-          ? { ok: true as const, id: outcome.value }
-          : { ok: false as const, error: toCloudmuxError(outcome.reason, context) },
+        outcome.status === 'fulfilled' ? { id: outcome.value } : { error: outcome.reason },
       );
     },
 
-    async receive(name, receiveOptions = {}): Promise<ReceivedMessage[]> {
-      const context = ctx('receive');
-      const max = receiveOptions.maxMessages ?? 1;
-      if (max < 1 || max > LIMITS.maxBatchEntries)
-        throw invalidArgument(context, 'maxMessages must be 1–1000');
-      const waitSeconds = Math.min(receiveOptions.waitSeconds ?? 0, LIMITS.maxWaitSeconds);
-      return gcpCall(context, async () => {
-        const seconds = receiveOptions.visibilityTimeoutSeconds ?? (await queueVisibility(name));
-        const deadline = Date.now() + waitSeconds * 1000;
-        let received: PulledMessage[] = [];
-        for (;;) {
-          const remaining = deadline - Date.now();
-          const pulled = subscriberClient()
-            .pull(
-              {
-                subscription: subscriptionPath(name),
-                maxMessages: max,
-                returnImmediately: waitSeconds === 0,
-              },
-              // A long poll is a pull that the server may hold; bound it by the caller's wait.
-              waitSeconds > 0 ? { timeout: Math.max(1000, remaining + 1000) } : {},
-            )
-            .catch((error: { code?: number }) => {
-              if (error.code === 4) return [{ receivedMessages: [] }]; // DEADLINE_EXCEEDED: nothing came
-              throw error;
-            });
-          const [response] = (await pulled) as unknown as [{ receivedMessages?: PulledMessage[] | null }];
-          const early = new Map<number, string[]>();
-          received = (response.receivedMessages ?? []).filter((r) => {
-            const after = Number(r.message?.attributes?.[DELIVER_AFTER_ATTRIBUTE] ?? 0);
-            if (after <= Date.now()) return true;
-            const seconds = Math.min(600, Math.ceil((after - Date.now()) / 1000));
-            early.set(seconds, [...(early.get(seconds) ?? []), String(r.ackId)]);
-            const id = String(r.message?.messageId ?? '');
-            hiddenPulls.set(id, (hiddenPulls.get(id) ?? 0) + 1);
-            if (hiddenPulls.size > MAX_TRACKED_DELAYS)
-              hiddenPulls.delete(hiddenPulls.keys().next().value as string);
-            return false;
+    async receive(name, options, call): Promise<ReceivedMessage[]> {
+      const { maxMessages, waitSeconds } = options;
+      const seconds = options.visibilityTimeoutSeconds ?? (await queueVisibility(name));
+      const deadline = Date.now() + waitSeconds * 1000;
+      let received: PulledMessage[] = [];
+      for (;;) {
+        const remaining = deadline - Date.now();
+        const pulled = subscriberClient()
+          .pull(
+            { subscription: subscriptionPath(name), maxMessages, returnImmediately: waitSeconds === 0 },
+            // A long poll is a pull that the server may hold; bound it by the caller's wait.
+            waitSeconds > 0 ? { timeout: Math.max(1000, remaining + 1000) } : {},
+          )
+          .catch((error: { code?: number }) => {
+            if (error.code === 4) return [{ receivedMessages: [] }]; // DEADLINE_EXCEEDED: nothing came
+            throw error;
           });
-          for (const [seconds, ackIds] of early) await modifyDeadline(name, ackIds, seconds);
-          if (received.length > 0 || waitSeconds === 0 || Date.now() >= deadline) break;
-        }
-        let bytes = 0;
-        const messages = received.map((r): ReceivedMessage => {
-          const m = r.message ?? {};
-          const body =
-            m.data instanceof Uint8Array ? new Uint8Array(m.data) : bodyBytes(String(m.data ?? ''));
-          const attributes = { ...(m.attributes ?? {}) };
-          delete attributes[DEDUP_ATTRIBUTE];
-          delete attributes[DELIVER_AFTER_ATTRIBUTE];
-          bytes += body.byteLength + attributeBytes(attributes);
-          const publishSeconds = m.publishTime ? Number(m.publishTime.seconds ?? 0) : undefined;
-          return {
-            id: String(m.messageId ?? ''),
-            receipt: String(r.ackId ?? ''),
-            body,
-            deliveryCount: Math.max(
-              1,
-              (r.deliveryAttempt ?? 1) - (hiddenPulls.get(String(m.messageId)) ?? 0),
-            ),
-            ...(publishSeconds !== undefined
-              ? { sentAt: new Date(publishSeconds * 1000 + Math.floor((m.publishTime?.nanos ?? 0) / 1e6)) }
-              : {}),
-            ...(m.orderingKey ? { groupId: m.orderingKey } : {}),
-            ...(Object.keys(attributes).length ? { attributes } : {}),
-          };
+        const [response] = (await pulled) as unknown as [{ receivedMessages?: PulledMessage[] | null }];
+        const early = new Map<number, string[]>();
+        received = (response.receivedMessages ?? []).filter((r) => {
+          const after = Number(r.message?.attributes?.[DELIVER_AFTER_ATTRIBUTE] ?? 0);
+          if (after <= Date.now()) return true;
+          const hideFor = Math.min(600, Math.ceil((after - Date.now()) / 1000));
+          early.set(hideFor, [...(early.get(hideFor) ?? []), String(r.ackId)]);
+          const id = String(r.message?.messageId ?? '');
+          hiddenPulls.set(id, (hiddenPulls.get(id) ?? 0) + 1);
+          if (hiddenPulls.size > MAX_TRACKED_DELAYS)
+            hiddenPulls.delete(hiddenPulls.keys().next().value as string);
+          return false;
         });
-        billable(bytes);
-        reportUsage({ bytesIn: messages.reduce((n, m) => n + m.body.byteLength, 0) });
-        const subscriptionDeadline = Math.min(600, Math.max(10, seconds));
-        if (messages.length > 0 && seconds !== subscriptionDeadline) {
-          await modifyDeadline(
-            name,
-            messages.map((m) => m.receipt),
-            seconds,
-          );
-        }
-        return messages;
-      });
-    },
-
-    async ack(name, message) {
-      await queue.ackMany(name, [message]);
-    },
-
-    async ackMany(name, messages) {
-      if (messages.length === 0) return;
-      await gcpCall(ctx('ack'), async () => {
-        for (let i = 0; i < messages.length; i += 1000) {
-          const chunk = messages.slice(i, i + 1000);
-          const ackIds = chunk.map((m) => m.receipt);
-          for (const m of chunk) hiddenPulls.delete(m.id);
-          // Acking an expired or already-acked id is accepted silently by Pub/Sub (without exactly-once).
-          await subscriberClient().acknowledge({ subscription: subscriptionPath(name), ackIds });
-        }
-      });
-    },
-
-    async nack(name, message, nackOptions = {}) {
-      const context = ctx('nack');
-      const delay = nackOptions.delaySeconds ?? 0;
-      if (delay < 0 || delay > LIMITS.maxVisibilityTimeoutSeconds) {
-        throw invalidArgument(context, 'delaySeconds must be between 0 and 600');
+        for (const [hideFor, ackIds] of early) await modifyDeadline(name, ackIds, hideFor);
+        const over = waitSeconds === 0 || Date.now() >= deadline || call.signal?.aborted === true;
+        if (received.length > 0 || over) break;
       }
-      await gcpCall(context, () => modifyDeadline(name, [message.receipt], delay));
+      const bytes = { total: 0 };
+      const messages = received.map((r) => toMessage(r, bytes));
+      billable(call, bytes.total);
+      call.report({ bytesIn: messages.reduce((n, m) => n + m.body.byteLength, 0) });
+      const subscriptionDeadline = Math.min(600, Math.max(10, seconds));
+      if (messages.length > 0 && seconds !== subscriptionDeadline) {
+        await modifyDeadline(
+          name,
+          messages.map((m) => m.receipt),
+          seconds,
+        );
+      }
+      return messages;
     },
 
-    async extendVisibility(name, message, seconds) {
-      const context = ctx('extendVisibility');
-      if (seconds < 0 || seconds > LIMITS.maxVisibilityTimeoutSeconds) {
-        throw invalidArgument(context, 'seconds must be between 0 and 600');
-      }
-      await gcpCall(context, () => modifyDeadline(name, [message.receipt], seconds));
+    async ack(name, messages) {
+      const ackIds = messages.map((m) => m.receipt);
+      for (const m of messages) hiddenPulls.delete(m.id);
+      // Acking an expired or already-acked id is accepted silently by Pub/Sub (without exactly-once).
+      await subscriberClient().acknowledge({ subscription: subscriptionPath(name), ackIds });
     },
+
+    release: (name, message, delaySeconds) => modifyDeadline(name, [message.receipt], delaySeconds),
+    extendVisibility: (name, message, seconds) => modifyDeadline(name, [message.receipt], seconds),
 
     async depth() {
-      requireCapability(CAPABILITIES.approximateDepth, {
-        provider: PROVIDER,
-        resource: 'queue',
-        operation: 'depth',
-        capability: 'approximateDepth',
-        reason: 'the backlog is only exposed through Cloud Monitoring metrics',
+      // Never called: approximateDepth is false, so the portable Queue throws UnsupportedError first.
+      throw new DriverError('Unsupported', {
+        detail: 'the backlog is only exposed through Cloud Monitoring metrics',
       });
-      throw new Error('unreachable');
     },
 
     async close() {
@@ -457,5 +411,4 @@ export function createPubSubQueue(options: PubSubQueueOptions): Queue {
       await sub?.close();
     },
   };
-  return queue;
 }

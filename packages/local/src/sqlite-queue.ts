@@ -12,21 +12,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import {
-  bodyBytes,
-  CloudmuxError,
-  type EnsureQueueOptions,
-  type ErrorCode,
+  DriverError,
+  type DriverSendOutcome,
+  type Meter,
+  type OutgoingMessage,
+  portableQueue,
   type Queue,
   type QueueCapabilities,
-  type QueueDepth,
+  type QueueDriver,
   type QueueLimits,
+  type QueueSettings,
   type ReceivedMessage,
-  type ReceiveOptions,
-  reportUsage,
-  type SendBatchResult,
-  type SendEntry,
-  type SendOptions,
-  type SendResult,
+  type ReportingCall,
 } from '@cloudmux/core';
 import { translateQueueError } from './sqlite-queue-errors.ts';
 
@@ -37,6 +34,8 @@ export interface SqliteQueueOptions {
   synchronous?: 'OFF' | 'NORMAL' | 'FULL';
   /** How long a writer waits for another process's write lock before failing with Unavailable. Default 10 s. */
   busyTimeoutMs?: number;
+  /** Meter for standalone use; the registry attaches its own. */
+  meter?: Meter;
 }
 
 const PROVIDER = 'local';
@@ -57,10 +56,10 @@ export const SQLITE_QUEUE_LIMITS: QueueLimits = {
   maxBatchBytes: 16 * 1024 * 1024,
   maxVisibilityTimeoutSeconds: 12 * 60 * 60,
   maxWaitSeconds: 20,
+  maxDelaySeconds: 12 * 60 * 60,
 };
 
 const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
-const MAX_DELAY_SECONDS = 12 * 60 * 60;
 /** FIFO deduplication window, as on SQS. */
 const DEDUP_WINDOW_MS = 5 * 60 * 1000;
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
@@ -159,42 +158,26 @@ function wake(key: string): void {
   for (const resolveWaiter of set) resolveWaiter();
 }
 
-function fail(code: ErrorCode, operation: string, message: string, cause?: unknown): CloudmuxError {
-  return new CloudmuxError({ code, message, provider: PROVIDER, resource: 'queue', operation, cause });
-}
-
-function requireQueueName(name: string, operation: string): void {
-  if (typeof name !== 'string' || !QUEUE_NAME.test(name)) {
-    throw fail(
-      'InvalidArgument',
-      operation,
-      'queue names are 1–80 characters of A–Z, a–z, 0–9, ".", "_", "-"',
-    );
-  }
-}
-
-function requireSeconds(value: number | undefined, max: number, field: string, operation: string): void {
-  if (value === undefined) return;
-  if (!Number.isFinite(value) || value < 0 || value > max) {
-    throw fail('InvalidArgument', operation, `${field} must be between 0 and ${max} seconds`);
-  }
-}
-
-function parseReceipt(receipt: string, operation: string): { seq: number; deliveries: number } {
-  const dot = typeof receipt === 'string' ? receipt.indexOf('.') : -1;
+function parseReceipt(receipt: string): { seq: number; deliveries: number } {
+  const dot = receipt.indexOf('.');
   const seq = Number(receipt.slice(0, dot));
   const deliveries = Number(receipt.slice(dot + 1));
   if (dot <= 0 || !Number.isSafeInteger(seq) || !Number.isSafeInteger(deliveries)) {
-    throw fail('InvalidArgument', operation, 'not a receipt issued by the local queue');
+    throw new DriverError('InvalidArgument', { detail: 'not a receipt issued by the local queue' });
   }
   return { seq, deliveries };
 }
 
+/** The local queue: the portable Queue over the SQLite driver. */
 export function createSqliteQueue(options: SqliteQueueOptions): Queue {
+  return portableQueue(createSqliteQueueDriver(options), { meter: options.meter });
+}
+
+export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDriver {
   const file = resolve(options.file);
   const synchronous = options.synchronous ?? 'NORMAL';
   if (!['OFF', 'NORMAL', 'FULL'].includes(synchronous)) {
-    throw fail('InvalidArgument', 'createSqliteQueue', 'synchronous must be OFF, NORMAL or FULL');
+    throw new DriverError('InvalidArgument', { detail: 'synchronous must be OFF, NORMAL or FULL' });
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
   let db: DatabaseSync | undefined;
@@ -203,10 +186,12 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
   const pendingWaits = new Set<() => void>();
 
   const keyOf = (queue: string) => `${file}\0${queue}`;
-  const translate = (error: unknown, operation: string) => translateQueueError(error, operation, file);
+  // Storage failures get their message here: it names the database file and the cause.
+  const translate = (error: unknown, operation: string) =>
+    DriverError.isInstance(error) ? error : translateQueueError(error, operation, file);
 
   function open(operation: string): Statements {
-    if (closed) throw fail('InvalidArgument', operation, 'queue client is closed');
+    if (closed) throw new DriverError('InvalidArgument', { detail: 'queue client is closed' });
     if (statements) return statements;
     try {
       mkdirSync(dirname(file), { recursive: true });
@@ -300,7 +285,7 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
     }
   }
 
-  /** Runs `fn` in a write transaction, translating every failure to a CloudmuxError. */
+  /** Runs `fn` in a write transaction; storage failures name the database file. */
   function write<T>(operation: string, fn: (s: Statements) => T): T {
     const s = open(operation);
     try {
@@ -319,68 +304,45 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
     }
   }
 
-  function queueRow(s: Statements, name: string, operation: string): QueueRow {
+  function queueRow(s: Statements, name: string): QueueRow {
     const row = s.getQueue.get(name) as QueueRow | undefined;
-    if (!row) throw fail('NotFound', operation, `queue '${name}' does not exist`);
+    if (!row) throw new DriverError('NotFound', { detail: 'the queue does not exist' });
     return row;
   }
 
-  interface ValidEntry {
-    bytes: Uint8Array;
-    options: SendOptions;
-  }
+  const visibleAt = (now: number, message: OutgoingMessage) => now + (message.delaySeconds ?? 0) * 1000;
 
-  function validateEntry(body: string | Uint8Array, sendOptions: SendOptions, operation: string): ValidEntry {
-    if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
-      throw fail('InvalidArgument', operation, 'a message body is a string or a Uint8Array');
-    }
-    const bytes = bodyBytes(body);
-    if (bytes.byteLength === 0) {
-      // SQS needs at least one character and Pub/Sub non-empty data, so no portable queue takes one.
-      throw fail('InvalidArgument', operation, 'a message body must not be empty');
-    }
-    if (bytes.byteLength > SQLITE_QUEUE_LIMITS.maxMessageBytes) {
-      throw fail(
-        'InvalidArgument',
-        operation,
-        `message of ${bytes.byteLength} bytes exceeds the limit of ${SQLITE_QUEUE_LIMITS.maxMessageBytes}`,
-      );
-    }
-    requireSeconds(sendOptions.delaySeconds, MAX_DELAY_SECONDS, 'delaySeconds', operation);
-    return { bytes, options: sendOptions };
-  }
-
-  /** Inserts one validated message inside the current transaction; returns its id. */
+  /** Inserts one message inside the current transaction; returns its id (an earlier one for a dedup hit). */
   function insertMessage(
     s: Statements,
     queue: string,
     row: QueueRow,
-    entry: ValidEntry,
+    message: OutgoingMessage,
     now: number,
   ): string {
-    const { bytes, options: o } = entry;
     const fifo = row.fifo === 1;
-    if (fifo && !o.groupId)
-      throw fail('InvalidArgument', 'send', 'a FIFO queue needs a groupId on every message');
-    if (o.dedupId !== undefined && !fifo) {
-      throw fail('InvalidArgument', 'send', 'dedupId applies to FIFO queues only');
+    if (fifo && !message.groupId) {
+      throw new DriverError('InvalidArgument', { detail: 'a FIFO queue needs a groupId on every message' });
     }
-    if (o.dedupId !== undefined) {
+    if (message.dedupId !== undefined && !fifo) {
+      throw new DriverError('InvalidArgument', { detail: 'dedupId applies to FIFO queues only' });
+    }
+    if (message.dedupId !== undefined) {
       s.expireDedup.run(queue, now);
-      const existing = s.findDedup.get(queue, o.dedupId, now) as { message_id: string } | undefined;
+      const existing = s.findDedup.get(queue, message.dedupId, now) as { message_id: string } | undefined;
       if (existing) return existing.message_id;
     }
     const id = randomUUID();
     s.insert.run(
       queue,
       id,
-      bytes,
-      o.attributes ? JSON.stringify(o.attributes) : null,
-      o.groupId ?? null,
+      message.bytes,
+      message.attributes ? JSON.stringify(message.attributes) : null,
+      message.groupId ?? null,
       now,
-      now + Math.round((o.delaySeconds ?? 0) * 1000),
+      visibleAt(now, message),
     );
-    if (o.dedupId !== undefined) s.insertDedup.run(queue, o.dedupId, id, now + DEDUP_WINDOW_MS);
+    if (message.dedupId !== undefined) s.insertDedup.run(queue, message.dedupId, id, now + DEDUP_WINDOW_MS);
     return id;
   }
 
@@ -401,7 +363,7 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
   function claim(queue: string, limit: number, visibilityMs: number | undefined): ReceivedMessage[] {
     let deadLettered: string | undefined;
     const rows = write('receive', (s) => {
-      const row = queueRow(s, queue, 'receive');
+      const row = queueRow(s, queue);
       const kind = row.fifo === 1 ? 'fifo' : 'standard';
       const now = Date.now();
       const window: Record<string, SQLInputValue> = { queue, now, limit };
@@ -441,7 +403,8 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
     return rows.map(toMessage);
   }
 
-  function sleepUntilWoken(queue: string, ms: number): Promise<void> {
+  /** Sleeps until a send in this process wakes the queue, `ms` pass, the client closes or the signal aborts. */
+  function sleepUntilWoken(queue: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((done) => {
       const key = keyOf(queue);
       let set = waiters.get(key);
@@ -454,68 +417,95 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
         set.delete(finish);
         if (set.size === 0) waiters.delete(key);
         pendingWaits.delete(finish);
+        signal?.removeEventListener('abort', finish);
         done();
       };
       const timer = setTimeout(finish, ms);
       set.add(finish);
       pendingWaits.add(finish);
+      signal?.addEventListener('abort', finish, { once: true });
     });
   }
 
-  const queue: Queue = {
+  async function receive(
+    name: string,
+    limit: number,
+    waitSeconds: number,
+    visibilityMs: number | undefined,
+    call: ReportingCall,
+  ): Promise<ReceivedMessage[]> {
+    const { signal } = call;
+    const deadline = Date.now() + waitSeconds * 1000;
+    let pollMs = POLL_MIN_MS;
+    const over = () => closed || signal?.aborted === true;
+    for (;;) {
+      const messages = claim(name, limit, visibilityMs);
+      if (messages.length > 0) {
+        let bytes = 0;
+        for (const m of messages) bytes += m.body.byteLength;
+        call.report({ bytesIn: bytes });
+        return messages;
+      }
+      if (deadline - Date.now() <= 0 || over()) return messages;
+      // Woken at once by a send in this process; another process's send is seen by the next poll.
+      // Between wake-ups a cheap read (no write lock) decides whether a claim is worth trying.
+      for (;;) {
+        await sleepUntilWoken(name, Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
+        if (over() || Date.now() >= deadline) break;
+        const ready = read('receive', (s) => s.anyReady.get(name, Date.now()));
+        if (ready || !read('receive', (s) => s.getQueue.get(name))) break;
+        pollMs = Math.min(POLL_MAX_MS, pollMs * 2);
+      }
+      if (over()) return [];
+      pollMs = POLL_MIN_MS;
+    }
+  }
+
+  return {
     provider: PROVIDER,
     capabilities: SQLITE_QUEUE_CAPABILITIES,
     limits: SQLITE_QUEUE_LIMITS,
+    queueNameProblem: (name) =>
+      QUEUE_NAME.test(name) ? undefined : '1–80 characters of A–Z, a–z, 0–9, ".", "_", "-"',
+    messageSize: (message) => message.bytes.byteLength,
+    // Everything this driver throws is already a DriverError or a translated storage error.
+    errorCode: () => 'Internal',
+    native: () => {
+      open('native');
+      return db;
+    },
 
-    async ensureQueue(name: string, ensure: EnsureQueueOptions = {}): Promise<void> {
-      const operation = 'ensureQueue';
-      requireQueueName(name, operation);
-      requireSeconds(
-        ensure.visibilityTimeoutSeconds,
-        SQLITE_QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
-        'visibilityTimeoutSeconds',
-        operation,
-      );
-      if ((ensure.maxDeliveries === undefined) !== (ensure.deadLetterQueue === undefined)) {
-        throw fail('InvalidArgument', operation, 'maxDeliveries and deadLetterQueue are set together');
-      }
-      if (
-        ensure.maxDeliveries !== undefined &&
-        (!Number.isInteger(ensure.maxDeliveries) || ensure.maxDeliveries < 1)
-      ) {
-        throw fail('InvalidArgument', operation, 'maxDeliveries must be a positive integer');
-      }
-      if (ensure.deadLetterQueue !== undefined) {
-        requireQueueName(ensure.deadLetterQueue, operation);
-        if (ensure.deadLetterQueue === name) {
-          throw fail('InvalidArgument', operation, 'a queue cannot be its own dead-letter queue');
-        }
-      }
-      write(operation, (s) => {
+    async ensureQueue(name: string, settings: QueueSettings): Promise<void> {
+      write('ensureQueue', (s) => {
         // Like SQS CreateQueue: settings that are given must hold afterwards; settings left out keep
         // what an existing queue has, so a consumer's bare ensureQueue never strips a producer's DLQ.
         const existing = s.getQueue.get(name) as QueueRow | undefined;
-        const fifo = ensure.fifo === undefined ? (existing?.fifo ?? 0) : ensure.fifo ? 1 : 0;
+        const fifo = settings.fifo === undefined ? (existing?.fifo ?? 0) : settings.fifo ? 1 : 0;
         if (existing && existing.fifo !== fifo) {
-          throw fail('AlreadyExists', operation, `queue '${name}' exists with a different fifo setting`);
+          throw new DriverError('AlreadyExists', {
+            detail: 'the queue exists with a different fifo setting',
+          });
         }
         const visibilityMs =
-          ensure.visibilityTimeoutSeconds === undefined
+          settings.visibilityTimeoutSeconds === undefined
             ? (existing?.visibility_timeout_ms ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS * 1000)
-            : Math.round(ensure.visibilityTimeoutSeconds * 1000);
+            : settings.visibilityTimeoutSeconds * 1000;
         const deadLetter =
-          ensure.deadLetterQueue === undefined
+          settings.deadLetterQueue === undefined
             ? { max: existing?.max_deliveries ?? null, queue: existing?.dead_letter_queue ?? null }
-            : { max: ensure.maxDeliveries ?? null, queue: ensure.deadLetterQueue };
+            : { max: settings.maxDeliveries ?? null, queue: settings.deadLetterQueue };
         s.upsertQueue.run(name, visibilityMs, deadLetter.max, deadLetter.queue, fifo);
-        if (ensure.deadLetterQueue !== undefined) {
-          s.createQueueIfMissing.run(ensure.deadLetterQueue, DEFAULT_VISIBILITY_TIMEOUT_SECONDS * 1000, fifo);
+        if (settings.deadLetterQueue !== undefined) {
+          s.createQueueIfMissing.run(
+            settings.deadLetterQueue,
+            DEFAULT_VISIBILITY_TIMEOUT_SECONDS * 1000,
+            fifo,
+          );
         }
       });
     },
 
     async deleteQueue(name: string): Promise<void> {
-      requireQueueName(name, 'deleteQueue');
       write('deleteQueue', (s) => {
         s.deleteQueueMessages.run(name);
         s.deleteQueueDedup.run(name);
@@ -525,190 +515,99 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
       wake(keyOf(name));
     },
 
-    async send(name: string, body: string | Uint8Array, sendOptions: SendOptions = {}): Promise<SendResult> {
-      const entry = validateEntry(body, sendOptions, 'send');
+    async send(name: string, message: OutgoingMessage, call: ReportingCall): Promise<string> {
       // Common case in one autocommit statement: a standard queue that exists, no dedup id. Anything
       // else (missing queue, FIFO rules) takes the checked path in a transaction.
-      let id: string | undefined = randomUUID();
-      if (sendOptions.dedupId === undefined) {
+      let id: string | undefined;
+      if (message.dedupId === undefined) {
+        const candidate = randomUUID();
         const now = Date.now();
         const inserted = read('send', (s) =>
           s.insertIfStandard.run(
             name,
-            id!,
-            entry.bytes,
-            sendOptions.attributes ? JSON.stringify(sendOptions.attributes) : null,
-            sendOptions.groupId ?? null,
+            candidate,
+            message.bytes,
+            message.attributes ? JSON.stringify(message.attributes) : null,
+            message.groupId ?? null,
             now,
-            now + Math.round((sendOptions.delaySeconds ?? 0) * 1000),
+            visibleAt(now, message),
             name,
           ),
         );
-        if (inserted.changes === 0) id = undefined;
-      } else {
-        id = undefined;
+        if (inserted.changes > 0) id = candidate;
       }
-      id ??= write('send', (s) => insertMessage(s, name, queueRow(s, name, 'send'), entry, Date.now()));
-      reportUsage({ bytesOut: entry.bytes.byteLength });
+      id ??= write('send', (s) => insertMessage(s, name, queueRow(s, name), message, Date.now()));
+      call.report({ bytesOut: message.bytes.byteLength });
       wake(keyOf(name));
-      return { id };
+      return id;
     },
 
-    async sendBatch(name: string, entries: readonly SendEntry[]): Promise<SendBatchResult> {
-      const operation = 'sendBatch';
-      if (entries.length > SQLITE_QUEUE_LIMITS.maxBatchEntries) {
-        throw fail(
-          'InvalidArgument',
-          operation,
-          `a batch holds at most ${SQLITE_QUEUE_LIMITS.maxBatchEntries} entries; got ${entries.length}`,
-        );
-      }
-      const results: SendBatchResult = new Array(entries.length);
-      const valid: Array<{ index: number; entry: ValidEntry }> = [];
-      let totalBytes = 0;
-      entries.forEach((raw, index) => {
-        try {
-          const { body, ...entryOptions } = raw;
-          const entry = validateEntry(body, entryOptions, operation);
-          totalBytes += entry.bytes.byteLength;
-          valid.push({ index, entry });
-        } catch (error) {
-          results[index] = { ok: false, error: error as Error };
-        }
-      });
-      if (totalBytes > SQLITE_QUEUE_LIMITS.maxBatchBytes) {
-        throw fail(
-          'InvalidArgument',
-          operation,
-          `a batch holds at most ${SQLITE_QUEUE_LIMITS.maxBatchBytes} bytes`,
-        );
-      }
-      if (valid.length > 0) {
-        write(operation, (s) => {
-          const row = queueRow(s, name, operation);
-          const now = Date.now();
-          for (const { index, entry } of valid) {
-            try {
-              results[index] = { ok: true, id: insertMessage(s, name, row, entry, now) };
-            } catch (error) {
-              if (!CloudmuxError.hasCode(error, 'InvalidArgument')) throw error;
-              results[index] = { ok: false, error };
-            }
+    async sendBatch(
+      name: string,
+      messages: readonly OutgoingMessage[],
+      call: ReportingCall,
+    ): Promise<DriverSendOutcome[]> {
+      const outcomes = write('sendBatch', (s) => {
+        const row = queueRow(s, name);
+        const now = Date.now();
+        return messages.map((message): DriverSendOutcome => {
+          try {
+            return { id: insertMessage(s, name, row, message, now) };
+          } catch (error) {
+            // A FIFO rule broken by one message fails that message; anything else fails the batch.
+            if (!DriverError.isInstance(error)) throw error;
+            return { error };
           }
         });
-        wake(keyOf(name));
-      } else {
-        // Nothing to write, but a missing queue is still reported.
-        read(operation, (s) => queueRow(s, name, operation));
-      }
-      reportUsage({ bytesOut: totalBytes });
-      return results;
-    },
-
-    async receive(name: string, receiveOptions: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
-      const operation = 'receive';
-      const limit = receiveOptions.maxMessages ?? 1;
-      if (!Number.isInteger(limit) || limit < 1 || limit > SQLITE_QUEUE_LIMITS.maxBatchEntries) {
-        throw fail(
-          'InvalidArgument',
-          operation,
-          `maxMessages must be 1–${SQLITE_QUEUE_LIMITS.maxBatchEntries}`,
-        );
-      }
-      requireSeconds(
-        receiveOptions.waitSeconds,
-        SQLITE_QUEUE_LIMITS.maxWaitSeconds,
-        'waitSeconds',
-        operation,
-      );
-      requireSeconds(
-        receiveOptions.visibilityTimeoutSeconds,
-        SQLITE_QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
-        'visibilityTimeoutSeconds',
-        operation,
-      );
-      const visibilityMs =
-        receiveOptions.visibilityTimeoutSeconds === undefined
-          ? undefined
-          : Math.round(receiveOptions.visibilityTimeoutSeconds * 1000);
-      const deadline = Date.now() + (receiveOptions.waitSeconds ?? 0) * 1000;
-      let pollMs = POLL_MIN_MS;
-      for (;;) {
-        const messages = claim(name, limit, visibilityMs);
-        if (messages.length > 0) {
-          let bytes = 0;
-          for (const m of messages) bytes += m.body.byteLength;
-          reportUsage({ bytesIn: bytes });
-          return messages;
-        }
-        const remaining = deadline - Date.now();
-        if (remaining <= 0 || closed) return messages;
-        // Woken at once by a send in this process; another process's send is seen by the next poll.
-        // Between wake-ups a cheap read (no write lock) decides whether a claim is worth trying.
-        for (;;) {
-          await sleepUntilWoken(name, Math.min(pollMs, Math.max(0, deadline - Date.now())));
-          if (closed || Date.now() >= deadline) break;
-          const ready = read(operation, (s) => s.anyReady.get(name, Date.now()));
-          if (ready || !read(operation, (s) => s.getQueue.get(name))) break;
-          pollMs = Math.min(POLL_MAX_MS, pollMs * 2);
-        }
-        if (closed) return [];
-        pollMs = POLL_MIN_MS;
-      }
-    },
-
-    async ack(name: string, message: ReceivedMessage): Promise<void> {
-      const { seq, deliveries } = parseReceipt(message.receipt, 'ack');
-      // Autocommit: a single DELETE is its own transaction.
-      read('ack', (s) => s.ack.run(seq, name, deliveries));
-    },
-
-    async ackMany(name: string, messages: readonly ReceivedMessage[]): Promise<void> {
-      const receipts = messages.map((m) => parseReceipt(m.receipt, 'ackMany'));
-      if (receipts.length === 0) return;
-      write('ackMany', (s) => {
-        for (const { seq, deliveries } of receipts) s.ack.run(seq, name, deliveries);
       });
+      wake(keyOf(name));
+      call.report({ bytesOut: messages.reduce((sum, m) => sum + m.bytes.byteLength, 0) });
+      return outcomes;
     },
 
-    async nack(
-      name: string,
-      message: ReceivedMessage,
-      nackOptions: { delaySeconds?: number } = {},
-    ): Promise<void> {
-      const operation = 'nack';
-      const { seq, deliveries } = parseReceipt(message.receipt, operation);
-      requireSeconds(
-        nackOptions.delaySeconds,
-        SQLITE_QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
-        'delaySeconds',
-        operation,
-      );
+    receive: (name, options, call: ReportingCall) =>
+      receive(
+        name,
+        options.maxMessages,
+        options.waitSeconds,
+        options.visibilityTimeoutSeconds === undefined ? undefined : options.visibilityTimeoutSeconds * 1000,
+        call,
+      ),
+
+    async ack(name, messages): Promise<void> {
+      const receipts = messages.map((m) => parseReceipt(m.receipt));
+      // One DELETE is its own (autocommit) transaction; several share one.
+      if (receipts.length === 1)
+        read('ack', (s) => s.ack.run(receipts[0]!.seq, name, receipts[0]!.deliveries));
+      else {
+        write('ack', (s) => {
+          for (const { seq, deliveries } of receipts) s.ack.run(seq, name, deliveries);
+        });
+      }
+    },
+
+    async release(name, message, delaySeconds): Promise<void> {
+      const { seq, deliveries } = parseReceipt(message.receipt);
       // A stale receipt (already acked or redelivered) releases nothing: the message is no longer held.
-      const visibleAt = Date.now() + Math.round((nackOptions.delaySeconds ?? 0) * 1000);
-      read(operation, (s) => s.release.run(visibleAt, seq, name, deliveries));
-      if (!nackOptions.delaySeconds) wake(keyOf(name));
+      read('nack', (s) => s.release.run(Date.now() + delaySeconds * 1000, seq, name, deliveries));
+      if (delaySeconds === 0) wake(keyOf(name));
     },
 
-    async extendVisibility(name: string, message: ReceivedMessage, seconds: number): Promise<void> {
-      const operation = 'extendVisibility';
-      const { seq, deliveries } = parseReceipt(message.receipt, operation);
-      requireSeconds(seconds, SQLITE_QUEUE_LIMITS.maxVisibilityTimeoutSeconds, 'seconds', operation);
-      const visibleAt = Date.now() + Math.round(seconds * 1000);
-      const changes = read(operation, (s) => s.extend.run(visibleAt, seq, name, deliveries).changes);
+    async extendVisibility(name, message, seconds): Promise<void> {
+      const { seq, deliveries } = parseReceipt(message.receipt);
+      const until = Date.now() + seconds * 1000;
+      const changes = read('extendVisibility', (s) => s.extend.run(until, seq, name, deliveries).changes);
       // Unlike nack, a consumer that lost its delivery must hear about it: it no longer owns the work.
       if (changes === 0) {
-        throw fail(
-          'PreconditionFailed',
-          operation,
-          'the receipt is no longer current (acked or redelivered)',
-        );
+        throw new DriverError('PreconditionFailed', {
+          detail: 'the receipt is no longer current (acked or redelivered)',
+        });
       }
     },
 
-    async depth(name: string): Promise<QueueDepth> {
+    async depth(name) {
       return read('depth', (s) => {
-        queueRow(s, name, 'depth');
+        queueRow(s, name);
         const row = s.depth.get({ queue: name, now: Date.now() }) as {
           visible: number;
           in_flight: number;
@@ -727,5 +626,4 @@ export function createSqliteQueue(options: SqliteQueueOptions): Queue {
       db = undefined;
     },
   };
-  return queue;
 }
