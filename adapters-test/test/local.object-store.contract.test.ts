@@ -36,17 +36,7 @@ describeObjectStoreContract({
       }
     },
   }),
-  // Keys are paths under the root: anything that could leave it, or that a directory tree cannot
-  // represent, is rejected.
-  invalidKeys: [
-    'dir/.cloudmux-tmp-x',
-    '../escape',
-    'a/../../escape',
-    '/etc/passwd',
-    'nul\0byte',
-    'back\\slash',
-    'a//b',
-    'dir/',
-    '.',
-  ],
+  // Keys are paths under the root: beyond the portable rules (no '.'/'..' segments, no control
+  // characters, which every provider refuses), what a directory tree cannot represent is rejected.
+  invalidKeys: ['dir/.cloudmux-tmp-x', '/etc/passwd', 'back\\slash', 'a//b', 'dir/'],
 });
