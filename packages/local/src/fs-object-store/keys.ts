@@ -14,12 +14,16 @@ const MAX_SEGMENT_BYTES = 255;
 /** Why `key` is not a valid object key, or undefined when it is. */
 export function keyProblem(key: string): string | undefined {
   if (typeof key !== 'string' || key.length === 0) return 'a key must be a non-empty string';
+  // The portable rules refuse these first; checked again because a driver called directly must
+  // still never resolve a path outside its root.
+  if (key.includes('\0')) return 'a key must not contain NUL';
   // A backslash is a path separator on Windows: rejecting it keeps keys portable and unambiguous.
   if (key.includes('\\')) return 'a key must not contain a backslash';
   if (key.startsWith('/')) return 'a key must be relative (no leading /)';
   const segments = key.split('/');
   for (const segment of segments) {
     if (segment === '') return 'a key must not contain empty segments (// or a trailing /)';
+    if (segment === '.' || segment === '..') return "a key must not contain '.' or '..' segments";
     if (segment.startsWith(TMP_PREFIX))
       return `key segments starting with ${TMP_PREFIX} are reserved for temp files`;
     if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) {
