@@ -7,13 +7,8 @@
  * idempotency stated here.
  */
 import { CloudmuxError, type ErrorCode, requireCapability } from '../errors.ts';
-import { cancelledError, DriverError, type FailureContext, portableError } from '../portable/errors.ts';
-import {
-  type OperationRunner,
-  type OperationSource,
-  PLAIN_OPERATIONS,
-  raceAbort,
-} from '../portable/operation.ts';
+import { DriverError, type FailureContext, portableError } from '../portable/errors.ts';
+import { type OperationRunner, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
 import type { DriverCall } from '../queue/driver.ts';
 import type { CallOptions } from '../queue/types.ts';
 import type { DriverBodySource, DriverObject, ObjectStoreDriver } from './driver.ts';
@@ -47,6 +42,7 @@ import {
 const OPERATIONS = [
   'put',
   'get',
+  'getBody',
   'head',
   'list',
   'delete',
@@ -210,13 +206,14 @@ class PortableObjectStore implements ObjectStore {
 
   /**
    * The driver's body made consumable once. Timing: the meter's `get` ends when the response
-   * headers arrive (time to first byte); reading the body is the caller's and is not metered.
+   * headers arrive (time to first byte); `getBody` runs from the first read of the body to its
+   * last byte, so `get` + `getBody` is the whole download. A body read is never retried (a
+   * stream cannot be replayed) and honours the get's signal.
    */
   #objectData(object: DriverObject, key: string, signal: AbortSignal | undefined): ObjectData {
     const { body, ...info } = object;
-    const context = this.#context('get', key);
-    const fail = (raw: unknown) =>
-      signal?.aborted ? cancelledError(context, signal.reason) : portableError(raw, context, this.#errorCode);
+    const context = this.#context('getBody', key);
+    const runner = this.#ops.getBody;
     let consumed = false;
     const take = (): DriverBodySource => {
       if (consumed) {
@@ -229,17 +226,18 @@ class PortableObjectStore implements ObjectStore {
       consumed = true;
       return body;
     };
-    const bytes = async (): Promise<Uint8Array> => {
-      const source = take();
+    const bytes = (): Promise<Uint8Array> => {
+      let source: DriverBodySource;
       try {
-        return await (signal ? raceAbort(source.bytes(), signal) : source.bytes());
-      } catch (raw) {
-        throw fail(raw);
+        source = take();
+      } catch (error) {
+        return Promise.reject(error);
       }
+      return runner.run(() => source.bytes(), false, key, signal);
     };
     return {
       ...info,
-      stream: () => translatedStream(take().stream(), fail),
+      stream: () => meteredStream(take().stream(), runner, key, signal),
       bytes,
       text: async () => new TextDecoder().decode(await bytes()),
     };
@@ -409,22 +407,55 @@ class PortableObjectStore implements ObjectStore {
   }
 }
 
-/** `source` with whatever it fails with turned into a CloudmuxError. */
-function translatedStream(
+/**
+ * `source` read through one `getBody` run: the run ends at the last chunk (or when the reader
+ * cancels), a failure reaches the reader as the run's CloudmuxError, and an abort or a timeout of
+ * the run ends the stream with it.
+ */
+function meteredStream(
   source: ReadableStream<Uint8Array>,
-  fail: (raw: unknown) => CloudmuxError,
+  runner: OperationRunner,
+  key: string,
+  signal: AbortSignal | undefined,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
+  let finish!: () => void;
+  let fail!: (raw: unknown) => void;
+  const read = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  let stop: ((error: unknown) => void) | undefined;
+  const metered = runner.run(() => read, false, key, signal);
+  metered.catch((error: unknown) => {
+    stop?.(error);
+    reader.cancel(error).catch(() => {});
+  });
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      stop = (error) => controller.error(error);
+    },
     async pull(controller) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        chunk = await reader.read();
       } catch (raw) {
-        controller.error(fail(raw));
+        // The run turns the native error into the CloudmuxError the reader then receives.
+        fail(raw);
+        // Settles after the handler above has errored this stream with the translated error.
+        await metered.catch(() => {});
+        return;
+      }
+      if (chunk.done) {
+        controller.close();
+        finish();
+      } else {
+        controller.enqueue(chunk.value);
       }
     },
-    cancel: (reason) => reader.cancel(reason),
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
   });
 }
