@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ObjectStore } from '@cloudmux/core';
 import { createFsObjectStore } from '@cloudmux/local';
 import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
@@ -24,6 +24,10 @@ describeObjectStoreContract({
     await store.close();
     const root = roots.get(store);
     if (root) await rm(root, { recursive: true, force: true });
+  },
+  openUrl(store) {
+    const root = roots.get(store);
+    return root ? { url: pathToFileURL(join(root, 'objects')).href } : 'a store this target did not create';
   },
   // The oracle reads the data file straight from disk: the path uriOf names is the object itself.
   oracle: (store) => ({

@@ -10,6 +10,7 @@ export type {
   DriverRange,
   ObjectStoreDriver,
 } from './driver.ts';
+export { type OpenObjectStoreOptions, objectStoreUrlConfig, openObjectStore } from './open-url.ts';
 export {
   objectStoreDriverOf,
   type PortableObjectStoreOptions,
