@@ -5,13 +5,14 @@ import type { DriverBodySource, ObjectStoreDriver } from './driver.ts';
 import { portableObjectStore } from './portable-object-store.ts';
 
 const BODY_MS = 200;
+let closed = 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A driver whose body arrives in two chunks `BODY_MS` apart: the portable type's timing and error
  * handling are under test; this is the service it calls.
  */
-function slowBodyDriver(fault?: Error): ObjectStoreDriver {
+function slowBodyDriver(fault?: Error, client: unknown = undefined): ObjectStoreDriver {
   const chunks = [new Uint8Array([1, 2]), new Uint8Array([3])];
   const body: DriverBodySource = {
     async bytes() {
@@ -40,7 +41,10 @@ function slowBodyDriver(fault?: Error): ObjectStoreDriver {
     keyProblem: () => undefined,
     errorCode: (error: unknown) =>
       (error as { code?: string }).code === 'ECONNRESET' ? 'Unavailable' : 'Internal',
-    native: () => undefined,
+    native: () => client,
+    close: async () => {
+      closed++;
+    },
     get: async (key: string) => ({
       key,
       size: 3,
@@ -110,5 +114,24 @@ describe('portable ObjectStore: get timing', () => {
     expect(() => data.stream()).toThrow(CloudmuxError);
     const again = await data.bytes().catch((e: unknown) => e);
     expect(CloudmuxError.hasCode(again, 'InvalidArgument')).toBe(true);
+  });
+});
+
+describe('portable ObjectStore: escape hatch and disposal', () => {
+  it('as() hands out the native client only as the class asked for; native() always', () => {
+    const client = new Map<string, string>();
+    const store = portableObjectStore(slowBodyDriver(undefined, client));
+    expect(store.as(Map)).toBe(client);
+    expect(store.as(Set)).toBeUndefined();
+    expect(store.native()).toBe(client);
+  });
+
+  it('await using closes the driver once the scope ends', async () => {
+    const before = closed;
+    {
+      await using store = portableObjectStore(slowBodyDriver());
+      expect(store.provider).toBe('scripted');
+    }
+    expect(closed).toBe(before + 1);
   });
 });
