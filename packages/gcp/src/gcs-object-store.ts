@@ -87,7 +87,12 @@ function openDownload(
 ): Promise<{ body: Readable; headers: Headers }> {
   const source = file.createReadStream(options);
   const out = new PassThrough();
-  signal?.addEventListener('abort', () => source.destroy(signal.reason as Error), { once: true });
+  if (signal) {
+    const abort = () => source.destroy(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    // A long-lived signal must not keep every finished download's listener.
+    out.once('close', () => signal.removeEventListener('abort', abort));
+  }
   return new Promise((resolve, reject) => {
     let answered = false;
     source.once('response', (response: { statusCode?: number; headers?: Headers }) => {
