@@ -430,7 +430,7 @@ async function benchMeter(work: string): Promise<number> {
   const out = table(
     'Meter overhead',
     ['workload', 'calls', 'wrapped / unwrapped (median of pairs)', 'per call'],
-    'The same calls on the same adapters, without and with a `Meter` (the queue meters inline in the portable Queue; the object store is still wrapped), in alternating blocks (ABBA); the ratio compares the CPU time of the process (all threads) per block and is the median over block pairs.',
+    'The same calls on the same adapters, without and with a `Meter` (the queue and the object store meter inline in their portable types), in alternating blocks (ABBA); the ratio compares the CPU time of the process (all threads) per block and is the median over block pairs.',
   );
   let headline = Number.NaN;
   for (const workload of workloads) {
