@@ -118,6 +118,23 @@ if (unavailable) {
             },
           }),
         }),
+    async openUrl(store) {
+      // The same bucket and prefix (store.location), the same endpoint settings; the emulator's
+      // dummy credentials go beside the URL, never in it.
+      const config = await s3ClientConfig();
+      const query = new URLSearchParams();
+      if (typeof config.region === 'string') query.set('region', config.region);
+      if (typeof config.endpoint === 'string') query.set('endpoint', config.endpoint);
+      if (config.forcePathStyle) query.set('forcePathStyle', 'true');
+      if (typeof config.requestChecksumCalculation === 'string') {
+        query.set('requestChecksumCalculation', config.requestChecksumCalculation);
+      }
+      const url = `${store.location}${query.size > 0 ? `?${query}` : ''}`;
+      const credentials = config.credentials as { accessKeyId: string; secretAccessKey: string } | undefined;
+      return credentials && typeof credentials === 'object' && 'accessKeyId' in credentials
+        ? { url, providerOptions: { credentials: { ...credentials } } }
+        : { url };
+    },
     oracle: (store) => ({
       async rawGet(key) {
         raw ??= s3ClientConfig().then((config) => new S3Client(config));

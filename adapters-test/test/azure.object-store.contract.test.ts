@@ -58,6 +58,18 @@ if (!AZURE_LIVE && !azuriteEntry()) {
       raw.set(store, { container, prefix: 'run/', owned: true });
       return store;
     },
+    async openUrl(store) {
+      const entry = raw.get(store);
+      if (!entry) return 'a store this target did not create';
+      const base = `azblob://${entry.container.containerName}/${entry.prefix}`;
+      if (AZURE_LIVE) {
+        return { url: `${base}?accountUrl=${encodeURIComponent(liveEnv('AZURE_BLOB_ACCOUNT_URL'))}` };
+      }
+      // Azurite's connection string carries its well-known dev key: through the environment, as in production.
+      azurite ??= startAzurite();
+      const { connectionString } = await azurite;
+      return { url: base, env: { AZURE_STORAGE_CONNECTION_STRING: connectionString } };
+    },
     async destroy(store) {
       await store.close();
       const entry = raw.get(store);

@@ -59,6 +59,15 @@ if (unavailable) {
       raw.set(store, { storage, bucket, prefix: '' });
       return store;
     },
+    async openUrl(store) {
+      if (gcpLive) {
+        const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
+        return { url: `${store.location}?projectId=${encodeURIComponent(live.projectId)}` };
+      }
+      const emulator = await sharedFakeGcs.get();
+      const query = new URLSearchParams({ projectId: EMULATOR_PROJECT, endpoint: emulator.endpoint });
+      return { url: `${store.location}?${query}` };
+    },
     async destroy(store) {
       const client = raw.get(store);
       if (client) {

@@ -16,7 +16,7 @@
  * Faults a transport cannot carry (gRPC sees no HTTP 503) and endpoints with no network (embedded)
  * skip visibly with the reason.
  */
-import { CloudmuxError, Meter, portableQueue } from '@cloudmux/core';
+import { CloudmuxError, Meter, portableObjectStore, portableQueue } from '@cloudmux/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { FaultKind, FaultProxy } from '../faults/fault-proxy.ts';
 import { beginCase, type ContractTarget, type InterfaceName, skipWithReason } from '../harness.ts';
@@ -72,7 +72,7 @@ function wrap<T>(meter: Meter, iface: InterfaceName, adapter: T): T {
   const a = adapter as never;
   switch (iface) {
     case 'objectStore':
-      return meter.wrapObjectStore(a) as T;
+      return portableObjectStore(a, { meter }) as T;
     case 'queue':
       // Portable types meter inline: the adapter's driver under a portable Queue with the meter.
       return portableQueue(a, { meter }) as T;

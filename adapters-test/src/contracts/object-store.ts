@@ -16,6 +16,7 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type ObjectStoreCapabilities,
+  openObjectStore,
 } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { beginCase, type ContractTarget, expectCode, gate, uniqueName } from '../harness.ts';
@@ -38,6 +39,18 @@ export interface ObjectStoreContractTarget extends ContractTarget<ObjectStore> {
   invalidKeys?: readonly string[];
   /** Headers an uploader must add to a presigned PUT for this service (e.g. Azure's x-ms-blob-type). */
   presignPutHeaders?: Record<string, string>;
+  /**
+   * The URL naming the same bucket and prefix as a store `create()` made, with what `openObjectStore`
+   * needs besides it (the environment the provider reads; options no URL carries, such as emulator
+   * credentials), or a string saying why this target has none.
+   */
+  openUrl?(store: ObjectStore): OpenUrlTarget | string | Promise<OpenUrlTarget | string>;
+}
+
+export interface OpenUrlTarget {
+  url: string;
+  env?: NodeJS.ProcessEnv;
+  providerOptions?: Record<string, unknown>;
 }
 
 interface Fixture {
@@ -525,6 +538,129 @@ export function describeObjectStoreContract(target: ObjectStoreContractTarget): 
         await expectCode(store.head(bad), 'InvalidArgument');
         await expectCode(store.delete(bad), 'InvalidArgument');
       }
+    });
+
+    // ---- one answer for awkward keys, on every provider (validated by the portable type) ----
+
+    it("a key with a '.' or '..' segment is InvalidArgument on every operation and stores nothing", async (ctx) => {
+      const { store, key, prefix } = setup(ctx);
+      await store.put(key('b'), 'kept');
+      // S3 and GCS would store `a/../b` as given and Azure as `b`: no store takes such a key.
+      for (const bad of [key('a/../b'), key('./c'), key('d/.'), key('..'), `${prefix}..`]) {
+        await expectCode(store.put(bad, 'x'), 'InvalidArgument');
+        await expectCode(store.get(bad), 'InvalidArgument');
+        await expectCode(store.head(bad), 'InvalidArgument');
+        await expectCode(store.delete(bad), 'InvalidArgument');
+        await expectCode(store.copy(key('b'), bad), 'InvalidArgument');
+        const many = await store.deleteMany([bad]);
+        expect(many.deleted).toEqual([]);
+        expect(many.errors.map((e) => (e.error as CloudmuxError).code)).toEqual(['InvalidArgument']);
+      }
+      expect(await listAllKeys(store, prefix)).toEqual([key('b')]);
+      expect(await (await store.get(key('b'))).text()).toBe('kept');
+    });
+
+    it('a key with a newline or another control character is InvalidArgument, and listing still works', async (ctx) => {
+      const { store, key, prefix } = setup(ctx);
+      await store.put(key('plain'), 'x');
+      // S3 answered NotFound, GCS InvalidArgument, and Azure stored it and then failed to list.
+      for (const bad of [
+        key('line\nbreak'),
+        key('carriage\rreturn'),
+        key('tab\there'),
+        key('nul\0'),
+        key('del\u007f'),
+      ]) {
+        await expectCode(store.put(bad, 'x'), 'InvalidArgument');
+        await expectCode(store.get(bad), 'InvalidArgument');
+        await expectCode(store.head(bad), 'InvalidArgument');
+        await expectCode(store.delete(bad), 'InvalidArgument');
+      }
+      await expectCode(store.list({ prefix: `${prefix}line\n` }), 'InvalidArgument');
+      expect(await listAllKeys(store, prefix)).toEqual([key('plain')]);
+    });
+
+    it("a key at the store's byte limit round-trips; one byte more is InvalidArgument", async (ctx) => {
+      const { store, prefix } = setup(ctx);
+      const room = store.limits.maxKeyBytes - Buffer.byteLength(prefix);
+      // Segments of 200 bytes: a filesystem store also limits each path component (255 bytes).
+      const name = Array.from({ length: Math.ceil(room / 201) }, () => 'k'.repeat(200))
+        .join('/')
+        .slice(0, room);
+      const longest = `${prefix}${name.endsWith('/') ? `${name.slice(0, -1)}k` : name}`;
+      expect(Buffer.byteLength(longest)).toBe(store.limits.maxKeyBytes);
+      await store.put(longest, 'at the limit');
+      expect(await (await store.get(longest)).text()).toBe('at the limit');
+      expect(await listAllKeys(store, prefix)).toEqual([longest]);
+      await expectCode(store.put(`${longest}k`, 'over'), 'InvalidArgument');
+      await expectCode(store.head(`${longest}k`), 'InvalidArgument');
+    });
+
+    // ---- URL openers ----
+
+    it('a store opened from its URL sees what this store wrote, and the other way round', async (ctx) => {
+      const { store, key } = setup(ctx);
+      const opener = (await target.openUrl?.(store)) ?? 'this target gives no URL for its store';
+      if (typeof opener === 'string') return ctx.skip(opener);
+      const opened = await openObjectStore(opener.url, {
+        importer: (specifier) => import(specifier),
+        ...(opener.env ? { env: opener.env } : {}),
+        ...(opener.providerOptions ? { providerOptions: opener.providerOptions } : {}),
+      });
+      try {
+        expect(opened.provider).toBe(store.provider);
+        await store.put(key('from-config'), 'written through config');
+        expect(await (await opened.get(key('from-config'))).text()).toBe('written through config');
+        await opened.put(key('from-url'), 'written through the URL');
+        expect(await (await store.get(key('from-url'))).text()).toBe('written through the URL');
+        expect(opened.uriOf(key('from-url'))).toBe(store.uriOf(key('from-url')));
+      } finally {
+        await opened.close();
+      }
+    });
+
+    // ---- cancellation ----
+
+    it('a call whose signal is already aborted is Cancelled and does nothing', async (ctx) => {
+      const { store, key } = setup(ctx);
+      const k = key('never');
+      const signal = AbortSignal.abort();
+      await expectCode(store.put(k, 'x', { signal }), 'Cancelled');
+      await expectCode(store.get(k, { signal }), 'Cancelled');
+      await expectCode(store.list({ prefix: k, signal }), 'Cancelled');
+      await expectCode(store.head(k), 'NotFound');
+    });
+
+    it('aborting a streamed put mid-body is Cancelled at once and stores nothing', async (ctx) => {
+      const { store, key } = setup(ctx);
+      const k = key('aborted-upload');
+      // One chunk arrives, then the body stalls: only the abort can end the call.
+      const body = new Readable({ read() {} });
+      body.push(new Uint8Array(64 * 1024).fill(1));
+      const controller = new AbortController();
+      const pending = store.put(k, body, { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      controller.abort();
+      const error = await expectCode(pending, 'Cancelled');
+      expect(error.retryable).toBe(false);
+      body.destroy();
+      await expectCode(store.head(k), 'NotFound');
+      expect(await listAllKeys(store, k)).toEqual([]);
+    });
+
+    it('aborting a listAll between pages ends the iteration with Cancelled', async (ctx) => {
+      const { store, key, prefix } = setup(ctx);
+      await Promise.all(['1', '2', '3'].map((n) => store.put(key(n), n)));
+      const controller = new AbortController();
+      const seen: string[] = [];
+      const iterate = async () => {
+        for await (const object of store.listAll({ prefix, pageSize: 1, signal: controller.signal })) {
+          seen.push(object.key);
+          controller.abort();
+        }
+      };
+      await expectCode(iterate(), 'Cancelled');
+      expect(seen).toEqual([key('1')]);
     });
 
     // ---- copy ----

@@ -7,7 +7,7 @@ export * from './dialect.ts';
 export * from './errors.ts';
 export * from './meter.ts';
 export * from './node-version.ts';
-export * from './object-store.ts';
+export * from './object-store/index.ts';
 export * from './portable/index.ts';
 export * from './queue/index.ts';
 export * from './registry.ts';

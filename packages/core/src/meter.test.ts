@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CloudmuxError } from './errors.ts';
 import { Meter } from './meter.ts';
-import type { ObjectStore } from './object-store.ts';
+import { type ObjectStoreDriver, portableObjectStore } from './object-store/index.ts';
 import { portableQueue, type QueueDriver } from './queue/index.ts';
 import { type SecretStore, SecretValue } from './secret-store.ts';
 import { reportUsage } from './usage.ts';
@@ -228,16 +228,19 @@ describe('Meter', () => {
 
   it('retries a plain object put but not a conditional or streamed one', async () => {
     let puts = 0;
-    const store = {
+    const driver = {
       provider: 'scripted',
-      capabilities: {},
+      capabilities: { createOnly: true, compareAndSwap: true },
+      limits: { maxKeyBytes: 1024, maxListPageSize: 1000, maxDeleteBatch: 1000, maxPresignSeconds: 1 },
       location: 'mem://',
+      keyProblem: () => undefined,
+      errorCode: () => 'Internal',
       put: async () => {
         puts++;
         return unavailable();
       },
-    } as unknown as ObjectStore;
-    const metered = new Meter({ retry: FAST_RETRY }).wrapObjectStore(store);
+    } as unknown as ObjectStoreDriver;
+    const metered = portableObjectStore(driver, { meter: new Meter({ retry: FAST_RETRY }) });
     await codeOf(metered.put('k', 'body'));
     expect(puts).toBe(4);
     puts = 0;

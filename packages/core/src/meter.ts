@@ -1,6 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
 import type { CloudmuxError, ResourceKind } from './errors.ts';
-import { listAllObjects, type ObjectStore } from './object-store.ts';
 import {
   failureOf,
   itemCount,
@@ -121,21 +120,9 @@ function itemsOf(resource: ResourceKind, operation: string, _args: unknown[], re
 
 /**
  * Which calls of adapters the meter still wraps may be retried: only those that cannot double an
- * effect. Portable types (Queue) say it per call instead.
+ * effect. Portable types (Queue, ObjectStore) say it per call instead.
  */
 const IDEMPOTENT: Record<string, (operation: string, args: unknown[]) => boolean> = {
-  objectStore: (op, args) => {
-    if (op === 'put') {
-      const options = args[2] as { ifNoneMatch?: string; ifMatch?: string } | undefined;
-      const body = args[1];
-      // Streams cannot be replayed; conditional puts could report a false conflict on retry.
-      return (
-        !options?.ifNoneMatch && !options?.ifMatch && (typeof body === 'string' || body instanceof Uint8Array)
-      );
-    }
-    if (op === 'copy') return !(args[2] as { ifNoneMatch?: string } | undefined)?.ifNoneMatch;
-    return true;
-  },
   warehouse: (op, args) =>
     op === 'ensureTable' ||
     op === 'dropTable' ||
@@ -322,24 +309,6 @@ export class Meter implements OperationSource {
       }
     }
     return `${[...calls, ...errors, ...durations, ...units].join('\n')}\n`;
-  }
-
-  wrapObjectStore(store: ObjectStore): ObjectStore {
-    const wrapped = this.#wrap('objectStore', store, [
-      'put',
-      'get',
-      'head',
-      'list',
-      'delete',
-      'deleteMany',
-      'copy',
-      'presign',
-      'close',
-    ]) as ObjectStore;
-    return Object.assign(wrapped, {
-      listAll: (options?: Parameters<ObjectStore['listAll']>[0]) => listAllObjects(wrapped, options),
-      uriOf: (key: string) => store.uriOf(key),
-    });
   }
 
   wrapWarehouse(warehouse: Warehouse): Warehouse {

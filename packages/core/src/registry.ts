@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { type CloudmuxConfig, parseProviderOptions, RESOURCE_KINDS, type ResourceName } from './config.ts';
 import { CloudmuxError, ConfigError } from './errors.ts';
 import { Meter, type MeterOptions } from './meter.ts';
-import type { ObjectStore } from './object-store.ts';
+import { type ObjectStore, type ObjectStoreDriver, portableObjectStore } from './object-store/index.ts';
 import { type Importer, importerFrom, isModuleMissing } from './provider-import.ts';
 import { portableQueue, type Queue, type QueueDriver } from './queue/index.ts';
 import type { SecretStore } from './secret-store.ts';
@@ -18,7 +18,11 @@ export interface ProviderContext {
 export interface ProviderModule<Options = unknown> {
   providerName: string;
   optionsSchema: z.ZodType<Options>;
-  createObjectStore?(options: Options, context: ProviderContext): ObjectStore | Promise<ObjectStore>;
+  /** A portable ObjectStore (what `createS3ObjectStore` & co. return) or a bare driver; the registry meters either. */
+  createObjectStore?(
+    options: Options,
+    context: ProviderContext,
+  ): ObjectStore | ObjectStoreDriver | Promise<ObjectStore | ObjectStoreDriver>;
   /** A portable Queue (what `createSqsQueue` & co. return) or a bare driver; the registry meters either. */
   createQueue?(
     options: Options,
@@ -187,7 +191,7 @@ export async function openResources(
 function wrap(meter: Meter, kind: ResourceName, resource: unknown): { close(): Promise<void> } {
   switch (kind) {
     case 'objectStore':
-      return meter.wrapObjectStore(resource as ObjectStore);
+      return portableObjectStore(resource as ObjectStore | ObjectStoreDriver, { meter });
     case 'queue':
       // Portable types meter inline: the provider's queue is rebuilt over its driver with this meter.
       return portableQueue(resource as Queue | QueueDriver, { meter });

@@ -1,6 +1,6 @@
 import type { WarehouseCapabilities } from './capabilities.ts';
 import type { SqlDialect } from './dialect.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectStore } from './object-store/index.ts';
 
 /** Column types of the portable schema, mapped by each adapter to its engine's types. */
 export type ColumnType = 'string' | 'int64' | 'float64' | 'bool' | 'timestamp' | 'date' | 'decimal' | 'json';

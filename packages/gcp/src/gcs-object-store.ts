@@ -10,23 +10,22 @@
  *   credentials (no private key) the client falls back to IAM signBlob, which needs
  *   `iam.serviceAccounts.signBlob`.
  */
-import { PassThrough, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  CloudmuxError,
-  type DeleteManyResult,
-  listAllObjects,
-  type ObjectBody,
-  type ObjectData,
+  DriverError,
+  type Meter,
   type ObjectInfo,
   type ObjectStore,
   type ObjectStoreCapabilities,
-  type PutResult,
+  type ObjectStoreDriver,
+  portableObjectStore,
+  readableBody,
   reportUsage,
-  requireCapability,
 } from '@cloudmux/core';
 import { type File, Storage, type StorageOptions } from '@google-cloud/storage';
-import { type CallContext, gcpCall, invalidArgument, PROVIDER, toCloudmuxError } from './errors.ts';
+import { errorCodeOf, PROVIDER } from './errors.ts';
 
 export interface GcsObjectStoreOptions {
   /** Existing bucket; the adapter never creates or deletes buckets. */
@@ -48,6 +47,8 @@ export interface GcsObjectStoreOptions {
   resumableThresholdBytes?: number;
   /** A ready client instead of the options above. */
   storage?: Storage;
+  /** Meter for standalone use; the registry attaches its own. */
+  meter?: Meter;
 }
 
 const CAPABILITIES: ObjectStoreCapabilities = {
@@ -64,7 +65,14 @@ const CAPABILITIES: ObjectStoreCapabilities = {
   multipartUpload: true,
 };
 
+/** Object names are at most 1024 bytes; a list page at most 1000 entries; V4 URLs live 7 days. */
+const MAX_NAME_BYTES = 1024;
+const MAX_LIST_PAGE = 1000;
+const MAX_PRESIGN_SECONDS = 604_800;
+/** The client has no batch delete: deletes of one chunk run concurrently, this many at a time. */
 const DELETE_CONCURRENCY = 16;
+/** https://cloud.google.com/storage/docs/objects#naming */
+const RESERVED_PREFIX = '.well-known/acme-challenge/';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -75,10 +83,16 @@ type Headers = Record<string, string | string[] | undefined>;
 function openDownload(
   file: File,
   options: object,
-  context: CallContext,
+  signal: AbortSignal | undefined,
 ): Promise<{ body: Readable; headers: Headers }> {
   const source = file.createReadStream(options);
   const out = new PassThrough();
+  if (signal) {
+    const abort = () => source.destroy(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    // A long-lived signal must not keep every finished download's listener.
+    out.once('close', () => signal.removeEventListener('abort', abort));
+  }
   return new Promise((resolve, reject) => {
     let answered = false;
     source.once('response', (response: { statusCode?: number; headers?: Headers }) => {
@@ -88,9 +102,8 @@ function openDownload(
       }
     });
     source.on('error', (error) => {
-      const translated = toCloudmuxError(error, context);
-      if (answered) out.destroy(translated);
-      else reject(translated);
+      if (answered) out.destroy(error);
+      else reject(error);
     });
     source.pipe(out);
   });
@@ -142,38 +155,20 @@ function classB(count = 1) {
   reportUsage({ units: { 'gcs.operations.class-b': count } });
 }
 
-function toBuffer(body: Uint8Array | string): Buffer {
-  return typeof body === 'string'
-    ? Buffer.from(body, 'utf8')
-    : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-}
-
-/** GCS object naming rules (https://cloud.google.com/storage/docs/objects#naming). */
-function checkKey(fullName: string, key: string, context: CallContext): void {
-  if (!key) throw invalidArgument(context, 'object key must not be empty');
-  if (/[\r\n]/.test(fullName)) throw invalidArgument(context, 'object keys cannot contain CR or LF');
-  if (Buffer.byteLength(fullName) > 1024)
-    throw invalidArgument(context, 'object names are limited to 1024 bytes');
-  if (fullName === '.' || fullName === '..' || fullName.startsWith('.well-known/acme-challenge/')) {
-    throw invalidArgument(context, 'this object name is reserved by Cloud Storage');
-  }
-}
-
-function parseGeneration(etag: string, context: CallContext): string {
-  // Not a generation, so it cannot match the current object: the precondition fails.
+/** The etag is the generation; anything else cannot match the current object. */
+function generationOf(etag: string): string {
   if (!/^\d+$/.test(etag)) {
-    throw new CloudmuxError({
-      code: 'PreconditionFailed',
-      message: 'the etag is not a generation of this object',
-      provider: PROVIDER,
-      resource: context.resource,
-      operation: context.operation,
-    });
+    throw new DriverError('PreconditionFailed', { detail: 'the etag is not a generation of this object' });
   }
   return etag;
 }
 
+/** The portable ObjectStore over Cloud Storage. */
 export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStore {
+  return portableObjectStore(createGcsObjectStoreDriver(options), { meter: options.meter });
+}
+
+export function createGcsObjectStoreDriver(options: GcsObjectStoreOptions): ObjectStoreDriver {
   const prefix = options.prefix ?? '';
   const threshold = options.resumableThresholdBytes ?? 8 * 1024 * 1024;
   let client: Storage | undefined = options.storage;
@@ -189,11 +184,7 @@ export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStor
     return client;
   };
   const bucket = () => storage().bucket(options.bucket);
-  const ctx = (operation: string): CallContext => ({ resource: 'objectStore', operation });
-  const fullKey = (key: string, operation = 'key') => {
-    checkKey(prefix + key, key, ctx(operation));
-    return prefix + key;
-  };
+  const file = (key: string) => bucket().file(prefix + key);
 
   function infoOf(meta: GcsMetadata): ObjectInfo {
     const name = meta.name ?? '';
@@ -213,252 +204,157 @@ export function createGcsObjectStore(options: GcsObjectStoreOptions): ObjectStor
     return info;
   }
 
-  function preconditions(
-    put: { ifNoneMatch?: '*'; ifMatch?: string },
-    context: CallContext,
-  ): { ifGenerationMatch: number | string } | undefined {
-    if (put.ifNoneMatch === '*' && put.ifMatch !== undefined) {
-      throw invalidArgument(context, 'ifNoneMatch and ifMatch are mutually exclusive');
-    }
-    if (put.ifNoneMatch === '*') return { ifGenerationMatch: 0 };
-    if (put.ifMatch !== undefined) return { ifGenerationMatch: parseGeneration(put.ifMatch, context) };
-    return undefined;
+  async function deleteOne(key: string): Promise<void> {
+    // Deletes are free operations in GCS pricing; nothing to meter but the call itself.
+    await file(key).delete({ ignoreNotFound: true });
   }
 
-  /** Precondition failures on a create-only write mean the object exists. */
-  function conditionalError(error: unknown, context: CallContext, createOnly: boolean) {
-    const translated = toCloudmuxError(error, context);
-    if (createOnly && translated.code === 'PreconditionFailed')
-      return toCloudmuxError(error, context, 'AlreadyExists');
-    return translated;
-  }
-
-  async function uploadStream(file: File, source: Readable, writeOptions: object): Promise<number> {
-    let bytes = 0;
-    source.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-    });
-    await pipeline(source, file.createWriteStream({ ...writeOptions, resumable: true }));
-    return bytes;
-  }
-
-  function toReadable(body: ReadableStream<Uint8Array> | Readable): Readable {
-    return body instanceof Readable
-      ? body
-      : Readable.fromWeb(body as import('node:stream/web').ReadableStream);
-  }
-
-  const store: ObjectStore = {
+  return {
     provider: PROVIDER,
     capabilities: CAPABILITIES,
+    limits: {
+      maxKeyBytes: MAX_NAME_BYTES - Buffer.byteLength(prefix),
+      maxListPageSize: MAX_LIST_PAGE,
+      maxDeleteBatch: DELETE_CONCURRENCY,
+      maxPresignSeconds: MAX_PRESIGN_SECONDS,
+    },
     location: `gs://${options.bucket}/${prefix}`,
+    keyProblem: (key) =>
+      (prefix + key).startsWith(RESERVED_PREFIX)
+        ? `names under ${RESERVED_PREFIX} are reserved by Cloud Storage`
+        : undefined,
+    errorCode: errorCodeOf,
+    native: storage,
 
-    async put(key: string, body: ObjectBody, putOptions = {}): Promise<PutResult> {
-      const context = ctx('put');
-      const conditions = preconditions(putOptions, context);
-      const file = bucket().file(fullKey(key, 'put'));
+    async put(key, body, put, call) {
+      // ifGenerationMatch 0 is the documented create-only precondition.
+      const conditions = put.createOnly
+        ? { ifGenerationMatch: 0 }
+        : put.ifMatch !== undefined
+          ? { ifGenerationMatch: generationOf(put.ifMatch) }
+          : undefined;
+      const target = file(key);
       const writeOptions = {
-        ...(putOptions.contentType ? { contentType: putOptions.contentType } : {}),
+        ...(put.contentType ? { contentType: put.contentType } : {}),
         metadata: {
-          ...(putOptions.contentType ? { contentType: putOptions.contentType } : {}),
-          ...(putOptions.metadata ? { metadata: putOptions.metadata } : {}),
+          ...(put.contentType ? { contentType: put.contentType } : {}),
+          ...(put.metadata ? { metadata: put.metadata } : {}),
         },
         ...(conditions ? { preconditionOpts: conditions } : {}),
         validation: 'crc32c' as const,
       };
-      try {
-        let size: number;
-        if (typeof body === 'string' || body instanceof Uint8Array) {
-          const buffer = toBuffer(body);
-          size = buffer.length;
-          const resumable = size >= threshold;
-          await file.save(buffer, { ...writeOptions, resumable });
-          // A resumable upload is an initiation plus the upload request: two Class A operations.
-          classA(resumable ? 2 : 1);
-        } else {
-          size = await uploadStream(file, toReadable(body), writeOptions);
-          classA(2);
-        }
-        reportUsage({ bytesIn: size });
-        const meta = file.metadata as GcsMetadata;
-        return { key, etag: String(meta.generation ?? ''), size: Number(meta.size ?? size) };
-      } catch (error) {
-        throw conditionalError(error, context, putOptions.ifNoneMatch === '*');
+      let size: number;
+      if (body instanceof Uint8Array) {
+        const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+        size = buffer.length;
+        const resumable = size >= threshold;
+        await target.save(buffer, { ...writeOptions, resumable });
+        // A resumable upload is an initiation plus the upload request: two Class A operations.
+        classA(resumable ? 2 : 1);
+      } else {
+        size = 0;
+        body.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+        });
+        await pipeline(
+          body,
+          target.createWriteStream({ ...writeOptions, resumable: true }),
+          call.signal ? { signal: call.signal } : {},
+        );
+        classA(2);
       }
+      reportUsage({ bytesIn: size });
+      const meta = target.metadata as GcsMetadata;
+      return { key, etag: String(meta.generation ?? ''), size: Number(meta.size ?? size) };
     },
 
-    async get(key, getOptions = {}): Promise<ObjectData> {
-      const context = ctx('get');
-      const range = getOptions.range;
-      if (range && (range.offset < 0 || (range.length !== undefined && range.length < 0))) {
-        throw invalidArgument(context, 'range offset and length must be non-negative');
-      }
-      const name = fullKey(key, 'get');
-      let body: Readable;
-      let info: ObjectInfo;
-      let contentLength: number;
-      if (range?.length === 0) {
-        info = await store.head(key);
-        if (range.offset >= info.size && info.size > 0)
-          throw invalidArgument(context, 'range starts beyond the end');
-        body = Readable.from([]);
-        contentLength = 0;
-      } else {
-        // One request: the body and the metadata come from the same response, so a concurrent
-        // overwrite can never pair one generation's metadata with another's bytes.
-        const opened = await openDownload(
-          bucket().file(name),
-          range
-            ? {
-                start: range.offset,
-                ...(range.length !== undefined ? { end: range.offset + range.length - 1 } : {}),
-                validation: false,
-              }
-            : {},
-          context,
-        );
-        classB();
-        body = opened.body;
-        info = infoFromHeaders(key, opened.headers);
-        contentLength = Number(opened.headers['content-length'] ?? info.size);
-        reportUsage({ bytesOut: contentLength });
-      }
-      let consumed = false;
-      const take = (): Readable => {
-        if (consumed) throw invalidArgument(context, 'object body can be consumed once');
-        consumed = true;
-        return body;
-      };
-      const bytes = async (): Promise<Uint8Array> => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of take()) chunks.push(chunk as Buffer);
-        return new Uint8Array(Buffer.concat(chunks));
-      };
-      return {
-        ...info,
-        contentLength,
-        stream: () => Readable.toWeb(take()) as ReadableStream<Uint8Array>,
-        bytes,
-        text: async () => new TextDecoder().decode(await bytes()),
-      };
+    async get(key, range, call) {
+      // One request: the body and the metadata come from the same response, so a concurrent
+      // overwrite can never pair one generation's metadata with another's bytes.
+      const opened = await openDownload(
+        file(key),
+        range
+          ? {
+              start: range.offset,
+              ...(range.length !== undefined ? { end: range.offset + range.length - 1 } : {}),
+              validation: false,
+            }
+          : {},
+        call.signal,
+      );
+      classB();
+      const info = infoFromHeaders(key, opened.headers);
+      const contentLength = Number(opened.headers['content-length'] ?? info.size);
+      reportUsage({ bytesOut: contentLength });
+      return { ...info, contentLength, body: readableBody(opened.body) };
     },
 
     async head(key) {
-      const name = fullKey(key, 'head');
-      return gcpCall(ctx('head'), async () => {
-        classB();
-        const [meta] = await bucket().file(name).getMetadata();
-        return infoOf(meta as GcsMetadata);
+      classB();
+      const [meta] = await file(key).getMetadata();
+      return infoOf(meta as GcsMetadata);
+    },
+
+    async list(list) {
+      classA();
+      const listPrefix = prefix + list.prefix;
+      const startAfter = list.startAfter === undefined ? undefined : prefix + list.startAfter;
+      const [files, nextQuery, response] = await bucket().getFiles({
+        autoPaginate: false,
+        prefix: listPrefix,
+        ...(list.delimiter ? { delimiter: list.delimiter } : {}),
+        // startOffset is inclusive; the core's startAfter is exclusive, so the equal key is dropped below.
+        ...(startAfter !== undefined ? { startOffset: startAfter } : {}),
+        maxResults: list.pageSize,
+        ...(list.pageToken ? { pageToken: list.pageToken } : {}),
       });
+      const objects = files
+        .map((f) => infoOf(f.metadata as GcsMetadata))
+        .filter((info) => startAfter === undefined || prefix + info.key > startAfter);
+      const prefixes = ((response as { prefixes?: string[] } | undefined)?.prefixes ?? [])
+        .filter((p) => startAfter === undefined || p > startAfter)
+        .map((p) => p.slice(prefix.length));
+      const token = (nextQuery as { pageToken?: string } | null | undefined)?.pageToken;
+      return { objects, commonPrefixes: prefixes, ...(token ? { nextPageToken: token } : {}) };
     },
 
-    async list(listOptions = {}) {
-      const context = ctx('list');
-      if (listOptions.pageSize !== undefined && listOptions.pageSize < 1) {
-        throw invalidArgument(context, 'pageSize must be at least 1');
+    delete: (key) => deleteOne(key),
+
+    async deleteMany(keys) {
+      const settled = await Promise.allSettled(keys.map(deleteOne));
+      return settled.map((outcome) =>
+        outcome.status === 'rejected' ? (outcome.reason as unknown) : undefined,
+      );
+    },
+
+    async copy(sourceKey, targetKey, copy) {
+      classA();
+      const [copied] = await file(sourceKey).copy(
+        file(targetKey),
+        copy.createOnly ? { preconditionOpts: { ifGenerationMatch: 0 } } : {},
+      );
+      let meta = copied.metadata as GcsMetadata;
+      if (meta.generation === undefined) {
+        const [fresh] = await copied.getMetadata();
+        meta = fresh as GcsMetadata;
       }
-      return gcpCall(context, async () => {
-        classA();
-        const listPrefix = prefix + (listOptions.prefix ?? '');
-        const startAfter = listOptions.startAfter === undefined ? undefined : prefix + listOptions.startAfter;
-        const [files, nextQuery, response] = await bucket().getFiles({
-          autoPaginate: false,
-          prefix: listPrefix,
-          ...(listOptions.delimiter ? { delimiter: listOptions.delimiter } : {}),
-          // startOffset is inclusive; the core's startAfter is exclusive, so the equal key is dropped below.
-          ...(startAfter !== undefined ? { startOffset: startAfter } : {}),
-          ...(listOptions.pageSize ? { maxResults: listOptions.pageSize } : {}),
-          ...(listOptions.pageToken ? { pageToken: listOptions.pageToken } : {}),
-        });
-        const objects = files
-          .map((file) => infoOf(file.metadata as GcsMetadata))
-          .filter((info) => startAfter === undefined || prefix + info.key > startAfter);
-        const prefixes = ((response as { prefixes?: string[] } | undefined)?.prefixes ?? [])
-          .filter((p) => startAfter === undefined || p > startAfter)
-          .map((p) => p.slice(prefix.length));
-        const token = (nextQuery as { pageToken?: string } | null | undefined)?.pageToken;
-        return { objects, commonPrefixes: prefixes, ...(token ? { nextPageToken: token } : {}) };
+      return { key: targetKey, etag: String(meta.generation), size: Number(meta.size ?? 0) };
+    },
+
+    async presign(key, presign) {
+      const [url] = await file(key).getSignedUrl({
+        version: 'v4',
+        action: presign.method === 'GET' ? 'read' : 'write',
+        expires: Date.now() + presign.expiresInSeconds * 1000,
+        ...(presign.contentType ? { contentType: presign.contentType } : {}),
       });
+      return url;
     },
 
-    listAll(listOptions = {}) {
-      return listAllObjects(store, listOptions);
-    },
-
-    async delete(key) {
-      // Deletes are free operations in GCS pricing; nothing to meter but the call itself.
-      const name = fullKey(key, 'delete');
-      await gcpCall(ctx('delete'), () => bucket().file(name).delete({ ignoreNotFound: true }));
-    },
-
-    async deleteMany(keys): Promise<DeleteManyResult> {
-      const result: DeleteManyResult = { deleted: [], errors: [] };
-      for (let i = 0; i < keys.length; i += DELETE_CONCURRENCY) {
-        const chunk = keys.slice(i, i + DELETE_CONCURRENCY);
-        const settled = await Promise.allSettled(chunk.map((key) => store.delete(key)));
-        settled.forEach((outcome, index) => {
-          const key = chunk[index] as string;
-          if (outcome.status === 'fulfilled') result.deleted.push(key);
-          else result.errors.push({ key, error: outcome.reason as Error });
-        });
-      }
-      return result;
-    },
-
-    async copy(sourceKey, targetKey, copyOptions = {}) {
-      const context = ctx('copy');
-      try {
-        classA();
-        const target = bucket().file(fullKey(targetKey));
-        const [copied] = await bucket()
-          .file(fullKey(sourceKey))
-          .copy(
-            target,
-            copyOptions.ifNoneMatch === '*' ? { preconditionOpts: { ifGenerationMatch: 0 } } : {},
-          );
-        let meta = copied.metadata as GcsMetadata;
-        if (meta.generation === undefined) {
-          const [fresh] = await copied.getMetadata();
-          meta = fresh as GcsMetadata;
-        }
-        return { key: targetKey, etag: String(meta.generation), size: Number(meta.size ?? 0) };
-      } catch (error) {
-        throw conditionalError(error, context, copyOptions.ifNoneMatch === '*');
-      }
-    },
-
-    async presign(key, presignOptions) {
-      const context = ctx('presign');
-      requireCapability(presignOptions.method === 'GET' ? CAPABILITIES.presignGet : CAPABILITIES.presignPut, {
-        provider: PROVIDER,
-        resource: 'objectStore',
-        operation: 'presign',
-        capability: presignOptions.method === 'GET' ? 'presignGet' : 'presignPut',
-      });
-      // V4 signatures are valid for at most seven days.
-      if (presignOptions.expiresInSeconds <= 0 || presignOptions.expiresInSeconds > 604_800) {
-        throw invalidArgument(context, 'expiresInSeconds must be between 1 and 604800 (7 days)');
-      }
-      return gcpCall(context, async () => {
-        const [url] = await bucket()
-          .file(fullKey(key))
-          .getSignedUrl({
-            version: 'v4',
-            action: presignOptions.method === 'GET' ? 'read' : 'write',
-            expires: Date.now() + presignOptions.expiresInSeconds * 1000,
-            ...(presignOptions.contentType ? { contentType: presignOptions.contentType } : {}),
-          });
-        return url;
-      });
-    },
-
-    uriOf(key) {
-      return `gs://${options.bucket}/${fullKey(key)}`;
-    },
+    uriOf: (key) => `gs://${options.bucket}/${prefix}${key}`,
 
     async close() {
       client = options.storage;
     },
   };
-  return store;
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Meter, type ObjectStore, portableQueue, type Queue } from '@cloudmux/core';
+import { Meter, type ObjectStore, portableObjectStore, portableQueue, type Queue } from '@cloudmux/core';
 import * as hdr from 'hdr-histogram-js';
 import { createSqliteQueue } from '../src/sqlite-queue.ts';
 import type { ObjectPeer } from './peers.ts';
@@ -310,7 +310,7 @@ async function benchQueue(work: string): Promise<void> {
 // Warehouse: rows/s loaded from the local object store into DuckDB.
 
 async function benchWarehouse(work: string): Promise<void> {
-  const { createFsObjectStore } = await import('../src/fs-object-store.ts');
+  const { createFsObjectStore } = await import('../src/fs-object-store/index.ts');
   const { createDuckDbWarehouse } = await import('../src/duckdb-warehouse.ts');
   const store = createFsObjectStore({ root: join(work, 'lake') });
   const warehouse = createDuckDbWarehouse({ file: join(work, 'warehouse.duckdb') });
@@ -377,7 +377,7 @@ async function benchWarehouse(work: string): Promise<void> {
 // Meter: the same calls wrapped and unwrapped, alternating, in the same run.
 
 async function benchMeter(work: string): Promise<number> {
-  const { createFsObjectStore } = await import('../src/fs-object-store.ts');
+  const { createFsObjectStore } = await import('../src/fs-object-store/index.ts');
   const meter = new Meter();
   // No fsync here: disk flushes would drown a sub-microsecond difference in their noise, and the
   // meter's cost does not depend on durability.
@@ -385,8 +385,8 @@ async function benchMeter(work: string): Promise<number> {
   await queue.ensureQueue('meter', { visibilityTimeoutSeconds: 60 });
   const store = createFsObjectStore({ root: join(work, 'meter-objects') });
   const plain = { queue, store };
-  // The queue meters inline: the same driver under a portable Queue with the meter attached.
-  const wrapped = { queue: portableQueue(queue, { meter }), store: meter.wrapObjectStore(store) };
+  // Portable types meter inline: the same drivers under portable types with the meter attached.
+  const wrapped = { queue: portableQueue(queue, { meter }), store: portableObjectStore(store, { meter }) };
   const body = new Uint8Array(randomBytes(1024));
   for (let k = 0; k < 16; k++) await store.put(`m${k}`, body);
   const entries = Array.from({ length: 100 }, () => ({ body }));
@@ -430,7 +430,7 @@ async function benchMeter(work: string): Promise<number> {
   const out = table(
     'Meter overhead',
     ['workload', 'calls', 'wrapped / unwrapped (median of pairs)', 'per call'],
-    'The same calls on the same adapters, without and with a `Meter` (the queue meters inline in the portable Queue; the object store is still wrapped), in alternating blocks (ABBA); the ratio compares the CPU time of the process (all threads) per block and is the median over block pairs.',
+    'The same calls on the same adapters, without and with a `Meter` (the queue and the object store meter inline in their portable types), in alternating blocks (ABBA); the ratio compares the CPU time of the process (all threads) per block and is the median over block pairs.',
   );
   let headline = Number.NaN;
   for (const workload of workloads) {

@@ -9,7 +9,7 @@ import { FSDriver } from 'flydrive/drivers/fs';
 import { Operator } from 'opendal';
 import { createStorage } from 'unstorage';
 import fsDriver from 'unstorage/drivers/fs';
-import { createFsObjectStore } from '../src/fs-object-store.ts';
+import { createFsObjectStore } from '../src/fs-object-store/index.ts';
 
 /**
  * What survives a crash: `atomic` never leaves a torn object (temp file + rename) but may lose the

@@ -13,12 +13,13 @@ import {
   CloudmuxError,
   type ObjectStore,
   param,
+  portableObjectStore,
   runWithUsage,
   Timestamp,
 } from '@cloudmux/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createDuckDbWarehouse } from './duckdb-warehouse.ts';
-import { createFsObjectStore } from './fs-object-store.ts';
+import { createFsObjectStore, createFsObjectStoreDriver } from './fs-object-store/index.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'cloudmux-duckdb-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -50,12 +51,13 @@ describe('DuckDB warehouse', () => {
     });
     const csv = 'id,note\n1,a\n2,b\n';
     const ndjson = '{"id": 3, "note": "c"}\n';
-    const fs = createFsObjectStore({ root: join(root, 'download-lake') });
+    const driver = createFsObjectStoreDriver({ root: join(root, 'download-lake') });
+    const fs = portableObjectStore(driver);
     await fs.put('in/a.csv', csv);
     await fs.put('in/b.csv', csv.replace('1,a', '5,e'));
     await fs.put('j/x.ndjson', ndjson);
     // The same store seen through URIs DuckDB cannot open, as an s3:// or gs:// lake would be.
-    const lake: ObjectStore = { ...fs, uriOf: (key) => `memory://lake/${key}` };
+    const lake: ObjectStore = portableObjectStore({ ...driver, uriOf: (key) => `memory://lake/${key}` });
     const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
     const loaded = await runWithUsage(usage, () =>
       w.loadFromObjects('events', { source: lake, prefix: 'in/', format: 'csv' }),

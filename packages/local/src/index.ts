@@ -2,13 +2,13 @@ import { resolve } from 'node:path';
 import type { ProviderContext } from '@cloudmux/core';
 import { createDuckDbWarehouse, loadDuckDbEngine } from './duckdb-on-demand.ts';
 import { createFileSecretStore } from './file-secret-store.ts';
-import { createFsObjectStore } from './fs-object-store.ts';
+import { createFsObjectStore } from './fs-object-store/index.ts';
 import { type LocalOptions, localOptionsSchema } from './options.ts';
 import { createSqliteQueue } from './sqlite-queue.ts';
 
 export * from './duckdb-on-demand.ts';
 export * from './file-secret-store.ts';
-export * from './fs-object-store.ts';
+export * from './fs-object-store/index.ts';
 export * from './options.ts';
 export * from './sqlite-queue.ts';
 

@@ -15,7 +15,6 @@ import {
   CloudmuxError,
   type LoadOptions,
   type LoadResult,
-  listAllObjects,
   reportUsage,
   type SqlDialect,
 } from '@cloudmux/core';
@@ -68,7 +67,7 @@ async function keysToLoad(options: LoadOptions): Promise<string[]> {
   }
   if (options.prefix === undefined) throw invalid('pass keys or a prefix to load');
   const keys: string[] = [];
-  for await (const info of listAllObjects(options.source, { prefix: options.prefix })) keys.push(info.key);
+  for await (const info of options.source.listAll({ prefix: options.prefix })) keys.push(info.key);
   if (keys.length === 0)
     throw new CloudmuxError({
       code: 'NotFound',

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { compareUtf8, TMP_PREFIX } from './fs-object-keys.ts';
+import { compareUtf8, TMP_PREFIX } from './keys.ts';
 
 /**
  * Where a listing resumes. Read again before every entry, so the caller can move it forward while

@@ -1,14 +1,22 @@
 /**
  * What a failed filesystem call means to a caller of the filesystem object store. The store's
- * own translation in one place, so a real errno error can be checked against it.
+ * own translation in one place, so a real errno error can be checked against it. The driver
+ * throws DriverErrors (a code and the words that name the key or path); the portable ObjectStore
+ * writes the message around them.
  */
-import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
-import { storageError } from './storage-errors.ts';
+import { CloudmuxError, DriverError, type ErrorCode } from '@cloudmux/core';
+import { storageError } from '../storage-errors.ts';
 
 const PROVIDER = 'local';
 
-export const fail = (code: ErrorCode, operation: string, message: string, cause?: unknown): CloudmuxError =>
-  new CloudmuxError({ code, message, provider: PROVIDER, resource: 'objectStore', operation, cause });
+export const fail = (code: ErrorCode, detail: string, cause?: unknown): DriverError =>
+  new DriverError(code, cause === undefined ? { detail } : { detail, cause });
+
+/** The code of an errno error the driver let escape (`errorCode` of the driver). */
+export function fsErrorCode(error: unknown): ErrorCode {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (code && FS_CODES[code]) || 'Internal';
+}
 
 const FS_CODES: Record<string, ErrorCode> = {
   ENOENT: 'NotFound',
@@ -35,8 +43,8 @@ export function translateFsError(
   key: string | undefined,
   path: string,
   stateDir: string,
-): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
+): CloudmuxError | DriverError {
+  if (CloudmuxError.isInstance(error) || DriverError.isInstance(error)) return error;
   const storage = storageError(error, { provider: PROVIDER, resource: 'objectStore', operation, path });
   if (storage) return storage;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -48,12 +56,11 @@ export function translateFsError(
   ) {
     return fail(
       'Internal',
-      operation,
       `the object store's state directory ${stateDir} is not usable: ${failedPath}: ${code}; it must be a writable directory`,
       error,
     );
   }
   const mapped = (code && FS_CODES[code]) || 'Internal';
   const what = key === undefined ? '' : ` (key ${JSON.stringify(key)})`;
-  return fail(mapped, operation, `${operation} failed${what}: ${code ?? String(error)}`, error);
+  return fail(mapped, `${operation} failed${what}: ${code ?? String(error)}`, error);
 }

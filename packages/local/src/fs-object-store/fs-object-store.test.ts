@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { code } from '../test/error-code.ts';
-import { KeyLocks } from './fs-key-lock.ts';
-import { createFsObjectStore } from './fs-object-store.ts';
+import { code } from '../../test/error-code.ts';
+import { KeyLocks } from '../fs-key-lock.ts';
+import { createFsObjectStore } from './index.ts';
 
-const WORKER = fileURLToPath(new URL('../test/fixtures/fs-cas-worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('../../test/fixtures/fs-cas-worker.ts', import.meta.url));
 
 let base: string;
 let root: string;
@@ -477,7 +477,7 @@ describe('fs object store: symbolic links inside the root are never followed', (
   });
 
   it('a file opened through a link that was swapped away afterwards is still refused (checked on the open file)', async () => {
-    const { createLinkGuard } = await import('./fs-object-links.ts');
+    const { createLinkGuard } = await import('./links.ts');
     const guard = createLinkGuard(root);
     const fd = openSync(join(root, 'linkdir/secret.txt'), 'r');
     try {

@@ -1,19 +1,21 @@
 /**
  * Which object keys the filesystem store accepts and in what order it lists them. A key is a
- * relative path under the root, so anything that could climb out of the root or that a directory
- * tree cannot represent is rejected up front.
+ * relative path under the root: the portable rules (non-empty, no control characters, no `.` or
+ * `..` segment, `MAX_KEY_BYTES`) already keep it inside the root; what a directory tree cannot
+ * represent is refused here.
  */
 
 /** Temp files sit beside their target under this name prefix; no key segment may use it. */
 export const TMP_PREFIX = '.cloudmux-tmp-';
 
-const MAX_KEY_BYTES = 1024;
+export const MAX_KEY_BYTES = 1024;
 const MAX_SEGMENT_BYTES = 255;
 
 /** Why `key` is not a valid object key, or undefined when it is. */
-export function keyProblem(key: unknown): string | undefined {
+export function keyProblem(key: string): string | undefined {
   if (typeof key !== 'string' || key.length === 0) return 'a key must be a non-empty string';
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `a key is at most ${MAX_KEY_BYTES} bytes`;
+  // The portable rules refuse these first; checked again because a driver called directly must
+  // still never resolve a path outside its root.
   if (key.includes('\0')) return 'a key must not contain NUL';
   // A backslash is a path separator on Windows: rejecting it keeps keys portable and unambiguous.
   if (key.includes('\\')) return 'a key must not contain a backslash';
@@ -21,7 +23,7 @@ export function keyProblem(key: unknown): string | undefined {
   const segments = key.split('/');
   for (const segment of segments) {
     if (segment === '') return 'a key must not contain empty segments (// or a trailing /)';
-    if (segment === '.' || segment === '..') return 'a key must not contain . or .. segments';
+    if (segment === '.' || segment === '..') return "a key must not contain '.' or '..' segments";
     if (segment.startsWith(TMP_PREFIX))
       return `key segments starting with ${TMP_PREFIX} are reserved for temp files`;
     if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) {
