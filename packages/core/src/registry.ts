@@ -4,7 +4,7 @@ import { CloudmuxError, ConfigError } from './errors.ts';
 import { Meter, type MeterOptions } from './meter.ts';
 import type { ObjectStore } from './object-store.ts';
 import { portableQueue, type Queue, type QueueDriver } from './queue/index.ts';
-import type { SecretStore } from './secret-store.ts';
+import { portableSecretStore, type SecretStore, type SecretStoreDriver } from './secret-store/index.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface ProviderContext {
@@ -24,7 +24,10 @@ export interface ProviderModule<Options = unknown> {
     context: ProviderContext,
   ): Queue | QueueDriver | Promise<Queue | QueueDriver>;
   createWarehouse?(options: Options, context: ProviderContext): Warehouse | Promise<Warehouse>;
-  createSecretStore?(options: Options, context: ProviderContext): SecretStore | Promise<SecretStore>;
+  createSecretStore?(
+    options: Options,
+    context: ProviderContext,
+  ): SecretStore | SecretStoreDriver | Promise<SecretStore | SecretStoreDriver>;
 }
 
 /** Package that implements each built-in provider; imported only when config chooses it. */
@@ -177,6 +180,6 @@ function wrap(meter: Meter, kind: ResourceName, resource: unknown): { close(): P
     case 'warehouse':
       return meter.wrapWarehouse(resource as Warehouse);
     case 'secretStore':
-      return meter.wrapSecretStore(resource as SecretStore);
+      return portableSecretStore(resource as SecretStore | SecretStoreDriver, { meter });
   }
 }
