@@ -11,6 +11,7 @@ import { format, inspect } from 'node:util';
 import {
   CloudmuxError,
   Meter,
+  portableSecretStore,
   type SecretStore,
   type SecretStoreCapabilities,
   withSecretCache,
@@ -294,7 +295,7 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       await store.put(secret, 'before-rotation');
       // The meter counts how often the cache reaches the store.
       const meter = new Meter({ retry: false });
-      const counted = meter.wrapSecretStore(store);
+      const counted = portableSecretStore(store, { meter });
       let clock = 1_000_000;
       const cached = withSecretCache(counted, { ttlMs: 30_000, now: () => clock });
       const getsOf = () => meter.summary().find((s) => s.operation === 'get')?.count ?? 0;
@@ -332,7 +333,7 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       const { store } = await setup(ctx);
       const value = recognisableValue();
       const meter = new Meter({ retry: false, keepRecords: 10 });
-      const metered = meter.wrapSecretStore(store);
+      const metered = portableSecretStore(store, { meter });
       const captured: string[] = [];
       const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((method) =>
         vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
@@ -375,7 +376,7 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       const secret = name('metered');
       const value = recognisableValue();
       const meter = new Meter({ keepRecords: 10 });
-      const metered = meter.wrapSecretStore(store);
+      const metered = portableSecretStore(store, { meter });
       const { version } = await metered.put(secret, value);
       const got = await metered.get(secret);
       expect(got.reveal()).toBe(value);
@@ -390,6 +391,81 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       expect(byOperation.get?.provider).toBe(store.provider);
       expect(meter.records.map((r) => r.outcome)).toEqual(['ok', 'ok', 'NotFound']);
       const report = [JSON.stringify(meter.toJSON()), JSON.stringify(meter.records), meter.toPrometheus()];
+      for (const text of report) expect(text).not.toContain(value);
+    });
+
+    it('an empty value is InvalidArgument (one answer: Secrets Manager cannot store one) and creates nothing', async (ctx) => {
+      const { store, name } = await setup(ctx);
+      const secret = name('empty');
+      await expectCode(store.put(secret, ''), 'InvalidArgument');
+      await expectCode(store.put(secret, new Uint8Array(0)), 'InvalidArgument');
+      await expectCode(store.get(secret), 'NotFound');
+    });
+
+    it('a value over limits.maxValueBytes is InvalidArgument before anything is stored', async (ctx) => {
+      const { store, name } = await setup(ctx);
+      const secret = name('oversize');
+      await expectCode(store.put(secret, 'x'.repeat(store.limits.maxValueBytes + 1)), 'InvalidArgument');
+      await expectCode(store.get(secret), 'NotFound');
+    });
+
+    it('an aborted signal rejects every call with Cancelled, and an abort mid-call ends it as Cancelled', async (ctx) => {
+      const { store, name } = await setup(ctx);
+      const secret = name('abort');
+      await store.put(secret, 'before-abort');
+      const aborted = AbortSignal.abort(new Error('caller gave up'));
+      await expectCode(store.put(secret, 'never-written', { signal: aborted }), 'Cancelled');
+      await expectCode(store.get(secret, { signal: aborted }), 'Cancelled');
+      await expectCode(store.listVersions(secret, { signal: aborted }), 'Cancelled');
+      await expectCode(store.list({ prefix: secret, signal: aborted }), 'Cancelled');
+      await expectCode(store.delete(secret, { signal: aborted }), 'Cancelled');
+      // Nothing ran: the secret holds its one value.
+      expect((await store.get(secret)).reveal()).toBe('before-abort');
+      const controller = new AbortController();
+      const pending = store.get(secret, { signal: controller.signal });
+      controller.abort(new Error('caller gave up mid-call'));
+      const outcome = await pending.then(
+        (value) => value,
+        (error: unknown) => error,
+      );
+      // A call the service answered before the abort landed may still succeed; otherwise Cancelled.
+      if (CloudmuxError.isInstance(outcome)) expect(outcome.code).toBe('Cancelled');
+      else expect((outcome as { reveal(): string }).reveal()).toBe('before-abort');
+    });
+
+    it('no error message or meter record of a refused put contains the value', async (ctx) => {
+      const { store, name } = await setup(ctx);
+      const value = recognisableValue();
+      const meter = new Meter({ retry: false, keepRecords: 20 });
+      const metered = portableSecretStore(store, { meter });
+      const tooLong = value.repeat(Math.ceil((store.limits.maxValueBytes + 1) / value.length));
+      const refusals = [
+        metered.put('', value),
+        metered.put('bad\nname', value),
+        metered.put(name('leak'), tooLong),
+        metered.put(name('leak'), value, { signal: AbortSignal.abort(new Error('stop')) }),
+      ];
+      for (const refusal of refusals) {
+        const error = await refusal.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(CloudmuxError.isInstance(error)).toBe(true);
+        const texts = [
+          (error as CloudmuxError).message,
+          String(error),
+          (error as CloudmuxError).stack ?? '',
+          inspect(error, { depth: 10, showHidden: true }),
+        ];
+        for (const text of texts) expect(text).not.toContain(value);
+      }
+      const report = [JSON.stringify(meter.toJSON()), JSON.stringify(meter.records), meter.toPrometheus()];
+      // The three refused puts are recorded; the already-aborted one never started, so it left none.
+      expect(meter.records.map((r) => r.outcome)).toEqual([
+        'InvalidArgument',
+        'InvalidArgument',
+        'InvalidArgument',
+      ]);
       for (const text of report) expect(text).not.toContain(value);
     });
 

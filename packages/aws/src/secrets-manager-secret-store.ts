@@ -9,19 +9,19 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
   type SecretsManagerClientConfig,
-  type SecretVersionsListEntry,
 } from '@aws-sdk/client-secrets-manager';
 import {
-  assertSecretName,
-  CloudmuxError,
+  type DriverCall,
+  DriverError,
+  type Meter,
+  portableSecretStore,
   reportUsage,
-  type SecretListEntry,
   type SecretStore,
   type SecretStoreCapabilities,
-  SecretValue,
-  type SecretVersionInfo,
+  type SecretStoreDriver,
+  type SecretStoreLimits,
 } from '@cloudmux/core';
-import { awsErrorName, PROVIDER, translateAwsError } from './errors.ts';
+import { awsErrorName, codeOf, PROVIDER } from './errors.ts';
 
 export interface SecretsManagerSecretStoreOptions {
   /** A ready client; when given, `clientConfig` is ignored and `close()` leaves it open. */
@@ -34,11 +34,26 @@ export interface SecretsManagerSecretStoreOptions {
   recoveryWindowDays?: number;
   /** Delete without a recovery window unless `delete(…, { force: false })`. Default false. */
   forceDelete?: boolean;
+  /** Meter for standalone use; the registry attaches its own. */
+  meter?: Meter;
 }
 
 const UNIT = 'secretsmanager.api-calls';
 // Stage rank breaks ties between versions created in the same second.
 const STAGE_RANK: Record<string, number> = { AWSCURRENT: 0, AWSPENDING: 1, AWSPREVIOUS: 2 };
+/** Secrets Manager names: 512 characters (the prefix included). */
+const MAX_NAME = 512;
+
+const CAPABILITIES: SecretStoreCapabilities = {
+  versions: true,
+  getVersion: true,
+  listVersions: true,
+  binaryValues: true,
+  softDelete: true,
+};
+
+/** SecretString and SecretBinary each hold at most 65,536 bytes (Secrets Manager quotas). */
+export const SECRETS_MANAGER_LIMITS: SecretStoreLimits = { maxValueBytes: 65_536 };
 
 /**
  * Secrets Manager answers InvalidRequestException for a secret scheduled for deletion; to a caller
@@ -51,7 +66,18 @@ function isScheduledForDeletion(error: unknown): boolean {
   );
 }
 
+function errorCode(error: unknown) {
+  return isScheduledForDeletion(error) ? 'NotFound' : codeOf(error);
+}
+
+/** AWS Secrets Manager: the portable SecretStore over the Secrets Manager driver. */
 export function createSecretsManagerSecretStore(options: SecretsManagerSecretStoreOptions = {}): SecretStore {
+  return portableSecretStore(createSecretsManagerSecretStoreDriver(options), { meter: options.meter });
+}
+
+export function createSecretsManagerSecretStoreDriver(
+  options: SecretsManagerSecretStoreOptions = {},
+): SecretStoreDriver {
   const prefix = options.prefix ?? '';
   const recoveryWindowDays = options.recoveryWindowDays ?? 7;
   const forceByDefault = options.forceDelete ?? false;
@@ -61,75 +87,58 @@ export function createSecretsManagerSecretStore(options: SecretsManagerSecretSto
     client ??= new SecretsManagerClient(options.clientConfig ?? {});
     return client;
   };
-
-  const capabilities: SecretStoreCapabilities = {
-    versions: true,
-    getVersion: true,
-    listVersions: true,
-    binaryValues: true,
-    softDelete: true,
-  };
-
-  /** One metered API call; every error leaves translated, a deleted secret as NotFound. */
-  async function call<T>(operation: string, name: string, send: () => Promise<T>): Promise<T> {
+  /** Options of one billed API call: counts it, and cancels it with the caller's signal. */
+  const billed = (call: DriverCall) => {
     reportUsage({ units: { [UNIT]: 1 } });
-    try {
-      return await send();
-    } catch (error) {
-      const context = { resource: 'secretStore' as const, operation, subject: prefix + name };
-      throw translateAwsError(error, context, isScheduledForDeletion(error) ? 'NotFound' : undefined);
-    }
-  }
-
+    return call.signal ? { abortSignal: call.signal } : {};
+  };
   const valueParams = (value: string | Uint8Array) =>
     typeof value === 'string' ? { SecretString: value } : { SecretBinary: value };
 
   return {
     provider: PROVIDER,
-    capabilities,
+    capabilities: CAPABILITIES,
+    limits: SECRETS_MANAGER_LIMITS,
+    secretNameProblem: (name) =>
+      prefix.length + name.length > MAX_NAME
+        ? `${prefix.length + name.length} characters with the prefix; Secrets Manager allows ${MAX_NAME}`
+        : undefined,
+    valueSize: (_value, bytes) => bytes.byteLength,
+    errorCode,
+    native: sm,
 
-    async put(name, value) {
-      assertSecretName(PROVIDER, name);
+    async put(name, value, call) {
+      // One token for both attempts: Secrets Manager makes a repeated token the same version.
       const token = randomUUID();
       const addVersion = async () => {
-        const response = await call('put', name, () =>
-          sm().send(
-            new PutSecretValueCommand({
-              SecretId: prefix + name,
-              ClientRequestToken: token,
-              ...valueParams(value),
-            }),
-          ),
+        const response = await sm().send(
+          new PutSecretValueCommand({
+            SecretId: prefix + name,
+            ClientRequestToken: token,
+            ...valueParams(value),
+          }),
+          billed(call),
         );
-        return { version: response.VersionId ?? token };
+        return response.VersionId ?? token;
       };
       try {
         return await addVersion();
       } catch (error) {
-        if (!CloudmuxError.hasCode(error, 'NotFound')) throw error;
+        if (errorCode(error) !== 'NotFound') throw error;
       }
       try {
-        const response = await call('put', name, () =>
-          sm().send(
-            new CreateSecretCommand({
-              Name: prefix + name,
-              ClientRequestToken: token,
-              ...valueParams(value),
-            }),
-          ),
+        const response = await sm().send(
+          new CreateSecretCommand({ Name: prefix + name, ClientRequestToken: token, ...valueParams(value) }),
+          billed(call),
         );
-        return { version: response.VersionId ?? token };
+        return response.VersionId ?? token;
       } catch (error) {
         // Another writer created it between our two calls: add our value as a new version.
-        if (CloudmuxError.hasCode(error, 'AlreadyExists')) return addVersion();
+        if (errorCode(error) === 'AlreadyExists') return addVersion();
         // The name belongs to a secret still inside its recovery window.
-        if (CloudmuxError.hasCode(error, 'NotFound')) {
-          throw new CloudmuxError({
-            code: 'AlreadyExists',
-            message: `put ${prefix + name} failed: a secret of that name is scheduled for deletion`,
-            provider: PROVIDER,
-            resource: 'secretStore',
-            operation: 'put',
+        if (errorCode(error) === 'NotFound') {
+          throw new DriverError('AlreadyExists', {
+            detail: 'a secret of that name is scheduled for deletion',
             cause: error,
           });
         }
@@ -137,111 +146,83 @@ export function createSecretsManagerSecretStore(options: SecretsManagerSecretSto
       }
     },
 
-    async get(name, getOptions) {
-      assertSecretName(PROVIDER, name);
-      const response = await call('get', name, () =>
-        sm().send(
-          new GetSecretValueCommand({
-            SecretId: prefix + name,
-            ...(getOptions?.version ? { VersionId: getOptions.version } : {}),
-          }),
-        ),
+    async get(name, version, call) {
+      const response = await sm().send(
+        new GetSecretValueCommand({ SecretId: prefix + name, ...(version ? { VersionId: version } : {}) }),
+        billed(call),
       );
-      const value = response.SecretBinary ?? response.SecretString ?? '';
-      return new SecretValue(name, response.VersionId ?? '', value, response.CreatedDate);
+      return {
+        version: response.VersionId ?? '',
+        value: response.SecretBinary ?? response.SecretString ?? '',
+        createdAt: response.CreatedDate,
+      };
     },
 
-    async listVersions(name) {
-      assertSecretName(PROVIDER, name);
-      const entries: SecretVersionsListEntry[] = [];
-      let token: string | undefined;
-      do {
-        const response = await call('listVersions', name, () =>
-          sm().send(
-            new ListSecretVersionIdsCommand({
-              SecretId: prefix + name,
-              IncludeDeprecated: true,
-              MaxResults: 100,
-              ...(token ? { NextToken: token } : {}),
-            }),
-          ),
-        );
-        entries.push(...(response.Versions ?? []));
-        token = response.NextToken;
-      } while (token);
-      const rank = (e: SecretVersionsListEntry) =>
-        Math.min(...(e.VersionStages ?? []).map((s) => STAGE_RANK[s] ?? 3), 3);
-      const order = new Map(entries.map((e, i) => [e, i]));
-      return entries
-        .sort(
-          (a, b) =>
-            (b.CreatedDate?.getTime() ?? 0) - (a.CreatedDate?.getTime() ?? 0) ||
-            rank(a) - rank(b) ||
-            // equal times and no stage: later in the API's (creation-ordered) list is newer
-            (order.get(b) ?? 0) - (order.get(a) ?? 0),
-        )
-        .map(
-          (e): SecretVersionInfo => ({
-            version: e.VersionId ?? '',
-            ...(e.CreatedDate ? { createdAt: e.CreatedDate } : {}),
-            stages: e.VersionStages ?? [],
-            enabled: true,
-          }),
-        );
+    async listVersions(name, cursor, call) {
+      const response = await sm().send(
+        new ListSecretVersionIdsCommand({
+          SecretId: prefix + name,
+          IncludeDeprecated: true,
+          MaxResults: 100,
+          ...(cursor ? { NextToken: cursor } : {}),
+        }),
+        billed(call),
+      );
+      return {
+        items: (response.Versions ?? []).map((e) => ({
+          version: e.VersionId ?? '',
+          ...(e.CreatedDate ? { createdAt: e.CreatedDate } : {}),
+          stages: e.VersionStages ?? [],
+          enabled: true,
+          // Creation second, then stage (AWSCURRENT newest); equal ones keep the API's creation order.
+          order: [
+            e.CreatedDate?.getTime() ?? 0,
+            -Math.min(...(e.VersionStages ?? []).map((s) => STAGE_RANK[s] ?? 3), 3),
+          ],
+        })),
+        cursor: response.NextToken,
+      };
     },
 
-    async list(listOptions) {
-      const wanted = prefix + (listOptions?.prefix ?? '');
-      const out: SecretListEntry[] = [];
-      let token: string | undefined;
-      do {
-        const response = await call('list', listOptions?.prefix ?? '', () =>
-          sm().send(
-            new ListSecretsCommand({
-              MaxResults: 100,
-              ...(wanted ? { Filters: [{ Key: 'name', Values: [wanted] }] } : {}),
-              ...(token ? { NextToken: token } : {}),
-            }),
-          ),
-        );
-        for (const secret of response.SecretList ?? []) {
-          // The name filter matches words anywhere in the name; keep true prefix matches only.
-          if (!secret.Name?.startsWith(wanted) || secret.DeletedDate) continue;
-          out.push({
-            name: secret.Name.slice(prefix.length),
-            ...(secret.CreatedDate ? { createdAt: secret.CreatedDate } : {}),
-          });
-        }
-        token = response.NextToken;
-      } while (token);
-      return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    async list(wantedPrefix, cursor, call) {
+      const wanted = prefix + wantedPrefix;
+      const response = await sm().send(
+        new ListSecretsCommand({
+          MaxResults: 100,
+          ...(wanted ? { Filters: [{ Key: 'name', Values: [wanted] }] } : {}),
+          ...(cursor ? { NextToken: cursor } : {}),
+        }),
+        billed(call),
+      );
+      const items = [];
+      for (const secret of response.SecretList ?? []) {
+        // The name filter matches words anywhere in the name; keep names under our prefix only.
+        if (!secret.Name?.startsWith(prefix) || secret.DeletedDate) continue;
+        items.push({
+          name: secret.Name.slice(prefix.length),
+          ...(secret.CreatedDate ? { createdAt: secret.CreatedDate } : {}),
+        });
+      }
+      return { items, cursor: response.NextToken };
     },
 
-    async delete(name, deleteOptions) {
-      assertSecretName(PROVIDER, name);
-      const force = deleteOptions?.force ?? forceByDefault;
+    async delete(name, force = forceByDefault, call) {
       if (force) {
         // A forced DeleteSecret of a missing secret succeeds on AWS; the interface wants NotFound.
-        const described = await call('delete', name, () =>
-          sm().send(new DescribeSecretCommand({ SecretId: prefix + name })),
+        const described = await sm().send(
+          new DescribeSecretCommand({ SecretId: prefix + name }),
+          billed(call),
         );
         if (described.DeletedDate) {
-          throw new CloudmuxError({
-            code: 'NotFound',
-            message: `delete ${prefix + name} failed: the secret is already scheduled for deletion`,
-            provider: PROVIDER,
-            resource: 'secretStore',
-            operation: 'delete',
-          });
+          throw new DriverError('NotFound', { detail: 'the secret is already scheduled for deletion' });
         }
       }
-      await call('delete', name, () =>
-        sm().send(
-          new DeleteSecretCommand({
-            SecretId: prefix + name,
-            ...(force ? { ForceDeleteWithoutRecovery: true } : { RecoveryWindowInDays: recoveryWindowDays }),
-          }),
-        ),
+      await sm().send(
+        new DeleteSecretCommand({
+          SecretId: prefix + name,
+          ...(force ? { ForceDeleteWithoutRecovery: true } : { RecoveryWindowInDays: recoveryWindowDays }),
+        }),
+        billed(call),
       );
     },
 

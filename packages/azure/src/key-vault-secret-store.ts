@@ -1,16 +1,21 @@
 import type { TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions, type SecretProperties } from '@azure/keyvault-secrets';
 import {
-  assertSecretName,
+  type CallOptions,
   CloudmuxError,
+  type DriverCall,
+  type Meter,
+  portableSecretStore,
   reportUsage,
   type SecretListEntry,
   type SecretStore,
   type SecretStoreCapabilities,
-  SecretValue,
-  type SecretVersionInfo,
+  type SecretStoreDriver,
+  type SecretStoreLimits,
+  secretNameCodec,
+  secretStoreOperation,
 } from '@cloudmux/core';
-import { guarded, PROVIDER } from './errors.ts';
+import { classify, PROVIDER } from './errors.ts';
 
 export interface KeyVaultSecretStoreOptions {
   /** A ready client; wins over vaultUrl/credential. */
@@ -24,6 +29,8 @@ export interface KeyVaultSecretStoreOptions {
   purgeOnDelete?: boolean;
   /** How often the delete/recover long-running operations poll. Default 1000 ms. */
   pollIntervalMs?: number;
+  /** Meter for standalone use; the registry attaches its own. */
+  meter?: Meter;
 }
 
 export const KEY_VAULT_CAPABILITIES: SecretStoreCapabilities = {
@@ -42,56 +49,57 @@ export const SEQUENCE_TAG = 'cloudmux-seq';
 const BINARY_CONTENT_TYPE = 'application/vnd.cloudmux.bytes+base64';
 const MAX_NAME = 127;
 
+/** Key Vault stores at most 25 KB per secret value ("About Azure Key Vault secrets", learn.microsoft.com). */
+export const KEY_VAULT_LIMITS: SecretStoreLimits = { maxValueBytes: 25_000 };
+
 /**
  * Key Vault names are `^[0-9a-zA-Z-]{1,127}$` and case-insensitive. Every other name maps
- * deterministically and reversibly into lower-case letters, digits and `-`, byte by byte over UTF-8:
- * `a`–`z` and `0`–`9` stay; `-` becomes `--`; any other byte (upper-case letters included, so
- * names differing only in case stay distinct) becomes `-` plus two lower-case hex digits.
+ * deterministically and reversibly into lower-case letters, digits and `-`, byte by byte over UTF-8
+ * (core's `secretNameCodec`, shared with Secret Manager's alphabet): `a`–`z` and `0`–`9` stay; `-`
+ * becomes `--`; any other byte (upper-case letters included, so names differing only in case stay
+ * distinct) becomes `-` plus two lower-case hex digits.
  * `db-password` → `db--password`, `App/Key_1` → `-41pp-2f-4bey-5f1`.
  */
-export function toVaultName(name: string): string {
-  let out = '';
-  for (const byte of Buffer.from(name, 'utf8')) {
-    if ((byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39)) out += String.fromCharCode(byte);
-    else if (byte === 0x2d) out += '--';
-    else out += `-${byte.toString(16).padStart(2, '0')}`;
-  }
-  return out;
-}
+const vaultNames = secretNameCodec({
+  kept: /^[a-z0-9]$/,
+  escape: '-',
+  escapeSelf: '--',
+  caseInsensitive: true,
+});
+
+export const toVaultName = (name: string): string => vaultNames.encode(name);
 
 /** Inverse of toVaultName; undefined for names the mapping cannot have produced. */
-export function fromVaultName(vaultName: string): string | undefined {
-  const bytes: number[] = [];
-  const lower = vaultName.toLowerCase();
-  for (let i = 0; i < lower.length; i++) {
-    const ch = lower[i] as string;
-    if (ch !== '-') {
-      bytes.push(ch.charCodeAt(0));
-      continue;
-    }
-    if (lower[i + 1] === '-') {
-      bytes.push(0x2d);
-      i++;
-      continue;
-    }
-    const hex = lower.slice(i + 1, i + 3);
-    if (!/^[0-9a-f]{2}$/.test(hex)) return undefined;
-    bytes.push(Number.parseInt(hex, 16));
-    i += 2;
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
+export const fromVaultName = (vaultName: string): string | undefined => vaultNames.decode(vaultName);
 
 /** Key Vault soft-delete beyond the SecretStore interface. */
 export interface KeyVaultSecretStore extends SecretStore {
   /** Restores a soft-deleted secret with all its versions. */
-  recover(name: string): Promise<void>;
+  recover(name: string, options?: CallOptions): Promise<void>;
   /** Permanently removes a soft-deleted secret (needs the Purge permission). */
-  purge(name: string): Promise<void>;
+  purge(name: string, options?: CallOptions): Promise<void>;
 }
 
-/** Azure Key Vault secrets as a SecretStore. */
+/** The Key Vault driver, plus soft-delete recovery and purging. */
+export interface KeyVaultDriver extends SecretStoreDriver {
+  recover(name: string, call: DriverCall): Promise<void>;
+  purge(name: string, call: DriverCall): Promise<void>;
+}
+
+/** Azure Key Vault secrets: the portable SecretStore over the Key Vault driver, with recover and purge. */
 export function createKeyVaultSecretStore(options: KeyVaultSecretStoreOptions): KeyVaultSecretStore {
+  const driver = createKeyVaultSecretStoreDriver(options);
+  const recover = secretStoreOperation(driver, 'recover', options.meter);
+  const purge = secretStoreOperation(driver, 'purge', options.meter);
+  return Object.assign(portableSecretStore(driver, { meter: options.meter }), {
+    recover: (name: string, callOptions?: CallOptions) =>
+      recover(name, (call) => driver.recover(name, call), callOptions),
+    purge: (name: string, callOptions?: CallOptions) =>
+      purge(name, (call) => driver.purge(name, call), callOptions),
+  });
+}
+
+export function createKeyVaultSecretStoreDriver(options: KeyVaultSecretStoreOptions): KeyVaultDriver {
   let client: SecretClient | undefined = options.client;
   const pollInterval = options.pollIntervalMs ?? 1000;
   let sequence = 0;
@@ -109,133 +117,115 @@ export function createKeyVaultSecretStore(options: KeyVaultSecretStoreOptions): 
     client = new SecretClient(options.vaultUrl, options.credential, options.clientOptions);
     return client;
   };
-  const vaultName = (name: string, operation: string): string => {
-    assertSecretName(PROVIDER, name);
-    const mapped = toVaultName(name);
-    if (mapped.length > MAX_NAME) {
-      throw new CloudmuxError({
-        code: 'InvalidArgument',
-        message: `secret name maps to ${mapped.length} characters; Key Vault allows ${MAX_NAME}`,
-        provider: PROVIDER,
-        resource: 'secretStore',
-        operation,
-      });
-    }
-    return mapped;
-  };
   const transactions = (n = 1) => reportUsage({ units: { 'keyvault.transactions': n } });
+  const abort = (call: DriverCall) => (call.signal ? { abortSignal: call.signal } : {});
 
   return {
     provider: PROVIDER,
     capabilities: KEY_VAULT_CAPABILITIES,
+    limits: KEY_VAULT_LIMITS,
+    secretNameProblem(name) {
+      const length = toVaultName(name).length;
+      return length > MAX_NAME ? `it maps to ${length} characters; Key Vault allows ${MAX_NAME}` : undefined;
+    },
+    // Key Vault stores text: bytes travel base64-encoded.
+    valueSize: (value, bytes) =>
+      typeof value === 'string' ? bytes.byteLength : Math.ceil(bytes.byteLength / 3) * 4,
+    errorCode: (error) => classify(error).code,
+    native: kv,
 
-    put: (name, value) =>
-      guarded({ resource: 'secretStore', operation: 'put', subject: name }, async () => {
-        const mapped = vaultName(name, 'put');
-        const binary = typeof value !== 'string';
-        const text = binary ? Buffer.from(value).toString('base64') : value;
-        // Monotonic within this process, millisecond time across processes.
-        sequence = Math.max(sequence + 1, Date.now() * 1000);
-        const response = await kv().setSecret(mapped, text, {
-          ...(binary ? { contentType: BINARY_CONTENT_TYPE } : {}),
-          tags: { [NAME_TAG]: name, [SEQUENCE_TAG]: String(sequence) },
-        });
-        transactions();
-        return { version: response.properties.version ?? '' };
-      }),
+    async put(name, value, call) {
+      const binary = typeof value !== 'string';
+      const text = binary ? Buffer.from(value).toString('base64') : value;
+      // Monotonic within this process, millisecond time across processes.
+      sequence = Math.max(sequence + 1, Date.now() * 1000);
+      const response = await kv().setSecret(toVaultName(name), text, {
+        ...(binary ? { contentType: BINARY_CONTENT_TYPE } : {}),
+        tags: { [NAME_TAG]: name, [SEQUENCE_TAG]: String(sequence) },
+        ...abort(call),
+      });
+      transactions();
+      return response.properties.version ?? '';
+    },
 
-    get: (name, getOptions = {}) =>
-      guarded({ resource: 'secretStore', operation: 'get', subject: name }, async () => {
-        const mapped = vaultName(name, 'get');
-        const secret = await kv().getSecret(
-          mapped,
-          getOptions.version ? { version: getOptions.version } : {},
-        );
-        transactions();
-        const raw = secret.value ?? '';
-        const value =
+    async get(name, version, call) {
+      const secret = await kv().getSecret(toVaultName(name), {
+        ...(version ? { version } : {}),
+        ...abort(call),
+      });
+      transactions();
+      const raw = secret.value ?? '';
+      return {
+        version: secret.properties.version ?? '',
+        value:
           secret.properties.contentType === BINARY_CONTENT_TYPE
             ? new Uint8Array(Buffer.from(raw, 'base64'))
-            : raw;
-        return new SecretValue(name, secret.properties.version ?? '', value, secret.properties.createdOn);
-      }),
+            : raw,
+        createdAt: secret.properties.createdOn,
+      };
+    },
 
-    listVersions: (name) =>
-      guarded({ resource: 'secretStore', operation: 'listVersions', subject: name }, async () => {
-        const mapped = vaultName(name, 'listVersions');
-        const versions: SecretProperties[] = [];
-        for await (const page of kv().listPropertiesOfSecretVersions(mapped).byPage()) {
-          transactions();
-          versions.push(...page);
-        }
-        if (versions.length === 0) {
-          throw new CloudmuxError({
-            code: 'NotFound',
-            message: `secret '${name}' has no versions`,
-            provider: PROVIDER,
-            resource: 'secretStore',
-            operation: 'listVersions',
-          });
-        }
-        versions.sort((a, b) => order(b) - order(a));
-        return versions.map(
-          (v, index): SecretVersionInfo => ({
+    // @azure/keyvault-secrets 4.12 maps each page with `page.map(…)`, which drops the page's
+    // continuationToken, so a listing cannot resume from a cursor: one call reads every page.
+    async listVersions(name, _cursor, call) {
+      const items = [];
+      for await (const page of kv().listPropertiesOfSecretVersions(toVaultName(name), abort(call)).byPage()) {
+        transactions();
+        for (const v of page) {
+          items.push({
             version: v.version ?? '',
             ...(v.createdOn ? { createdAt: v.createdOn } : {}),
-            ...(index === 0 ? { stages: ['latest'] } : {}),
             enabled: v.enabled ?? true,
-          }),
-        );
-      }),
-
-    list: (listOptions = {}) =>
-      guarded({ resource: 'secretStore', operation: 'list' }, async () => {
-        const prefix = listOptions.prefix ?? '';
-        // Key Vault lists every secret; the encoding keeps prefixes, so the filter runs on mapped names.
-        const mappedPrefix = toVaultName(prefix);
-        const out: SecretListEntry[] = [];
-        for await (const page of kv().listPropertiesOfSecrets().byPage()) {
-          transactions();
-          for (const properties of page) {
-            const original = properties.tags?.[NAME_TAG] ?? fromVaultName(properties.name);
-            if (original === undefined) continue;
-            if (!properties.name.toLowerCase().startsWith(mappedPrefix) || !original.startsWith(prefix))
-              continue;
-            out.push({
-              name: original,
-              ...(properties.createdOn ? { createdAt: properties.createdOn } : {}),
-            });
-          }
+            order: [order(v)],
+          });
         }
-        return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      }),
+      }
+      return { items };
+    },
 
-    delete: (name, deleteOptions = {}) =>
-      guarded({ resource: 'secretStore', operation: 'delete', subject: name }, async () => {
-        const mapped = vaultName(name, 'delete');
-        const poller = await kv().beginDeleteSecret(mapped, { intervalInMs: pollInterval });
-        await poller.pollUntilDone();
-        transactions(2);
-        if (deleteOptions.force || options.purgeOnDelete) {
-          await kv().purgeDeletedSecret(mapped);
-          transactions();
-        }
-      }),
-
-    recover: (name) =>
-      guarded({ resource: 'secretStore', operation: 'recover', subject: name }, async () => {
-        const poller = await kv().beginRecoverDeletedSecret(vaultName(name, 'recover'), {
-          intervalInMs: pollInterval,
-        });
-        await poller.pollUntilDone();
-        transactions(2);
-      }),
-
-    purge: (name) =>
-      guarded({ resource: 'secretStore', operation: 'purge', subject: name }, async () => {
-        await kv().purgeDeletedSecret(vaultName(name, 'purge'));
+    async list(prefix, _cursor, call) {
+      // Key Vault lists every secret; the encoding keeps prefixes, so the filter runs on mapped names.
+      const mappedPrefix = toVaultName(prefix);
+      const items: SecretListEntry[] = [];
+      for await (const page of kv().listPropertiesOfSecrets(abort(call)).byPage()) {
         transactions();
-      }),
+        for (const properties of page) {
+          if (!properties.name.toLowerCase().startsWith(mappedPrefix)) continue;
+          const original = properties.tags?.[NAME_TAG] ?? fromVaultName(properties.name);
+          if (original === undefined) continue;
+          items.push({
+            name: original,
+            ...(properties.createdOn ? { createdAt: properties.createdOn } : {}),
+          });
+        }
+      }
+      return { items };
+    },
+
+    async delete(name, force, call) {
+      const mapped = toVaultName(name);
+      const poller = await kv().beginDeleteSecret(mapped, { intervalInMs: pollInterval, ...abort(call) });
+      await poller.pollUntilDone(abort(call));
+      transactions(2);
+      if (force ?? options.purgeOnDelete) {
+        await kv().purgeDeletedSecret(mapped, abort(call));
+        transactions();
+      }
+    },
+
+    async recover(name, call) {
+      const poller = await kv().beginRecoverDeletedSecret(toVaultName(name), {
+        intervalInMs: pollInterval,
+        ...abort(call),
+      });
+      await poller.pollUntilDone(abort(call));
+      transactions(2);
+    },
+
+    async purge(name, call) {
+      await kv().purgeDeletedSecret(toVaultName(name), abort(call));
+      transactions();
+    },
 
     async close() {
       // The client holds no connections beyond Node's agent.

@@ -12,7 +12,7 @@ export * from './portable/index.ts';
 export * from './queue/index.ts';
 export * from './registry.ts';
 export * from './retry.ts';
-export * from './secret-store.ts';
+export * from './secret-store/index.ts';
 export * from './temporal.ts';
 export * from './usage.ts';
 export * from './warehouse.ts';

@@ -3,25 +3,28 @@ import { CloudmuxError } from './errors.ts';
 import { Meter } from './meter.ts';
 import { type ObjectStoreDriver, portableObjectStore } from './object-store/index.ts';
 import { portableQueue, type QueueDriver } from './queue/index.ts';
-import { type SecretStore, SecretValue } from './secret-store.ts';
+import { portableSecretStore, type SecretStoreDriver, SecretValue } from './secret-store/index.ts';
 import { reportUsage } from './usage.ts';
 
 const FAST_RETRY = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 };
 
+type ScriptedMethod = 'put' | 'get' | 'listVersions' | 'list' | 'delete';
+
 /**
- * A scripted secret store: each method runs the next step of its script, so a test decides which
- * calls fail and how. The meter is what is under test; this is the adapter it wraps.
+ * A scripted secret store driver: each method runs the next step of its script, so a test decides
+ * which calls fail and how. The meter (inline in the portable SecretStore) is what is under test;
+ * steps answer in the public shapes (a SecretValue, `{ version }`, arrays), adapted to the driver's.
  */
-function scriptedSecretStore(script: Partial<Record<keyof SecretStore, Array<() => Promise<unknown>>>>) {
+function scriptedSecretStore(script: Partial<Record<ScriptedMethod, Array<() => Promise<unknown>>>>) {
   const calls: Record<string, number> = {};
-  const step = (method: keyof SecretStore) => () => {
+  const step = (method: ScriptedMethod) => () => {
     calls[method] = (calls[method] ?? 0) + 1;
     const steps = script[method] ?? [];
     const next = steps.length > 1 ? steps.shift()! : steps[0];
     if (!next) throw new Error(`no script for ${method}`);
     return next();
   };
-  const store = {
+  const store: SecretStoreDriver = {
     provider: 'scripted',
     capabilities: {
       versions: true,
@@ -30,15 +33,33 @@ function scriptedSecretStore(script: Partial<Record<keyof SecretStore, Array<() 
       binaryValues: true,
       softDelete: false,
     },
-    put: step('put'),
-    get: step('get'),
-    listVersions: step('listVersions'),
-    list: step('list'),
-    delete: step('delete'),
+    limits: { maxValueBytes: 1024 },
+    secretNameProblem: () => undefined,
+    valueSize: (_value, bytes) => bytes.byteLength,
+    errorCode: () => 'Internal',
+    native: () => undefined,
+    put: async () => ((await step('put')()) as { version: string }).version,
+    get: async () => {
+      const value = (await step('get')()) as SecretValue;
+      return { version: value.version, value: value.bytes() };
+    },
+    listVersions: async () => ({
+      items: ((await step('listVersions')()) as Array<{ version: string; enabled: boolean }>).map((v) => ({
+        ...v,
+        order: [Number(v.version)],
+      })),
+    }),
+    list: async () => ({ items: (await step('list')()) as Array<{ name: string }> }),
+    delete: async () => {
+      await step('delete')();
+    },
     close: async () => {},
-  } as unknown as SecretStore;
+  };
   return { store, calls };
 }
+
+/** The portable SecretStore over a scripted driver, metered by `meter`. */
+const meteredStore = (meter: Meter, store: SecretStoreDriver) => portableSecretStore(store, { meter });
 
 const unavailable = () => Promise.reject(new CloudmuxError({ code: 'Unavailable', message: 'try again' }));
 const value = (text: string) => async () => new SecretValue('db', '1', text);
@@ -71,7 +92,7 @@ describe('Meter', () => {
       ],
     });
     const meter = new Meter({ keepRecords: 10 });
-    const metered = meter.wrapSecretStore(store);
+    const metered = meteredStore(meter, store);
     await metered.get('db');
     await metered.get('db');
     await metered.put('db', 'secret7');
@@ -115,7 +136,7 @@ describe('Meter', () => {
       ],
     });
     const meter = new Meter({ keepRecords: 20 });
-    const metered = meter.wrapSecretStore(store);
+    const metered = meteredStore(meter, store);
     await Promise.all(Array.from({ length: 10 }, () => metered.get('db')));
     expect(meter.records.every((r) => r.bytesOut === 1)).toBe(true);
   });
@@ -123,7 +144,7 @@ describe('Meter', () => {
   it('retries a retryable error of an idempotent operation and records the retries', async () => {
     const { store, calls } = scriptedSecretStore({ get: [unavailable, unavailable, value('ok')] });
     const meter = new Meter({ retry: FAST_RETRY, keepRecords: 5 });
-    const got = await meter.wrapSecretStore(store).get('db');
+    const got = await meteredStore(meter, store).get('db');
     expect(got.reveal()).toBe('ok');
     expect(calls.get).toBe(3);
     expect(meter.records[0]).toMatchObject({ outcome: 'ok', attempts: 3 });
@@ -133,7 +154,7 @@ describe('Meter', () => {
   it('gives up after maxAttempts and reports the last error', async () => {
     const { store, calls } = scriptedSecretStore({ get: [unavailable] });
     const meter = new Meter({ retry: { ...FAST_RETRY, maxAttempts: 3 } });
-    expect(await codeOf(meter.wrapSecretStore(store).get('db'))).toBe('Unavailable');
+    expect(await codeOf(meteredStore(meter, store).get('db'))).toBe('Unavailable');
     expect(calls.get).toBe(3);
     expect(meter.summary()[0]).toMatchObject({ count: 1, errors: 1, retries: 2 });
   });
@@ -142,21 +163,21 @@ describe('Meter', () => {
     const notFound = () => Promise.reject(new CloudmuxError({ code: 'NotFound', message: 'no' }));
     const { store, calls } = scriptedSecretStore({ get: [notFound] });
     const meter = new Meter({ retry: FAST_RETRY });
-    expect(await codeOf(meter.wrapSecretStore(store).get('db'))).toBe('NotFound');
+    expect(await codeOf(meteredStore(meter, store).get('db'))).toBe('NotFound');
     expect(calls.get).toBe(1);
   });
 
   it('does not retry a secret put (it would add a version)', async () => {
     const { store, calls } = scriptedSecretStore({ put: [unavailable] });
     const meter = new Meter({ retry: FAST_RETRY });
-    expect(await codeOf(meter.wrapSecretStore(store).put('db', 'x'))).toBe('Unavailable');
+    expect(await codeOf(meteredStore(meter, store).put('db', 'x'))).toBe('Unavailable');
     expect(calls.put).toBe(1);
   });
 
   it('does not retry a secret delete (a repeat after a lost reply would report NotFound)', async () => {
     const { store, calls } = scriptedSecretStore({ delete: [unavailable] });
     const meter = new Meter({ retry: FAST_RETRY });
-    expect(await codeOf(meter.wrapSecretStore(store).delete('db'))).toBe('Unavailable');
+    expect(await codeOf(meteredStore(meter, store).delete('db'))).toBe('Unavailable');
     expect(calls.delete).toBe(1);
   });
 
@@ -261,8 +282,7 @@ describe('Meter', () => {
       ],
     });
     const meter = new Meter({ timeoutMs: 20, retry: false, keepRecords: 1 });
-    const error = await meter
-      .wrapSecretStore(store)
+    const error = await meteredStore(meter, store)
       .get('db')
       .catch((e: unknown) => e as CloudmuxError);
     expect(CloudmuxError.hasCode(error, 'Timeout')).toBe(true);
@@ -271,18 +291,18 @@ describe('Meter', () => {
   });
 
   it('a timeout per operation applies only to that operation', async () => {
-    const slow = () => new Promise((resolve) => setTimeout(() => resolve([]), 50));
+    const slow = () =>
+      new Promise((resolve) => setTimeout(() => resolve([{ version: '1', enabled: true }]), 50));
     const { store } = scriptedSecretStore({ list: [slow], listVersions: [slow] });
-    const metered = new Meter({ timeoutMs: { list: 10 }, retry: false }).wrapSecretStore(store);
+    const metered = meteredStore(new Meter({ timeoutMs: { list: 10 }, retry: false }), store);
     expect(await codeOf(metered.list())).toBe('Timeout');
-    await expect(metered.listVersions('db')).resolves.toEqual([]);
+    await expect(metered.listVersions('db')).resolves.toHaveLength(1);
   });
 
   it('turns raw errors into Internal CloudmuxErrors that keep the cause', async () => {
     const raw = new TypeError('SDK exploded');
     const { store } = scriptedSecretStore({ get: [() => Promise.reject(raw)] });
-    const error = await new Meter({ retry: FAST_RETRY })
-      .wrapSecretStore(store)
+    const error = await meteredStore(new Meter({ retry: FAST_RETRY }), store)
       .get('db')
       .catch((e: unknown) => e as CloudmuxError);
     expect(CloudmuxError.hasCode(error, 'Internal')).toBe(true);
@@ -291,9 +311,9 @@ describe('Meter', () => {
     expect((error as CloudmuxError).resource).toBe('secretStore');
   });
 
-  it('reads data properties through to the adapter', () => {
+  it('reads data properties through to the driver', () => {
     const { store } = scriptedSecretStore({});
-    const metered = new Meter().wrapSecretStore(store);
+    const metered = meteredStore(new Meter(), store);
     expect(metered.provider).toBe('scripted');
     expect(metered.capabilities).toBe(store.capabilities);
   });
@@ -309,7 +329,7 @@ describe('Meter', () => {
       ],
     });
     const meter = new Meter();
-    const metered = meter.wrapSecretStore(store);
+    const metered = meteredStore(meter, store);
     await metered.get('db');
     await codeOf(metered.get('db'));
     const text = meter.toPrometheus();
@@ -326,7 +346,7 @@ describe('Meter', () => {
   it('reset clears summaries and records', async () => {
     const { store } = scriptedSecretStore({ list: [async () => []] });
     const meter = new Meter({ keepRecords: 3 });
-    await meter.wrapSecretStore(store).list();
+    await meteredStore(meter, store).list();
     meter.reset();
     expect(meter.summary()).toEqual([]);
     expect(meter.records).toEqual([]);
@@ -342,7 +362,7 @@ describe('Meter', () => {
       ],
     });
     const meter = new Meter();
-    const metered = meter.wrapSecretStore(store);
+    const metered = meteredStore(meter, store);
     await metered.list();
     await metered.list();
     meter.reset();
@@ -354,7 +374,7 @@ describe('Meter', () => {
   it('keeps only the last keepRecords records', async () => {
     const { store } = scriptedSecretStore({ list: [async () => []] });
     const meter = new Meter({ keepRecords: 2 });
-    const metered = meter.wrapSecretStore(store);
+    const metered = meteredStore(meter, store);
     for (let i = 0; i < 5; i++) await metered.list();
     expect(meter.records).toHaveLength(2);
     expect(meter.summary()[0]?.count).toBe(5);

@@ -13,7 +13,6 @@ import {
   start,
 } from './portable/operation.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withTimeout } from './retry.ts';
-import type { SecretStore } from './secret-store.ts';
 import { addUsage, type BillableUnits, type CallUsage, runWithUsage, type UsageReport } from './usage.ts';
 import type { Warehouse } from './warehouse.ts';
 
@@ -128,8 +127,6 @@ const IDEMPOTENT: Record<string, (operation: string, args: unknown[]) => boolean
     op === 'dropTable' ||
     (op === 'loadFromObjects' && (args[1] as { mode?: string } | undefined)?.mode === 'replace') ||
     (op === 'query' && /^\s*(select|with)\b/i.test(String(args[0]))),
-  // delete of a missing secret is NotFound, so repeating one whose reply was lost would report an error.
-  secretStore: (op) => op !== 'put' && op !== 'delete',
 };
 
 /** One metered call's usage record, handed to the driver as its ReportingCall. */
@@ -334,17 +331,6 @@ export class Meter implements OperationSource {
         };
       },
     }) as Warehouse;
-  }
-
-  wrapSecretStore(store: SecretStore): SecretStore {
-    return this.#wrap('secretStore', store, [
-      'put',
-      'get',
-      'listVersions',
-      'list',
-      'delete',
-      'close',
-    ]) as SecretStore;
   }
 
   #wrap<T extends { provider: string }>(

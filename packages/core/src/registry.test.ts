@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { parseConfig } from './config.ts';
 import { CloudmuxError, ConfigError } from './errors.ts';
 import { openResources, type ProviderModule } from './registry.ts';
-import type { SecretStore } from './secret-store.ts';
-import { SecretValue } from './secret-store.ts';
+import type { SecretStoreDriver } from './secret-store/index.ts';
 
 /**
  * Provider modules built here so the registry can be tested on its own; the real local provider
@@ -15,7 +14,7 @@ function fakeProvider(
   log: string[],
   options: { failSecretStore?: boolean } = {},
 ): ProviderModule {
-  const secretStore = (opts: { label: string }): SecretStore => ({
+  const secretStore = (opts: { label: string }): SecretStoreDriver => ({
     provider: name,
     capabilities: {
       versions: true,
@@ -24,10 +23,15 @@ function fakeProvider(
       binaryValues: true,
       softDelete: false,
     },
-    put: async () => ({ version: '1' }),
-    get: async (secret) => new SecretValue(secret, '1', opts.label),
-    listVersions: async () => [],
-    list: async () => [],
+    limits: { maxValueBytes: 1024 },
+    secretNameProblem: () => undefined,
+    valueSize: (_value, bytes) => bytes.byteLength,
+    errorCode: () => 'Internal',
+    native: () => undefined,
+    put: async () => '1',
+    get: async () => ({ version: '1', value: opts.label }),
+    listVersions: async () => ({ items: [] }),
+    list: async () => ({ items: [] }),
     delete: async () => {},
     close: async () => {
       log.push(`${name}.secretStore.close`);
@@ -139,13 +143,10 @@ describe('openResources', () => {
   it('builds the meter from config.meter (timeout applies to every call)', async () => {
     const slow: ProviderModule = {
       ...fakeProvider('alpha', []),
-      createSecretStore: () =>
-        ({
-          provider: 'alpha',
-          capabilities: {},
-          get: () => new Promise(() => {}),
-          close: async () => {},
-        }) as never,
+      createSecretStore: async (opts, context) => ({
+        ...((await fakeProvider('alpha', []).createSecretStore?.(opts, context)) as SecretStoreDriver),
+        get: () => new Promise<never>(() => {}),
+      }),
     };
     const resources = await openResources(
       parseConfig({ resources: { secretStore: 'alpha' }, meter: { timeoutMs: 20, retry: false } }),

@@ -5,7 +5,7 @@ import { Meter, type MeterOptions } from './meter.ts';
 import { type ObjectStore, type ObjectStoreDriver, portableObjectStore } from './object-store/index.ts';
 import { type Importer, importerFrom, isModuleMissing } from './provider-import.ts';
 import { portableQueue, type Queue, type QueueDriver } from './queue/index.ts';
-import type { SecretStore } from './secret-store.ts';
+import { portableSecretStore, type SecretStore, type SecretStoreDriver } from './secret-store/index.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface ProviderContext {
@@ -29,7 +29,10 @@ export interface ProviderModule<Options = unknown> {
     context: ProviderContext,
   ): Queue | QueueDriver | Promise<Queue | QueueDriver>;
   createWarehouse?(options: Options, context: ProviderContext): Warehouse | Promise<Warehouse>;
-  createSecretStore?(options: Options, context: ProviderContext): SecretStore | Promise<SecretStore>;
+  createSecretStore?(
+    options: Options,
+    context: ProviderContext,
+  ): SecretStore | SecretStoreDriver | Promise<SecretStore | SecretStoreDriver>;
 }
 
 /** Package that implements each built-in provider; imported only when config chooses it. */
@@ -198,6 +201,6 @@ function wrap(meter: Meter, kind: ResourceName, resource: unknown): { close(): P
     case 'warehouse':
       return meter.wrapWarehouse(resource as Warehouse);
     case 'secretStore':
-      return meter.wrapSecretStore(resource as SecretStore);
+      return portableSecretStore(resource as SecretStore | SecretStoreDriver, { meter });
   }
 }

@@ -6,26 +6,30 @@
  *   replication) on first use. Version ids are Secret Manager's per-secret numbers ('1', '2', …).
  * - Payloads are bytes end to end and carry a CRC32C checksum both ways: sent with
  *   addSecretVersion (the service rejects a mismatch) and verified on access.
- * - `list({ prefix })` narrows server-side with a `name:` filter on the mapped prefix, keeps exact
- *   prefix matches and reports each secret by its decoded original name.
+ * - `list({ prefix })` narrows server-side with a `name:` filter on the mapped prefix and reports
+ *   each secret by its decoded original name; the portable SecretStore keeps exact prefix matches.
  * - Deletion is immediate in Secret Manager (no recovery window), so `softDelete` is false.
  * - Billing: each access is one `secretmanager.access-operations` unit; `secretmanager.versions-added`
  *   counts new versions, from which the active-version months of the price table follow.
  */
 import {
-  assertSecretName,
-  CloudmuxError,
+  type CallOptions,
+  type DriverCall,
+  DriverError,
+  type Meter,
+  portableSecretStore,
   reportUsage,
   type SecretListEntry,
   type SecretStore,
   type SecretStoreCapabilities,
-  SecretValue,
-  type SecretVersionInfo,
+  type SecretStoreDriver,
+  type SecretStoreLimits,
+  secretStoreOperation,
 } from '@cloudmux/core';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { CRC32C } from '@google-cloud/storage';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
-import { type CallContext, gcpCall, invalidArgument, PROVIDER, toCloudmuxError } from './errors.ts';
+import { errorCodeOf, PROVIDER } from './errors.ts';
 import { fromSecretId, MAX_SECRET_ID, toSecretId } from './secret-id.ts';
 
 export type SecretReplication = 'automatic' | { userManaged: readonly string[] };
@@ -41,6 +45,8 @@ export interface SecretManagerSecretStoreOptions {
   keyFilename?: string;
   /** A ready client instead of the options above. */
   client?: SecretManagerServiceClient;
+  /** Meter for standalone use; the registry attaches its own. */
+  meter?: Meter;
 }
 
 const CAPABILITIES: SecretStoreCapabilities = {
@@ -51,8 +57,9 @@ const CAPABILITIES: SecretStoreCapabilities = {
   softDelete: false,
 };
 
-/** Secret Manager's payload limit. */
-const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Secret Manager's payload limit: 64 KiB per version. */
+export const SECRET_MANAGER_LIMITS: SecretStoreLimits = { maxValueBytes: 64 * 1024 };
+const PAGE_SIZE = 100;
 
 /** CRC32C as Secret Manager carries it: an unsigned 32-bit value in an int64 field. */
 export function crc32cOf(data: Uint8Array): number {
@@ -78,17 +85,41 @@ const lastSegment = (name: string | null | undefined) =>
     .split('/')
     .pop() ?? '';
 
+type VersionState = 'disable' | 'enable' | 'destroy';
+
 export interface SecretManagerSecretStore extends SecretStore {
   /** Disables a version: it stays listed but cannot be accessed until enabled again. */
-  disableVersion(name: string, version: string): Promise<void>;
-  enableVersion(name: string, version: string): Promise<void>;
+  disableVersion(name: string, version: string, options?: CallOptions): Promise<void>;
+  enableVersion(name: string, version: string, options?: CallOptions): Promise<void>;
   /** Destroys a version's payload irrevocably. */
-  destroyVersion(name: string, version: string): Promise<void>;
+  destroyVersion(name: string, version: string, options?: CallOptions): Promise<void>;
 }
 
+/** The Secret Manager driver, plus the version states the portable API does not cover. */
+export interface SecretManagerDriver extends SecretStoreDriver {
+  setVersionState(name: string, version: string, state: VersionState, call: DriverCall): Promise<void>;
+}
+
+/** Secret Manager: the portable SecretStore over the Secret Manager driver, with version states. */
 export function createSecretManagerSecretStore(
   options: SecretManagerSecretStoreOptions,
 ): SecretManagerSecretStore {
+  const driver = createSecretManagerSecretStoreDriver(options);
+  const stateSetter = (state: VersionState) => {
+    const run = secretStoreOperation(driver, `${state}Version`, options.meter);
+    return (name: string, version: string, callOptions?: CallOptions) =>
+      run(name, (call) => driver.setVersionState(name, version, state, call), callOptions);
+  };
+  return Object.assign(portableSecretStore(driver, { meter: options.meter }), {
+    disableVersion: stateSetter('disable'),
+    enableVersion: stateSetter('enable'),
+    destroyVersion: stateSetter('destroy'),
+  });
+}
+
+export function createSecretManagerSecretStoreDriver(
+  options: SecretManagerSecretStoreOptions,
+): SecretManagerDriver {
   const prefix = options.prefix ?? '';
   const replication = options.replication ?? 'automatic';
   let client: SecretManagerServiceClient | undefined = options.client;
@@ -112,21 +143,14 @@ export function createSecretManagerSecretStore(
     return client;
   };
   const parent = `projects/${options.projectId}`;
-  const ctx = (operation: string): CallContext => ({ resource: 'secretStore', operation });
   const secretId = (name: string) => `${prefix}${toSecretId(name)}`;
   const secretPath = (name: string) => `${parent}/secrets/${secretId(name)}`;
-  const checkName = (name: string, context: CallContext) => {
-    assertSecretName(PROVIDER, name);
-    const length = secretId(name).length;
-    if (length > MAX_SECRET_ID)
-      throw invalidArgument(
-        context,
-        `secret name maps to a ${length}-character secret id (prefix included); Secret Manager allows ${MAX_SECRET_ID}`,
-      );
-  };
-  const checkVersion = (version: string, context: CallContext) => {
-    if (!/^(\d+|latest)$/.test(version))
-      throw invalidArgument(context, 'a Secret Manager version is a number or "latest"');
+  /** Secret Manager numbers versions; anything else names no version of this secret. */
+  const versionPath = (name: string, version: string) => {
+    if (!/^(\d+|latest)$/.test(version)) {
+      throw new DriverError('NotFound', { detail: 'a Secret Manager version is a number or "latest"' });
+    }
+    return `${secretPath(name)}/versions/${version}`;
   };
 
   async function addVersion(name: string, data: Uint8Array): Promise<string> {
@@ -138,55 +162,41 @@ export function createSecretManagerSecretStore(
     return lastSegment(version.name);
   }
 
-  async function setState(name: string, version: string, operation: 'disable' | 'enable' | 'destroy') {
-    const context = ctx(`${operation}Version`);
-    checkName(name, context);
-    checkVersion(version, context);
-    const request = { name: `${secretPath(name)}/versions/${version}` };
-    await gcpCall(context, async () => {
-      if (operation === 'disable') await api().disableSecretVersion(request);
-      else if (operation === 'enable') await api().enableSecretVersion(request);
-      else await api().destroySecretVersion(request);
-    });
-  }
-
   return {
     provider: PROVIDER,
     capabilities: CAPABILITIES,
+    limits: SECRET_MANAGER_LIMITS,
+    secretNameProblem(name) {
+      const length = secretId(name).length;
+      return length > MAX_SECRET_ID
+        ? `it maps to a ${length}-character secret id (prefix included); Secret Manager allows ${MAX_SECRET_ID}`
+        : undefined;
+    },
+    valueSize: (_value, bytes) => bytes.byteLength,
+    errorCode: errorCodeOf,
+    native: api,
 
     async put(name, value) {
-      const context = ctx('put');
-      checkName(name, context);
       const data = typeof value === 'string' ? new TextEncoder().encode(value) : value;
-      if (data.byteLength > MAX_PAYLOAD_BYTES)
-        throw invalidArgument(context, 'secret payloads are limited to 64 KiB');
-      return gcpCall(context, async () => {
-        try {
-          return { version: await addVersion(name, data) };
-        } catch (error) {
-          if ((error as { code?: number }).code !== 5) throw error; // NOT_FOUND: create the secret first
-        }
-        try {
-          await api().createSecret({
-            parent,
-            secretId: secretId(name),
-            secret: { replication: replicationOf(replication) },
-          });
-        } catch (error) {
-          if ((error as { code?: number }).code !== 6) throw error; // ALREADY_EXISTS: a concurrent put won
-        }
-        return { version: await addVersion(name, data) };
-      });
+      try {
+        return await addVersion(name, data);
+      } catch (error) {
+        if ((error as { code?: number }).code !== 5) throw error; // NOT_FOUND: create the secret first
+      }
+      try {
+        await api().createSecret({
+          parent,
+          secretId: secretId(name),
+          secret: { replication: replicationOf(replication) },
+        });
+      } catch (error) {
+        if ((error as { code?: number }).code !== 6) throw error; // ALREADY_EXISTS: a concurrent put won
+      }
+      return addVersion(name, data);
     },
 
-    async get(name, getOptions = {}) {
-      const context = ctx('get');
-      checkName(name, context);
-      const version = getOptions.version ?? 'latest';
-      checkVersion(version, context);
-      const [response] = await gcpCall(context, () =>
-        api().accessSecretVersion({ name: `${secretPath(name)}/versions/${version}` }),
-      );
+    async get(name, version = 'latest') {
+      const [response] = await api().accessSecretVersion({ name: versionPath(name, version) });
       reportUsage({ units: { 'secretmanager.access-operations': 1 } });
       const raw = response.payload?.data;
       const data =
@@ -194,70 +204,73 @@ export function createSecretManagerSecretStore(
       const expected = response.payload?.dataCrc32c;
       if (expected !== null && expected !== undefined && Number(expected) !== crc32cOf(data)) {
         // Corruption in transit: retryable, and the payload itself never enters the error.
-        throw new CloudmuxError({
-          code: 'Unavailable',
-          message: 'secret payload failed its CRC32C check',
-          provider: PROVIDER,
-          resource: 'secretStore',
-          operation: 'get',
+        throw new DriverError('Unavailable', {
+          detail: 'the payload failed its CRC32C check',
+          retryable: true,
         });
       }
       reportUsage({ bytesIn: data.byteLength });
-      return new SecretValue(name, lastSegment(response.name), data);
+      return { version: lastSegment(response.name), value: data };
     },
 
-    async listVersions(name) {
-      const context = ctx('listVersions');
-      checkName(name, context);
-      const [versions] = await gcpCall(context, () => api().listSecretVersions({ parent: secretPath(name) }));
-      const infos = versions
-        .map((v): SecretVersionInfo => {
+    async listVersions(name, cursor) {
+      const [versions, next] = await api().listSecretVersions(
+        { parent: secretPath(name), pageSize: PAGE_SIZE, ...(cursor ? { pageToken: cursor } : {}) },
+        { autoPaginate: false },
+      );
+      return {
+        items: versions.map((v) => {
           const createdAt = timestampOf(v.createTime as { seconds?: unknown; nanos?: unknown } | null);
+          const version = lastSegment(v.name);
           return {
-            version: lastSegment(v.name),
+            version,
             enabled: v.state === 'ENABLED',
             ...(createdAt ? { createdAt } : {}),
+            order: [Number(version)],
           };
-        })
-        .sort((a, b) => Number(b.version) - Number(a.version));
-      const latest = infos.find((v) => v.enabled);
-      if (latest) latest.stages = ['latest'];
-      return infos;
+        }),
+        cursor: next?.pageToken || undefined,
+      };
     },
 
-    async list(listOptions = {}) {
-      const wanted = prefix + toSecretId(listOptions.prefix ?? '');
-      const [secrets] = await gcpCall(ctx('list'), () =>
-        api().listSecrets({ parent, ...(wanted ? { filter: `name:${wanted}` } : {}) }),
+    async list(wantedPrefix, cursor) {
+      const wanted = prefix + toSecretId(wantedPrefix);
+      const [secrets, next] = await api().listSecrets(
+        {
+          parent,
+          pageSize: PAGE_SIZE,
+          ...(wanted ? { filter: `name:${wanted}` } : {}),
+          ...(cursor ? { pageToken: cursor } : {}),
+        },
+        { autoPaginate: false },
       );
-      const entries: SecretListEntry[] = [];
+      const items: SecretListEntry[] = [];
       for (const secret of secrets) {
         const id = lastSegment(secret.name);
-        if (!id.startsWith(wanted)) continue;
+        if (!id.startsWith(prefix)) continue;
         const name = fromSecretId(id.slice(prefix.length));
         if (name === undefined) continue; // not an id this adapter writes
         const createdAt = timestampOf(secret.createTime as { seconds?: unknown; nanos?: unknown } | null);
-        entries.push({ name, ...(createdAt ? { createdAt } : {}) });
+        items.push({ name, ...(createdAt ? { createdAt } : {}) });
       }
-      return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { items, cursor: next?.pageToken || undefined };
     },
 
     async delete(name) {
-      checkName(name, ctx('delete'));
-      await gcpCall(ctx('delete'), () => api().deleteSecret({ name: secretPath(name) }));
+      await api().deleteSecret({ name: secretPath(name) });
     },
 
-    disableVersion: (name, version) => setState(name, version, 'disable'),
-    enableVersion: (name, version) => setState(name, version, 'enable'),
-    destroyVersion: (name, version) => setState(name, version, 'destroy'),
+    async setVersionState(name, version, state) {
+      const request = { name: versionPath(name, version) };
+      if (state === 'disable') await api().disableSecretVersion(request);
+      else if (state === 'enable') await api().enableSecretVersion(request);
+      else await api().destroySecretVersion(request);
+    },
 
     async close() {
       const open = client;
       client = options.client;
-      if (open && open !== options.client)
-        await open.close().catch((error) => {
-          throw toCloudmuxError(error, ctx('close'));
-        });
+      if (open && open !== options.client) await open.close();
     },
   };
 }

@@ -12,15 +12,18 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes }
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  assertSecretName,
   CloudmuxError,
   ConfigError,
+  DriverError,
+  type ErrorCode,
+  type Meter,
+  portableSecretStore,
   reportUsage,
   type SecretListEntry,
   type SecretStore,
   type SecretStoreCapabilities,
-  SecretValue,
-  type SecretVersionInfo,
+  type SecretStoreDriver,
+  type SecretStoreLimits,
 } from '@cloudmux/core';
 import { storageError } from './storage-errors.ts';
 
@@ -34,6 +37,8 @@ export interface FileSecretStoreOptions {
    * store holds no secrets yet. Missing while secrets exist is PreconditionFailed, never a new key.
    */
   keyFile: string;
+  /** Meter for standalone use; the registry attaches its own. */
+  meter?: Meter;
 }
 
 const PROVIDER = 'local';
@@ -49,6 +54,12 @@ export const fileSecretStoreCapabilities: SecretStoreCapabilities = {
   binaryValues: true,
   softDelete: false,
 };
+
+/**
+ * The same 64 KiB as Secrets Manager and Secret Manager allow, so a value that works locally works
+ * on those clouds too (Key Vault allows less).
+ */
+export const FILE_SECRET_STORE_LIMITS: SecretStoreLimits = { maxValueBytes: 65_536 };
 
 interface VersionFile {
   format: number;
@@ -66,20 +77,16 @@ interface Key {
   id: string;
 }
 
-function fail(
-  code: CloudmuxError['code'],
-  operation: string,
-  message: string,
-  cause?: unknown,
-): CloudmuxError {
-  return new CloudmuxError({ code, message, provider: PROVIDER, resource: 'secretStore', operation, cause });
+/** A code this driver decides; the portable SecretStore writes the message around `detail`. */
+function fail(code: ErrorCode, _operation: string, detail: string, cause?: unknown): DriverError {
+  return new DriverError(code, { detail, ...(cause === undefined ? {} : { cause }) });
 }
 
 /**
  * Translates an fs error on `path` (named when the error carries no path of its own); the
  * secret's value is never part of any message, only paths.
  */
-function fsError(operation: string, error: unknown, path: string): CloudmuxError {
+function fsError(operation: string, error: unknown, path: string): CloudmuxError | DriverError {
   if (CloudmuxError.isInstance(error)) return error;
   const storage = storageError(error, { resource: 'secretStore', operation, path });
   if (storage) return storage;
@@ -156,7 +163,12 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** The embedded secret store: the portable SecretStore over the encrypted-file driver. */
 export function createFileSecretStore(options: FileSecretStoreOptions): SecretStore {
+  return portableSecretStore(createFileSecretStoreDriver(options), { meter: options.meter });
+}
+
+export function createFileSecretStoreDriver(options: FileSecretStoreOptions): SecretStoreDriver {
   let keyPromise: Promise<Key> | undefined;
 
   const loadKey = (): Promise<Key> => {
@@ -298,8 +310,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
     return Number(version);
   };
 
-  async function put(name: string, value: string | Uint8Array): Promise<{ version: string }> {
-    assertSecretName(PROVIDER, name);
+  async function put(name: string, value: string | Uint8Array): Promise<string> {
     const key = await loadKey();
     const plaintext = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
     const dir = secretDir(name);
@@ -332,7 +343,7 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
         await syncDir(dir);
         if (next === 1) await syncDir(options.dir);
         reportUsage({ bytesIn: plaintext.length });
-        return { version };
+        return version;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if ((code === 'EEXIST' || code === 'ENOENT') && attempt < 100) continue;
@@ -344,15 +355,20 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
   return {
     provider: PROVIDER,
     capabilities: fileSecretStoreCapabilities,
+    limits: FILE_SECRET_STORE_LIMITS,
+    secretNameProblem: () => undefined,
+    valueSize: (_value, bytes) => bytes.byteLength,
+    // Everything this driver throws is already a DriverError or a storage CloudmuxError.
+    errorCode: () => 'Internal',
+    native: () => undefined,
 
     put,
 
-    async get(name, getOptions) {
-      assertSecretName(PROVIDER, name);
+    async get(name, wanted) {
       const key = await loadKey();
       let version: number;
-      if (getOptions?.version !== undefined) {
-        version = parseVersion(name, getOptions.version, 'get');
+      if (wanted !== undefined) {
+        version = parseVersion(name, wanted, 'get');
       } else {
         const latest = (await versionNumbers(name, 'get'))[0];
         if (latest === undefined) throw fail('NotFound', 'get', `secret '${name}' does not exist`);
@@ -361,35 +377,32 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
       const file = await readVersionFile(name, version, 'get');
       const plaintext = decrypt(key, file, name, String(version), 'get');
       reportUsage({ bytesOut: plaintext.length });
-      const secret = new SecretValue(name, String(version), plaintext, new Date(file.createdAt));
+      // SecretValue copies the bytes; the decrypted buffer is wiped once it has.
+      const value = new Uint8Array(plaintext);
       plaintext.fill(0);
-      return secret;
+      return { version: String(version), value, createdAt: new Date(file.createdAt) };
     },
 
-    async listVersions(name): Promise<SecretVersionInfo[]> {
-      assertSecretName(PROVIDER, name);
-      const numbers = await versionNumbers(name, 'listVersions');
-      if (numbers.length === 0) throw fail('NotFound', 'listVersions', `secret '${name}' does not exist`);
-      const infos: SecretVersionInfo[] = [];
-      for (const [index, number] of numbers.entries()) {
+    async listVersions(name) {
+      const items = [];
+      for (const number of await versionNumbers(name, 'listVersions')) {
         const file = await readVersionFile(name, number, 'listVersions');
-        infos.push({
+        items.push({
           version: file.version,
           createdAt: new Date(file.createdAt),
-          stages: index === 0 ? ['latest'] : [],
           enabled: true,
+          order: [number],
         });
       }
-      return infos;
+      return { items };
     },
 
-    async list(listOptions): Promise<SecretListEntry[]> {
-      const prefix = listOptions?.prefix ?? '';
+    async list(prefix) {
       let entries: string[];
       try {
         entries = await readdir(options.dir);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { items: [] };
         throw fsError('list', error, options.dir);
       }
       const found: SecretListEntry[] = [];
@@ -418,11 +431,10 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
         if (!name.startsWith(prefix)) continue;
         found.push({ name, createdAt: new Date(file.createdAt) });
       }
-      return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { items: found };
     },
 
     async delete(name) {
-      assertSecretName(PROVIDER, name);
       const dir = secretDir(name);
       // Rename first so the secret disappears at once, even if removing its files is interrupted.
       const tomb = join(options.dir, `.deleted-${process.pid}-${randomBytes(6).toString('hex')}`);
