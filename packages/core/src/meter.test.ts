@@ -397,13 +397,18 @@ describe('Meter', () => {
     const store = {
       provider: 'scripted',
       capabilities: {},
+      limits: { maxKeyBytes: 1024, maxListPageSize: 1000, maxDeleteBatch: 1000, maxPresignSeconds: 1 },
       location: 'mem://',
-      deleteMany: async (keys: string[]) => ({ deleted: keys.slice(1), errors: [] }),
-      put: async () => ({ etag: '"e"' }),
-    } as unknown as ObjectStore;
+      keyProblem: () => undefined,
+      errorCode: () => 'Internal',
+      // The first key fails, the other three are deleted.
+      deleteMany: async (keys: readonly string[]) =>
+        keys.map((_, i) => (i === 0 ? new Error('refused') : undefined)),
+      put: async () => ({ key: 'k', etag: '"e"', size: 1 }),
+    } as unknown as ObjectStoreDriver;
     const meter = new Meter();
     const q = portableQueue(driver, { meter });
-    const o = meter.wrapObjectStore(store);
+    const o = portableObjectStore(store, { meter });
     await q.sendBatch('q', [{ body: 'a' }, { body: 'b' }, { body: 'c' }]);
     const received = await q.receive('q', { maxMessages: 10 });
     await q.ackMany('q', received);
@@ -427,10 +432,10 @@ describe('Meter', () => {
       return new SecretValue('db', '1', 'x');
     };
     const worker = new Meter({ keepRecords: 100 });
-    const workerStore = worker.wrapSecretStore(scriptedSecretStore({ get: [slow] }).store);
+    const workerStore = portableSecretStore(scriptedSecretStore({ get: [slow] }).store, { meter: worker });
     for (let i = 0; i < 12; i++) await workerStore.get('db');
     const parent = new Meter({ keepRecords: 100 });
-    const parentStore = parent.wrapSecretStore(scriptedSecretStore({ get: [fast] }).store);
+    const parentStore = portableSecretStore(scriptedSecretStore({ get: [fast] }).store, { meter: parent });
     for (let i = 0; i < 8; i++) await parentStore.get('db');
     const durations = [...worker.records, ...parent.records].map((r) => r.durationMs).sort((a, b) => a - b);
 
@@ -452,7 +457,7 @@ describe('Meter', () => {
 
   it('a snapshot holds only operations called since the last reset', async () => {
     const meter = new Meter();
-    const store = meter.wrapSecretStore(scriptedSecretStore({ list: [async () => []] }).store);
+    const store = portableSecretStore(scriptedSecretStore({ list: [async () => []] }).store, { meter });
     await store.list();
     expect(meter.snapshot().operations).toHaveLength(1);
     meter.reset();

@@ -321,12 +321,12 @@ class PortableObjectStore implements ObjectStore {
     const limit = d.limits.maxDeleteBatch;
     for (let start = 0; start < valid.length; start += limit) {
       const chunk = valid.slice(start, start + limit);
-      const outcomes = await this.#ops.deleteMany.run(
-        () => d.deleteMany(chunk, callOf(options)),
-        true,
-        undefined,
-        options?.signal,
-      );
+      const outcomes = await this.#ops.deleteMany.run(() => d.deleteMany(chunk, callOf(options)), {
+        idempotent: true,
+        signal: options?.signal,
+        // Objects this call deleted: one driver outcome per key, undefined when it went.
+        items: (results) => results.filter((outcome) => outcome === undefined).length,
+      });
       chunk.forEach((key, i) => {
         const failure = outcomes[i];
         if (failure === undefined) result.deleted.push(key);
