@@ -68,7 +68,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   /** Sends the batches; `sent` collects the names of those the queue took, also when it throws. */
   async function enqueue(batches: EventBatch[], names: string[], sent: string[]): Promise<void> {
     const entries = batches.map((batch, index) => ({ body: JSON.stringify(batch), name: names[index]! }));
-    for (const group of batchRequests(entries, { maxBatchEntries: queue.limits.maxBatchEntries, maxBatchBytes: Number.POSITIVE_INFINITY })) {
+    for (const group of batchRequests(entries, queue.limits)) {
       let pending = group;
       // sendBatch reports per entry; only the failed ones are sent again.
       for (let attempt = 1; pending.length > 0; attempt++) {
