@@ -16,7 +16,13 @@
  * Faults a transport cannot carry (gRPC sees no HTTP 503) and endpoints with no network (embedded)
  * skip visibly with the reason.
  */
-import { CloudmuxError, Meter, portableObjectStore, portableQueue, portableSecretStore } from '@cloudmux/core';
+import {
+  CloudmuxError,
+  Meter,
+  portableObjectStore,
+  portableQueue,
+  portableSecretStore,
+} from '@cloudmux/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { FaultKind, FaultProxy } from '../faults/fault-proxy.ts';
 import { beginCase, type ContractTarget, type InterfaceName, skipWithReason } from '../harness.ts';
