@@ -16,7 +16,7 @@
  * Faults a transport cannot carry (gRPC sees no HTTP 503) and endpoints with no network (embedded)
  * skip visibly with the reason.
  */
-import { CloudmuxError, Meter, portableQueue } from '@cloudmux/core';
+import { CloudmuxError, Meter, portableQueue, portableWarehouse } from '@cloudmux/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { FaultKind, FaultProxy } from '../faults/fault-proxy.ts';
 import { beginCase, type ContractTarget, type InterfaceName, skipWithReason } from '../harness.ts';
@@ -77,7 +77,7 @@ function wrap<T>(meter: Meter, iface: InterfaceName, adapter: T): T {
       // Portable types meter inline: the adapter's driver under a portable Queue with the meter.
       return portableQueue(a, { meter }) as T;
     case 'warehouse':
-      return meter.wrapWarehouse(a) as T;
+      return portableWarehouse(a, { meter }) as T;
     case 'secretStore':
       return meter.wrapSecretStore(a) as T;
   }

@@ -11,4 +11,4 @@ export * from './retry.ts';
 export * from './secret-store.ts';
 export * from './temporal.ts';
 export * from './usage.ts';
-export * from './warehouse.ts';
+export * from './warehouse/index.ts';

@@ -12,7 +12,6 @@ import {
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withTimeout } from './retry.ts';
 import type { SecretStore } from './secret-store.ts';
 import { type BillableUnits, type CallUsage, runWithUsage } from './usage.ts';
-import type { Warehouse } from './warehouse.ts';
 
 export type Outcome = 'ok' | CloudmuxError['code'];
 
@@ -93,11 +92,6 @@ const IDEMPOTENT: Record<string, (operation: string, args: unknown[]) => boolean
     if (op === 'copy') return !(args[2] as { ifNoneMatch?: string } | undefined)?.ifNoneMatch;
     return true;
   },
-  warehouse: (op, args) =>
-    op === 'ensureTable' ||
-    op === 'dropTable' ||
-    (op === 'loadFromObjects' && (args[1] as { mode?: string } | undefined)?.mode === 'replace') ||
-    (op === 'query' && /^\s*(select|with)\b/i.test(String(args[0]))),
   // delete of a missing secret is NotFound, so repeating one whose reply was lost would report an error.
   secretStore: (op) => op !== 'put' && op !== 'delete',
 };
@@ -239,31 +233,6 @@ export class Meter implements OperationSource {
       listAll: (options?: Parameters<ObjectStore['listAll']>[0]) => listAllObjects(wrapped, options),
       uriOf: (key: string) => store.uriOf(key),
     });
-  }
-
-  wrapWarehouse(warehouse: Warehouse): Warehouse {
-    const wrapped = this.#wrap('warehouse', warehouse, [
-      'ensureTable',
-      'insertRows',
-      'loadFromObjects',
-      'query',
-      'dropTable',
-      'close',
-    ]) as Warehouse;
-    const meter = this;
-    return Object.assign(wrapped, {
-      // Pages are metered one by one as `queryPage`.
-      queryPages(...args: Parameters<Warehouse['queryPages']>) {
-        const iterator = warehouse.queryPages(...args)[Symbol.asyncIterator]();
-        const next = meter.#wrapMethod('warehouse', warehouse.provider, 'queryPage', () => iterator.next());
-        return {
-          [Symbol.asyncIterator]: () => ({
-            next,
-            return: () => iterator.return?.() ?? Promise.resolve({ done: true, value: undefined }),
-          }),
-        };
-      },
-    }) as Warehouse;
   }
 
   wrapSecretStore(store: SecretStore): SecretStore {

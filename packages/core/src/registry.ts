@@ -5,7 +5,7 @@ import { Meter, type MeterOptions } from './meter.ts';
 import type { ObjectStore } from './object-store.ts';
 import { portableQueue, type Queue, type QueueDriver } from './queue/index.ts';
 import type { SecretStore } from './secret-store.ts';
-import type { Warehouse } from './warehouse.ts';
+import { portableWarehouse, type Warehouse, type WarehouseDriver } from './warehouse/index.ts';
 
 export interface ProviderContext {
   /** Relative paths in options resolve against this directory. */
@@ -23,7 +23,11 @@ export interface ProviderModule<Options = unknown> {
     options: Options,
     context: ProviderContext,
   ): Queue | QueueDriver | Promise<Queue | QueueDriver>;
-  createWarehouse?(options: Options, context: ProviderContext): Warehouse | Promise<Warehouse>;
+  /** A portable Warehouse (what `createRedshiftWarehouse` & co. return) or a bare driver. */
+  createWarehouse?(
+    options: Options,
+    context: ProviderContext,
+  ): Warehouse | WarehouseDriver | Promise<Warehouse | WarehouseDriver>;
   createSecretStore?(options: Options, context: ProviderContext): SecretStore | Promise<SecretStore>;
 }
 
@@ -175,7 +179,7 @@ function wrap(meter: Meter, kind: ResourceName, resource: unknown): { close(): P
       // Portable types meter inline: the provider's queue is rebuilt over its driver with this meter.
       return portableQueue(resource as Queue | QueueDriver, { meter });
     case 'warehouse':
-      return meter.wrapWarehouse(resource as Warehouse);
+      return portableWarehouse(resource as Warehouse | WarehouseDriver, { meter });
     case 'secretStore':
       return meter.wrapSecretStore(resource as SecretStore);
   }

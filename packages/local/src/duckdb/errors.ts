@@ -1,4 +1,4 @@
-import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
+import { CloudmuxError, DriverError, type ErrorCode } from '@cloudmux/core';
 import { storageError } from '../storage-errors.ts';
 
 /**
@@ -10,8 +10,8 @@ export function translateDuckDbError(
   error: unknown,
   operation: string,
   path = 'the warehouse file',
-): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
+): CloudmuxError | DriverError {
+  if (CloudmuxError.isInstance(error) || DriverError.isInstance(error)) return error;
   // Plain fs errors (creating the database's directory) name their path themselves.
   const storage = storageError(error, { resource: 'warehouse', operation, path });
   if (storage) return storage;
