@@ -1,10 +1,11 @@
 /**
- * Focused tests of the Synapse adapter on the TDS test server: transient-fault retries (reads are
- * retried on the documented transient error numbers, writes are not), error numbers as codes, and
- * the serverless data-processed metering with its 10 MB minimum.
+ * Focused tests of the Synapse adapter on the TDS test server: transient-fault retries (the meter
+ * retries reads on the documented transient error numbers, writes never; the driver has no retries
+ * of its own), error numbers as codes, and the serverless data-processed metering with its 10 MB
+ * minimum.
  */
 import { createSynapseWarehouse } from '@cloudmux/azure';
-import { type CallUsage, runWithUsage, type Warehouse } from '@cloudmux/core';
+import { Meter, type Warehouse } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
 import { expectCode } from '../src/harness.ts';
@@ -13,6 +14,10 @@ describe('azure synapse adapter on the TDS test server', () => {
   let server: TdsServer;
   let dedicated: Warehouse;
   let serverless: Warehouse;
+  const meters = {
+    dedicated: new Meter({ retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } }),
+    serverless: new Meter({ retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } }),
+  };
   const connect = (poolKind: 'dedicated' | 'serverless') =>
     createSynapseWarehouse({
       server: server.host,
@@ -21,7 +26,7 @@ describe('azure synapse adapter on the TDS test server', () => {
       poolKind,
       authentication: { type: 'sql', user: 'cloudmux', password: 'test-server-accepts-any' },
       encrypt: false,
-      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+      meter: meters[poolKind],
     });
 
   beforeAll(async () => {
@@ -132,11 +137,11 @@ describe('azure synapse adapter on the TDS test server', () => {
   });
 
   it('meters serverless data processed with the 10 MB minimum per statement; dedicated meters none', async () => {
-    const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    await runWithUsage(usage, () => serverless.query('SELECT 1 AS v'));
-    expect(usage.units['synapse.bytes-processed']).toBe(10 * 1024 * 1024);
-    const dedicatedUsage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    await runWithUsage(dedicatedUsage, () => dedicated.query('SELECT 1 AS v'));
-    expect(dedicatedUsage.units['synapse.bytes-processed']).toBeUndefined();
+    meters.serverless.reset();
+    await serverless.query('SELECT 1 AS v');
+    expect(meters.serverless.totalUnits()['synapse.bytes-processed']).toBe(10 * 1024 * 1024);
+    meters.dedicated.reset();
+    await dedicated.query('SELECT 1 AS v');
+    expect(meters.dedicated.totalUnits()['synapse.bytes-processed']).toBeUndefined();
   });
 });
