@@ -21,10 +21,10 @@ import {
   type LoadOptions,
   type LoadResult,
   type OperationSource,
+  portableWarehouse,
   type QueryResult,
   type ResultColumn,
   type Row,
-  portableWarehouse,
   redshiftDialect,
   reportUsage,
   rewriteNamedParameters,
@@ -193,11 +193,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
   const columnCache = new Map<string, Array<{ name: string; type: ColumnType | 'unknown' }>>();
 
   /** Polls DescribeStatement with exponential backoff until the statement ends. */
-  async function wait(
-    id: string,
-    operation: string,
-    started: number,
-  ): Promise<DescribeStatementCommandOutput> {
+  async function wait(id: string, started: number): Promise<DescribeStatementCommandOutput> {
     for (let delay = pollStart; ; delay = Math.min(delay * 2, pollMax)) {
       const description = await rsd().send(new DescribeStatementCommand({ Id: id }));
       switch (description.Status) {
@@ -235,7 +231,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
     });
   }
 
-  async function execute(sql: string, parameters: SqlParameter[], operation: string): Promise<Executed> {
+  async function execute(sql: string, parameters: SqlParameter[]): Promise<Executed> {
     const started = Date.now();
     reportUsage({ bytesIn: Buffer.byteLength(sql) });
     const response = await rsd().send(
@@ -246,17 +242,17 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
       }),
     );
     const id = response.Id!;
-    const description = await wait(id, operation, started);
+    const description = await wait(id, started);
     meter(description);
     return { id, description, durationMs: Date.now() - started };
   }
 
-  async function executeBatch(sqls: string[], operation: string): Promise<Executed> {
+  async function executeBatch(sqls: string[]): Promise<Executed> {
     const started = Date.now();
     reportUsage({ bytesIn: sqls.reduce((n, s) => n + Buffer.byteLength(s), 0) });
     const response = await rsd().send(new BatchExecuteStatementCommand({ ...target, Sqls: sqls }));
     const id = response.Id!;
-    const description = await wait(id, operation, started);
+    const description = await wait(id, started);
     meter(description);
     return { id, description, durationMs: Date.now() - started };
   }
@@ -272,7 +268,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
   }
 
   /** Result pages as the Data API returns them (GetStatementResult with NextToken). */
-  async function* resultPages(id: string, operation: string) {
+  async function* resultPages(id: string) {
     let token: string | undefined;
     do {
       const command = new GetStatementResultCommand({ Id: id, ...(token ? { NextToken: token } : {}) });
@@ -314,7 +310,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
     return { sql: text, parameters };
   }
 
-  async function tableColumns(table: string, operation: string) {
+  async function tableColumns(table: string) {
     const cached = columnCache.get(table);
     if (cached) return cached;
     const executed = await execute(
@@ -323,10 +319,9 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
         { name: 'schema', value: schema },
         { name: 'table', value: table },
       ],
-      operation,
     );
     const columns: Array<{ name: string; type: ColumnType | 'unknown' }> = [];
-    for await (const page of resultPages(executed.id, operation)) {
+    for await (const page of resultPages(executed.id)) {
       for (const row of page.rows) {
         columns.push({ name: String(row.column_name), type: columnTypeOf(String(row.data_type)) });
       }
@@ -343,7 +338,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
     native: rsd,
 
     async ensureTable(table, tableSchema: TableSchema) {
-      const existing = await tableColumns(table, 'ensureTable');
+      const existing = await tableColumns(table);
       if (existing.length) {
         const same =
           existing.length === tableSchema.columns.length &&
@@ -360,16 +355,12 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
       const columns = tableSchema.columns.map(
         (c) => `${q(c.name)} ${SQL_TYPES[c.type](c)}${c.nullable === false ? ' NOT NULL' : ''}`,
       );
-      await execute(
-        `CREATE TABLE IF NOT EXISTS ${tableRef(table)} (${columns.join(', ')})`,
-        [],
-        'ensureTable',
-      );
+      await execute(`CREATE TABLE IF NOT EXISTS ${tableRef(table)} (${columns.join(', ')})`, []);
       columnCache.delete(table);
     },
 
     async describeTable(table) {
-      const columns = await tableColumns(table, 'insertRows');
+      const columns = await tableColumns(table);
       return columns.length ? columns : undefined;
     },
 
@@ -394,7 +385,6 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
         const executed = await execute(
           `INSERT INTO ${tableRef(table)} (${names.map(q).join(', ')}) VALUES ${tuples.join(', ')}`,
           parameters,
-          'insertRows',
         );
         inserted += Math.max(0, executed.description.ResultRows ?? tuples.length);
         start = index;
@@ -405,7 +395,8 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
     async loadFromObjects(table, load: LoadOptions): Promise<LoadResult> {
       if (!options.iamRoleArn) {
         throw new DriverError('InvalidArgument', {
-          detail: 'loadFromObjects needs providers.aws.redshift.iamRoleArn (the role COPY assumes to read S3)',
+          detail:
+            'loadFromObjects needs providers.aws.redshift.iamRoleArn (the role COPY assumes to read S3)',
         });
       }
       if (!load.source.uriOf('x').startsWith('s3://')) {
@@ -447,8 +438,8 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
         // Replace deletes and loads in one transaction (TRUNCATE would commit on its own in Redshift).
         const executed =
           load.mode === 'replace'
-            ? await executeBatch([`DELETE FROM ${tableRef(table)}`, copy], 'loadFromObjects')
-            : await execute(copy, [], 'loadFromObjects');
+            ? await executeBatch([`DELETE FROM ${tableRef(table)}`, copy])
+            : await execute(copy, []);
         const copied =
           load.mode === 'replace'
             ? (executed.description.SubStatements?.at(-1)?.ResultRows ?? 0)
@@ -465,11 +456,11 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
 
     async query(statement): Promise<QueryResult> {
       const bound = compile(statement);
-      const executed = await execute(bound.sql, bound.parameters, 'query');
+      const executed = await execute(bound.sql, bound.parameters);
       const rows: Row[] = [];
       let columns: ResultColumn[] = [];
       if (executed.description.HasResultSet) {
-        for await (const page of resultPages(executed.id, 'query')) {
+        for await (const page of resultPages(executed.id)) {
           columns = page.columns;
           rows.push(...page.rows);
         }
@@ -479,7 +470,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
 
     async *queryPages(statement, pageSize) {
       const bound = compile(statement);
-      const executed = await execute(bound.sql, bound.parameters, 'queryPages');
+      const executed = await execute(bound.sql, bound.parameters);
       const statementStats = stats(executed);
       if (!executed.description.HasResultSet) {
         yield { columns: [], rows: [], stats: statementStats };
@@ -487,7 +478,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
       }
       let buffer: Row[] = [];
       let columns: ResultColumn[] = [];
-      for await (const page of resultPages(executed.id, 'queryPages')) {
+      for await (const page of resultPages(executed.id)) {
         columns = page.columns;
         buffer.push(...page.rows);
         while (buffer.length >= pageSize) {
@@ -495,12 +486,11 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
           buffer = buffer.slice(pageSize);
         }
       }
-      if (buffer.length || !statementStats.rows)
-        yield { columns, rows: buffer, stats: statementStats };
+      if (buffer.length || !statementStats.rows) yield { columns, rows: buffer, stats: statementStats };
     },
 
     async dropTable(table) {
-      await execute(`DROP TABLE IF EXISTS ${tableRef(table)}`, [], 'dropTable');
+      await execute(`DROP TABLE IF EXISTS ${tableRef(table)}`, []);
       columnCache.delete(table);
     },
 

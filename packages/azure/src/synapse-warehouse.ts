@@ -283,7 +283,8 @@ export function createSynapseWarehouseDriver(options: SynapseWarehouseOptions): 
     const started = performance.now();
     const p = await connect();
     const existing = await existingColumns(table, p);
-    if (existing.length === 0) throw new DriverError('NotFound', { detail: `table '${table}' does not exist` });
+    if (existing.length === 0)
+      throw new DriverError('NotFound', { detail: `table '${table}' does not exist` });
     const keys = load.keys ? [...load.keys] : [];
     if (!load.keys) {
       for await (const object of load.source.listAll({ ...(load.prefix ? { prefix: load.prefix } : {}) }))
@@ -337,8 +338,7 @@ export function createSynapseWarehouseDriver(options: SynapseWarehouseOptions): 
         const transaction = new sql.Transaction(p);
         await transaction.begin();
         try {
-          if (load.mode === 'replace')
-            await run(`DELETE FROM ${qualified(table)}`, undefined, transaction);
+          if (load.mode === 'replace') await run(`DELETE FROM ${qualified(table)}`, undefined, transaction);
           const moved = await run(
             `INSERT INTO ${qualified(table)} (${existing.map((c) => q(c.name)).join(', ')}) ${select}`,
             undefined,

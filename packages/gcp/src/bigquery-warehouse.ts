@@ -39,7 +39,7 @@ import {
   type WarehouseDriver,
 } from '@cloudmux/core';
 import { BigQuery, type BigQueryOptions, type Job } from '@google-cloud/bigquery';
-import { type CallContext, errorCodeOf, PROVIDER } from './errors.ts';
+import { errorCodeOf, PROVIDER } from './errors.ts';
 
 export interface BigQueryWarehouseOptions {
   projectId: string;
@@ -195,7 +195,8 @@ const BYTES_TYPE = 'BYTES';
 
 /** A typed value → its GoogleSQL type and wire text (null: no value). */
 function wire(value: TypedValue): { type: string; text: string | undefined } {
-  if (value.value === null) return { type: value.type === 'bytes' ? BYTES_TYPE : BQ_TYPE[value.type], text: undefined };
+  if (value.value === null)
+    return { type: value.type === 'bytes' ? BYTES_TYPE : BQ_TYPE[value.type], text: undefined };
   switch (value.type) {
     case 'timestamp':
       return { type: 'TIMESTAMP', text: new Timestamp(value.value).toISOStringMicros() };
@@ -234,9 +235,6 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
   return portableWarehouse(createBigQueryWarehouseDriver(options), { meter: options.meter });
 }
 
-/** Runs a step of a call; what it throws reaches the portable layer as is. */
-const run = <T>(step: () => Promise<T>): Promise<T> => step();
-
 export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions): WarehouseDriver {
   const location = options.location ?? 'US';
   const batchRows = options.insertBatchRows ?? 5000;
@@ -254,7 +252,6 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
     return client;
   };
   const ds = () => bq().dataset(options.dataset, { location });
-  const ctx = (operation: string): CallContext => ({ resource: 'warehouse', operation });
 
   function ensureDataset(): Promise<void> {
     datasetReady ??= (async () => {
@@ -283,7 +280,7 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
   }
 
   /** A failed job's error result → the native error thrown (its `reason` decides the code). */
-  function jobError(status: unknown, _context: CallContext) {
+  function jobError(status: unknown) {
     const s = status as
       | { errorResult?: { reason?: string; message?: string }; errors?: unknown[] }
       | undefined;
@@ -295,7 +292,7 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
     return error;
   }
 
-  async function startQuery(statement: BoundStatement, context: CallContext): Promise<Job> {
+  async function startQuery(statement: BoundStatement): Promise<Job> {
     const sql = statement.sql;
     const queryParameters = [...statement.parameters].map(([name, value]) => queryParameter(name, value));
     await ensureDataset();
@@ -310,7 +307,7 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
         },
       },
     })) as unknown as [Job, unknown];
-    const failed = jobError((response as { status?: unknown } | undefined)?.status, context);
+    const failed = jobError((response as { status?: unknown } | undefined)?.status);
     if (failed) throw failed;
     return job;
   }
@@ -393,102 +390,93 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
     native: bq,
 
     async ensureTable(table, schema: TableSchema) {
-      const context = ctx('ensureTable');
       const wanted = schema.columns.map(fieldOf);
-      await run(async () => {
-        await ensureDataset();
-        let existing: BqField[] | undefined;
+      await ensureDataset();
+      let existing: BqField[] | undefined;
+      try {
+        schemas.delete(table);
+        existing = await tableFields(table);
+      } catch (error) {
+        if ((error as { code?: number }).code !== 404) throw error;
+      }
+      if (!existing) {
         try {
-          schemas.delete(table);
-          existing = await tableFields(table);
+          await ds().createTable(table, { schema: { fields: wanted } });
+          schemas.set(table, wanted);
+          return;
         } catch (error) {
-          if ((error as { code?: number }).code !== 404) throw error;
+          if ((error as { code?: number }).code !== 409) throw error;
+          existing = await tableFields(table);
         }
-        if (!existing) {
-          try {
-            await ds().createTable(table, { schema: { fields: wanted } });
-            schemas.set(table, wanted);
-            return;
-          } catch (error) {
-            if ((error as { code?: number }).code !== 409) throw error;
-            existing = await tableFields(table);
-          }
-        }
-        const same =
-          existing.length === wanted.length &&
-          existing.every((field, index) => {
-            const want = wanted[index] as BqField;
-            return (
-              field.name === want.name &&
-              canonicalType(field.type) === canonicalType(want.type) &&
-              (field.mode ?? 'NULLABLE') === want.mode
-            );
-          });
-        if (!same) {
-          throw new DriverError('InvalidArgument', {
-            detail: `table ${table} exists with columns ${existing.map((f) => `${f.name} ${f.type}`).join(', ')}`,
-          });
-        }
-      });
+      }
+      const same =
+        existing.length === wanted.length &&
+        existing.every((field, index) => {
+          const want = wanted[index] as BqField;
+          return (
+            field.name === want.name &&
+            canonicalType(field.type) === canonicalType(want.type) &&
+            (field.mode ?? 'NULLABLE') === want.mode
+          );
+        });
+      if (!same) {
+        throw new DriverError('InvalidArgument', {
+          detail: `table ${table} exists with columns ${existing.map((f) => `${f.name} ${f.type}`).join(', ')}`,
+        });
+      }
     },
 
     async describeTable(table) {
-      return run(async () => {
-        try {
-          const fields = await tableFields(table);
-          return fields.map((f) => ({ name: f.name, type: columnTypeOf(f.type) }));
-        } catch (error) {
-          if ((error as { code?: number }).code === 404) return undefined;
-          throw error;
-        }
-      });
+      try {
+        const fields = await tableFields(table);
+        return fields.map((f) => ({ name: f.name, type: columnTypeOf(f.type) }));
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      }
     },
 
     async insertRows(table, columns, rows) {
-      const context = ctx('insertRows');
-      return run(async () => {
-        const encoded = rows.map((row) => {
-          const json: Record<string, unknown> = {};
-          row.forEach((value, c) => {
-            if (value.value !== null) json[columns[c]!.name] = insertValue(value);
-          });
-          return json;
+      const encoded = rows.map((row) => {
+        const json: Record<string, unknown> = {};
+        row.forEach((value, c) => {
+          if (value.value !== null) json[columns[c]!.name] = insertValue(value);
         });
-        let start = 0;
-        while (start < encoded.length) {
-          let bytes = 0;
-          let end = start;
-          while (end < encoded.length && end - start < batchRows) {
-            const size = JSON.stringify(encoded[end]).length;
-            if (end > start && bytes + size > INSERT_MAX_BYTES) break;
-            bytes += size;
-            end++;
-          }
-          const chunk = encoded.slice(start, end);
-          try {
-            await ds().table(table).insert(chunk, { skipInvalidRows: false, ignoreUnknownValues: false });
-          } catch (error) {
-            if ((error as { name?: string }).name === 'PartialFailureError') {
-              throw new DriverError('InvalidArgument', {
-                detail: 'BigQuery refused rows of the insert (none were inserted)',
-                cause: error,
-              });
-            }
-            throw error;
-          }
-          const billed = chunk.reduce(
-            (n: number, row) => n + Math.max(STREAMING_MIN_ROW_BYTES, JSON.stringify(row).length),
-            0,
-          );
-          reportUsage({ bytesOut: bytes, units: { 'bigquery.streaming-bytes': billed } });
-          start = end;
-        }
-        return rows.length;
+        return json;
       });
+      let start = 0;
+      while (start < encoded.length) {
+        let bytes = 0;
+        let end = start;
+        while (end < encoded.length && end - start < batchRows) {
+          const size = JSON.stringify(encoded[end]).length;
+          if (end > start && bytes + size > INSERT_MAX_BYTES) break;
+          bytes += size;
+          end++;
+        }
+        const chunk = encoded.slice(start, end);
+        try {
+          await ds().table(table).insert(chunk, { skipInvalidRows: false, ignoreUnknownValues: false });
+        } catch (error) {
+          if ((error as { name?: string }).name === 'PartialFailureError') {
+            throw new DriverError('InvalidArgument', {
+              detail: 'BigQuery refused rows of the insert (none were inserted)',
+              cause: error,
+            });
+          }
+          throw error;
+        }
+        const billed = chunk.reduce(
+          (n: number, row) => n + Math.max(STREAMING_MIN_ROW_BYTES, JSON.stringify(row).length),
+          0,
+        );
+        reportUsage({ bytesOut: bytes, units: { 'bigquery.streaming-bytes': billed } });
+        start = end;
+      }
+      return rows.length;
     },
 
     async loadFromObjects(table, loadOptions): Promise<LoadResult> {
-      const context = ctx('loadFromObjects');
       const started = performance.now();
       const source = loadOptions.source;
       let keys = loadOptions.keys ? [...loadOptions.keys] : undefined;
@@ -511,86 +499,80 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
           : loadOptions.format === 'csv'
             ? 'CSV'
             : 'NEWLINE_DELIMITED_JSON';
-      return run(async () => {
-        await ensureDataset();
-        const [job] = await bq().createJob({
-          location,
-          configuration: {
-            load: {
-              sourceUris: uris,
-              destinationTable: { projectId: options.projectId, datasetId: options.dataset, tableId: table },
-              sourceFormat,
-              writeDisposition: loadOptions.mode === 'replace' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
-              createDisposition: 'CREATE_NEVER',
-              ...(sourceFormat === 'CSV' ? { skipLeadingRows: 1, allowQuotedNewlines: true } : {}),
-              ...(sourceFormat === 'PARQUET' ? { parquetOptions: { enableListInference: true } } : {}),
-            },
+      await ensureDataset();
+      const [job] = await bq().createJob({
+        location,
+        configuration: {
+          load: {
+            sourceUris: uris,
+            destinationTable: { projectId: options.projectId, datasetId: options.dataset, tableId: table },
+            sourceFormat,
+            writeDisposition: loadOptions.mode === 'replace' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+            createDisposition: 'CREATE_NEVER',
+            ...(sourceFormat === 'CSV' ? { skipLeadingRows: 1, allowQuotedNewlines: true } : {}),
+            ...(sourceFormat === 'PARQUET' ? { parquetOptions: { enableListInference: true } } : {}),
           },
-        });
-        let meta: Record<string, unknown>;
-        for (;;) {
-          [meta] = (await job.getMetadata()) as unknown as [Record<string, unknown>];
-          if ((meta.status as { state?: string } | undefined)?.state === 'DONE') break;
-          // Load jobs run server-side; polling jobs.get is the documented way to wait for them.
-          await new Promise((r) => setTimeout(r, 500));
-        }
-        const failed = jobError(meta.status, context);
-        if (failed) throw failed;
-        const load = ((meta.statistics as { load?: Record<string, string> } | undefined)?.load ??
-          {}) as Record<string, string>;
-        const loadedBytes = Number(load.inputFileBytes ?? 0);
-        reportUsage({ units: { 'bigquery.bytes-loaded': loadedBytes } });
-        return {
-          rowsLoaded: Number(load.outputRows ?? 0),
-          files: Number(load.inputFiles ?? uris.length),
-          stats: {
-            durationMs: performance.now() - started,
-            rows: Number(load.outputRows ?? 0),
-            statementId: job.id ?? '',
-          },
-        };
+        },
       });
+      let meta: Record<string, unknown>;
+      for (;;) {
+        [meta] = (await job.getMetadata()) as unknown as [Record<string, unknown>];
+        if ((meta.status as { state?: string } | undefined)?.state === 'DONE') break;
+        // Load jobs run server-side; polling jobs.get is the documented way to wait for them.
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const failed = jobError(meta.status);
+      if (failed) throw failed;
+      const load = ((meta.statistics as { load?: Record<string, string> } | undefined)?.load ?? {}) as Record<
+        string,
+        string
+      >;
+      const loadedBytes = Number(load.inputFileBytes ?? 0);
+      reportUsage({ units: { 'bigquery.bytes-loaded': loadedBytes } });
+      return {
+        rowsLoaded: Number(load.outputRows ?? 0),
+        files: Number(load.inputFiles ?? uris.length),
+        stats: {
+          durationMs: performance.now() - started,
+          rows: Number(load.outputRows ?? 0),
+          statementId: job.id ?? '',
+        },
+      };
     },
 
     async query(statement) {
-      const context = ctx('query');
       const started = performance.now();
-      return run(async () => {
-        const job = await startQuery(statement, context);
-        let response = await fetchPage(job, undefined, undefined);
-        const all = [...(response.rows ?? [])];
-        while (response.pageToken) {
-          response = await fetchPage(job, undefined, response.pageToken);
-          all.push(...(response.rows ?? []));
-        }
-        const stats = await jobStats(job, performance.now() - started);
-        return toResult({ ...response, rows: all }, stats);
-      });
+      const job = await startQuery(statement);
+      let response = await fetchPage(job, undefined, undefined);
+      const all = [...(response.rows ?? [])];
+      while (response.pageToken) {
+        response = await fetchPage(job, undefined, response.pageToken);
+        all.push(...(response.rows ?? []));
+      }
+      const stats = await jobStats(job, performance.now() - started);
+      return toResult({ ...response, rows: all }, stats);
     },
 
     async *queryPages(statement, pageSize) {
-      const context = ctx('queryPages');
       const started = performance.now();
-      const job = await run(() => startQuery(statement, context));
+      const job = await startQuery(statement);
       let pageToken: string | undefined;
       let stats: StatementStats | undefined;
       do {
-        const response = await run(() => fetchPage(job, pageSize, pageToken));
-        stats ??= await run(() => jobStats(job, performance.now() - started));
+        const response = await fetchPage(job, pageSize, pageToken);
+        stats ??= await jobStats(job, performance.now() - started);
         yield toResult(response, stats);
         pageToken = response.pageToken;
       } while (pageToken);
     },
 
     async dropTable(table) {
-      await run(async () => {
-        schemas.delete(table);
-        try {
-          await ds().table(table).delete();
-        } catch (error) {
-          if ((error as { code?: number }).code !== 404) throw error;
-        }
-      });
+      schemas.delete(table);
+      try {
+        await ds().table(table).delete();
+      } catch (error) {
+        if ((error as { code?: number }).code !== 404) throw error;
+      }
     },
 
     async close() {

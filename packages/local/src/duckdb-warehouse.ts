@@ -6,6 +6,8 @@
  * One process at a time may open a DuckDB database file for writing (DuckDB's exclusive file lock;
  * another process gets Unavailable). The pipeline runs its warehouse in one process.
  */
+
+import type { OperationSource } from '@cloudmux/core';
 import {
   DriverError,
   duckdbDialect,
@@ -15,7 +17,6 @@ import {
   type WarehouseCapabilities,
   type WarehouseDriver,
 } from '@cloudmux/core';
-import type { OperationSource } from '@cloudmux/core';
 import { createDuckDbDriver, type DuckDbDriverOptions } from './duckdb/driver.ts';
 import { translateDuckDbError } from './duckdb/errors.ts';
 import { loadFromObjects } from './duckdb/loader.ts';

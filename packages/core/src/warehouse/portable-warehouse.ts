@@ -20,7 +20,7 @@ import type {
   TableSchema,
   Warehouse,
 } from './types.ts';
-import { type TypedValue, valueOfType, parameterValue } from './values.ts';
+import { parameterValue, type TypedValue, valueOfType } from './values.ts';
 
 const OPERATIONS = [
   'ensureTable',
@@ -82,7 +82,8 @@ function isReadOnly(sql: string): boolean {
 }
 
 function checkTable(table: unknown): void {
-  if (typeof table !== 'string' || table.length === 0) throw invalid('a table name must be a non-empty string');
+  if (typeof table !== 'string' || table.length === 0)
+    throw invalid('a table name must be a non-empty string');
   if (table.includes('\0')) throw invalid('a table name must not contain NUL');
 }
 
@@ -146,7 +147,8 @@ class PortableWarehouse implements Warehouse {
         checkSchema(schema);
         for (const column of schema.columns) {
           if (column.type === 'json') this.#require(d.capabilities.jsonType, 'ensureTable', 'jsonType');
-          if (column.type === 'decimal') this.#require(d.capabilities.decimalType, 'ensureTable', 'decimalType');
+          if (column.type === 'decimal')
+            this.#require(d.capabilities.decimalType, 'ensureTable', 'decimalType');
         }
         return d.ensureTable(table, schema, callOf(options));
       },
@@ -172,7 +174,7 @@ class PortableWarehouse implements Warehouse {
         return { rows: await d.insertRows(table, columns, typed, call) };
       },
       // A repeated insert would add the rows twice.
-      false,
+      true,
       table,
       options?.signal,
     );
@@ -192,14 +194,16 @@ class PortableWarehouse implements Warehouse {
         if (load.mode !== undefined && load.mode !== 'append' && load.mode !== 'replace') {
           throw invalid(`unknown load mode ${JSON.stringify(load.mode)} (append or replace)`);
         }
-        if (load.mode === 'replace') this.#require(d.capabilities.loadReplace, 'loadFromObjects', 'loadReplace');
+        if (load.mode === 'replace')
+          this.#require(d.capabilities.loadReplace, 'loadFromObjects', 'loadReplace');
         if ((load.keys === undefined) === (load.prefix === undefined)) {
           throw invalid('give either keys or a prefix (exactly one of them)');
         }
         if (load.keys !== undefined && (!Array.isArray(load.keys) || load.keys.length === 0)) {
           throw invalid('keys must be a non-empty array of object keys');
         }
-        if (load.prefix !== undefined && typeof load.prefix !== 'string') throw invalid('prefix must be a string');
+        if (load.prefix !== undefined && typeof load.prefix !== 'string')
+          throw invalid('prefix must be a string');
         return d.loadFromObjects(table, load, callOf(load));
       },
       // Replace swaps the whole contents, so repeating it ends in the same table; append would double.
@@ -306,18 +310,16 @@ class PortableWarehouse implements Warehouse {
  * case-insensitively (engines that fold unquoted names report them lower-case); a key the table
  * lacks fails the whole call before anything is sent.
  */
-function typedRows(
-  table: string,
-  columns: readonly TableColumn[],
-  rows: readonly Row[],
-): TypedValue[][] {
+function typedRows(table: string, columns: readonly TableColumn[], rows: readonly Row[]): TypedValue[][] {
   const exact = new Map<string, number>();
   const folded = new Map<string, number>();
   columns.forEach((column, i) => {
     exact.set(column.name, i);
     if (!folded.has(column.name.toLowerCase())) folded.set(column.name.toLowerCase(), i);
   });
-  const nulls: TypedValue[] = columns.map(({ type }) => valueOfType(type === 'unknown' ? 'string' : type, null));
+  const nulls: TypedValue[] = columns.map(({ type }) =>
+    valueOfType(type === 'unknown' ? 'string' : type, null),
+  );
   const out: TypedValue[][] = new Array(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
@@ -333,9 +335,7 @@ function typedRows(
       if (value === null || value === undefined) continue;
       try {
         values[index] =
-          column.type === 'unknown'
-            ? (parameterValue(value) as TypedValue)
-            : valueOfType(column.type, value);
+          column.type === 'unknown' ? (parameterValue(value) as TypedValue) : valueOfType(column.type, value);
       } catch (error) {
         if (!DriverError.isInstance(error)) throw error;
         throw invalid(`row ${r}, column ${JSON.stringify(column.name)} (${column.type}): ${error.detail}`);

@@ -17,8 +17,9 @@
  * - dates are 'YYYY-MM-DD' checked by the strict parser (2023-02-29 is InvalidArgument);
  * - decimals travel as exact text.
  */
-import { epochDaysOfCivil, formatIsoDate, parseIsoDate, parseIsoTimestamp } from '../temporal.ts';
+
 import { DriverError } from '../portable/errors.ts';
+import { epochDaysOfCivil, formatIsoDate, parseIsoDate, parseIsoTimestamp } from '../temporal.ts';
 import { type ColumnType, Timestamp, type TypedParameter } from './types.ts';
 
 /** A value classified by the portable layer; `value: null` is SQL NULL of that type. */
@@ -99,7 +100,9 @@ function int64(value: bigint): bigint {
 function safeInteger(value: number): bigint {
   finite(value);
   if (!Number.isSafeInteger(value)) {
-    throw bad(`${value} is an integer beyond 2^53 given as a number, so it may have lost digits: pass a bigint`);
+    throw bad(
+      `${value} is an integer beyond 2^53 given as a number, so it may have lost digits: pass a bigint`,
+    );
   }
   return BigInt(value);
 }
@@ -218,10 +221,16 @@ export function parameterValue(raw: unknown): ParameterValue {
     case 'object':
       if (raw instanceof Date) return { type: 'timestamp', value: microsOfDate(raw) };
       if (raw instanceof Uint8Array) return { type: 'bytes', value: raw };
-      if (Array.isArray(raw) || Object.getPrototypeOf(raw) === Object.prototype || Object.getPrototypeOf(raw) === null) {
+      if (
+        Array.isArray(raw) ||
+        Object.getPrototypeOf(raw) === Object.prototype ||
+        Object.getPrototypeOf(raw) === null
+      ) {
         return { type: 'json', value: jsonText(raw) };
       }
-      throw bad(`a ${raw.constructor?.name ?? 'object'} cannot be a parameter; wrap it in param(value, type)`);
+      throw bad(
+        `a ${raw.constructor?.name ?? 'object'} cannot be a parameter; wrap it in param(value, type)`,
+      );
     default:
       throw bad(`a ${typeof raw} cannot be a parameter`);
   }

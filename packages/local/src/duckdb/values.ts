@@ -35,7 +35,8 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 
-const invalid = (_operation: string, message: string) => new DriverError('InvalidArgument', { detail: message });
+const invalid = (_operation: string, message: string) =>
+  new DriverError('InvalidArgument', { detail: message });
 
 /** The DuckDB column type of a portable column, as `duckdb_columns()` spells it. */
 export function sqlTypeOf(column: Pick<Column, 'type' | 'precision' | 'scale'>): string {
@@ -197,7 +198,8 @@ export function decimalOf(text: string, width: number, scale: number): DuckDBDec
   if (fraction.length > scale && /[^0]/.test(fraction.slice(scale))) {
     throw invalid('', `decimal ${text} has more than ${scale} fractional digits`);
   }
-  const scaled = BigInt(`${whole || '0'}${fraction.slice(0, scale).padEnd(scale, '0')}`) * (negative ? -1n : 1n);
+  const scaled =
+    BigInt(`${whole || '0'}${fraction.slice(0, scale).padEnd(scale, '0')}`) * (negative ? -1n : 1n);
   const digits = (scaled < 0n ? -scaled : scaled).toString().length;
   if (digits > width) throw invalid('', `decimal ${text} does not fit DECIMAL(${width},${scale})`);
   return new DuckDBDecimalValue(scaled, width, scale);
