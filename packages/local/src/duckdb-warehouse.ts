@@ -63,12 +63,12 @@ export function createDuckDbWarehouseDriver(options: DuckDbDriverOptions): Wareh
     native: () => driver.native(),
 
     async ensureTable(table, schema) {
-      validateTableName(table, 'ensureTable');
+      validateTableName(table);
       const create = createTableSql(dialect, table, schema);
       await driver.withConnection('ensureTable', async (connection) => {
         try {
           await connection.run(create);
-          const differences = schemaDifferences(await tableColumns(connection, table, 'ensureTable'), schema);
+          const differences = schemaDifferences(await tableColumns(connection, table), schema);
           if (differences.length > 0)
             throw new DriverError('InvalidArgument', {
               detail: `table ${JSON.stringify(table)} exists with other columns: ${differences.join('; ')}`,
@@ -80,21 +80,19 @@ export function createDuckDbWarehouseDriver(options: DuckDbDriverOptions): Wareh
     },
 
     async describeTable(table) {
-      validateTableName(table, 'insertRows');
+      validateTableName(table);
       return driver.withConnection('describeTable', async (connection) => {
+        let existing: Awaited<ReturnType<typeof tableColumns>>;
         try {
-          const existing = await tableColumns(connection, table, 'describeTable');
-          const types = await appenderTypes(connection, table);
-          return existing.map((column, i): TableColumn => {
-            const type = portableTypeOf(types[i]!);
-            return { name: column.name, type };
-          });
+          existing = await tableColumns(connection, table);
         } catch (error) {
-          if (DriverError.isInstance(error) || !/does not exist/i.test(String((error as Error)?.message))) {
-            throw error;
-          }
-          return undefined;
+          if (DriverError.isInstance(error) && error.code === 'NotFound') return undefined;
+          throw translateDuckDbError(error, 'describeTable');
         }
+        const types = await appenderTypes(connection, table);
+        return existing.map(
+          (column, i): TableColumn => ({ name: column.name, type: portableTypeOf(types[i]!) }),
+        );
       });
     },
 
@@ -129,7 +127,7 @@ export function createDuckDbWarehouseDriver(options: DuckDbDriverOptions): Wareh
     queryPages: (statement, pageSize) => driver.pages(statement, pageSize),
 
     async dropTable(table) {
-      validateTableName(table, 'dropTable');
+      validateTableName(table);
       await driver.query(
         { sql: `DROP TABLE IF EXISTS ${dialect.quoteIdent(table)}`, parameters: new Map() },
         'dropTable',

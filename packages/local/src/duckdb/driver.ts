@@ -126,7 +126,7 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
     }
   };
 
-  /** Executes, streaming or materialized, with parameters bound; DuckDB errors become CloudmuxErrors. */
+  /** Executes, streaming or materialized, with parameters bound; DuckDB errors become DriverErrors with their code. */
   const execute = async (
     connection: DuckDBConnection,
     statement: BoundStatement,

@@ -18,14 +18,11 @@ export function translateDuckDbError(
   const message = error instanceof Error ? error.message : String(error);
   const kind = /^([A-Za-z ]+?) Error:/.exec(message)?.[1] ?? '';
   const { code, retryable } = classify(kind, message);
-  return new CloudmuxError({
-    code,
-    message: `duckdb ${operation}: ${message}`,
-    provider: 'local',
-    resource: 'warehouse',
-    operation,
-    ...(retryable === undefined ? {} : { retryable }),
+  // The portable Warehouse writes the message around DuckDB's own words.
+  return new DriverError(code, {
+    detail: `duckdb: ${message}`,
     cause: error,
+    ...(retryable === undefined ? {} : { retryable }),
   });
 }
 
