@@ -174,7 +174,7 @@ class PortableWarehouse implements Warehouse {
         return { rows: await d.insertRows(table, columns, typed, call) };
       },
       // A repeated insert would add the rows twice.
-      true,
+      false,
       table,
       options?.signal,
     );
