@@ -637,6 +637,17 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
       },
     );
 
+    contractCase('an aborted signal cancels a call: Cancelled, and nothing reaches the engine', async () => {
+      const table = await scalarTable('aborted');
+      const signal = AbortSignal.abort();
+      await expectCode(warehouse.insertRows(table, [{ id: 1n }], { signal }), 'Cancelled');
+      await expectCode(warehouse.query(`SELECT id FROM ${q(table)}`, {}, { signal }), 'Cancelled');
+      await expectCode(warehouse.dropTable(table, { signal }), 'Cancelled');
+      const pages = warehouse.queryPages(`SELECT id FROM ${q(table)}`, {}, { signal });
+      await expectCode(pages[Symbol.asyncIterator]().next(), 'Cancelled');
+      expect(await countOf(table)).toBe(0n);
+    });
+
     // ---- errors ----
 
     contractCase('a syntax error → InvalidArgument', async () => {
