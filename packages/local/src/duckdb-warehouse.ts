@@ -6,11 +6,10 @@
  * One process at a time may open a DuckDB database file for writing (DuckDB's exclusive file lock;
  * another process gets Unavailable). The pipeline runs its warehouse in one process.
  */
-
-import type { OperationSource } from '@cloudmux/core';
 import {
   DriverError,
   duckdbDialect,
+  type OperationSource,
   portableWarehouse,
   type TableColumn,
   type Warehouse,
