@@ -1,10 +1,11 @@
 /**
- * Focused tests of the Synapse adapter on the TDS test server: transient-fault retries (reads are
- * retried on the documented transient error numbers, writes are not), error numbers as codes, and
- * the serverless data-processed metering with its 10 MB minimum.
+ * Focused tests of the Synapse adapter on the TDS test server: transient-fault retries (the meter
+ * retries reads on the documented transient error numbers, writes never; the driver has no retries
+ * of its own), error numbers as codes, and the serverless data-processed metering with its 10 MB
+ * minimum.
  */
 import { createSynapseWarehouse } from '@cloudmux/azure';
-import { type CallUsage, runWithUsage, type Warehouse } from '@cloudmux/core';
+import { Meter, type Warehouse } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
 import { expectCode } from '../src/harness.ts';
@@ -13,6 +14,10 @@ describe('azure synapse adapter on the TDS test server', () => {
   let server: TdsServer;
   let dedicated: Warehouse;
   let serverless: Warehouse;
+  const meters = {
+    dedicated: new Meter({ retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } }),
+    serverless: new Meter({ retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } }),
+  };
   const connect = (poolKind: 'dedicated' | 'serverless') =>
     createSynapseWarehouse({
       server: server.host,
@@ -21,7 +26,7 @@ describe('azure synapse adapter on the TDS test server', () => {
       poolKind,
       authentication: { type: 'sql', user: 'cloudmux', password: 'test-server-accepts-any' },
       encrypt: false,
-      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+      meter: meters[poolKind],
     });
 
   beforeAll(async () => {
@@ -133,14 +138,15 @@ describe('azure synapse adapter on the TDS test server', () => {
 
   it('meters serverless data processed with the 10 MB (10^6-byte MB) minimum per query; dedicated counts statements only', async () => {
     // learn.microsoft.com/azure/synapse-analytics/sql/data-processed: rounded up to the MB, 10 MB minimum per query.
-    const usage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    await runWithUsage(usage, () => serverless.query('SELECT 1 AS v'));
-    expect(usage.units['synapse.serverless.bytes-billed']).toBe(10_000_000);
-    expect(usage.units['synapse.serverless.queries']).toBe(1);
-    expect(usage.units['synapse.serverless.bytes-processed']).toBeGreaterThan(0);
-    const dedicatedUsage: CallUsage = { bytesIn: 0, bytesOut: 0, units: {} };
-    await runWithUsage(dedicatedUsage, () => dedicated.query('SELECT 1 AS v'));
-    expect(dedicatedUsage.units['synapse.serverless.bytes-billed']).toBeUndefined();
-    expect(dedicatedUsage.units['synapse.dedicated.statements']).toBe(1);
+    meters.serverless.reset();
+    await serverless.query('SELECT 1 AS v');
+    const units = meters.serverless.totalUnits();
+    expect(units['synapse.serverless.bytes-billed']).toBe(10_000_000);
+    expect(units['synapse.serverless.queries']).toBe(1);
+    expect(units['synapse.serverless.bytes-processed']).toBeGreaterThan(0);
+    meters.dedicated.reset();
+    await dedicated.query('SELECT 1 AS v');
+    expect(meters.dedicated.totalUnits()['synapse.serverless.bytes-billed']).toBeUndefined();
+    expect(meters.dedicated.totalUnits()['synapse.dedicated.statements']).toBe(1);
   });
 });

@@ -22,6 +22,7 @@ import {
   portableObjectStore,
   portableQueue,
   portableSecretStore,
+  portableWarehouse,
 } from '@cloudmux/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { FaultKind, FaultProxy } from '../faults/fault-proxy.ts';
@@ -83,7 +84,7 @@ function wrap<T>(meter: Meter, iface: InterfaceName, adapter: T): T {
       // Portable types meter inline: the adapter's driver under a portable Queue with the meter.
       return portableQueue(a, { meter }) as T;
     case 'warehouse':
-      return meter.wrapWarehouse(a) as T;
+      return portableWarehouse(a, { meter }) as T;
     case 'secretStore':
       return portableSecretStore(a, { meter }) as T;
   }

@@ -519,6 +519,135 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
       await expectCode(warehouse.query('SELECT @missing AS v', {}), 'InvalidArgument');
     });
 
+    // ---- one answer for every engine (the portable layer types values once) ----
+
+    contractCase('a null parameter of each type binds as a NULL of that type', async () => {
+      const caps = capabilities();
+      const types: Column['type'][] = ['string', 'int64', 'float64', 'bool', 'timestamp', 'date'];
+      if (caps.decimalType) types.push('decimal');
+      if (caps.jsonType) types.push('json');
+      for (const type of types) {
+        const result = await warehouse.query('SELECT @p AS v', { p: param(null, type) });
+        expect(result.rows[0]?.v, type).toBeNull();
+      }
+      // Untyped null is the NULL literal on every engine.
+      expect((await warehouse.query('SELECT @p AS v', { p: null })).rows[0]?.v).toBeNull();
+      // A typed NULL compares like its column: it matches no row, and IS NULL holds for it.
+      const table = await scalarTable('null_params');
+      await warehouse.insertRows(table, [{ id: 1n, c_int64: 5n, c_date: '2024-01-01' }]);
+      const ids = async (condition: string, params: Record<string, unknown>) =>
+        (await warehouse.query(`SELECT id FROM ${q(table)} WHERE ${condition}`, params)).rows.map(
+          (r) => r.id,
+        );
+      expect(await ids(`${q('c_int64')} = @v`, { v: param(null, 'int64') })).toEqual([]);
+      expect(await ids(`${q('c_date')} = @v`, { v: param(null, 'date') })).toEqual([]);
+      expect(
+        await ids(`@v IS NULL AND ${q('c_int64')} = @n`, { v: param(null, 'timestamp'), n: 5n }),
+      ).toEqual([1n]);
+    });
+
+    contractCase(
+      'impossible dates and times → InvalidArgument as parameters and inserted values',
+      async () => {
+        const table = await scalarTable('impossible');
+        for (const row of [
+          { id: 1n, c_date: '2023-02-29' },
+          { id: 2n, c_date: '2024-04-31' },
+          { id: 3n, c_date: '2024-13-01' },
+          { id: 4n, c_timestamp: '2023-02-29T00:00:00Z' },
+          { id: 5n, c_timestamp: '2024-01-01T24:00:00Z' },
+          { id: 6n, c_timestamp: '2024-01-01T12:60:00Z' },
+        ]) {
+          // The valid row first: nothing of a batch with one bad value is inserted.
+          await expectCode(
+            warehouse.insertRows(table, [{ id: 0n, c_date: '2024-02-29' }, row]),
+            'InvalidArgument',
+          );
+        }
+        expect(await countOf(table)).toBe(0n);
+        await expectCode(
+          warehouse.query('SELECT @d AS v', { d: param('2023-02-29', 'date') }),
+          'InvalidArgument',
+        );
+        await expectCode(
+          warehouse.query('SELECT @t AS v', { t: param('2024-06-31T00:00:00Z', 'timestamp') }),
+          'InvalidArgument',
+        );
+        await expectCode(warehouse.query('SELECT @t AS v', { t: new Date(Number.NaN) }), 'InvalidArgument');
+      },
+    );
+
+    contractCase('NaN and ±Infinity → InvalidArgument as parameters and inserted values', async () => {
+      const table = await scalarTable('non_finite');
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        await expectCode(warehouse.query('SELECT @v AS v', { v: value }), 'InvalidArgument');
+        await expectCode(
+          warehouse.query('SELECT @v AS v', { v: param(value, 'float64') }),
+          'InvalidArgument',
+        );
+        await expectCode(
+          warehouse.insertRows(table, [
+            { id: 1n, c_float64: 1.5 },
+            { id: 2n, c_float64: value },
+          ]),
+          'InvalidArgument',
+        );
+      }
+      expect(await countOf(table)).toBe(0n);
+    });
+
+    contractCase('a timestamp with a +05:30 offset is the same instant on every engine', async () => {
+      const table = await scalarTable('offsets');
+      const withMicros = capabilities().microsecondTimestamps && !gaps.microsecondTimestamps;
+      const fraction = withMicros ? '123456' : '123';
+      const local = `2024-03-10T17:30:00.${fraction}+05:30`;
+      const instant = micros('2024-03-10T12:00:00.000Z', withMicros ? 123456n : 123000n);
+      await warehouse.insertRows(table, [
+        { id: 1n, c_timestamp: local },
+        { id: 2n, c_timestamp: '2024-03-10T17:30:00Z' },
+      ]);
+      const stored = await byId(table, `id, ${q('c_timestamp')}`);
+      expect(
+        epochMicrosOf(stored.rows[0]?.c_timestamp) ?? BigInt(timeOf(stored.rows[0]?.c_timestamp)) * 1000n,
+      ).toBe(withMicros ? instant : (instant / 1000n) * 1000n);
+      // The same instant written in UTC finds it; the same wall time in UTC does not.
+      const match = await warehouse.query(`SELECT id FROM ${q(table)} WHERE ${q('c_timestamp')} = @at`, {
+        at: param(`2024-03-10T12:00:00.${fraction}Z`, 'timestamp'),
+      });
+      expect(match.rows.map((r) => r.id)).toEqual([1n]);
+      const echoed = await warehouse.query('SELECT @at AS v', { at: param(local, 'timestamp') });
+      expect(timeOf(echoed.rows[0]?.v)).toBe(Number(instant / 1000n));
+      if (withMicros) expect(epochMicrosOf(echoed.rows[0]?.v)).toBe(instant);
+    });
+
+    contractCase(
+      'integers: bigint beyond 2^53 exact, safe integers int64, unsafe numbers InvalidArgument',
+      async () => {
+        const exact = await warehouse.query('SELECT @v + 1 AS v', { v: BEYOND_2_53 });
+        expect(exact.rows[0]?.v).toBe(BEYOND_2_53 + 1n);
+        // A safe integer number is an int64 on every engine (not a float).
+        const small = await warehouse.query('SELECT @v AS v', { v: 42 });
+        expect(small.rows[0]?.v).toBe(42n);
+        // 2^53 + 2 as a number cannot say whether the caller meant 2^53 + 1, + 2 or + 3.
+        await expectCode(warehouse.query('SELECT @v AS v', { v: 2 ** 53 + 2 }), 'InvalidArgument');
+        const table = await scalarTable('unsafe_ints');
+        await expectCode(warehouse.insertRows(table, [{ id: 1n, c_int64: 2 ** 53 + 2 }]), 'InvalidArgument');
+        await expectCode(warehouse.insertRows(table, [{ id: 1n, c_int64: 2n ** 63n }]), 'InvalidArgument');
+        expect(await countOf(table)).toBe(0n);
+      },
+    );
+
+    contractCase('an aborted signal cancels a call: Cancelled, and nothing reaches the engine', async () => {
+      const table = await scalarTable('aborted');
+      const signal = AbortSignal.abort();
+      await expectCode(warehouse.insertRows(table, [{ id: 1n }], { signal }), 'Cancelled');
+      await expectCode(warehouse.query(`SELECT id FROM ${q(table)}`, {}, { signal }), 'Cancelled');
+      await expectCode(warehouse.dropTable(table, { signal }), 'Cancelled');
+      const pages = warehouse.queryPages(`SELECT id FROM ${q(table)}`, {}, { signal });
+      await expectCode(pages[Symbol.asyncIterator]().next(), 'Cancelled');
+      expect(await countOf(table)).toBe(0n);
+    });
+
     // ---- errors ----
 
     contractCase('a syntax error → InvalidArgument', async () => {

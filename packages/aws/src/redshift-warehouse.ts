@@ -13,13 +13,15 @@ import {
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
 import {
-  CloudmuxError,
+  type BoundStatement,
   type Column,
   type ColumnType,
+  DriverError,
   type ErrorCode,
   type LoadOptions,
   type LoadResult,
-  type QueryParameters,
+  type OperationSource,
+  portableWarehouse,
   type QueryResult,
   type ResultColumn,
   type Row,
@@ -29,11 +31,13 @@ import {
   type StatementStats,
   type TableSchema,
   Timestamp,
-  type TypedParameter,
+  type TypedValue,
+  timestampText,
   type Warehouse,
   type WarehouseCapabilities,
+  type WarehouseDriver,
 } from '@cloudmux/core';
-import { awsCall, invalidArgument, PROVIDER } from './errors.ts';
+import { codeOf, invalidArgument, PROVIDER } from './errors.ts';
 
 export interface RedshiftWarehouseOptions {
   /** A ready client; when given, `clientConfig` is ignored and `close()` leaves it open. */
@@ -60,6 +64,8 @@ export interface RedshiftWarehouseOptions {
   statementTimeoutMs?: number;
   /** Rows per SQL statement in `insertRows` (bounded further by the 100 KB SQL limit). Default 500. */
   insertBatchRows?: number;
+  /** Where calls are metered (a `Meter`); unmetered when omitted (the registry adds its own). */
+  meter?: OperationSource;
 }
 
 const CAPABILITIES: WarehouseCapabilities = {
@@ -116,11 +122,6 @@ function parseTimestamp(text: string): Timestamp {
   return new Timestamp((seconds - offset) * 1_000_000n + micros);
 }
 
-function formatTimestamp(date: Date): string {
-  const micros = date instanceof Timestamp ? date.toISOStringMicros() : date.toISOString();
-  return micros.replace('T', ' ').replace('Z', '');
-}
-
 function fieldValue(field: Field, column: ColumnMetadata | undefined): unknown {
   if (field.isNull) return null;
   const type = columnTypeOf(column?.typeName);
@@ -159,6 +160,10 @@ interface Executed {
 }
 
 export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Warehouse {
+  return portableWarehouse(createRedshiftWarehouseDriver(options), { meter: options.meter });
+}
+
+export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions): WarehouseDriver {
   if (Boolean(options.workgroupName) === Boolean(options.clusterIdentifier)) {
     throw invalidArgument('warehouse', 'create', 'set exactly one of workgroupName or clusterIdentifier');
   }
@@ -183,54 +188,30 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
   };
   const q = redshiftDialect.quoteIdent;
   const tableRef = (table: string) => {
-    if (!table) throw invalidArgument('warehouse', 'table', 'table name must not be empty');
     return `${q(schema)}.${q(table)}`;
   };
-  const ctx = (operation: string) => ({ resource: 'warehouse' as const, operation });
   const columnCache = new Map<string, Array<{ name: string; type: ColumnType | 'unknown' }>>();
 
   /** Polls DescribeStatement with exponential backoff until the statement ends. */
-  async function wait(
-    id: string,
-    operation: string,
-    started: number,
-  ): Promise<DescribeStatementCommandOutput> {
+  async function wait(id: string, started: number): Promise<DescribeStatementCommandOutput> {
     for (let delay = pollStart; ; delay = Math.min(delay * 2, pollMax)) {
-      const description = await awsCall(ctx(operation), () =>
-        rsd().send(new DescribeStatementCommand({ Id: id })),
-      );
+      const description = await rsd().send(new DescribeStatementCommand({ Id: id }));
       switch (description.Status) {
         case 'FINISHED':
           return description;
         case 'FAILED': {
           const message = description.Error ?? 'statement failed';
-          throw new CloudmuxError({
-            code: sqlErrorCode(message),
-            message: `${operation} failed: ${message}`,
-            provider: PROVIDER,
-            resource: 'warehouse',
-            operation,
-          });
+          throw new DriverError(sqlErrorCode(message), { detail: message });
         }
         case 'ABORTED':
-          throw new CloudmuxError({
-            code: 'Internal',
-            message: `${operation}: statement ${id} was aborted`,
-            provider: PROVIDER,
-            resource: 'warehouse',
-            operation,
-          });
+          throw new DriverError('Internal', { detail: `statement ${id} was aborted` });
       }
       if (Date.now() - started > timeoutMs) {
         await rsd()
           .send(new CancelStatementCommand({ Id: id }))
           .catch(() => undefined);
-        throw new CloudmuxError({
-          code: 'Timeout',
-          message: `${operation}: statement ${id} did not finish within ${timeoutMs} ms (cancelled)`,
-          provider: PROVIDER,
-          resource: 'warehouse',
-          operation,
+        throw new DriverError('Timeout', {
+          detail: `statement ${id} did not finish within ${timeoutMs} ms (cancelled)`,
         });
       }
       await new Promise((r) => setTimeout(r, delay));
@@ -250,32 +231,28 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
     });
   }
 
-  async function execute(sql: string, parameters: SqlParameter[], operation: string): Promise<Executed> {
+  async function execute(sql: string, parameters: SqlParameter[]): Promise<Executed> {
     const started = Date.now();
     reportUsage({ bytesIn: Buffer.byteLength(sql) });
-    const response = await awsCall(ctx(operation), () =>
-      rsd().send(
-        new ExecuteStatementCommand({
-          ...target,
-          Sql: sql,
-          ...(parameters.length ? { Parameters: parameters } : {}),
-        }),
-      ),
+    const response = await rsd().send(
+      new ExecuteStatementCommand({
+        ...target,
+        Sql: sql,
+        ...(parameters.length ? { Parameters: parameters } : {}),
+      }),
     );
     const id = response.Id!;
-    const description = await wait(id, operation, started);
+    const description = await wait(id, started);
     meter(description);
     return { id, description, durationMs: Date.now() - started };
   }
 
-  async function executeBatch(sqls: string[], operation: string): Promise<Executed> {
+  async function executeBatch(sqls: string[]): Promise<Executed> {
     const started = Date.now();
     reportUsage({ bytesIn: sqls.reduce((n, s) => n + Buffer.byteLength(s), 0) });
-    const response = await awsCall(ctx(operation), () =>
-      rsd().send(new BatchExecuteStatementCommand({ ...target, Sqls: sqls })),
-    );
+    const response = await rsd().send(new BatchExecuteStatementCommand({ ...target, Sqls: sqls }));
     const id = response.Id!;
-    const description = await wait(id, operation, started);
+    const description = await wait(id, started);
     meter(description);
     return { id, description, durationMs: Date.now() - started };
   }
@@ -291,7 +268,7 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
   }
 
   /** Result pages as the Data API returns them (GetStatementResult with NextToken). */
-  async function* resultPages(id: string, operation: string) {
+  async function* resultPages(id: string) {
     let token: string | undefined;
     do {
       const command = new GetStatementResultCommand({ Id: id, ...(token ? { NextToken: token } : {}) });
@@ -300,7 +277,7 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
         toMiddleware: 'deserializerMiddleware',
         name: 'cloudmuxExactLongs',
       });
-      const page = await awsCall(ctx(operation), () => rsd().send(command));
+      const page = await rsd().send(command);
       const metadata = page.ColumnMetadata ?? [];
       const columns: ResultColumn[] = metadata.map((c) => ({
         name: c.name ?? '',
@@ -318,40 +295,22 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
     } while (token);
   }
 
-  /** `@name` → `:name` with a CAST where the JS type says more than Redshift's implicit conversion. */
-  function bind(sql: string, params: QueryParameters = {}): { sql: string; parameters: SqlParameter[] } {
+  /** `@name` → `:name`, cast to the typed value's SQL type (Data API parameters are all text). */
+  function compile(statement: BoundStatement): { sql: string; parameters: SqlParameter[] } {
     const parameters: SqlParameter[] = [];
-    const used = new Set<string>();
+    const placeholders = new Map<string, string>();
+    for (const [name, value] of statement.parameters) {
+      placeholders.set(name, placeholder(value, name, parameters));
+    }
     const text = rewriteNamedParameters(
-      sql,
-      (name) => {
-        if (!(name in params)) throw invalidArgument('warehouse', 'query', `parameter @${name} has no value`);
-        const raw = params[name];
-        const typed = isTyped(raw) ? raw : undefined;
-        const value = typed ? typed.value : raw;
-        const type = typed?.type ?? inferType(value);
-        if (value === null || value === undefined) return type ? `CAST(NULL AS ${sqlType(type)})` : 'NULL';
-        if (!used.has(name)) {
-          used.add(name);
-          parameters.push({ name, value: paramText(value, type) });
-        }
-        // Data API parameters are strings; an empty one is rejected, so it is written as a literal.
-        if (parameters.find((p) => p.name === name)?.value === '') {
-          parameters.splice(
-            parameters.findIndex((p) => p.name === name),
-            1,
-          );
-          return type && type !== 'string' ? `CAST('' AS ${sqlType(type)})` : "''";
-        }
-        if (type === 'json') return `JSON_PARSE(:${name})`;
-        return type && type !== 'string' ? `CAST(:${name} AS ${sqlType(type)})` : `:${name}`;
-      },
+      statement.sql,
+      (name) => placeholders.get(name) ?? `:${name}`,
       redshiftDialect.parameterSyntax,
     );
     return { sql: text, parameters };
   }
 
-  async function tableColumns(table: string, operation: string) {
+  async function tableColumns(table: string) {
     const cached = columnCache.get(table);
     if (cached) return cached;
     const executed = await execute(
@@ -360,10 +319,9 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
         { name: 'schema', value: schema },
         { name: 'table', value: table },
       ],
-      operation,
     );
     const columns: Array<{ name: string; type: ColumnType | 'unknown' }> = [];
-    for await (const page of resultPages(executed.id, operation)) {
+    for await (const page of resultPages(executed.id)) {
       for (const row of page.rows) {
         columns.push({ name: String(row.column_name), type: columnTypeOf(String(row.data_type)) });
       }
@@ -372,15 +330,15 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
     return columns;
   }
 
-  const warehouse: Warehouse = {
+  const driver: WarehouseDriver = {
     provider: PROVIDER,
     capabilities: CAPABILITIES,
     dialect: redshiftDialect,
+    errorCode: codeOf,
+    native: rsd,
 
     async ensureTable(table, tableSchema: TableSchema) {
-      if (!tableSchema.columns.length)
-        throw invalidArgument('warehouse', 'ensureTable', 'a table needs columns');
-      const existing = await tableColumns(table, 'ensureTable');
+      const existing = await tableColumns(table);
       if (existing.length) {
         const same =
           existing.length === tableSchema.columns.length &&
@@ -388,44 +346,25 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
             (c, i) => existing[i]?.name === c.name.toLowerCase() && existing[i]?.type === c.type,
           );
         if (!same) {
-          throw invalidArgument(
-            'warehouse',
-            'ensureTable',
-            `table ${table} exists with other columns (${existing.map((c) => `${c.name} ${c.type}`).join(', ')})`,
-          );
+          throw new DriverError('InvalidArgument', {
+            detail: `table ${table} exists with other columns (${existing.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+          });
         }
         return;
       }
       const columns = tableSchema.columns.map(
         (c) => `${q(c.name)} ${SQL_TYPES[c.type](c)}${c.nullable === false ? ' NOT NULL' : ''}`,
       );
-      await execute(
-        `CREATE TABLE IF NOT EXISTS ${tableRef(table)} (${columns.join(', ')})`,
-        [],
-        'ensureTable',
-      );
+      await execute(`CREATE TABLE IF NOT EXISTS ${tableRef(table)} (${columns.join(', ')})`, []);
       columnCache.delete(table);
     },
 
-    async insertRows(table, rows) {
-      if (!rows.length) return { rows: 0 };
-      const columns = await tableColumns(table, 'insertRows');
-      if (!columns.length)
-        throw new CloudmuxError({
-          code: 'NotFound',
-          message: `insertRows: table ${table} does not exist`,
-          provider: PROVIDER,
-          resource: 'warehouse',
-          operation: 'insertRows',
-        });
-      const known = new Set(columns.map((c) => c.name));
-      for (const row of rows) {
-        for (const key of Object.keys(row)) {
-          if (!known.has(key.toLowerCase())) {
-            throw invalidArgument('warehouse', 'insertRows', `table ${table} has no column ${key}`);
-          }
-        }
-      }
+    async describeTable(table) {
+      const columns = await tableColumns(table);
+      return columns.length ? columns : undefined;
+    },
+
+    async insertRows(table, columns, rows) {
       const names = columns.map((c) => c.name);
       let inserted = 0;
       for (let start = 0; start < rows.length; ) {
@@ -435,54 +374,35 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
         let index = start;
         // The Data API caps SQL text at 100 KB; stay well below with the parameters' share too.
         for (; index < rows.length && index - start < insertBatchRows && size < 60_000; index++) {
-          const row = rows[index]!;
-          const values = columns.map((column) => {
-            const value = lookup(row, column.name);
-            if (value === null || value === undefined) return 'NULL';
-            const type = column.type === 'unknown' ? inferType(value) : column.type;
-            const text = paramText(value, type);
-            if (text === '') return type && type !== 'string' ? `CAST('' AS ${sqlType(type)})` : "''";
-            const name = `p${parameters.length}`;
-            parameters.push({ name, value: text });
-            size += text.length + name.length;
-            if (type === 'json') return `JSON_PARSE(:${name})`;
-            return type && type !== 'string' ? `CAST(:${name} AS ${sqlType(type)})` : `:${name}`;
-          });
-          const tuple = `(${values.join(', ')})`;
+          const before = parameters.length;
+          const tuple = `(${rows[index]!.map((value) => placeholder(value, `p${parameters.length}`, parameters)).join(', ')})`;
+          for (let p = before; p < parameters.length; p++) {
+            size += parameters[p]!.value!.length + parameters[p]!.name!.length;
+          }
           size += tuple.length;
           tuples.push(tuple);
         }
         const executed = await execute(
           `INSERT INTO ${tableRef(table)} (${names.map(q).join(', ')}) VALUES ${tuples.join(', ')}`,
           parameters,
-          'insertRows',
         );
         inserted += Math.max(0, executed.description.ResultRows ?? tuples.length);
         start = index;
       }
-      return { rows: inserted };
+      return inserted;
     },
 
     async loadFromObjects(table, load: LoadOptions): Promise<LoadResult> {
       if (!options.iamRoleArn) {
-        throw new CloudmuxError({
-          code: 'InvalidArgument',
-          message:
+        throw new DriverError('InvalidArgument', {
+          detail:
             'loadFromObjects needs providers.aws.redshift.iamRoleArn (the role COPY assumes to read S3)',
-          provider: PROVIDER,
-          resource: 'warehouse',
-          operation: 'loadFromObjects',
         });
       }
-      if (!load.keys && load.prefix === undefined) {
-        throw invalidArgument('warehouse', 'loadFromObjects', 'give either keys or a prefix');
-      }
       if (!load.source.uriOf('x').startsWith('s3://')) {
-        throw invalidArgument(
-          'warehouse',
-          'loadFromObjects',
-          'Redshift COPY reads from S3: the source must be an S3 store',
-        );
+        throw new DriverError('InvalidArgument', {
+          detail: 'Redshift COPY reads from S3: the source must be an S3 store',
+        });
       }
       const format = {
         parquet: 'FORMAT AS PARQUET',
@@ -494,7 +414,6 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
       let manifestKey: string | undefined;
       if (load.keys) {
         files = load.keys.length;
-        if (!files) return { rowsLoaded: 0, files: 0, stats: { durationMs: 0, rows: 0 } };
         // Exact keys need a manifest: a plain S3 path in COPY is a prefix and could match more.
         manifestKey = `.cloudmux/manifests/${randomUUID()}.manifest`;
         const manifest = {
@@ -508,12 +427,8 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
         files = count;
         // Redshift's COPY fails on a prefix that matches nothing; say so before issuing it.
         if (!files) {
-          throw new CloudmuxError({
-            code: 'NotFound',
-            message: `loadFromObjects: no objects under ${load.source.uriOf(load.prefix!)}`,
-            provider: PROVIDER,
-            resource: 'warehouse',
-            operation: 'loadFromObjects',
+          throw new DriverError('NotFound', {
+            detail: `no objects under ${load.source.uriOf(load.prefix!)}`,
           });
         }
         from = `'${load.source.uriOf(load.prefix!).replaceAll("'", "''")}'`;
@@ -523,8 +438,8 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
         // Replace deletes and loads in one transaction (TRUNCATE would commit on its own in Redshift).
         const executed =
           load.mode === 'replace'
-            ? await executeBatch([`DELETE FROM ${tableRef(table)}`, copy], 'loadFromObjects')
-            : await execute(copy, [], 'loadFromObjects');
+            ? await executeBatch([`DELETE FROM ${tableRef(table)}`, copy])
+            : await execute(copy, []);
         const copied =
           load.mode === 'replace'
             ? (executed.description.SubStatements?.at(-1)?.ResultRows ?? 0)
@@ -539,49 +454,43 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
       }
     },
 
-    async query<R extends Row = Row>(sql: string, params?: QueryParameters): Promise<QueryResult<R>> {
-      const bound = bind(sql, params);
-      const executed = await execute(bound.sql, bound.parameters, 'query');
+    async query(statement): Promise<QueryResult> {
+      const bound = compile(statement);
+      const executed = await execute(bound.sql, bound.parameters);
       const rows: Row[] = [];
       let columns: ResultColumn[] = [];
       if (executed.description.HasResultSet) {
-        for await (const page of resultPages(executed.id, 'query')) {
+        for await (const page of resultPages(executed.id)) {
           columns = page.columns;
           rows.push(...page.rows);
         }
       }
-      return { columns, rows: rows as R[], stats: stats(executed) };
+      return { columns, rows, stats: stats(executed) };
     },
 
-    async *queryPages<R extends Row = Row>(
-      sql: string,
-      params?: QueryParameters,
-      pageOptions: { pageSize?: number } = {},
-    ) {
-      const bound = bind(sql, params);
-      const executed = await execute(bound.sql, bound.parameters, 'queryPages');
-      const pageSize = pageOptions.pageSize ?? 10_000;
+    async *queryPages(statement, pageSize) {
+      const bound = compile(statement);
+      const executed = await execute(bound.sql, bound.parameters);
       const statementStats = stats(executed);
       if (!executed.description.HasResultSet) {
-        yield { columns: [], rows: [] as R[], stats: statementStats };
+        yield { columns: [], rows: [], stats: statementStats };
         return;
       }
       let buffer: Row[] = [];
       let columns: ResultColumn[] = [];
-      for await (const page of resultPages(executed.id, 'queryPages')) {
+      for await (const page of resultPages(executed.id)) {
         columns = page.columns;
         buffer.push(...page.rows);
         while (buffer.length >= pageSize) {
-          yield { columns, rows: buffer.slice(0, pageSize) as R[], stats: statementStats };
+          yield { columns, rows: buffer.slice(0, pageSize), stats: statementStats };
           buffer = buffer.slice(pageSize);
         }
       }
-      if (buffer.length || !statementStats.rows)
-        yield { columns, rows: buffer as R[], stats: statementStats };
+      if (buffer.length || !statementStats.rows) yield { columns, rows: buffer, stats: statementStats };
     },
 
     async dropTable(table) {
-      await execute(`DROP TABLE IF EXISTS ${tableRef(table)}`, [], 'dropTable');
+      await execute(`DROP TABLE IF EXISTS ${tableRef(table)}`, []);
       columnCache.delete(table);
     },
 
@@ -590,7 +499,7 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
       client = undefined;
     },
   };
-  return warehouse;
+  return driver;
 }
 
 /**
@@ -613,39 +522,47 @@ const exactLongs: ResultMiddleware = ((next: (args: unknown) => Promise<{ respon
     return result;
   }) as unknown as ResultMiddleware;
 
-function isTyped(value: unknown): value is TypedParameter {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'type' in value &&
-    'value' in value &&
-    Object.keys(value).length === 2
-  );
-}
-
-function inferType(value: unknown): ColumnType | undefined {
-  if (typeof value === 'bigint') return 'int64';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int64' : 'float64';
-  if (typeof value === 'boolean') return 'bool';
-  if (value instanceof Date) return 'timestamp';
-  if (typeof value === 'object' && value !== null) return 'json';
-  return undefined;
-}
-
 function sqlType(type: ColumnType): string {
   return SQL_TYPES[type]({ name: '', type });
 }
 
-function paramText(value: unknown, type: ColumnType | undefined): string {
-  if (value instanceof Date) {
-    return type === 'date' ? value.toISOString().slice(0, 10) : formatTimestamp(value);
-  }
-  if (type === 'json') return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  return String(value);
-}
+/** Decimal parameters keep their own scale (the column default of 9 would round finer values). */
+const decimalType = (text: string) => `DECIMAL(38, ${Math.min(/\.(\d+)/.exec(text)?.[1]?.length ?? 0, 37)})`;
 
-function lookup(row: Row, column: string): unknown {
-  if (column in row) return row[column];
-  for (const key of Object.keys(row)) if (key.toLowerCase() === column) return row[key];
-  return undefined;
+/**
+ * The SQL for one typed value, pushing its text parameter onto `parameters` when it has one. Data
+ * API parameters are strings (an empty one is refused, so the empty string is a literal), cast to
+ * the value's type; timestamps travel as UTC text with six fractional digits.
+ */
+function placeholder(value: TypedValue, name: string, parameters: SqlParameter[]): string {
+  if (value.value === null) {
+    return value.type === 'bytes' ? 'CAST(NULL AS VARBYTE)' : `CAST(NULL AS ${sqlType(value.type)})`;
+  }
+  const bind = (text: string, wrap: (p: string) => string) => {
+    if (text === '') return wrap("''");
+    parameters.push({ name, value: text });
+    return wrap(`:${name}`);
+  };
+  switch (value.type) {
+    case 'string':
+      return bind(value.value, (p) => p);
+    case 'int64':
+      return bind(value.value.toString(), (p) => `CAST(${p} AS BIGINT)`);
+    case 'float64':
+      return bind(String(value.value), (p) => `CAST(${p} AS DOUBLE PRECISION)`);
+    case 'bool':
+      return bind(String(value.value), (p) => `CAST(${p} AS BOOLEAN)`);
+    case 'timestamp':
+      return bind(timestampText(value.value), (p) => `CAST(${p} AS TIMESTAMP)`);
+    case 'date':
+      return bind(value.value, (p) => `CAST(${p} AS DATE)`);
+    case 'decimal': {
+      const type = decimalType(value.value);
+      return bind(value.value, (p) => `CAST(${p} AS ${type})`);
+    }
+    case 'json':
+      return bind(value.value, (p) => `JSON_PARSE(${p})`);
+    case 'bytes':
+      return bind(Buffer.from(value.value).toString('hex'), (p) => `FROM_HEX(${p})`);
+  }
 }

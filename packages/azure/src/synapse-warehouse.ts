@@ -1,29 +1,32 @@
 import type { TokenCredential } from '@azure/identity';
 import {
+  type BoundStatement,
   CloudmuxError,
   type Column,
   type ColumnType,
-  findNamedParameters,
+  DriverError,
   type LoadOptions,
   type LoadResult,
-  type QueryParameters,
+  type OperationSource,
+  portableWarehouse,
   type QueryResult,
   type ResultColumn,
-  type RetryPolicy,
   type Row,
   reportUsage,
-  retry,
+  rewriteNamedParameters,
   type StatementStats,
+  type TableColumn,
   type TableSchema,
   Timestamp,
-  type TypedParameter,
+  type TypedValue,
   tsqlDialect,
   UnsupportedError,
   type Warehouse,
   type WarehouseCapabilities,
+  type WarehouseDriver,
 } from '@cloudmux/core';
 import sql from 'mssql';
-import { guarded, PROVIDER, translateError } from './errors.ts';
+import { classify, PROVIDER } from './errors.ts';
 
 export interface SynapseWarehouseOptions {
   /** A ready mssql pool (connected or not); wins over the connection fields. */
@@ -44,8 +47,12 @@ export interface SynapseWarehouseOptions {
   /** How COPY INTO reads the lake: workspace managed identity, a SAS from the source store, or none. */
   loadCredential?: 'managedIdentity' | 'sas' | 'none';
   requestTimeoutMs?: number;
-  /** Retries of idempotent statements on the documented transient errors. */
-  retry?: RetryPolicy;
+  /**
+   * Where calls are metered (a `Meter`); unmetered when omitted (the registry adds its own). The
+   * meter's retry policy is the only one: reads are retried on the documented transient errors
+   * (classified retryable by `errors.ts`), writes never.
+   */
+  meter?: OperationSource;
 }
 
 export const SYNAPSE_CAPABILITIES: WarehouseCapabilities = {
@@ -72,6 +79,14 @@ const MIN_BILLED_BYTES = 10 * MB;
 
 /** Azure Synapse SQL (dedicated or serverless pools; also Fabric warehouses and Azure SQL) as a Warehouse. */
 export function createSynapseWarehouse(options: SynapseWarehouseOptions): Warehouse {
+  return portableWarehouse(createSynapseWarehouseDriver(options), { meter: options.meter });
+}
+
+/**
+ * The Synapse driver. Errors thrown by mssql/tedious reach the portable layer as they are; a
+ * transient SQL error number (TRANSIENT_SQL_ERRORS) is retryable, so the meter retries reads.
+ */
+export function createSynapseWarehouseDriver(options: SynapseWarehouseOptions): WarehouseDriver {
   const schema = options.schema ?? 'dbo';
   const poolKind = options.poolKind ?? 'dedicated';
   const q = tsqlDialect.quoteIdent;
@@ -128,33 +143,26 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     });
   };
 
+  /** Runs one statement; `parameters` are already typed (`bind` declares each one's SQL type). */
   const run = async (
     text: string,
-    params: QueryParameters | undefined,
-    operation: string,
+    parameters: ReadonlyMap<string, TypedValue> | undefined,
     target: sql.ConnectionPool | sql.Transaction,
-    idempotent: boolean,
   ): Promise<sql.IResult<unknown[]>> => {
-    const once = async () => {
-      const request = new sql.Request(target as sql.ConnectionPool);
-      request.arrayRowMode = true;
-      bindParameters(request, text, params, operation);
-      try {
-        return (await request.query(text)) as unknown as sql.IResult<unknown[]>;
-      } catch (error) {
-        throw translateError(error, { resource: 'warehouse', operation });
-      }
-    };
-    return idempotent ? retry(once, options.retry) : once();
+    const request = new sql.Request(target as sql.ConnectionPool);
+    request.arrayRowMode = true;
+    const compiled = bind(request, text, parameters);
+    return (await request.query(compiled)) as unknown as sql.IResult<unknown[]>;
   };
 
   const existingColumns = async (table: string, target: sql.ConnectionPool | sql.Transaction) => {
     const result = await run(
       'SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = @schema AND TABLE_NAME = @table ORDER BY ORDINAL_POSITION',
-      { schema, table },
-      'describeTable',
+      new Map<string, TypedValue>([
+        ['schema', { type: 'string', value: schema }],
+        ['table', { type: 'string', value: table }],
+      ]),
       target,
-      true,
     );
     return (result.recordset as unknown as unknown[][]).map((row) => ({
       name: String(row[0]),
@@ -164,130 +172,115 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
 
   const insertChunks = async (
     table: string,
-    rows: readonly Row[],
+    columns: readonly TableColumn[],
+    rows: readonly (readonly TypedValue[])[],
     target: sql.ConnectionPool | sql.Transaction,
-    columns: string[],
   ) => {
     const perStatement = Math.max(
       1,
       Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMETERS / Math.max(1, columns.length))),
     );
+    const names = columns.map((c) => q(c.name)).join(', ');
     let inserted = 0;
     for (let start = 0; start < rows.length; start += perStatement) {
       const chunk = rows.slice(start, start + perStatement);
-      const params: QueryParameters = {};
+      const parameters = new Map<string, TypedValue>();
+      // Every value is a parameter of its column's type, so the UNION ALL rows agree on types.
       const selects = chunk.map((row, r) => {
-        const values = columns.map((column, c) => {
+        const values = row.map((value, c) => {
           const name = `r${r}c${c}`;
-          params[name] = row[column] ?? null;
+          parameters.set(name, value);
           return `@${name}`;
         });
         return `SELECT ${values.join(', ')}`;
       });
-      const text = `INSERT INTO ${qualified(table)} (${columns.map(q).join(', ')}) ${selects.join(' UNION ALL ')}`;
-      const result = await run(text, params, 'insertRows', target, false);
+      const text = `INSERT INTO ${qualified(table)} (${names}) ${selects.join(' UNION ALL ')}`;
+      const result = await run(text, parameters, target);
       inserted += result.rowsAffected.reduce((a, b) => a + b, 0);
     }
     return inserted;
   };
 
-  const warehouse: Warehouse = {
+  const driver: WarehouseDriver = {
     provider: PROVIDER,
     capabilities: SYNAPSE_CAPABILITIES,
     dialect: tsqlDialect,
+    errorCode: (error) => classify(error).code,
+    native: () => pool,
 
-    ensureTable: (table, tableSchema: TableSchema) =>
-      guarded({ resource: 'warehouse', operation: 'ensureTable', subject: table }, async () => {
-        requireDedicated('ensureTable');
-        const definitions = tableSchema.columns.map(
-          (column) =>
-            `${q(column.name)} ${sqlTypeOf(column)}${column.nullable === false ? ' NOT NULL' : ' NULL'}`,
-        );
-        const p = await connect();
-        const existing = await existingColumns(table, p);
-        if (existing.length === 0) {
-          const create = `CREATE TABLE ${qualified(table)} (${definitions.join(', ')})${poolKind === 'dedicated' ? ' WITH (DISTRIBUTION = ROUND_ROBIN, HEAP)' : ''}`;
-          try {
-            await run(create, undefined, 'ensureTable', p, false);
-          } catch (error) {
-            // A concurrent ensureTable created it first: fall through to the comparison.
-            if (!CloudmuxError.hasCode(error, 'AlreadyExists')) throw error;
-          }
-          const created = await existingColumns(table, p);
-          assertSameColumns(table, tableSchema.columns, created);
-          return;
-        }
-        assertSameColumns(table, tableSchema.columns, existing);
-      }),
-
-    insertRows: (table, rows) =>
-      guarded({ resource: 'warehouse', operation: 'insertRows', subject: table }, async () => {
-        requireDedicated('insertRows');
-        if (rows.length === 0) return { rows: 0 };
-        const p = await connect();
-        const existing = await existingColumns(table, p);
-        if (existing.length === 0) throw fail('NotFound', 'insertRows', `table '${table}' does not exist`);
-        const known = new Set(existing.map((c) => c.name.toLowerCase()));
-        const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
-        const unknown = columns.filter((c) => !known.has(c.toLowerCase()));
-        if (unknown.length > 0)
-          throw fail(
-            'InvalidArgument',
-            'insertRows',
-            `table '${table}' has no column(s) ${unknown.join(', ')}`,
-          );
-        const typed = rows.map((row) => typedRow(row, existing, columns));
-        // One transaction, so a failure part-way inserts nothing.
-        const transaction = new sql.Transaction(p);
-        await transaction.begin();
+    async ensureTable(table, tableSchema: TableSchema) {
+      requireDedicated('ensureTable');
+      const definitions = tableSchema.columns.map(
+        (column) =>
+          `${q(column.name)} ${sqlTypeOf(column)}${column.nullable === false ? ' NOT NULL' : ' NULL'}`,
+      );
+      const p = await connect();
+      const existing = await existingColumns(table, p);
+      if (existing.length === 0) {
+        const create = `CREATE TABLE ${qualified(table)} (${definitions.join(', ')})${poolKind === 'dedicated' ? ' WITH (DISTRIBUTION = ROUND_ROBIN, HEAP)' : ''}`;
         try {
-          const inserted = await insertChunks(table, typed, transaction, columns);
-          await transaction.commit();
-          meterProcessed(0);
-          return { rows: inserted };
+          await run(create, undefined, p);
         } catch (error) {
-          await transaction.rollback().catch(() => undefined);
-          throw error;
+          // A concurrent ensureTable created it first: fall through to the comparison.
+          if (classify(error).code !== 'AlreadyExists') throw error;
         }
-      }),
+        const created = await existingColumns(table, p);
+        assertSameColumns(table, tableSchema.columns, created);
+        return;
+      }
+      assertSameColumns(table, tableSchema.columns, existing);
+    },
 
-    loadFromObjects: (table, load: LoadOptions) =>
-      guarded({ resource: 'warehouse', operation: 'loadFromObjects', subject: table }, async () =>
-        loadFromObjects(table, load),
-      ),
+    async describeTable(table) {
+      requireDedicated('insertRows');
+      const existing = await existingColumns(table, await connect());
+      if (existing.length === 0) return undefined;
+      return existing.map((c) => ({ name: c.name, type: portableOf(c.dataType) }));
+    },
 
-    query: <R extends Row = Row>(text: string, params?: QueryParameters) =>
-      guarded({ resource: 'warehouse', operation: 'query' }, async () => {
-        const started = performance.now();
-        const p = await connect();
-        const result = await run(text, params, 'query', p, isReadOnly(text));
-        const converted = convertResult<R>(result);
-        const stats: StatementStats = {
-          durationMs: performance.now() - started,
-          rows: converted.rows.length,
-        };
-        meterProcessed(approximateBytes(result));
-        return { ...converted, stats } satisfies QueryResult<R>;
-      }),
+    async insertRows(table, columns, rows) {
+      requireDedicated('insertRows');
+      const p = await connect();
+      // One transaction, so a failure part-way inserts nothing.
+      const transaction = new sql.Transaction(p);
+      await transaction.begin();
+      try {
+        const inserted = await insertChunks(table, columns, rows, transaction);
+        await transaction.commit();
+        meterProcessed(0);
+        return inserted;
+      } catch (error) {
+        await transaction.rollback().catch(() => undefined);
+        throw error;
+      }
+    },
 
-    queryPages: <R extends Row = Row>(
-      text: string,
-      params?: QueryParameters,
-      pageOptions: { pageSize?: number } = {},
-    ) => streamPages<R>(text, params, pageOptions.pageSize ?? 10_000),
+    loadFromObjects: (table, load) => loadFromObjects(table, load),
 
-    dropTable: (table) =>
-      guarded({ resource: 'warehouse', operation: 'dropTable', subject: table }, async () => {
-        const p = await connect();
-        // Dedicated pools have no DROP TABLE IF EXISTS.
-        await run(
-          `IF OBJECT_ID(N'${`${q(schema)}.${q(table)}`.replaceAll("'", "''")}', N'U') IS NOT NULL DROP TABLE ${qualified(table)}`,
-          undefined,
-          'dropTable',
-          p,
-          true,
-        );
-      }),
+    async query(statement) {
+      const started = performance.now();
+      const p = await connect();
+      const result = await run(statement.sql, statement.parameters, p);
+      const converted = convertResult(result);
+      const stats: StatementStats = {
+        durationMs: performance.now() - started,
+        rows: converted.rows.length,
+      };
+      meterProcessed(approximateBytes(result));
+      return { ...converted, stats } satisfies QueryResult;
+    },
+
+    queryPages: (statement, pageSize) => streamPages(statement, pageSize),
+
+    async dropTable(table) {
+      const p = await connect();
+      // Dedicated pools have no DROP TABLE IF EXISTS.
+      await run(
+        `IF OBJECT_ID(N'${`${q(schema)}.${q(table)}`.replaceAll("'", "''")}', N'U') IS NOT NULL DROP TABLE ${qualified(table)}`,
+        undefined,
+        p,
+      );
+    },
 
     async close() {
       const current = pool;
@@ -302,14 +295,16 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     const started = performance.now();
     const p = await connect();
     const existing = await existingColumns(table, p);
-    if (existing.length === 0) throw fail('NotFound', 'loadFromObjects', `table '${table}' does not exist`);
+    if (existing.length === 0)
+      throw new DriverError('NotFound', { detail: `table '${table}' does not exist` });
     const keys = load.keys ? [...load.keys] : [];
     if (!load.keys) {
       for await (const object of load.source.listAll({ ...(load.prefix ? { prefix: load.prefix } : {}) }))
         keys.push(object.key);
     }
-    if (keys.length === 0)
-      throw fail('NotFound', 'loadFromObjects', `no objects under prefix '${load.prefix ?? ''}'`);
+    if (keys.length === 0) {
+      throw new DriverError('NotFound', { detail: `no objects under prefix '${load.prefix ?? ''}'` });
+    }
     let bytes = 0;
     for (const key of keys) bytes += (await load.source.head(key)).size;
     const fileOptions =
@@ -323,7 +318,7 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     const copyInto = async (target: string, files: string[]) => {
       const credential = await copyCredential(load, files[0] as string);
       const text = `COPY INTO ${target} FROM ${files.map(sourceUrl).join(', ')} WITH (${fileOptions}${credential ? `, CREDENTIAL = ${credential}` : ''})`;
-      const result = await run(text, undefined, 'loadFromObjects', p, false);
+      const result = await run(text, undefined, p);
       return result.rowsAffected.reduce((a, b) => a + b, 0);
     };
     // A blob SAS covers one blob, so SAS loads copy file by file.
@@ -339,14 +334,14 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
         await run(
           `CREATE TABLE ${qualified(stage)} (${q('doc')} NVARCHAR(MAX) NULL)${poolKind === 'dedicated' ? ' WITH (DISTRIBUTION = ROUND_ROBIN, HEAP)' : ''}`,
           undefined,
-          'loadFromObjects',
           p,
-          false,
         );
       } else {
-        await warehouse.ensureTable(stage, {
-          columns: existing.map((c) => ({ name: c.name, type: portableOf(c.dataType) })),
-        });
+        await driver.ensureTable(
+          stage,
+          { columns: existing.map((c) => ({ name: c.name, type: portableOf(c.dataType) })) },
+          {},
+        );
       }
       try {
         if (perFile) for (const key of keys) await copyInto(qualified(stage), [key]);
@@ -355,14 +350,11 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
         const transaction = new sql.Transaction(p);
         await transaction.begin();
         try {
-          if (load.mode === 'replace')
-            await run(`DELETE FROM ${qualified(table)}`, undefined, 'loadFromObjects', transaction, false);
+          if (load.mode === 'replace') await run(`DELETE FROM ${qualified(table)}`, undefined, transaction);
           const moved = await run(
             `INSERT INTO ${qualified(table)} (${existing.map((c) => q(c.name)).join(', ')}) ${select}`,
             undefined,
-            'loadFromObjects',
             transaction,
-            false,
           );
           rowsLoaded = moved.rowsAffected.reduce((a, b) => a + b, 0);
           await transaction.commit();
@@ -371,7 +363,7 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
           throw error;
         }
       } finally {
-        await warehouse.dropTable(stage);
+        await driver.dropTable(stage, {});
       }
     }
 
@@ -402,23 +394,12 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     return `(IDENTITY = 'Shared Access Signature', SECRET = '${sas.replaceAll("'", "''")}')`;
   }
 
-  async function* streamPages<R extends Row>(
-    text: string,
-    params: QueryParameters | undefined,
-    pageSize: number,
-  ): AsyncIterable<QueryResult<R>> {
-    if (!Number.isInteger(pageSize) || pageSize < 1)
-      throw fail('InvalidArgument', 'queryPages', 'pageSize must be a positive integer');
-    let p: sql.ConnectionPool;
-    try {
-      p = await connect();
-    } catch (error) {
-      throw translateError(error, { resource: 'warehouse', operation: 'queryPages' });
-    }
+  async function* streamPages(statement: BoundStatement, pageSize: number): AsyncIterable<QueryResult> {
+    const p = await connect();
     const request = new sql.Request(p);
     request.stream = true;
     request.arrayRowMode = true;
-    bindParameters(request, text, params, 'queryPages');
+    const text = bind(request, statement.sql, statement.parameters);
     let columns: ResultColumn[] = [];
     let metadata: sql.IColumnMetadata[keyof sql.IColumnMetadata][] = [];
     const buffer: unknown[][] = [];
@@ -453,9 +434,9 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     let bytes = 0;
     try {
       for (;;) {
-        if (failure) throw translateError(failure, { resource: 'warehouse', operation: 'queryPages' });
+        if (failure) throw failure;
         if (buffer.length >= pageSize || (finished && buffer.length > 0)) {
-          const rows = buffer.splice(0, pageSize).map((row) => convertRow<R>(row, metadata));
+          const rows = buffer.splice(0, pageSize).map((row) => convertRow(row, metadata));
           bytes += rows.length * metadata.length * 8;
           yield { columns, rows, stats: { durationMs: performance.now() - started, rows: rows.length } };
           request.resume();
@@ -472,7 +453,7 @@ export function createSynapseWarehouse(options: SynapseWarehouseOptions): Wareho
     }
   }
 
-  return warehouse;
+  return driver;
 }
 
 function poolConfig(options: SynapseWarehouseOptions): sql.config {
@@ -521,15 +502,11 @@ function sqlTypeOf(column: Column): string {
       return 'DATE';
     case 'decimal':
     case 'json':
-      throw new CloudmuxError({
-        code: 'Unsupported',
-        message: `column type ${column.type} is not supported on Synapse (capability ${column.type === 'json' ? 'jsonType' : 'decimalType'})`,
-        provider: PROVIDER,
-        resource: 'warehouse',
-        operation: 'ensureTable',
+      throw new DriverError('Unsupported', {
+        detail: `column type ${column.type} (capability ${column.type === 'json' ? 'jsonType' : 'decimalType'})`,
       });
     default:
-      throw fail('InvalidArgument', 'ensureTable', `unknown column type ${String(column.type)}`);
+      throw new DriverError('InvalidArgument', { detail: `unknown column type ${String(column.type)}` });
   }
 }
 
@@ -569,136 +546,99 @@ function assertSameColumns(
       );
     });
   if (!same) {
-    throw fail(
-      'InvalidArgument',
-      'ensureTable',
-      `table '${table}' exists with columns (${existing.map((c) => `${c.name} ${c.dataType}`).join(', ')}), not the requested ones`,
-    );
+    throw new DriverError('InvalidArgument', {
+      detail: `table '${table}' exists with columns (${existing.map((c) => `${c.name} ${c.dataType}`).join(', ')}), not the requested ones`,
+    });
   }
 }
 
 /**
- * Row values typed by the table's column types (a JS number bound into a BIGINT column stays an
- * integer; a missing value is a NULL of the column's type, so UNION ALL rows agree on types).
+ * Declares each typed parameter with its SQL type and returns the SQL with the placeholders that
+ * need a cast (exact decimals travel as text). Nulls keep their type, so a NULL in a UNION ALL row
+ * or a comparison is typed like its column.
  */
-function typedRow(row: Row, existing: Array<{ name: string; dataType: string }>, columns: string[]): Row {
-  const out: Row = {};
-  for (const key of columns) {
-    const value = row[key] ?? null;
-    const column = existing.find((c) => c.name.toLowerCase() === key.toLowerCase());
-    out[key] = column && !isTyped(value) ? { value, type: portableOf(column.dataType) } : value;
+function bind(
+  request: sql.Request,
+  text: string,
+  parameters: ReadonlyMap<string, TypedValue> | undefined,
+): string {
+  if (!parameters || parameters.size === 0) return text;
+  const casts = new Map<string, string>();
+  for (const [name, value] of parameters) {
+    const { type, wire, cast } = mssqlParameter(value);
+    request.input(name, type, wire);
+    if (cast) casts.set(name, cast);
   }
-  return out;
-}
-
-function isTyped(value: unknown): value is TypedParameter {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'type' in value &&
-    'value' in value &&
-    !(value instanceof Date)
+  if (casts.size === 0) return text;
+  return rewriteNamedParameters(
+    text,
+    (name) => {
+      const cast = casts.get(name);
+      return cast ? `CAST(@${name} AS ${cast})` : `@${name}`;
+    },
+    tsqlDialect.parameterSyntax,
   );
 }
 
-function bindParameters(
-  request: sql.Request,
-  text: string,
-  params: QueryParameters | undefined,
-  operation: string,
-): void {
-  const names = new Set(findNamedParameters(text, tsqlDialect.parameterSyntax).map((ref) => ref.name));
-  for (const name of names) {
-    if (!params || !(name in params))
-      throw fail('InvalidArgument', operation, `no value for parameter @${name}`);
-    const raw = params[name];
-    const { type, value } = mssqlParameter(raw, operation, name);
-    request.input(name, type, value);
-  }
-}
-
-function mssqlParameter(
-  raw: unknown,
-  operation: string,
-  name: string,
-): { type: sql.ISqlType | (() => sql.ISqlType); value: unknown } {
-  if (isTyped(raw)) {
-    const value = raw.value;
-    switch (raw.type) {
-      case 'int64':
-        return {
-          type: sql.BigInt,
-          value: value === null || value === undefined ? null : BigInt(value as number),
-        };
-      case 'float64':
-        return { type: sql.Float, value: value ?? null };
-      case 'bool':
-        return { type: sql.Bit, value: value ?? null };
-      case 'timestamp':
-        return {
-          type: sql.DateTime2(7),
-          value: value === null || value === undefined ? null : toDate(value),
-        };
-      case 'date':
-        return {
-          type: sql.Date,
-          value:
-            value === null || value === undefined
-              ? null
-              : new Date(`${String(value).slice(0, 10)}T00:00:00Z`),
-        };
-      case 'string':
-        return { type: sql.NVarChar(sql.MAX), value: value ?? null };
-      default:
-        throw fail(
-          'Unsupported',
-          operation,
-          `parameter @${name}: type ${raw.type} is not supported on Synapse`,
-        );
+/** A typed value as an mssql parameter: its SQL type, the value tedious writes, and a cast if any. */
+function mssqlParameter(value: TypedValue): {
+  type: sql.ISqlType | (() => sql.ISqlType);
+  wire: unknown;
+  cast?: string;
+} {
+  switch (value.type) {
+    case 'string':
+      return { type: sql.NVarChar(sql.MAX), wire: value.value };
+    case 'int64':
+      return { type: sql.BigInt, wire: value.value };
+    case 'float64':
+      return { type: sql.Float, wire: value.value };
+    case 'bool':
+      return { type: sql.Bit, wire: value.value };
+    case 'timestamp':
+      // Scale 6: the microseconds the capability promises, carried below the millisecond by tedious.
+      return { type: sql.DateTime2(6), wire: value.value === null ? null : dateWithMicros(value.value) };
+    case 'date':
+      return { type: sql.Date, wire: value.value === null ? null : new Date(`${value.value}T00:00:00Z`) };
+    case 'decimal': {
+      const scale = Math.min(/\.(\d+)/.exec(value.value ?? '')?.[1]?.length ?? 0, 37);
+      return { type: sql.NVarChar(100), wire: value.value, cast: `DECIMAL(38, ${scale})` };
     }
+    case 'json':
+      // T-SQL keeps JSON as text (OPENJSON and JSON_VALUE read NVARCHAR).
+      return { type: sql.NVarChar(sql.MAX), wire: value.value };
+    case 'bytes':
+      return { type: sql.VarBinary(sql.MAX), wire: value.value === null ? null : Buffer.from(value.value) };
   }
-  if (raw === null || raw === undefined) return { type: sql.NVarChar(sql.MAX), value: null };
-  if (typeof raw === 'bigint') return { type: sql.BigInt, value: raw };
-  if (typeof raw === 'number') return { type: sql.Float, value: raw };
-  if (typeof raw === 'boolean') return { type: sql.Bit, value: raw };
-  if (typeof raw === 'string') return { type: sql.NVarChar(sql.MAX), value: raw };
-  if (raw instanceof Date) return { type: sql.DateTime2(7), value: toDate(raw) };
-  throw fail('InvalidArgument', operation, `parameter @${name}: unsupported value of type ${typeof raw}`);
 }
 
 /**
  * tedious takes a Date with an optional `nanosecondDelta` (seconds below the millisecond) for
- * DATETIME2; a Timestamp's microseconds travel that way.
+ * DATETIME2; a timestamp's microseconds travel that way.
  */
-function toDate(value: unknown): Date {
-  if (value instanceof Timestamp) {
-    const date = new Date(value.getTime());
-    const extraMicros = Number(((value.epochMicros % 1000n) + 1000n) % 1000n);
-    Object.defineProperty(date, 'nanosecondDelta', { value: extraMicros / 1e6, enumerable: false });
-    return date;
-  }
-  if (value instanceof Date) return value;
-  return new Date(String(value));
+function dateWithMicros(epochMicros: bigint): Date {
+  const timestamp = new Timestamp(epochMicros);
+  const date = new Date(timestamp.getTime());
+  const extraMicros = Number(((epochMicros % 1000n) + 1000n) % 1000n);
+  Object.defineProperty(date, 'nanosecondDelta', { value: extraMicros / 1e6, enumerable: false });
+  return date;
 }
 
-function convertResult<R extends Row>(result: sql.IResult<unknown[]>): Omit<QueryResult<R>, 'stats'> {
+function convertResult(result: sql.IResult<unknown[]>): Omit<QueryResult, 'stats'> {
   const recordset = result.recordset as unknown as (unknown[][] & { columns?: unknown }) | undefined;
   const rawColumns = (result as unknown as { columns?: unknown[][] }).columns?.[0] ?? [];
   const metadata = rawColumns as sql.IColumnMetadata[keyof sql.IColumnMetadata][];
   const columns = metadata.map((c) => ({ name: c.name, type: portableOfMssql(c.type) }));
-  const rows = (recordset ?? []).map((row) => convertRow<R>(row, metadata));
+  const rows = (recordset ?? []).map((row) => convertRow(row, metadata));
   return { columns, rows };
 }
 
-function convertRow<R extends Row>(
-  row: unknown[],
-  metadata: sql.IColumnMetadata[keyof sql.IColumnMetadata][],
-): R {
+function convertRow(row: unknown[], metadata: sql.IColumnMetadata[keyof sql.IColumnMetadata][]): Row {
   const out: Row = {};
   metadata.forEach((column, i) => {
     out[column.name] = convertValue(row[i], portableOfMssql(column.type));
   });
-  return out as R;
+  return out;
 }
 
 function convertValue(value: unknown, type: ResultColumn['type']): unknown {
@@ -762,14 +702,6 @@ function approximateBytes(result: sql.IResult<unknown[]>): number {
   let bytes = 0;
   for (const row of rows) for (const value of row) bytes += typeof value === 'string' ? value.length * 2 : 8;
   return bytes;
-}
-
-/** Reads are retried on transient errors; anything that writes is not (it may have committed). */
-function isReadOnly(text: string): boolean {
-  return (
-    /^\s*(SELECT|WITH)\b/i.test(text) &&
-    !/\b(INSERT|UPDATE|DELETE|MERGE|INTO|DROP|CREATE|ALTER|EXEC)\b/i.test(text)
-  );
 }
 
 function fail(code: CloudmuxError['code'], operation: string, message: string): CloudmuxError {

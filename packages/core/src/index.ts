@@ -15,4 +15,4 @@ export * from './retry.ts';
 export * from './secret-store/index.ts';
 export * from './temporal.ts';
 export * from './usage.ts';
-export * from './warehouse.ts';
+export * from './warehouse/index.ts';

@@ -14,7 +14,6 @@ import {
 } from './portable/operation.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withTimeout } from './retry.ts';
 import { addUsage, type BillableUnits, type CallUsage, runWithUsage, type UsageReport } from './usage.ts';
-import type { Warehouse } from './warehouse.ts';
 
 export type Outcome = 'ok' | CloudmuxError['code'];
 
@@ -47,7 +46,7 @@ export interface OperationSummary {
   bytesIn: number;
   bytesOut: number;
   units: BillableUnits;
-  /** Messages or objects the successful calls handled (a sendBatch of 10 counts 10); see `itemsOf`. */
+  /** Messages or objects the successful calls handled (a sendBatch of 10 counts 10); counted as each portable call states (`RunOptions.items`). */
   items: number;
 }
 
@@ -105,29 +104,6 @@ interface Aggregate {
   units: BillableUnits;
   items: number;
 }
-
-/**
- * How many messages or objects a successful call of an adapter the meter still wraps handled,
- * where one call can handle many: the request count alone cannot be checked against objects
- * deleted. Portable types state it per call (`RunOptions.items`).
- */
-function itemsOf(resource: ResourceKind, operation: string, _args: unknown[], result: unknown): number {
-  if (resource === 'objectStore' && operation === 'deleteMany')
-    return (result as { deleted: unknown[] }).deleted.length;
-  return 1;
-}
-
-/**
- * Which calls of adapters the meter still wraps may be retried: only those that cannot double an
- * effect. Portable types (Queue, ObjectStore) say it per call instead.
- */
-const IDEMPOTENT: Record<string, (operation: string, args: unknown[]) => boolean> = {
-  warehouse: (op, args) =>
-    op === 'ensureTable' ||
-    op === 'dropTable' ||
-    (op === 'loadFromObjects' && (args[1] as { mode?: string } | undefined)?.mode === 'replace') ||
-    (op === 'query' && /^\s*(select|with)\b/i.test(String(args[0]))),
-};
 
 /** One metered call's usage record, handed to the driver as its ReportingCall. */
 class MeteredCall implements ReportingCall, CallUsage {
@@ -306,75 +282,6 @@ export class Meter implements OperationSource {
       }
     }
     return `${[...calls, ...errors, ...durations, ...units].join('\n')}\n`;
-  }
-
-  wrapWarehouse(warehouse: Warehouse): Warehouse {
-    const wrapped = this.#wrap('warehouse', warehouse, [
-      'ensureTable',
-      'insertRows',
-      'loadFromObjects',
-      'query',
-      'dropTable',
-      'close',
-    ]) as Warehouse;
-    const meter = this;
-    return Object.assign(wrapped, {
-      // Pages are metered one by one as `queryPage`.
-      queryPages(...args: Parameters<Warehouse['queryPages']>) {
-        const iterator = warehouse.queryPages(...args)[Symbol.asyncIterator]();
-        const next = meter.#wrapMethod('warehouse', warehouse.provider, 'queryPage', () => iterator.next());
-        return {
-          [Symbol.asyncIterator]: () => ({
-            next,
-            return: () => iterator.return?.() ?? Promise.resolve({ done: true, value: undefined }),
-          }),
-        };
-      },
-    }) as Warehouse;
-  }
-
-  #wrap<T extends { provider: string }>(
-    resource: ResourceKind,
-    target: T,
-    methods: readonly string[],
-  ): Partial<T> {
-    const wrapped: Record<string, unknown> = {};
-    // Data properties (provider, capabilities, limits, dialect, location) read through to the target.
-    for (const key of ['provider', 'capabilities', 'limits', 'dialect', 'location']) {
-      if (key in target)
-        Object.defineProperty(wrapped, key, {
-          get: () => (target as Record<string, unknown>)[key],
-          enumerable: true,
-        });
-    }
-    for (const method of methods) {
-      const fn = (target as Record<string, unknown>)[method];
-      // Bound once here so each call costs no extra closure; a missing method fails when called.
-      const call =
-        typeof fn === 'function'
-          ? (fn.bind(target) as (...a: unknown[]) => Promise<unknown>)
-          : (...args: unknown[]) =>
-              ((target as Record<string, unknown>)[method] as (...a: unknown[]) => Promise<unknown>)(...args);
-      wrapped[method] = this.#wrapMethod(resource, target.provider, method, call);
-    }
-    return wrapped as Partial<T>;
-  }
-
-  #wrapMethod<A extends unknown[], R>(
-    resource: ResourceKind,
-    provider: string,
-    operation: string,
-    call: (...args: A) => Promise<R>,
-  ): (...args: A) => Promise<R> {
-    // Adapters not yet converted to a portable type throw their own CloudmuxErrors; anything else
-    // that escapes is a bug in the adapter.
-    const runner = this.operation({ provider, resource, operation, errorCode: () => 'Internal' });
-    const isIdempotent = IDEMPOTENT[resource] ?? (() => false);
-    return (...args: A): Promise<R> =>
-      runner.run(() => call(...args), {
-        idempotent: isIdempotent(operation, args),
-        items: (result) => itemsOf(resource, operation, args, result),
-      });
   }
 
   /**

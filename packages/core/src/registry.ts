@@ -6,7 +6,7 @@ import { type ObjectStore, type ObjectStoreDriver, portableObjectStore } from '.
 import { type Importer, importerFrom, isModuleMissing } from './provider-import.ts';
 import { portableQueue, type Queue, type QueueDriver } from './queue/index.ts';
 import { portableSecretStore, type SecretStore, type SecretStoreDriver } from './secret-store/index.ts';
-import type { Warehouse } from './warehouse.ts';
+import { portableWarehouse, type Warehouse, type WarehouseDriver } from './warehouse/index.ts';
 
 export interface ProviderContext {
   /** Relative paths in options resolve against this directory. */
@@ -28,7 +28,11 @@ export interface ProviderModule<Options = unknown> {
     options: Options,
     context: ProviderContext,
   ): Queue | QueueDriver | Promise<Queue | QueueDriver>;
-  createWarehouse?(options: Options, context: ProviderContext): Warehouse | Promise<Warehouse>;
+  /** A portable Warehouse (what `createRedshiftWarehouse` & co. return) or a bare driver. */
+  createWarehouse?(
+    options: Options,
+    context: ProviderContext,
+  ): Warehouse | WarehouseDriver | Promise<Warehouse | WarehouseDriver>;
   createSecretStore?(
     options: Options,
     context: ProviderContext,
@@ -199,7 +203,7 @@ function wrap(meter: Meter, kind: ResourceName, resource: unknown): { close(): P
       // Portable types meter inline: the provider's queue is rebuilt over its driver with this meter.
       return portableQueue(resource as Queue | QueueDriver, { meter });
     case 'warehouse':
-      return meter.wrapWarehouse(resource as Warehouse);
+      return portableWarehouse(resource as Warehouse | WarehouseDriver, { meter });
     case 'secretStore':
       return portableSecretStore(resource as SecretStore | SecretStoreDriver, { meter });
   }

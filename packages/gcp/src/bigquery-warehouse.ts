@@ -18,12 +18,14 @@
  *   `bigquery.bytes-processed`, `bigquery.slot-ms`, `bigquery.bytes-loaded`, `bigquery.streaming-bytes`.
  */
 import {
+  type BoundStatement,
   bigqueryDialect,
   type Column,
   type ColumnType,
-  findNamedParameters,
+  DriverError,
   type LoadResult,
-  type QueryOptions,
+  type OperationSource,
+  portableWarehouse,
   type QueryResult,
   type ResultColumn,
   type Row,
@@ -31,11 +33,13 @@ import {
   type StatementStats,
   type TableSchema,
   Timestamp,
+  type TypedValue,
   type Warehouse,
   type WarehouseCapabilities,
+  type WarehouseDriver,
 } from '@cloudmux/core';
 import { BigQuery, type BigQueryOptions, type Job } from '@google-cloud/bigquery';
-import { type CallContext, gcpCall, invalidArgument, PROVIDER, toCloudmuxError } from './errors.ts';
+import { errorCodeOf, PROVIDER } from './errors.ts';
 
 export interface BigQueryWarehouseOptions {
   projectId: string;
@@ -50,6 +54,8 @@ export interface BigQueryWarehouseOptions {
   insertBatchRows?: number;
   /** A ready client instead of the options above. */
   bigquery?: BigQuery;
+  /** Where calls are metered (a `Meter`); unmetered when omitted (the registry adds its own). */
+  meter?: OperationSource;
 }
 
 const CAPABILITIES: WarehouseCapabilities = {
@@ -179,69 +185,57 @@ interface QueryParameter {
   parameterValue: { value?: string };
 }
 
-function isTyped(value: unknown): value is { value: unknown; type: ColumnType } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'type' in value &&
-    'value' in value &&
-    Object.keys(value).length === 2 &&
-    typeof (value as { type: unknown }).type === 'string' &&
-    (value as { type: string }).type in BQ_TYPE
-  );
+/** NUMERIC holds 29 integer and 9 fractional digits; a wider decimal parameter is BIGNUMERIC. */
+function decimalType(text: string): string {
+  const [whole = '', fraction = ''] = text.replace(/^-/, '').split('.');
+  return fraction.length > 9 || whole.replace(/^0+/, '').length > 29 ? 'BIGNUMERIC' : 'NUMERIC';
 }
 
-function timestampWire(value: unknown, context: CallContext): string {
-  if (value instanceof Timestamp) return value.toISOStringMicros();
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw invalidArgument(context, 'invalid Date');
-    return value.toISOString();
+const BYTES_TYPE = 'BYTES';
+
+/** A typed value → its GoogleSQL type and wire text (null: no value). */
+function wire(value: TypedValue): { type: string; text: string | undefined } {
+  if (value.value === null)
+    return { type: value.type === 'bytes' ? BYTES_TYPE : BQ_TYPE[value.type], text: undefined };
+  switch (value.type) {
+    case 'timestamp':
+      return { type: 'TIMESTAMP', text: new Timestamp(value.value).toISOStringMicros() };
+    case 'decimal':
+      return { type: decimalType(value.value), text: value.value };
+    case 'bytes':
+      return { type: BYTES_TYPE, text: Buffer.from(value.value).toString('base64') };
+    case 'int64':
+    case 'float64':
+    case 'bool':
+      return { type: BQ_TYPE[value.type], text: String(value.value) };
+    default:
+      return { type: BQ_TYPE[value.type], text: value.value };
   }
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return new Date(value).toISOString();
-  throw invalidArgument(context, 'a timestamp must be a Date, Timestamp, ISO string or epoch ms');
 }
 
-/** A JS value (or `param(value, type)`) → a typed GoogleSQL query parameter. */
-function queryParameter(name: string, raw: unknown, context: CallContext): QueryParameter {
-  let type: ColumnType;
-  let value: unknown = raw;
-  if (isTyped(raw)) {
-    type = raw.type;
-    value = raw.value;
-  } else if (typeof raw === 'bigint') type = 'int64';
-  else if (typeof raw === 'number') type = 'float64';
-  else if (typeof raw === 'boolean') type = 'bool';
-  else if (raw instanceof Date) type = 'timestamp';
-  else if (typeof raw === 'string') type = 'string';
-  else if (raw === null || raw === undefined) {
-    throw invalidArgument(context, `parameter @${name} is null: give its type with param(null, type)`);
-  } else type = 'json';
-  const bqType = BQ_TYPE[type];
-  if (value === null || value === undefined)
-    return { name, parameterType: { type: bqType }, parameterValue: {} };
-  let text: string;
-  if (type === 'timestamp') text = timestampWire(value, context);
-  else if (type === 'json') text = JSON.stringify(value);
-  else if (type === 'int64') {
-    text = String(value);
-    if (!/^-?\d+$/.test(text)) throw invalidArgument(context, `parameter @${name} is not an integer`);
-  } else text = String(value);
-  return { name, parameterType: { type: bqType }, parameterValue: { value: text } };
+function queryParameter(name: string, value: TypedValue): QueryParameter {
+  const { type, text } = wire(value);
+  return { name, parameterType: { type }, parameterValue: text === undefined ? {} : { value: text } };
 }
 
-/** A row value → the JSON insertAll expects for the column's type. */
-function insertValue(field: BqField | undefined, value: unknown, context: CallContext): unknown {
-  if (value === null || value === undefined) return null;
-  const type = field ? canonicalType(field.type) : '';
-  if (type === 'JSON') return JSON.stringify(value);
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Date || type === 'TIMESTAMP') return timestampWire(value, context);
-  if (type === 'NUMERIC' || type === 'BIGNUMERIC') return String(value);
-  return value;
+/** A typed row value → the JSON insertAll expects for its column. */
+function insertValue(value: TypedValue): unknown {
+  if (value.value === null) return null;
+  switch (value.type) {
+    case 'float64':
+    case 'bool':
+    case 'string':
+      return value.value;
+    default:
+      return wire(value).text;
+  }
 }
 
 export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Warehouse {
+  return portableWarehouse(createBigQueryWarehouseDriver(options), { meter: options.meter });
+}
+
+export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions): WarehouseDriver {
   const location = options.location ?? 'US';
   const batchRows = options.insertBatchRows ?? 5000;
   let client: BigQuery | undefined = options.bigquery;
@@ -258,7 +252,6 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     return client;
   };
   const ds = () => bq().dataset(options.dataset, { location });
-  const ctx = (operation: string): CallContext => ({ resource: 'warehouse', operation });
 
   function ensureDataset(): Promise<void> {
     datasetReady ??= (async () => {
@@ -286,8 +279,8 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     return fields;
   }
 
-  /** A failed job's error result → the thrown CloudmuxError. */
-  function jobError(status: unknown, context: CallContext) {
+  /** A failed job's error result → the native error thrown (its `reason` decides the code). */
+  function jobError(status: unknown) {
     const s = status as
       | { errorResult?: { reason?: string; message?: string }; errors?: unknown[] }
       | undefined;
@@ -296,19 +289,12 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
       reason: s.errorResult.reason,
       errors: s.errors,
     });
-    return toCloudmuxError(error, context);
+    return error;
   }
 
-  async function startQuery(
-    sql: string,
-    params: Record<string, unknown>,
-    context: CallContext,
-  ): Promise<Job> {
-    const names = new Set(findNamedParameters(sql, bigqueryDialect.parameterSyntax).map((ref) => ref.name));
-    for (const name of names) {
-      if (!(name in params)) throw invalidArgument(context, `query parameter @${name} has no value`);
-    }
-    const queryParameters = [...names].map((name) => queryParameter(name, params[name], context));
+  async function startQuery(statement: BoundStatement): Promise<Job> {
+    const sql = statement.sql;
+    const queryParameters = [...statement.parameters].map(([name, value]) => queryParameter(name, value));
     await ensureDataset();
     const [job, response] = (await bq().createJob({
       location,
@@ -321,7 +307,7 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
         },
       },
     })) as unknown as [Job, unknown];
-    const failed = jobError((response as { status?: unknown } | undefined)?.status, context);
+    const failed = jobError((response as { status?: unknown } | undefined)?.status);
     if (failed) throw failed;
     return job;
   }
@@ -400,116 +386,116 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     return { columns, rows, stats: { ...stats, rows: rows.length } };
   }
 
-  const warehouse: Warehouse = {
+  const driver: WarehouseDriver = {
     provider: PROVIDER,
     capabilities: CAPABILITIES,
     dialect: bigqueryDialect,
+    errorCode: errorCodeOf,
+    native: bq,
 
     async ensureTable(table, schema: TableSchema) {
-      const context = ctx('ensureTable');
       const wanted = schema.columns.map(fieldOf);
-      await gcpCall(context, async () => {
-        await ensureDataset();
-        let existing: BqField[] | undefined;
+      await ensureDataset();
+      let existing: BqField[] | undefined;
+      try {
+        schemas.delete(table);
+        existing = await tableFields(table);
+      } catch (error) {
+        if ((error as { code?: number }).code !== 404) throw error;
+      }
+      if (!existing) {
         try {
-          schemas.delete(table);
-          existing = await tableFields(table);
+          await ds().createTable(table, { schema: { fields: wanted } });
+          schemas.set(table, wanted);
+          return;
         } catch (error) {
-          if ((error as { code?: number }).code !== 404) throw error;
+          if ((error as { code?: number }).code !== 409) throw error;
+          existing = await tableFields(table);
         }
-        if (!existing) {
-          try {
-            await ds().createTable(table, { schema: { fields: wanted } });
-            schemas.set(table, wanted);
-            return;
-          } catch (error) {
-            if ((error as { code?: number }).code !== 409) throw error;
-            existing = await tableFields(table);
-          }
-        }
-        const same =
-          existing.length === wanted.length &&
-          existing.every((field, index) => {
-            const want = wanted[index] as BqField;
-            return (
-              field.name === want.name &&
-              canonicalType(field.type) === canonicalType(want.type) &&
-              (field.mode ?? 'NULLABLE') === want.mode
-            );
-          });
-        if (!same) {
-          throw invalidArgument(
-            context,
-            `table ${table} exists with columns ${existing.map((f) => `${f.name} ${f.type}`).join(', ')}`,
+      }
+      const same =
+        existing.length === wanted.length &&
+        existing.every((field, index) => {
+          const want = wanted[index] as BqField;
+          return (
+            field.name === want.name &&
+            canonicalType(field.type) === canonicalType(want.type) &&
+            (field.mode ?? 'NULLABLE') === want.mode
           );
-        }
-      });
+        });
+      if (!same) {
+        throw new DriverError('InvalidArgument', {
+          detail: `table ${table} exists with columns ${existing.map((f) => `${f.name} ${f.type}`).join(', ')}`,
+        });
+      }
     },
 
-    async insertRows(table, rows) {
-      const context = ctx('insertRows');
-      if (rows.length === 0) return { rows: 0 };
-      return gcpCall(context, async () => {
+    async describeTable(table) {
+      try {
         const fields = await tableFields(table);
-        const byName = new Map(fields.map((f) => [f.name, f]));
-        // Unknown columns are rejected before anything is sent, so a bad row inserts nothing.
-        for (const row of rows) {
-          for (const key of Object.keys(row)) {
-            if (!byName.has(key)) throw invalidArgument(context, `table ${table} has no column ${key}`);
-          }
-        }
-        const encoded = rows.map((row) => {
-          const json: Record<string, unknown> = {};
-          for (const [key, value] of Object.entries(row))
-            json[key] = insertValue(byName.get(key), value, context);
-          return json;
+        return fields.map((f) => ({ name: f.name, type: columnTypeOf(f.type) }));
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async insertRows(table, columns, rows) {
+      const encoded = rows.map((row) => {
+        const json: Record<string, unknown> = {};
+        row.forEach((value, c) => {
+          if (value.value !== null) json[columns[c]!.name] = insertValue(value);
         });
-        let start = 0;
-        while (start < encoded.length) {
-          let bytes = 0;
-          let end = start;
-          while (end < encoded.length && end - start < batchRows) {
-            const size = JSON.stringify(encoded[end]).length;
-            if (end > start && bytes + size > INSERT_MAX_BYTES) break;
-            bytes += size;
-            end++;
-          }
-          const chunk = encoded.slice(start, end);
-          try {
-            await ds().table(table).insert(chunk, { skipInvalidRows: false, ignoreUnknownValues: false });
-          } catch (error) {
-            if ((error as { name?: string }).name === 'PartialFailureError') {
-              throw toCloudmuxError(error, context, 'InvalidArgument');
-            }
-            throw error;
-          }
-          const billed = chunk.reduce(
-            (n: number, row) => n + Math.max(STREAMING_MIN_ROW_BYTES, JSON.stringify(row).length),
-            0,
-          );
-          reportUsage({ bytesOut: bytes, units: { 'bigquery.streaming-bytes': billed } });
-          start = end;
-        }
-        return { rows: rows.length };
+        return json;
       });
+      let start = 0;
+      while (start < encoded.length) {
+        let bytes = 0;
+        let end = start;
+        while (end < encoded.length && end - start < batchRows) {
+          const size = JSON.stringify(encoded[end]).length;
+          if (end > start && bytes + size > INSERT_MAX_BYTES) break;
+          bytes += size;
+          end++;
+        }
+        const chunk = encoded.slice(start, end);
+        try {
+          await ds().table(table).insert(chunk, { skipInvalidRows: false, ignoreUnknownValues: false });
+        } catch (error) {
+          if ((error as { name?: string }).name === 'PartialFailureError') {
+            throw new DriverError('InvalidArgument', {
+              detail: 'BigQuery refused rows of the insert (none were inserted)',
+              cause: error,
+            });
+          }
+          throw error;
+        }
+        const billed = chunk.reduce(
+          (n: number, row) => n + Math.max(STREAMING_MIN_ROW_BYTES, JSON.stringify(row).length),
+          0,
+        );
+        reportUsage({ bytesOut: bytes, units: { 'bigquery.streaming-bytes': billed } });
+        start = end;
+      }
+      return rows.length;
     },
 
     async loadFromObjects(table, loadOptions): Promise<LoadResult> {
-      const context = ctx('loadFromObjects');
       const started = performance.now();
       const source = loadOptions.source;
       let keys = loadOptions.keys ? [...loadOptions.keys] : undefined;
       if (!keys) {
-        if (loadOptions.prefix === undefined) throw invalidArgument(context, 'give keys or a prefix');
         keys = [];
         for await (const info of source.listAll({ prefix: loadOptions.prefix })) keys.push(info.key);
         if (keys.length === 0) {
-          throw toCloudmuxError(new Error(`no objects under ${loadOptions.prefix}`), context, 'NotFound');
+          throw new DriverError('NotFound', { detail: `no objects under ${loadOptions.prefix}` });
         }
       }
       const uris = keys.map((key) => source.uriOf(key));
       if (uris.some((uri) => !uri.startsWith('gs://'))) {
-        throw invalidArgument(context, 'BigQuery loads only from Cloud Storage (gs://) objects');
+        throw new DriverError('InvalidArgument', {
+          detail: 'BigQuery loads only from Cloud Storage (gs://) objects',
+        });
       }
       const sourceFormat =
         loadOptions.format === 'parquet'
@@ -517,92 +503,80 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
           : loadOptions.format === 'csv'
             ? 'CSV'
             : 'NEWLINE_DELIMITED_JSON';
-      return gcpCall(context, async () => {
-        await ensureDataset();
-        const [job] = await bq().createJob({
-          location,
-          configuration: {
-            load: {
-              sourceUris: uris,
-              destinationTable: { projectId: options.projectId, datasetId: options.dataset, tableId: table },
-              sourceFormat,
-              writeDisposition: loadOptions.mode === 'replace' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
-              createDisposition: 'CREATE_NEVER',
-              ...(sourceFormat === 'CSV' ? { skipLeadingRows: 1, allowQuotedNewlines: true } : {}),
-              ...(sourceFormat === 'PARQUET' ? { parquetOptions: { enableListInference: true } } : {}),
-            },
+      await ensureDataset();
+      const [job] = await bq().createJob({
+        location,
+        configuration: {
+          load: {
+            sourceUris: uris,
+            destinationTable: { projectId: options.projectId, datasetId: options.dataset, tableId: table },
+            sourceFormat,
+            writeDisposition: loadOptions.mode === 'replace' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+            createDisposition: 'CREATE_NEVER',
+            ...(sourceFormat === 'CSV' ? { skipLeadingRows: 1, allowQuotedNewlines: true } : {}),
+            ...(sourceFormat === 'PARQUET' ? { parquetOptions: { enableListInference: true } } : {}),
           },
-        });
-        let meta: Record<string, unknown>;
-        for (;;) {
-          [meta] = (await job.getMetadata()) as unknown as [Record<string, unknown>];
-          if ((meta.status as { state?: string } | undefined)?.state === 'DONE') break;
-          // Load jobs run server-side; polling jobs.get is the documented way to wait for them.
-          await new Promise((r) => setTimeout(r, 500));
-        }
-        const failed = jobError(meta.status, context);
-        if (failed) throw failed;
-        const load = ((meta.statistics as { load?: Record<string, string> } | undefined)?.load ??
-          {}) as Record<string, string>;
-        const loadedBytes = Number(load.inputFileBytes ?? 0);
-        reportUsage({ units: { 'bigquery.bytes-loaded': loadedBytes } });
-        return {
-          rowsLoaded: Number(load.outputRows ?? 0),
-          files: Number(load.inputFiles ?? uris.length),
-          stats: {
-            durationMs: performance.now() - started,
-            rows: Number(load.outputRows ?? 0),
-            statementId: job.id ?? '',
-          },
-        };
+        },
       });
+      let meta: Record<string, unknown>;
+      for (;;) {
+        [meta] = (await job.getMetadata()) as unknown as [Record<string, unknown>];
+        if ((meta.status as { state?: string } | undefined)?.state === 'DONE') break;
+        // Load jobs run server-side; polling jobs.get is the documented way to wait for them.
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const failed = jobError(meta.status);
+      if (failed) throw failed;
+      const load = ((meta.statistics as { load?: Record<string, string> } | undefined)?.load ?? {}) as Record<
+        string,
+        string
+      >;
+      const loadedBytes = Number(load.inputFileBytes ?? 0);
+      reportUsage({ units: { 'bigquery.bytes-loaded': loadedBytes } });
+      return {
+        rowsLoaded: Number(load.outputRows ?? 0),
+        files: Number(load.inputFiles ?? uris.length),
+        stats: {
+          durationMs: performance.now() - started,
+          rows: Number(load.outputRows ?? 0),
+          statementId: job.id ?? '',
+        },
+      };
     },
 
-    async query<R extends Row = Row>(sql: string, params: Record<string, unknown> = {}) {
-      const context = ctx('query');
+    async query(statement) {
       const started = performance.now();
-      return gcpCall(context, async () => {
-        const job = await startQuery(sql, params, context);
-        let response = await fetchPage(job, undefined, undefined);
-        const all = [...(response.rows ?? [])];
-        while (response.pageToken) {
-          response = await fetchPage(job, undefined, response.pageToken);
-          all.push(...(response.rows ?? []));
-        }
-        const stats = await jobStats(job, performance.now() - started);
-        return toResult<R>({ ...response, rows: all }, stats);
-      });
+      const job = await startQuery(statement);
+      let response = await fetchPage(job, undefined, undefined);
+      const all = [...(response.rows ?? [])];
+      while (response.pageToken) {
+        response = await fetchPage(job, undefined, response.pageToken);
+        all.push(...(response.rows ?? []));
+      }
+      const stats = await jobStats(job, performance.now() - started);
+      return toResult({ ...response, rows: all }, stats);
     },
 
-    async *queryPages<R extends Row = Row>(
-      sql: string,
-      params: Record<string, unknown> = {},
-      queryOptions: QueryOptions = {},
-    ) {
-      const context = ctx('queryPages');
+    async *queryPages(statement, pageSize) {
       const started = performance.now();
-      const pageSize = queryOptions.pageSize ?? 10_000;
-      if (pageSize < 1) throw invalidArgument(context, 'pageSize must be at least 1');
-      const job = await gcpCall(context, () => startQuery(sql, params, context));
+      const job = await startQuery(statement);
       let pageToken: string | undefined;
       let stats: StatementStats | undefined;
       do {
-        const response = await gcpCall(context, () => fetchPage(job, pageSize, pageToken));
-        stats ??= await gcpCall(context, () => jobStats(job, performance.now() - started));
-        yield toResult<R>(response, stats);
+        const response = await fetchPage(job, pageSize, pageToken);
+        stats ??= await jobStats(job, performance.now() - started);
+        yield toResult(response, stats);
         pageToken = response.pageToken;
       } while (pageToken);
     },
 
     async dropTable(table) {
-      await gcpCall(ctx('dropTable'), async () => {
-        schemas.delete(table);
-        try {
-          await ds().table(table).delete();
-        } catch (error) {
-          if ((error as { code?: number }).code !== 404) throw error;
-        }
-      });
+      schemas.delete(table);
+      try {
+        await ds().table(table).delete();
+      } catch (error) {
+        if ((error as { code?: number }).code !== 404) throw error;
+      }
     },
 
     async close() {
@@ -611,5 +585,5 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
       client = options.bigquery;
     },
   };
-  return warehouse;
+  return driver;
 }

@@ -6,13 +6,11 @@
  */
 import {
   CloudmuxError,
+  DriverError,
   duckdbDialect,
-  type LoadOptions,
-  type QueryOptions,
-  type QueryParameters,
-  type Row,
-  type TableSchema,
+  portableWarehouse,
   type Warehouse,
+  type WarehouseDriver,
 } from '@cloudmux/core';
 import { duckdbWarehouseCapabilities } from './duckdb/capabilities.ts';
 import type { DuckDbWarehouseOptions } from './duckdb-warehouse.ts';
@@ -76,48 +74,39 @@ async function importEngine(): Promise<Engine> {
   return import('./duckdb-warehouse.ts');
 }
 
-/** A DuckDB warehouse; the engine loads on the first call, the database file opens as before. */
+/**
+ * A DuckDB warehouse: the portable Warehouse over a driver whose engine loads on the first call
+ * (the database file opens then, as before). `native()` is undefined until a call has loaded it.
+ */
 export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehouse {
-  let opened: Promise<Warehouse> | undefined;
+  const { meter, ...driverOptions } = options;
+  let loaded: WarehouseDriver | undefined;
+  let opened: Promise<WarehouseDriver> | undefined;
   let closed = false;
-  const warehouse = (operation: string): Promise<Warehouse> => {
-    if (!opened && closed) {
-      return Promise.reject(
-        new CloudmuxError({
-          code: 'InvalidArgument',
-          message: 'the DuckDB warehouse is closed',
-          provider: 'local',
-          resource: 'warehouse',
-          operation,
-        }),
-      );
-    }
-    opened ??= loadDuckDbEngine().then((m) => m.createDuckDbWarehouse(options));
+  const driver = (): Promise<WarehouseDriver> => {
+    if (!opened && closed)
+      return Promise.reject(new DriverError('InvalidArgument', { detail: 'the DuckDB warehouse is closed' }));
+    opened ??= loadDuckDbEngine().then((m) => {
+      loaded = m.createDuckDbWarehouseDriver(driverOptions);
+      return loaded;
+    });
     return opened;
   };
-
-  return {
+  const lazy: WarehouseDriver = {
     provider: 'local',
     capabilities: duckdbWarehouseCapabilities,
     dialect: duckdbDialect,
-    async ensureTable(table: string, schema: TableSchema) {
-      return (await warehouse('ensureTable')).ensureTable(table, schema);
+    errorCode: (error) => (loaded ? loaded.errorCode(error) : 'Internal'),
+    native: () => loaded?.native(),
+    ensureTable: async (table, schema, call) => (await driver()).ensureTable(table, schema, call),
+    describeTable: async (table, call) => (await driver()).describeTable(table, call),
+    insertRows: async (table, columns, rows, call) => (await driver()).insertRows(table, columns, rows, call),
+    loadFromObjects: async (table, load, call) => (await driver()).loadFromObjects(table, load, call),
+    query: async (statement, call) => (await driver()).query(statement, call),
+    async *queryPages(statement, pageSize, call) {
+      yield* (await driver()).queryPages(statement, pageSize, call);
     },
-    async insertRows(table: string, rows: readonly Row[]) {
-      return (await warehouse('insertRows')).insertRows(table, rows);
-    },
-    async loadFromObjects(table: string, load: LoadOptions) {
-      return (await warehouse('loadFromObjects')).loadFromObjects(table, load);
-    },
-    async query<R extends Row = Row>(sql: string, params?: QueryParameters) {
-      return (await warehouse('query')).query<R>(sql, params);
-    },
-    async *queryPages<R extends Row = Row>(sql: string, params?: QueryParameters, pages?: QueryOptions) {
-      yield* (await warehouse('queryPages')).queryPages<R>(sql, params, pages);
-    },
-    async dropTable(table: string) {
-      return (await warehouse('dropTable')).dropTable(table);
-    },
+    dropTable: async (table, call) => (await driver()).dropTable(table, call),
     async close() {
       closed = true;
       // Never used: there is no engine to load and nothing to close.
@@ -126,4 +115,5 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
       await inner?.close();
     },
   };
+  return portableWarehouse(lazy, { meter });
 }

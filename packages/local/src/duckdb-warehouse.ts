@@ -10,15 +10,13 @@
  * optional `@duckdb/node-api`) only when a warehouse is first used.
  */
 import {
-  CloudmuxError,
+  DriverError,
   duckdbDialect,
-  type LoadOptions,
-  type QueryOptions,
-  type QueryParameters,
-  type Row,
-  requireCapability,
-  type TableSchema,
+  type OperationSource,
+  portableWarehouse,
+  type TableColumn,
   type Warehouse,
+  type WarehouseDriver,
 } from '@cloudmux/core';
 import { duckdbWarehouseCapabilities } from './duckdb/capabilities.ts';
 import { createDuckDbDriver, type DuckDbDriverOptions } from './duckdb/driver.ts';
@@ -31,37 +29,38 @@ import {
   tableColumns,
   validateTableName,
 } from './duckdb/schema.ts';
-import { appendFunction, appendValueFor } from './duckdb/values.ts';
+import { appendFunction, appendValueFor, portableTypeOf } from './duckdb/values.ts';
 
-export interface DuckDbWarehouseOptions extends DuckDbDriverOptions {}
-
-const DEFAULT_PAGE_SIZE = 10_000;
-const FORMAT_CAPABILITY = { parquet: 'loadParquet', csv: 'loadCsv', ndjson: 'loadNdjson' } as const;
+export interface DuckDbWarehouseOptions extends DuckDbDriverOptions {
+  /** Where calls are metered (a `Meter`); unmetered when omitted (the registry adds its own). */
+  meter?: OperationSource;
+}
 
 export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehouse {
+  return portableWarehouse(createDuckDbWarehouseDriver(options), { meter: options.meter });
+}
+
+export function createDuckDbWarehouseDriver(options: DuckDbDriverOptions): WarehouseDriver {
   const driver = createDuckDbDriver(options);
   const dialect = duckdbDialect;
-  const provider = 'local';
 
   return {
-    provider,
+    provider: 'local',
     capabilities: duckdbWarehouseCapabilities,
     dialect,
+    errorCode: (error) => translateDuckDbError(error, 'warehouse').code,
+    native: () => driver.native(),
 
-    async ensureTable(table: string, schema: TableSchema) {
-      validateTableName(table, 'ensureTable');
+    async ensureTable(table, schema) {
+      validateTableName(table);
       const create = createTableSql(dialect, table, schema);
       await driver.withConnection('ensureTable', async (connection) => {
         try {
           await connection.run(create);
-          const differences = schemaDifferences(await tableColumns(connection, table, 'ensureTable'), schema);
+          const differences = schemaDifferences(await tableColumns(connection, table), schema);
           if (differences.length > 0)
-            throw new CloudmuxError({
-              code: 'InvalidArgument',
-              message: `table ${JSON.stringify(table)} exists with other columns: ${differences.join('; ')}`,
-              provider,
-              resource: 'warehouse',
-              operation: 'ensureTable',
+            throw new DriverError('InvalidArgument', {
+              detail: `table ${JSON.stringify(table)} exists with other columns: ${differences.join('; ')}`,
             });
         } catch (error) {
           throw translateDuckDbError(error, 'ensureTable');
@@ -69,34 +68,34 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
       });
     },
 
-    async insertRows(table: string, rows: readonly Row[]) {
-      validateTableName(table, 'insertRows');
-      if (rows.length === 0) return { rows: 0 };
-      return driver.transaction('insertRows', async (connection) => {
-        const existing = await tableColumns(connection, table, 'insertRows');
+    async describeTable(table) {
+      validateTableName(table);
+      return driver.withConnection('describeTable', async (connection) => {
+        let existing: Awaited<ReturnType<typeof tableColumns>>;
+        try {
+          existing = await tableColumns(connection, table);
+        } catch (error) {
+          if (DriverError.isInstance(error) && error.code === 'NotFound') return undefined;
+          throw translateDuckDbError(error, 'describeTable');
+        }
         const types = await appenderTypes(connection, table);
-        const columns = existing.map((column, i) => ({ ...column, type: types[i]! }));
-        const known = new Set(columns.map((c) => c.name));
+        return existing.map(
+          (column, i): TableColumn => ({ name: column.name, type: portableTypeOf(types[i]!) }),
+        );
+      });
+    },
+
+    async insertRows(table, _columns, rows) {
+      return driver.transaction('insertRows', async (connection) => {
+        const types = await appenderTypes(connection, table);
         const appender = await connection.createAppender(table);
-        const appendFns = columns.map((column) => appendFunction(appender, column.type));
-        const values: unknown[] = new Array(columns.length);
+        const appendFns = types.map((type) => appendFunction(appender, type));
+        const values: unknown[] = new Array(types.length);
         try {
           for (const row of rows) {
-            for (const key in row) {
-              if (!known.has(key))
-                throw new CloudmuxError({
-                  code: 'InvalidArgument',
-                  message: `table ${JSON.stringify(table)} has no column ${JSON.stringify(key)}`,
-                  provider,
-                  resource: 'warehouse',
-                  operation: 'insertRows',
-                });
-            }
             // Convert the whole row first: a bad value must not leave a half-appended row behind.
-            for (let c = 0; c < columns.length; c++) {
-              values[c] = appendValueFor(columns[c]!, row[columns[c]!.name], 'insertRows');
-            }
-            for (let c = 0; c < columns.length; c++) appendFns[c]!(values[c] as never);
+            for (let c = 0; c < types.length; c++) values[c] = appendValueFor(types[c]!, row[c]!);
+            for (let c = 0; c < types.length; c++) appendFns[c]!(values[c] as never);
             appender.endRow();
           }
           appender.flushSync();
@@ -106,41 +105,22 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
         } finally {
           appender.closeSync();
         }
-        return { rows: rows.length };
+        return rows.length;
       });
     },
 
-    async loadFromObjects(table: string, load: LoadOptions) {
-      validateTableName(table, 'loadFromObjects');
-      const capability = FORMAT_CAPABILITY[load.format];
-      if (!capability)
-        throw new CloudmuxError({
-          code: 'InvalidArgument',
-          message: `unknown load format ${String(load.format)}`,
-          provider,
-          resource: 'warehouse',
-          operation: 'loadFromObjects',
-        });
-      requireCapability(duckdbWarehouseCapabilities[capability], {
-        provider,
-        resource: 'warehouse',
-        operation: 'loadFromObjects',
-        capability,
-      });
-      return loadFromObjects(driver, dialect, table, load);
-    },
+    loadFromObjects: (table, load) => loadFromObjects(driver, dialect, table, load),
 
-    query<R extends Row = Row>(sql: string, params?: QueryParameters) {
-      return driver.query<R>(sql, params, 'query');
-    },
+    query: (statement) => driver.query(statement, 'query'),
 
-    queryPages<R extends Row = Row>(sql: string, params?: QueryParameters, queryOptions?: QueryOptions) {
-      return driver.pages<R>(sql, params, queryOptions?.pageSize ?? DEFAULT_PAGE_SIZE);
-    },
+    queryPages: (statement, pageSize) => driver.pages(statement, pageSize),
 
-    async dropTable(table: string) {
-      validateTableName(table, 'dropTable');
-      await driver.query(`DROP TABLE IF EXISTS ${dialect.quoteIdent(table)}`, undefined, 'dropTable');
+    async dropTable(table) {
+      validateTableName(table);
+      await driver.query(
+        { sql: `DROP TABLE IF EXISTS ${dialect.quoteIdent(table)}`, parameters: new Map() },
+        'dropTable',
+      );
     },
 
     close: () => driver.close(),

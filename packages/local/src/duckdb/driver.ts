@@ -9,10 +9,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
-  CloudmuxError,
+  type BoundStatement,
+  DriverError,
   duckdbDialect,
-  findNamedParameters,
-  type QueryParameters,
   type QueryResult,
   type ResultColumn,
   type Row,
@@ -20,14 +19,7 @@ import {
 } from '@cloudmux/core';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import { translateDuckDbError } from './errors.ts';
-import {
-  columnReaderFor,
-  isTypedParameter,
-  parameterBinding,
-  parameterSqlType,
-  portableTypeOf,
-  rowsFromColumns,
-} from './values.ts';
+import { columnReaderFor, parameterBinding, portableTypeOf, rowsFromColumns } from './values.ts';
 
 export interface DuckDbDriverOptions {
   /** Database file, or ':memory:' for a private in-memory database. */
@@ -49,21 +41,15 @@ const MAX_IDLE_CONNECTIONS = 4;
 
 export interface DuckDbDriver {
   /** Runs one statement (or a script without parameters) and reads the whole result. */
-  query<R extends Row = Row>(
-    sql: string,
-    params: QueryParameters | undefined,
-    operation: string,
-  ): Promise<QueryResult<R>>;
+  query<R extends Row = Row>(statement: BoundStatement, operation: string): Promise<QueryResult<R>>;
   /** Streams a result in pages of `pageSize` rows, on a connection of its own. */
-  pages<R extends Row = Row>(
-    sql: string,
-    params: QueryParameters | undefined,
-    pageSize: number,
-  ): AsyncIterable<QueryResult<R>>;
+  pages<R extends Row = Row>(statement: BoundStatement, pageSize: number): AsyncIterable<QueryResult<R>>;
   /** Runs `fn` on one connection inside BEGIN … COMMIT (ROLLBACK when it throws). */
   transaction<T>(operation: string, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
   /** Runs `fn` on a pooled connection. */
   withConnection<T>(operation: string, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
+  /** The DuckDB instance once a connection opened it. */
+  native(): DuckDBInstance | undefined;
   close(): Promise<void>;
 }
 
@@ -72,16 +58,10 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
   const idle: DuckDBConnection[] = [];
   let shared: SharedInstance | undefined;
   let closed = false;
+  let nativeInstance: DuckDBInstance | undefined;
 
   const instance = (): Promise<DuckDBInstance> => {
-    if (closed)
-      throw new CloudmuxError({
-        code: 'InvalidArgument',
-        message: 'the DuckDB warehouse is closed',
-        provider: 'local',
-        resource: 'warehouse',
-        operation: 'connect',
-      });
+    if (closed) throw new DriverError('InvalidArgument', { detail: 'the DuckDB warehouse is closed' });
     if (!shared) {
       const existing = key === undefined ? undefined : sharedInstances.get(key);
       if (existing) {
@@ -113,7 +93,9 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
     const pooled = idle.pop();
     if (pooled) return pooled;
     try {
-      const connection = await (await instance()).connect();
+      const opened = await instance();
+      nativeInstance = opened;
+      const connection = await opened.connect();
       // UTC sessions: TIMESTAMP WITH TIME ZONE values (Parquet timestamps adjusted to UTC) cast to
       // the portable TIMESTAMP without shifting by the machine's zone.
       await connection.run("SET TimeZone = 'UTC'");
@@ -144,15 +126,15 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
     }
   };
 
-  /** Executes, streaming or materialized, with parameters bound; DuckDB errors become CloudmuxErrors. */
+  /** Executes, streaming or materialized, with parameters bound; DuckDB errors become DriverErrors with their code. */
   const execute = async (
     connection: DuckDBConnection,
-    sql: string,
-    params: QueryParameters | undefined,
+    statement: BoundStatement,
     operation: string,
     streaming: boolean,
   ): Promise<DuckDBResult> => {
-    const compiled = compileParameters(sql, params, operation);
+    const { sql } = statement;
+    const compiled = compileParameters(statement);
     try {
       if (!compiled) return streaming ? await connection.stream(sql) : await connection.run(sql);
       const prepared = await connection.prepare(compiled.sql);
@@ -171,11 +153,12 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
 
   return {
     withConnection,
+    native: () => nativeInstance,
 
-    async query<R extends Row = Row>(sql: string, params: QueryParameters | undefined, operation: string) {
+    async query<R extends Row = Row>(statement: BoundStatement, operation: string) {
       const startedAt = performance.now();
       return withConnection(operation, async (connection) => {
-        const result = await execute(connection, sql, params, operation, false);
+        const result = await execute(connection, statement, operation, false);
         const reader = new ColumnAccumulator(result);
         try {
           for (;;) {
@@ -195,22 +178,14 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
       });
     },
 
-    async *pages<R extends Row = Row>(sql: string, params: QueryParameters | undefined, pageSize: number) {
+    async *pages<R extends Row = Row>(statement: BoundStatement, pageSize: number) {
       const operation = 'queryPages';
-      if (!Number.isInteger(pageSize) || pageSize < 1)
-        throw new CloudmuxError({
-          code: 'InvalidArgument',
-          message: `pageSize must be a positive integer, got ${pageSize}`,
-          provider: 'local',
-          resource: 'warehouse',
-          operation,
-        });
       const startedAt = performance.now();
       const connection = await acquire(operation);
       // A streaming result ties up its connection; one abandoned mid-stream is not reused.
       let finished = false;
       try {
-        const result = await execute(connection, sql, params, operation, true);
+        const result = await execute(connection, statement, operation, true);
         const reader = new ColumnAccumulator(result);
         let yielded = 0;
         let done = false;
@@ -285,34 +260,18 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
   };
 }
 
-/** `@name` → `$name` (typed parameters also cast to their stated type); undefined when the SQL has none. */
+/** `@name` → `$name`, cast where the binding needs it; undefined when the SQL has no parameters. */
 function compileParameters(
-  sql: string,
-  params: QueryParameters | undefined,
-  operation: string,
+  statement: BoundStatement,
 ): { sql: string; bindings: Map<string, ReturnType<typeof parameterBinding>> } | undefined {
-  const refs = findNamedParameters(sql, duckdbDialect.parameterSyntax);
-  if (refs.length === 0) return undefined;
+  if (statement.parameters.size === 0) return undefined;
   const bindings = new Map<string, ReturnType<typeof parameterBinding>>();
-  for (const { name } of refs) {
-    if (bindings.has(name)) continue;
-    if (!params || !Object.hasOwn(params, name))
-      throw new CloudmuxError({
-        code: 'InvalidArgument',
-        message: `query parameter @${name} has no value`,
-        provider: 'local',
-        resource: 'warehouse',
-        operation,
-      });
-    bindings.set(name, parameterBinding(params[name], operation));
-  }
+  for (const [name, value] of statement.parameters) bindings.set(name, parameterBinding(value));
   const rewritten = rewriteNamedParameters(
-    sql,
+    statement.sql,
     (name) => {
-      const value = params?.[name];
-      return isTypedParameter(value)
-        ? `CAST($${name} AS ${parameterSqlType(value.type, value.value)})`
-        : `$${name}`;
+      const cast = bindings.get(name)?.cast;
+      return cast ? `CAST($${name} AS ${cast})` : `$${name}`;
     },
     duckdbDialect.parameterSyntax,
   );

@@ -1,4 +1,4 @@
-import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
+import { CloudmuxError, DriverError, type ErrorCode } from '@cloudmux/core';
 import { storageError } from '../storage-errors.ts';
 
 /**
@@ -10,22 +10,19 @@ export function translateDuckDbError(
   error: unknown,
   operation: string,
   path = 'the warehouse file',
-): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
+): CloudmuxError | DriverError {
+  if (CloudmuxError.isInstance(error) || DriverError.isInstance(error)) return error;
   // Plain fs errors (creating the database's directory) name their path themselves.
   const storage = storageError(error, { resource: 'warehouse', operation, path });
   if (storage) return storage;
   const message = error instanceof Error ? error.message : String(error);
   const kind = /^([A-Za-z ]+?) Error:/.exec(message)?.[1] ?? '';
   const { code, retryable } = classify(kind, message);
-  return new CloudmuxError({
-    code,
-    message: `duckdb ${operation}: ${message}`,
-    provider: 'local',
-    resource: 'warehouse',
-    operation,
-    ...(retryable === undefined ? {} : { retryable }),
+  // The portable Warehouse writes the message around DuckDB's own words.
+  return new DriverError(code, {
+    detail: `duckdb: ${message}`,
     cause: error,
+    ...(retryable === undefined ? {} : { retryable }),
   });
 }
 

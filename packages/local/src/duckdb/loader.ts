@@ -11,24 +11,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  CloudmuxError,
-  type LoadOptions,
-  type LoadResult,
-  reportUsage,
-  type SqlDialect,
-} from '@cloudmux/core';
+import { DriverError, type LoadOptions, type LoadResult, reportUsage, type SqlDialect } from '@cloudmux/core';
 import type { DuckDbDriver } from './driver.ts';
 import { tableColumns } from './schema.ts';
 
-const invalid = (message: string) =>
-  new CloudmuxError({
-    code: 'InvalidArgument',
-    message,
-    provider: 'local',
-    resource: 'warehouse',
-    operation: 'loadFromObjects',
-  });
+const invalid = (message: string) => new DriverError('InvalidArgument', { detail: message });
 
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
@@ -69,12 +56,8 @@ async function keysToLoad(options: LoadOptions): Promise<string[]> {
   const keys: string[] = [];
   for await (const info of options.source.listAll({ prefix: options.prefix })) keys.push(info.key);
   if (keys.length === 0)
-    throw new CloudmuxError({
-      code: 'NotFound',
-      message: `no objects under prefix ${JSON.stringify(options.prefix)} in ${options.source.location}`,
-      provider: 'local',
-      resource: 'warehouse',
-      operation: 'loadFromObjects',
+    throw new DriverError('NotFound', {
+      detail: `no objects under prefix ${JSON.stringify(options.prefix)} in ${options.source.location}`,
     });
   return keys.sort();
 }
@@ -83,12 +66,8 @@ async function fileSize(path: string, key: string): Promise<number> {
   try {
     return (await stat(path)).size;
   } catch (error) {
-    throw new CloudmuxError({
-      code: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NotFound' : 'Internal',
-      message: `cannot read lake object ${JSON.stringify(key)}: ${(error as Error).message}`,
-      provider: 'local',
-      resource: 'warehouse',
-      operation: 'loadFromObjects',
+    throw new DriverError((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NotFound' : 'Internal', {
+      detail: `cannot read lake object ${JSON.stringify(key)}: ${(error as Error).message}`,
       cause: error,
     });
   }
@@ -146,7 +125,7 @@ export async function loadFromObjects(
     });
     const target = dialect.quoteIdent(table);
     const rowsLoaded = await driver.transaction('loadFromObjects', async (connection) => {
-      const columns = await tableColumns(connection, table, 'loadFromObjects');
+      const columns = await tableColumns(connection, table);
       const insert = `INSERT INTO ${target} BY NAME SELECT * FROM ${readerSql(options.format, paths, columns)}`;
       if (mode === 'replace') await connection.run(`DELETE FROM ${target}`);
       const result = await connection.run(insert);

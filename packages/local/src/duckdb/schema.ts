@@ -1,6 +1,6 @@
 /** Tables of the portable schema in DuckDB: creating them and reading back what exists. */
 
-import { CloudmuxError, type SqlDialect, type TableSchema } from '@cloudmux/core';
+import { DriverError, type SqlDialect, type TableSchema } from '@cloudmux/core';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { sqlTypeOf } from './values.ts';
 
@@ -11,21 +11,11 @@ export interface ExistingColumn {
   nullable: boolean;
 }
 
-const notFound = (table: string, operation: string) =>
-  new CloudmuxError({
-    code: 'NotFound',
-    message: `table ${JSON.stringify(table)} does not exist`,
-    provider: 'local',
-    resource: 'warehouse',
-    operation,
-  });
+const notFound = (table: string) =>
+  new DriverError('NotFound', { detail: `table ${JSON.stringify(table)} does not exist` });
 
 /** Columns of a table in the main schema, in order; NotFound when there is no such table. */
-export async function tableColumns(
-  connection: DuckDBConnection,
-  table: string,
-  operation: string,
-): Promise<ExistingColumn[]> {
+export async function tableColumns(connection: DuckDBConnection, table: string): Promise<ExistingColumn[]> {
   const reader = await connection.runAndReadAll(
     `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
      WHERE database_name = current_database() AND schema_name = current_schema() AND table_name = $table
@@ -33,7 +23,7 @@ export async function tableColumns(
     { table },
   );
   const rows = reader.getRows();
-  if (rows.length === 0) throw notFound(table, operation);
+  if (rows.length === 0) throw notFound(table);
   return rows.map(([name, sqlType, nullable]) => ({
     name: String(name),
     sqlType: String(sqlType),
@@ -51,37 +41,21 @@ export async function appenderTypes(connection: DuckDBConnection, table: string)
   }
 }
 
-export function validateTableName(table: string, operation: string): void {
+export function validateTableName(table: string): void {
   if (typeof table !== 'string' || table.length === 0 || table.length > 255 || table.includes('\0'))
-    throw new CloudmuxError({
-      code: 'InvalidArgument',
-      message: 'a table name is 1–255 characters without NUL',
-      provider: 'local',
-      resource: 'warehouse',
-      operation,
-    });
+    throw new DriverError('InvalidArgument', { detail: 'a table name is 1–255 characters without NUL' });
 }
 
 /** CREATE TABLE statement of the portable schema. */
 export function createTableSql(dialect: SqlDialect, table: string, schema: TableSchema): string {
   if (schema.columns.length === 0)
-    throw new CloudmuxError({
-      code: 'InvalidArgument',
-      message: 'a table needs at least one column',
-      provider: 'local',
-      resource: 'warehouse',
-      operation: 'ensureTable',
-    });
+    throw new DriverError('InvalidArgument', { detail: 'a table needs at least one column' });
   const seen = new Set<string>();
   const columns = schema.columns.map((column) => {
     const lower = column.name.toLowerCase();
     if (!column.name || seen.has(lower))
-      throw new CloudmuxError({
-        code: 'InvalidArgument',
-        message: `column name ${JSON.stringify(column.name)} is empty or repeated`,
-        provider: 'local',
-        resource: 'warehouse',
-        operation: 'ensureTable',
+      throw new DriverError('InvalidArgument', {
+        detail: `column name ${JSON.stringify(column.name)} is empty or repeated`,
       });
     seen.add(lower);
     return `${dialect.quoteIdent(column.name)} ${sqlTypeOf(column)}${column.nullable === false ? ' NOT NULL' : ''}`;

@@ -6,23 +6,23 @@
  */
 
 import {
-  CloudmuxError,
   type Column,
-  type ColumnType,
+  DriverError,
   epochDaysOfCivil,
   parseIsoDate,
-  parseIsoTimestamp,
   type ResultColumn,
   type Row,
   Timestamp,
-  type TypedParameter,
+  type TypedValue,
 } from '@cloudmux/core';
 import {
   BIGINT,
+  BLOB,
   BOOLEAN,
   DATE,
   DOUBLE,
   type DuckDBAppender,
+  DuckDBBlobValue,
   type DuckDBDataChunk,
   DuckDBDateValue,
   DuckDBDecimalValue,
@@ -35,14 +35,8 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 
-const invalid = (operation: string, message: string) =>
-  new CloudmuxError({
-    code: 'InvalidArgument',
-    message,
-    provider: 'local',
-    resource: 'warehouse',
-    operation,
-  });
+const invalid = (_operation: string, message: string) =>
+  new DriverError('InvalidArgument', { detail: message });
 
 /** The DuckDB column type of a portable column, as `duckdb_columns()` spells it. */
 export function sqlTypeOf(column: Pick<Column, 'type' | 'precision' | 'scale'>): string {
@@ -195,165 +189,61 @@ export function rowsFromColumns(
   return rows;
 }
 
-// ---- values going in ----
+// ---- values going in (already typed and validated by the portable layer) ----
 
-const context = (operation: string) => ({ provider: 'local', resource: 'warehouse', operation }) as const;
-
-/**
- * Epoch microseconds of a Date, Timestamp or ISO 8601 string (no offset means UTC). Strings go
- * through core's strict parser: an impossible date or time is InvalidArgument, never rolled over.
- */
-export function epochMicrosOf(value: unknown, operation: string): bigint {
-  if (value instanceof Timestamp) return value.epochMicros;
-  if (value instanceof Date) {
-    const ms = value.getTime();
-    if (Number.isNaN(ms)) throw invalid(operation, 'invalid Date');
-    return BigInt(ms) * 1000n;
+/** An exact DuckDB decimal from portable decimal text; digits beyond the column's scale or width are refused. */
+export function decimalOf(text: string, width: number, scale: number): DuckDBDecimalValue {
+  const negative = text.startsWith('-');
+  const [whole = '', fraction = ''] = text.replace(/^[+-]/, '').split('.');
+  if (fraction.length > scale && /[^0]/.test(fraction.slice(scale))) {
+    throw invalid('', `decimal ${text} has more than ${scale} fractional digits`);
   }
-  if (typeof value === 'string') return parseIsoTimestamp(value.trim(), context(operation));
-  if (typeof value === 'bigint') return value;
-  throw invalid(operation, `cannot use ${typeof value} as a timestamp`);
-}
-
-/** Days since 1970-01-01 of a strict 'YYYY-MM-DD' string or a Date (its UTC day). */
-export function epochDaysOf(value: unknown, operation: string): number {
-  if (value instanceof Date) {
-    const ms = value.getTime();
-    if (Number.isNaN(ms)) throw invalid(operation, 'invalid Date');
-    return Math.floor(ms / 86_400_000);
-  }
-  if (typeof value === 'string') return epochDaysOfCivil(parseIsoDate(value.trim(), context(operation)));
-  throw invalid(operation, `cannot use ${typeof value} as a date`);
-}
-
-/** An exact DuckDB decimal from a string, bigint or number; more fractional digits than `scale` is an error. */
-export function decimalOf(
-  value: unknown,
-  width: number,
-  scale: number,
-  operation: string,
-): DuckDBDecimalValue {
-  let text: string;
-  if (typeof value === 'string') text = value.trim();
-  else if (typeof value === 'bigint') text = value.toString();
-  else if (typeof value === 'number' && Number.isFinite(value))
-    text = Math.abs(value) < 1e21 ? value.toFixed(Math.min(scale, 100)) : BigInt(value).toString();
-  else throw invalid(operation, `cannot use ${typeof value} as a decimal`);
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text);
-  if (!m || (m[2] === '' && (m[3] ?? '') === ''))
-    throw invalid(operation, `not a decimal: ${JSON.stringify(text)}`);
-  let fraction = m[3] ?? '';
-  if (fraction.length > scale) {
-    if (/[^0]/.test(fraction.slice(scale)))
-      throw invalid(operation, `decimal ${text} has more than ${scale} fractional digits`);
-    fraction = fraction.slice(0, scale);
-  }
-  const scaled = BigInt(`${m[2] || '0'}${fraction.padEnd(scale, '0')}`) * (m[1] === '-' ? -1n : 1n);
+  const scaled =
+    BigInt(`${whole || '0'}${fraction.slice(0, scale).padEnd(scale, '0')}`) * (negative ? -1n : 1n);
   const digits = (scaled < 0n ? -scaled : scaled).toString().length;
-  if (digits > width) throw invalid(operation, `decimal ${text} does not fit DECIMAL(${width},${scale})`);
+  if (digits > width) throw invalid('', `decimal ${text} does not fit DECIMAL(${width},${scale})`);
   return new DuckDBDecimalValue(scaled, width, scale);
 }
 
-const fractionDigits = (value: unknown) => /\.(\d+)/.exec(String(value))?.[1]?.length ?? 0;
-
-function int64Of(value: unknown, operation: string): bigint {
-  const n = int64Unchecked(value, operation);
-  if (n < INT64_MIN || n > INT64_MAX) throw invalid(operation, `${n} is outside the int64 range`);
-  return n;
-}
-
-function int64Unchecked(value: unknown, operation: string): bigint {
-  if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-  if (typeof value === 'string' && /^[+-]?\d+$/.test(value.trim())) return BigInt(value.trim());
-  throw invalid(operation, `cannot use ${JSON.stringify(String(value))} as int64`);
-}
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** The SQL type named in a typed parameter's cast. */
-export function parameterSqlType(type: ColumnType, value: unknown): string {
-  if (type === 'decimal' && value !== null && value !== undefined) {
-    // Keep every digit the caller wrote: the cast's scale is the value's own.
-    return `DECIMAL(38,${Math.min(fractionDigits(value), 37)})`;
-  }
-  return sqlTypeOf({ type });
-}
+const fractionDigits = (text: string) => /\.(\d+)/.exec(text)?.[1]?.length ?? 0;
+const epochDays = (date: string) => epochDaysOfCivil(parseIsoDate(date));
 
 export interface ParameterBinding {
   value: DuckDBValue;
   /** Stated so DuckDB does not guess (it would bind a bigint as HUGEINT and 1 as INTEGER). */
   type: DuckDBType | undefined;
+  /** SQL type the placeholder is cast to: nulls, decimals (exact, with the value's own scale) and JSON. */
+  cast: string | undefined;
 }
 
-/**
- * A parameter as a DuckDB value: bigint → BIGINT, number → DOUBLE, string → VARCHAR, boolean →
- * BOOLEAN, Date/Timestamp → TIMESTAMP, null → NULL. Typed parameters are bound in their natural
- * DuckDB type and also cast in the SQL (see the driver), which gives their nulls a type.
- */
-export function parameterBinding(value: unknown, operation: string): ParameterBinding {
-  if (isTypedParameter(value)) return typedParameterBinding(value, operation);
-  if (value === null || value === undefined) return { value: null, type: undefined };
-  switch (typeof value) {
-    case 'string':
-      return { value, type: VARCHAR };
-    case 'boolean':
-      return { value, type: BOOLEAN };
-    case 'number':
-      return { value, type: DOUBLE };
-    case 'bigint':
-      if (value < INT64_MIN || value > INT64_MAX)
-        throw invalid(operation, `bigint ${value} is outside the int64 range`);
-      return { value, type: BIGINT };
-    default:
-      if (value instanceof Date)
-        return { value: new DuckDBTimestampValue(epochMicrosOf(value, operation)), type: TIMESTAMP };
-      throw invalid(
-        operation,
-        `unsupported parameter value of type ${typeof value}; wrap it in param(value, type)`,
-      );
+/** A typed parameter as a DuckDB binding. */
+export function parameterBinding(typed: TypedValue): ParameterBinding {
+  if (typed.value === null) {
+    return { value: null, type: undefined, cast: typed.type === 'bytes' ? 'BLOB' : sqlTypeOf(typed) };
   }
-}
-
-export function isTypedParameter(value: unknown): value is TypedParameter {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !(value instanceof Date) &&
-    'type' in value &&
-    'value' in value &&
-    Object.keys(value).length === 2
-  );
-}
-
-function typedParameterBinding(parameter: TypedParameter, operation: string): ParameterBinding {
-  const { value, type } = parameter;
-  if (value === null || value === undefined) return { value: null, type: undefined };
-  switch (type) {
+  switch (typed.type) {
     case 'string':
-      if (typeof value !== 'string') throw invalid(operation, 'string parameter must be a string');
-      return { value, type: VARCHAR };
+      return { value: typed.value, type: VARCHAR, cast: undefined };
     case 'int64':
-      return { value: int64Of(value, operation), type: BIGINT };
+      return { value: typed.value, type: BIGINT, cast: undefined };
     case 'float64':
-      if (typeof value !== 'number') throw invalid(operation, 'float64 parameter must be a number');
-      return { value, type: DOUBLE };
+      return { value: typed.value, type: DOUBLE, cast: undefined };
     case 'bool':
-      if (typeof value !== 'boolean') throw invalid(operation, 'bool parameter must be a boolean');
-      return { value, type: BOOLEAN };
+      return { value: typed.value, type: BOOLEAN, cast: undefined };
     case 'timestamp':
-      return { value: new DuckDBTimestampValue(epochMicrosOf(value, operation)), type: TIMESTAMP };
+      return { value: new DuckDBTimestampValue(typed.value), type: TIMESTAMP, cast: undefined };
     case 'date':
-      return { value: new DuckDBDateValue(epochDaysOf(value, operation)), type: DATE };
+      return { value: new DuckDBDateValue(epochDays(typed.value)), type: DATE, cast: undefined };
     case 'decimal':
-      // Validated here, bound as text and cast in SQL to a DECIMAL with the value's own scale: exact.
-      decimalOf(value, 38, fractionDigits(value), operation);
-      return { value: String(value).trim(), type: VARCHAR };
+      return {
+        value: typed.value,
+        type: VARCHAR,
+        cast: `DECIMAL(38,${Math.min(fractionDigits(typed.value), 37)})`,
+      };
     case 'json':
-      return { value: JSON.stringify(value), type: VARCHAR };
-    default:
-      throw invalid(operation, `unknown parameter type ${String(type)}`);
+      return { value: typed.value, type: VARCHAR, cast: 'JSON' };
+    case 'bytes':
+      return { value: new DuckDBBlobValue(typed.value), type: BLOB, cast: undefined };
   }
 }
 
@@ -381,51 +271,28 @@ export function appendFunction(appender: DuckDBAppender, type: DuckDBType): (val
   }
 }
 
-/** Converts a row value for a table column before it is appended; null/undefined → SQL NULL. */
-export function appendValueFor(
-  column: { name: string; type: DuckDBType; sqlType: string },
-  value: unknown,
-  operation: string,
-): DuckDBValue {
-  if (value === null || value === undefined) return null;
-  const { type } = column;
-  try {
-    switch (type.typeId) {
-      case DuckDBTypeId.VARCHAR:
-        if (type.alias === 'JSON') return JSON.stringify(value);
-        if (typeof value !== 'string') throw invalid(operation, 'expected a string');
-        return value;
-      case DuckDBTypeId.BIGINT:
-        return int64Of(value, operation);
-      case DuckDBTypeId.INTEGER:
-      case DuckDBTypeId.SMALLINT:
-      case DuckDBTypeId.TINYINT:
-        return Number(int64Of(value, operation));
-      case DuckDBTypeId.HUGEINT:
-        return int64Of(value, operation);
-      case DuckDBTypeId.DOUBLE:
-      case DuckDBTypeId.FLOAT:
-        if (typeof value === 'number') return value;
-        if (typeof value === 'bigint') return Number(value);
-        throw invalid(operation, 'expected a number');
-      case DuckDBTypeId.BOOLEAN:
-        if (typeof value !== 'boolean') throw invalid(operation, 'expected a boolean');
-        return value;
-      case DuckDBTypeId.TIMESTAMP:
-        return new DuckDBTimestampValue(epochMicrosOf(value, operation));
-      case DuckDBTypeId.DATE:
-        return new DuckDBDateValue(epochDaysOf(value, operation));
-      case DuckDBTypeId.DECIMAL: {
-        const { width, scale } = type as unknown as { width: number; scale: number };
-        return decimalOf(value, width, scale, operation);
-      }
-      default:
-        throw invalid(operation, `column type ${column.sqlType} is outside the portable schema`);
+/** A typed row value as the appender takes it for a column of DuckDB type `type`. */
+export function appendValueFor(type: DuckDBType, typed: TypedValue): DuckDBValue {
+  const { value } = typed;
+  if (value === null) return null;
+  switch (typed.type) {
+    case 'int64':
+      return type.typeId === DuckDBTypeId.INTEGER ||
+        type.typeId === DuckDBTypeId.SMALLINT ||
+        type.typeId === DuckDBTypeId.TINYINT
+        ? Number(typed.value)
+        : typed.value;
+    case 'timestamp':
+      return new DuckDBTimestampValue(typed.value!);
+    case 'date':
+      return new DuckDBDateValue(epochDays(typed.value!));
+    case 'decimal': {
+      const { width, scale } = type as unknown as { width: number; scale: number };
+      return decimalOf(typed.value!, width, scale);
     }
-  } catch (error) {
-    if (CloudmuxError.hasCode(error, 'InvalidArgument')) {
-      throw invalid(operation, `column ${JSON.stringify(column.name)} (${column.sqlType}): ${error.message}`);
-    }
-    throw error;
+    case 'bytes':
+      return new DuckDBBlobValue(typed.value!);
+    default:
+      return value as DuckDBValue;
   }
 }

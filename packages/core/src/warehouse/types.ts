@@ -1,6 +1,8 @@
-import type { WarehouseCapabilities } from './capabilities.ts';
-import type { SqlDialect } from './dialect.ts';
-import type { ObjectStore } from './object-store/index.ts';
+/** The public Warehouse API: what apps call. Providers implement `WarehouseDriver` (driver.ts). */
+import type { WarehouseCapabilities } from '../capabilities.ts';
+import type { SqlDialect } from '../dialect.ts';
+import type { ObjectStore } from '../object-store/index.ts';
+import type { CallOptions } from '../queue/types.ts';
 
 /** Column types of the portable schema, mapped by each adapter to its engine's types. */
 export type ColumnType = 'string' | 'int64' | 'float64' | 'bool' | 'timestamp' | 'date' | 'decimal' | 'json';
@@ -79,12 +81,12 @@ export interface QueryResult<R extends Row = Row> {
   stats: StatementStats;
 }
 
-export interface QueryOptions {
-  /** For queryPages: rows per page. */
+export interface QueryOptions extends CallOptions {
+  /** For queryPages: rows per page (default 10,000). */
   pageSize?: number;
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends CallOptions {
   /** The store holding the files (the data lake). */
   source: ObjectStore;
   /** Exact keys to load … */
@@ -102,22 +104,38 @@ export interface LoadResult {
   stats: StatementStats;
 }
 
-export interface Warehouse {
+/**
+ * A parameter value or inserted value is classified once, by the portable layer, into one of these
+ * (see values.ts): JS `null`/`undefined` → SQL NULL (typed by its column or `param(null, type)`),
+ * boolean → bool, bigint and safe integers → int64, other finite numbers → float64, string →
+ * string, Date/Timestamp → timestamp (an instant; an ISO string's offset is applied), Uint8Array →
+ * bytes, plain objects and arrays → json. NaN, ±Infinity and integers beyond 2^53 given as numbers
+ * are InvalidArgument, as are impossible dates and times.
+ */
+export interface Warehouse extends AsyncDisposable {
   readonly provider: string;
   readonly capabilities: WarehouseCapabilities;
   readonly dialect: SqlDialect;
   /** Creates the table if missing. An existing table with other columns → InvalidArgument. */
-  ensureTable(table: string, schema: TableSchema): Promise<void>;
-  insertRows(table: string, rows: readonly Row[]): Promise<{ rows: number }>;
+  ensureTable(table: string, schema: TableSchema, options?: CallOptions): Promise<void>;
+  /** Values are typed by the table's columns; a key the table lacks → InvalidArgument, nothing inserted. */
+  insertRows(table: string, rows: readonly Row[], options?: CallOptions): Promise<{ rows: number }>;
   loadFromObjects(table: string, options: LoadOptions): Promise<LoadResult>;
   /** Parameters are written `@name` in the SQL, whatever the engine. */
-  query<R extends Row = Row>(sql: string, params?: QueryParameters): Promise<QueryResult<R>>;
-  /** Large results, page by page. */
+  query<R extends Row = Row>(
+    sql: string,
+    params?: QueryParameters,
+    options?: CallOptions,
+  ): Promise<QueryResult<R>>;
+  /** Large results, page by page (each page metered as `queryPage`). */
   queryPages<R extends Row = Row>(
     sql: string,
     params?: QueryParameters,
     options?: QueryOptions,
   ): AsyncIterable<QueryResult<R>>;
-  dropTable(table: string): Promise<void>;
+  dropTable(table: string, options?: CallOptions): Promise<void>;
+  /** The native client when it is an instance of `type` (mssql pool, BigQuery, RedshiftDataClient, DuckDB instance). */
+  as<T>(type: abstract new (...args: never[]) => T): T | undefined;
+  native(): unknown;
   close(): Promise<void>;
 }
