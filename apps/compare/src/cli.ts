@@ -137,7 +137,16 @@ program
     console.log(`wrote ${paths.html}\n      ${paths.markdown}\n      ${paths.json}`);
   });
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(`compare: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+/**
+ * The `compare` command tree, which `cloudmux compare …` mounts as a subcommand. Commander keeps
+ * parse state on the command, so this is the one tree of the process, not a fresh copy per call.
+ */
+export function buildProgram(): Command {
+  return program;
+}
+
+if (import.meta.main)
+  program.parseAsync(process.argv).catch((error: unknown) => {
+    console.error(`compare: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });

@@ -66,6 +66,7 @@ const withResourceOptions = (command: Command) =>
 
 const program = new Command()
   .name('pipeline')
+  .showSuggestionAfterError(true)
   .description('The cloudmux flights pipeline: ingest → speed layer → lake → batch views → serving');
 
 withResourceOptions(
@@ -361,8 +362,17 @@ function printSummary(summary: RunSummary): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-program.parseAsync().catch((error: unknown) => {
-  const err = error as { code?: string; message?: string };
-  log('error', 'pipeline-failed', { code: err.code ?? 'Internal', message: err.message ?? String(error) });
-  process.exitCode = 1;
-});
+/**
+ * The `pipeline` command tree, which `cloudmux pipeline …` mounts as a subcommand. Commander keeps
+ * parse state on the command, so this is the one tree of the process, not a fresh copy per call.
+ */
+export function buildProgram(): Command {
+  return program;
+}
+
+if (import.meta.main)
+  program.parseAsync().catch((error: unknown) => {
+    const err = error as { code?: string; message?: string };
+    log('error', 'pipeline-failed', { code: err.code ?? 'Internal', message: err.message ?? String(error) });
+    process.exitCode = 1;
+  });

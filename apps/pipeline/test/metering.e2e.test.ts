@@ -26,7 +26,7 @@ import { LAYOUT } from '../src/layout.ts';
 import type { PhaseUsage } from '../src/metering/run-usage.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { type ConsumerProcess, spawnConsumer } from '../src/speed/pool.ts';
-import { USAGE_INTERVAL_MS } from '../src/speed/worker.ts';
+import { USAGE_INTERVAL_MS } from '../src/speed/worker-protocol.ts';
 
 const START = 12_828;
 const EVENTS = 3_000;

@@ -53,6 +53,18 @@ describe('AWS SDK error translation', () => {
     expect(denied.retryable).toBe(false);
   });
 
+  it('a missing credential chain names the service and the fix, not only the SDK class', () => {
+    const sdk = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    const error = translateAwsError(sdk, { resource: 'secretStore', operation: 'list' });
+    expect(error.code).toBe('Unauthenticated');
+    expect(error.cause).toBe(sdk);
+    // The message is the feature: which service refused and what to do.
+    expect(error.message).toMatch(/^Secrets Manager list failed: no AWS credentials found/);
+    expect(error.message).toContain('AWS_PROFILE');
+  });
+
   it('passes a CloudmuxError through unchanged', () => {
     const original = new CloudmuxError({ code: 'InvalidArgument', message: 'bad' });
     expect(translateAwsError(original, { resource: 'queue', operation: 'send' })).toBe(original);

@@ -179,6 +179,16 @@ export function translateAwsError(
   const name = awsErrorName(error) ?? 'Error';
   const status = awsStatus(error);
   const detail = (error as SdkErrorLike | null)?.message;
+  if (name === 'CredentialsProviderError') {
+    return new CloudmuxError({
+      code: 'Unauthenticated',
+      message: `${SERVICE[context.resource] ?? 'AWS'} ${context.operation}${context.subject ? ` ${context.subject}` : ''} failed: ${NO_CREDENTIALS}`,
+      provider: PROVIDER,
+      resource: context.resource,
+      operation: context.operation,
+      cause: error,
+    });
+  }
   const message =
     `${context.operation}${context.subject ? ` ${context.subject}` : ''} failed: ${name}` +
     `${status ? ` (HTTP ${status})` : ''}${detail && detail !== name && detail !== 'UnknownError' ? `: ${detail}` : ''}`;
@@ -191,6 +201,22 @@ export function translateAwsError(
     cause: error,
   });
 }
+
+/** The AWS service behind each resource, so a failure says which service refused. */
+const SERVICE: Partial<Record<ResourceKind, string>> = {
+  objectStore: 'S3',
+  queue: 'SQS',
+  warehouse: 'Redshift Data API',
+  secretStore: 'Secrets Manager',
+};
+
+/**
+ * The SDK's own text ("Could not load credentials from any providers") names neither what it tried
+ * nor what to do; this names both.
+ */
+const NO_CREDENTIALS =
+  'no AWS credentials found (the SDK tried the environment, the shared config/SSO profile, credential_process, web identity and container/instance metadata). ' +
+  'Fix: run `aws sso login --profile <name>` and set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or attach a role; `cloudmux doctor --provider aws` shows each source';
 
 /** Runs an SDK call and translates whatever it throws. */
 export async function awsCall<T>(context: ErrorContext, call: () => Promise<T>): Promise<T> {

@@ -171,6 +171,20 @@ describe('parseProviderOptions', () => {
     expect(inspect(second, { depth: 20 })).not.toContain(credential);
   });
 
+  it('reports every problem at once, each with its field and fix, not only the first', () => {
+    const error = configErrorOf(() =>
+      parseProviderOptions(schema, { region: 7, queue: { mode: 'c', x: 1 } }, 'aws'),
+    );
+    expect(error.issues.map((issue) => issue.field).sort()).toEqual([
+      'providers.aws.queue.mode',
+      'providers.aws.queue.x',
+      'providers.aws.region',
+    ]);
+    for (const issue of error.issues) expect(issue.fix.length).toBeGreaterThan(0);
+    const config = configErrorOf(() => parseConfig({ storage: 'x', meter: { timeoutMs: -1 } }));
+    expect(config.issues.map((issue) => issue.field).sort()).toEqual(['meter.timeoutMs', 'storage']);
+  });
+
   it('returns the parsed options when valid', () => {
     expect(parseProviderOptions(schema, { region: 'r', queue: { mode: 'b' } }, 'aws')).toEqual({
       region: 'r',

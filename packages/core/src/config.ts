@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, type ConfigIssue } from './errors.ts';
 
 export const RESOURCE_KINDS = ['objectStore', 'queue', 'warehouse', 'secretStore'] as const;
 export type ResourceName = (typeof RESOURCE_KINDS)[number];
@@ -141,7 +141,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   return { config: parseConfig(merged), baseDir: file ? dirname(file) : cwd, file };
 }
 
-/** Validates a config object; ConfigError names the first bad field and the fix. */
+/** Validates a config object; the ConfigError lists every bad field, each with its fix. */
 export function parseConfig(input: unknown): CloudmuxConfig {
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
@@ -158,36 +158,49 @@ export function parseProviderOptions<T>(schema: z.ZodType<T>, input: unknown, pr
 /**
  * `input` is the validated object: zod 4 does not put the offending value on the issue (and must
  * not — options may hold credentials, and the ZodError becomes the ConfigError's cause), so whether
- * a field is missing is looked up here.
+ * a field is missing is looked up here. Every issue becomes one entry of `issues`, so a config with
+ * three mistakes reports all three at once; `field` and `fix` of the error are the first one's.
  */
 export function zodToConfigError(
   error: z.ZodError,
   prefix: readonly (string | number)[],
   input?: unknown,
 ): ConfigError {
-  const issue = error.issues[0]!;
+  const issues = error.issues.map((issue) => issueToConfigIssue(issue, prefix, input));
+  const [first, ...rest] = issues as [ConfigIssue, ...ConfigIssue[]];
+  return new ConfigError({ ...first, cause: error, ...(rest.length ? { more: rest } : {}) });
+}
+
+function issueToConfigIssue(
+  issue: z.core.$ZodIssue,
+  prefix: readonly (string | number)[],
+  input: unknown,
+): ConfigIssue {
   const missing = valueAt(input, issue.path) === undefined;
   const path = [...prefix, ...issue.path.map(String)];
   const field = path.length ? path.join('.') : '(root)';
-  let fix: string;
   switch (issue.code) {
     case 'unrecognized_keys':
-      return new ConfigError({
+      return {
         field: [...path, issue.keys[0]].join('.'),
         problem: `unknown setting${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ''}`,
         fix: 'remove it or check its spelling against the documented options',
-        cause: error,
-      });
+      };
     case 'invalid_type':
-      fix = missing ? `set '${field}' (required)` : `give '${field}' a value of type ${issue.expected}`;
-      break;
+      return {
+        field,
+        problem: issue.message,
+        fix: missing ? `set '${field}' (required)` : `give '${field}' a value of type ${issue.expected}`,
+      };
     case 'invalid_value':
-      fix = `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-      break;
+      return {
+        field,
+        problem: issue.message,
+        fix: `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     default:
-      fix = `correct '${field}'`;
+      return { field, problem: issue.message, fix: `correct '${field}'` };
   }
-  return new ConfigError({ field, problem: issue.message, fix, cause: error });
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

@@ -101,14 +101,29 @@ export class UnsupportedError extends CloudmuxError {
   }
 }
 
-/** Invalid configuration: names the field and says how to fix it. */
+/** One problem in a config: the field, what is wrong with it, and how to fix it. */
+export interface ConfigIssue {
+  field: string;
+  problem: string;
+  fix: string;
+}
+
+/**
+ * Invalid configuration: names the field and says how to fix it. `issues` holds every problem found
+ * at once (the first is also `field`/`fix`), so a user fixes them in one pass, not one per run.
+ */
 export class ConfigError extends CloudmuxError {
   readonly field: string;
   readonly fix: string;
-  constructor(options: { field: string; problem: string; fix: string; cause?: unknown }) {
+  readonly issues: readonly ConfigIssue[];
+  constructor(options: ConfigIssue & { cause?: unknown; more?: readonly ConfigIssue[] }) {
+    const issues = [
+      { field: options.field, problem: options.problem, fix: options.fix },
+      ...(options.more ?? []),
+    ];
     super({
       code: 'InvalidArgument',
-      message: `invalid config at '${options.field}': ${options.problem}. Fix: ${options.fix}`,
+      message: issues.map((i) => `invalid config at '${i.field}': ${i.problem}. Fix: ${i.fix}`).join('\n'),
       resource: 'config',
       operation: 'loadConfig',
       retryable: false,
@@ -117,6 +132,7 @@ export class ConfigError extends CloudmuxError {
     this.name = 'ConfigError';
     this.field = options.field;
     this.fix = options.fix;
+    this.issues = issues;
   }
 }
 

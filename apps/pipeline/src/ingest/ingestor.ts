@@ -68,9 +68,8 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   /** Sends the batches; `sent` collects the names of those the queue took, also when it throws. */
   async function enqueue(batches: EventBatch[], names: string[], sent: string[]): Promise<void> {
     const entries = batches.map((batch, index) => ({ body: JSON.stringify(batch), name: names[index]! }));
-    const maxEntries = Math.max(1, queue.limits.maxBatchEntries);
-    for (let start = 0; start < entries.length; start += maxEntries) {
-      let pending = entries.slice(start, start + maxEntries);
+    for (const group of batchRequests(entries, queue.limits)) {
+      let pending = group;
       // sendBatch reports per entry; only the failed ones are sent again.
       for (let attempt = 1; pending.length > 0; attempt++) {
         const results = await queue.sendBatch(
@@ -238,4 +237,30 @@ export async function ingestTotals(store: ObjectStore): Promise<IngestTotals> {
     totals.messages++;
   }
   return totals;
+}
+
+/**
+ * Groups messages into send-batch requests within the queue's limits on entries and on bytes per
+ * request (SQS: 10 entries and 256 KiB in all, so ten 45 KB messages need two requests).
+ */
+export function batchRequests<T extends { body: string }>(
+  entries: readonly T[],
+  limits: { maxBatchEntries: number; maxBatchBytes: number },
+): T[][] {
+  const maxEntries = Math.max(1, limits.maxBatchEntries);
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(entry.body);
+    if (group.length > 0 && (group.length >= maxEntries || bytes + size > limits.maxBatchBytes)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(entry);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { MeterSnapshot } from '@cloudmux/core';
 import type { PipelineContextOptions } from '../context.ts';
 import type { ConsumerProgress } from './consumer.ts';
-import type { WorkerMessage } from './worker.ts';
+import type { WorkerMessage } from './worker-protocol.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 

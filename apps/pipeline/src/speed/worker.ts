@@ -6,21 +6,11 @@
  * after closing its resources, so the run prices the speed layer's calls; a worker killed with
  * SIGKILL loses at most its last interval's calls.
  */
-import type { MeterSnapshot } from '@cloudmux/core';
 import { openPipeline, type PipelineContextOptions } from '../context.ts';
 import { LAYOUT } from '../layout.ts';
 import { log } from '../log.ts';
 import { runConsumer } from './consumer.ts';
-
-export type WorkerMessage =
-  | { type: 'ready' }
-  | { type: 'progress'; messages: number; events: number; files: number; processed: string[] }
-  | { type: 'done'; messages: number; events: number; files: number; processed: string[] }
-  | { type: 'error'; code: string; message: string }
-  | { type: 'usage'; snapshot: MeterSnapshot };
-
-/** How often a consumer reports its meter to the parent. */
-export const USAGE_INTERVAL_MS = 1_000;
+import { USAGE_INTERVAL_MS, type WorkerMessage } from './worker-protocol.ts';
 
 const send = (message: WorkerMessage) => process.send?.(message);
 
