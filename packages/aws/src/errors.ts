@@ -1,4 +1,4 @@
-import { CloudmuxError, type ErrorCode, type ResourceKind } from '@cloudmux/core';
+import { CloudmuxError, DriverError, type ErrorCode, type ResourceKind } from '@cloudmux/core';
 
 export const PROVIDER = 'aws';
 
@@ -229,4 +229,40 @@ export async function awsCall<T>(context: ErrorContext, call: () => Promise<T>):
 
 export function invalidArgument(resource: ResourceKind, operation: string, message: string): CloudmuxError {
   return new CloudmuxError({ code: 'InvalidArgument', message, provider: PROVIDER, resource, operation });
+}
+
+/** The part of an SDK v3 middleware stack this needs (typed loosely: each client's stack is generic). */
+interface MiddlewareAdder {
+  add(
+    middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+    options: { step: 'initialize'; name: string },
+  ): void;
+}
+
+/**
+ * Makes a client's "no credentials" failure say which service and what to do. The SDK resolves
+ * credentials while signing, inside the request pipeline, so one outermost middleware sees every
+ * CredentialsProviderError; it becomes a DriverError whose detail the portable layer puts in the
+ * message (the native error stays its cause).
+ */
+export function withCredentialsHint<C extends { middlewareStack: object }>(
+  client: C,
+  resource: ResourceKind,
+): C {
+  (client.middlewareStack as MiddlewareAdder).add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (awsErrorName(error) !== 'CredentialsProviderError') throw error;
+        throw new DriverError('Unauthenticated', {
+          detail: `${SERVICE[resource] ?? 'AWS'}: ${NO_CREDENTIALS}`,
+          cause: error,
+          retryable: false,
+        });
+      }
+    },
+    { step: 'initialize', name: 'cloudmuxCredentialsHint' },
+  );
+  return client;
 }

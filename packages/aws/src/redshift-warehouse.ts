@@ -37,7 +37,7 @@ import {
   type WarehouseCapabilities,
   type WarehouseDriver,
 } from '@cloudmux/core';
-import { codeOf, invalidArgument, PROVIDER } from './errors.ts';
+import { codeOf, invalidArgument, PROVIDER, withCredentialsHint } from './errors.ts';
 
 export interface RedshiftWarehouseOptions {
   /** A ready client; when given, `clientConfig` is ignored and `close()` leaves it open. */
@@ -176,7 +176,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
   const ownsClient = !options.client;
   let client: RedshiftDataClient | undefined = options.client;
   const rsd = () => {
-    client ??= new RedshiftDataClient(options.clientConfig ?? {});
+    client ??= withCredentialsHint(new RedshiftDataClient(options.clientConfig ?? {}), 'warehouse');
     return client;
   };
   const target = {

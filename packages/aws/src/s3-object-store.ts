@@ -32,7 +32,7 @@ import {
   portableObjectStore,
   reportUsage,
 } from '@cloudmux/core';
-import { codeOf, invalidArgument, PROVIDER } from './errors.ts';
+import { codeOf, invalidArgument, PROVIDER, withCredentialsHint } from './errors.ts';
 
 export interface S3ObjectStoreOptions {
   /** Bucket holding the objects (must exist). */
@@ -89,7 +89,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
   const ownsClient = !options.client;
   let client: S3Client | undefined = options.client;
   const s3 = () => {
-    client ??= new S3Client(options.clientConfig ?? {});
+    client ??= withCredentialsHint(new S3Client(options.clientConfig ?? {}), 'objectStore');
     return client;
   };
   const sdk = (call: DriverCall) => (call.signal ? { abortSignal: call.signal } : {});

@@ -21,7 +21,7 @@ import {
   type SecretStoreDriver,
   type SecretStoreLimits,
 } from '@cloudmux/core';
-import { awsErrorName, codeOf, PROVIDER } from './errors.ts';
+import { awsErrorName, codeOf, PROVIDER, withCredentialsHint } from './errors.ts';
 
 export interface SecretsManagerSecretStoreOptions {
   /** A ready client; when given, `clientConfig` is ignored and `close()` leaves it open. */
@@ -84,7 +84,7 @@ export function createSecretsManagerSecretStoreDriver(
   const ownsClient = !options.client;
   let client: SecretsManagerClient | undefined = options.client;
   const sm = () => {
-    client ??= new SecretsManagerClient(options.clientConfig ?? {});
+    client ??= withCredentialsHint(new SecretsManagerClient(options.clientConfig ?? {}), 'secretStore');
     return client;
   };
   /** Options of one billed API call: counts it, and cancels it with the caller's signal. */

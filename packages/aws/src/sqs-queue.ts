@@ -31,7 +31,7 @@ import {
   type ReceivedMessage,
   type ReportingCall,
 } from '@cloudmux/core';
-import { awsErrorName, codeOf, PROVIDER } from './errors.ts';
+import { awsErrorName, codeOf, PROVIDER, withCredentialsHint } from './errors.ts';
 
 export interface SqsQueueOptions {
   /** A ready client; when given, `clientConfig` is ignored and `close()` leaves it open. */
@@ -132,7 +132,7 @@ export function createSqsQueueDriver(options: SqsQueueOptions = {}): QueueDriver
   const ownsClient = !options.client;
   let client: SQSClient | undefined = options.client;
   const sqs = () => {
-    client ??= new SQSClient(options.clientConfig ?? {});
+    client ??= withCredentialsHint(new SQSClient(options.clientConfig ?? {}), 'queue');
     return client;
   };
   const urls = new Map<string, string>();
