@@ -54,12 +54,11 @@ function outage(startNow = false) {
 function faulty<T extends object>(
   target: T,
   methods: Record<string, (name: string) => void>,
-  instead: Record<string, (...args: never[]) => unknown> = {},
+  instead: Record<string, unknown> = {},
 ): T {
   return new Proxy(target, {
     get(resource, property, receiver) {
-      const replaced = instead[String(property)];
-      if (replaced) return replaced;
+      if (String(property) in instead) return instead[String(property)];
       const value = Reflect.get(resource, property, receiver);
       if (typeof value !== 'function') return value;
       const before = methods[String(property)];
@@ -177,6 +176,53 @@ describe('retry budget', () => {
       await resources.close();
     }
   });
+
+  it('on a queue with no depth, a consumer waits for a message it released with a delay longer than its quiet time', async () => {
+    const resources = await open();
+    try {
+      await ensurePipelineQueue(resources.queue, { visibilityTimeoutSeconds: 5, maxDeliveries: 5 });
+      const ingestor = createIngestor({
+        objectStore: resources.objectStore,
+        queue: resources.queue,
+        eventsPerMessage: 5,
+      });
+      const sent = await ingestor.ingest(
+        Array.from({ length: 5 }, (_, i) => event(i)),
+        'test',
+      );
+      expect(sent.messages).toBe(1);
+      // As Pub/Sub: no depth to ask, so "drained" means nothing received for the quiet time.
+      const capabilities = { ...resources.queue.capabilities, approximateDepth: false };
+      const queue = faulty<Queue>(resources.queue, {}, { capabilities });
+      // Its first lake write fails (a storage blip), so the message is released with a 2 s delay.
+      let lakeWrites = 0;
+      const put = resources.objectStore.put.bind(resources.objectStore);
+      const objectStore = faulty<ObjectStore>(
+        resources.objectStore,
+        {},
+        {
+          put: async (...args: Parameters<ObjectStore['put']>) => {
+            if (args[0].startsWith(LAYOUT.lakePrefix) && lakeWrites++ === 0) throw unavailable('put');
+            return put(...args);
+          },
+        },
+      );
+      const progress = await runConsumer({
+        objectStore,
+        queue,
+        concurrency: 1,
+        waitSeconds: 0,
+        quietSeconds: 1,
+        retryBaseSeconds: 2,
+        untilDrained: () => true,
+      });
+      expect(progress.failures).toBe(1);
+      expect(progress.messages).toBe(1);
+      expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
+    } finally {
+      await resources.close();
+    }
+  }, 60_000);
 
   it('a batch step failing retryably for longer than a few attempts is retried until it succeeds (default budget)', async () => {
     const resources = await open();

@@ -178,11 +178,17 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
       return;
     }
     const delaySeconds = retryDelaySeconds(message.deliveryCount, retryBaseSeconds);
-    if (queue.capabilities.delayedNack) await queue.nack(queueName, message, { delaySeconds });
-    else await queue.nack(queueName, message);
+    if (queue.capabilities.delayedNack) {
+      await queue.nack(queueName, message, { delaySeconds });
+      releasedUntil = Math.max(releasedUntil, performance.now() + delaySeconds * 1000);
+    } else await queue.nack(queueName, message);
   };
   let emptyPolls = 0;
   let lastMessageAt = performance.now();
+  // When the last message this process released with a delay comes back. On a queue with no depth,
+  // the quiet time counts from then: a retry delay (up to 60 s) can outlast the quiet time, and a
+  // consumer that left before its released messages came back left them for after the batch.
+  let releasedUntil = 0;
   const quietMs = (options.quietSeconds ?? 32) * 1000;
   // Several receive loops per process: one writes its objects while another parses and encodes,
   // so the process is not idle during I/O. Each loop still acks only what it has written.
@@ -202,7 +208,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
         const drained = await queueDrained(queue, queueName);
         // Without a depth to ask, silence for longer than the visibility timeout is the evidence;
         // the batch layer's reconciliation still catches anything left behind.
-        const quiet = performance.now() - lastMessageAt >= quietMs && emptyPolls >= QUIET_POLLS;
+        const quiet =
+          performance.now() - Math.max(lastMessageAt, releasedUntil) >= quietMs && emptyPolls >= QUIET_POLLS;
         if (drained === true || (drained === undefined && quiet)) return false;
       }
       if (!queue.capabilities.longPoll || waitSeconds === 0) await sleep(50);
