@@ -1,6 +1,7 @@
-import { CloudmuxError, type Resources } from '@cloudmux/core';
+import { CloudmuxError, type Resources, sleep } from '@cloudmux/core';
 import { dropIfExists, VIEWS } from './batch/views.ts';
 import { LAYOUT } from './layout.ts';
+import { failureStreak, isRetryable, type RetryBudget, retryBudgetSetting } from './retry-budget.ts';
 
 const PREFIXES = [
   LAYOUT.lakePrefix,
@@ -16,15 +17,14 @@ const PREFIXES = [
 export async function resetPipelineState(
   resources: Resources,
   queueName: string = LAYOUT.queue,
+  budget: RetryBudget = retryBudgetSetting(),
 ): Promise<number> {
   let removed = 0;
   for (const prefix of PREFIXES) {
     const keys: string[] = [];
     for await (const info of resources.objectStore.listAll({ prefix })) keys.push(info.key);
     for (let start = 0; start < keys.length; start += 1_000) {
-      const result = await resources.objectStore.deleteMany(keys.slice(start, start + 1_000));
-      if (result.errors.length) throw result.errors[0]!.error;
-      removed += result.deleted.length;
+      removed += await deleteAll(resources.objectStore, keys.slice(start, start + 1_000), budget);
     }
   }
   for (const table of [LAYOUT.table, LAYOUT.stagingTable, ...VIEWS.map((view) => view.name)]) {
@@ -36,6 +36,31 @@ export async function resetPipelineState(
     } catch (error) {
       if (!CloudmuxError.hasCode(error, 'NotFound')) throw error;
     }
+  }
+  return removed;
+}
+
+/**
+ * Deletes the keys, trying again the ones whose delete failed with a retryable error (deleteMany
+ * reports per key instead of throwing, so the meter's retries never see them). A delete is
+ * idempotent: a key already gone counts as deleted.
+ */
+async function deleteAll(
+  store: Resources['objectStore'],
+  keys: string[],
+  budget: RetryBudget,
+): Promise<number> {
+  const streak = failureStreak(budget);
+  let removed = 0;
+  let left = keys;
+  while (left.length) {
+    const result = await store.deleteMany(left);
+    removed += result.deleted.length;
+    if (!result.errors.length) break;
+    // The first failure that is not retryable, or the last one once the budget is spent, is surfaced.
+    const fatal = result.errors.find((failure) => !isRetryable(failure.error));
+    await sleep(streak.next(fatal?.error ?? result.errors[0]!.error));
+    left = result.errors.map((failure) => failure.key);
   }
   return removed;
 }

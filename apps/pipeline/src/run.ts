@@ -15,6 +15,7 @@ import { log } from './log.ts';
 import { countingQueue, type DataSize, lakeSize, warehouseTableBytes } from './metering/data-size.ts';
 import { type RunUsage, RunUsageRecorder, totalUnits } from './metering/run-usage.ts';
 import { resetPipelineState } from './reset.ts';
+import { withinRetryBudget } from './retry-budget.ts';
 import { createApi } from './serving/api.ts';
 import { type ConsumerProgress, maxDeliveriesSetting, queueDrained } from './speed/consumer.ts';
 import { ensurePipelineQueue } from './speed/dead-letters.ts';
@@ -105,14 +106,14 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const stages: Array<{ name: string; seconds: number }> = [];
   const consumers: ConsumerProcess[] = [];
   try {
+    // Each startup call rides out a service that is unreachable for a few seconds (retry budget).
+    const apiKey = await ensureApiKey(resources.secretStore);
     if (!options.keepState) await resetPipelineState(resources, queueName);
     const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
-    await ensurePipelineQueue(resources.queue, {
-      queueName,
-      visibilityTimeoutSeconds,
-      maxDeliveries: options.maxDeliveries ?? maxDeliveriesSetting(),
-    });
-    const apiKey = await ensureApiKey(resources.secretStore);
+    const maxDeliveries = options.maxDeliveries ?? maxDeliveriesSetting();
+    await withinRetryBudget(() =>
+      ensurePipelineQueue(resources.queue, { queueName, visibilityTimeoutSeconds, maxDeliveries }),
+    );
     usage.cut('setup');
     const available = await countFlights();
     const start = options.start ?? 0;

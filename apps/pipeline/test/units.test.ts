@@ -232,7 +232,7 @@ describe('orchestrator', () => {
     const record = await runDag(
       steps,
       {},
-      { store, runId: 'run-test', retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 } },
+      { store, runId: 'run-test', retry: { budgetMs: 2_000, baseDelayMs: 1, maxDelayMs: 5 } },
     );
     expect(record.status).toBe('failed');
     const byName = Object.fromEntries(record.steps.map((s) => [s.name, s]));

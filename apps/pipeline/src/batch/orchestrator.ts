@@ -1,5 +1,6 @@
-import { backoffDelay, CloudmuxError, type ObjectStore, type RetryPolicy, sleep } from '@cloudmux/core';
+import { type ObjectStore, sleep } from '@cloudmux/core';
 import { LAYOUT, newId } from '../layout.ts';
+import { failureStreak, type RetryBudget, retryBudgetSetting } from '../retry-budget.ts';
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -30,7 +31,12 @@ export interface RunRecord {
 
 export interface OrchestratorOptions {
   store: ObjectStore;
-  retry?: RetryPolicy;
+  /**
+   * How long a step's retryable failures are retried, counted from its first failure (default
+   * PIPELINE_RETRY_SECONDS or 30 s): a time, not a count, so a step rides out a service that is gone
+   * for a few seconds whatever each attempt costs.
+   */
+  retry?: RetryBudget;
   runId?: string;
   onStep?: (step: StepRecord) => void;
 }
@@ -71,7 +77,7 @@ export async function runDag<C>(
   context: C,
   options: OrchestratorOptions,
 ): Promise<RunRecord> {
-  const policy = options.retry ?? { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5_000 };
+  const budget = options.retry ?? retryBudgetSetting();
   const order = topologicalOrder(steps);
   const record: RunRecord = {
     runId: options.runId ?? newId('run'),
@@ -99,6 +105,7 @@ export async function runDag<C>(
     entry.startedAt = new Date().toISOString();
     const started = performance.now();
     await save();
+    const streak = failureStreak(budget);
     for (;;) {
       entry.attempts++;
       try {
@@ -107,9 +114,10 @@ export async function runDag<C>(
         if (output) entry.output = output;
         break;
       } catch (error) {
-        const retryable = CloudmuxError.isInstance(error) && error.retryable;
-        if (retryable && entry.attempts < policy.maxAttempts) {
-          await sleep(backoffDelay(policy, entry.attempts));
+        // Undefined when not retryable or retried for the whole budget: the step fails with it.
+        const delayMs = streak.delayFor(error);
+        if (delayMs !== undefined) {
+          await sleep(delayMs);
           continue;
         }
         entry.status = 'failed';

@@ -2,11 +2,19 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CloudmuxError, type SecretStore } from '@cloudmux/core';
 import { LAYOUT } from '../layout.ts';
 import { log, registerSecret } from '../log.ts';
+import { type RetryBudget, retryBudgetSetting, withinRetryBudget } from '../retry-budget.ts';
 
-/** Reads the ingest API key, creating a random one on first use. The value is never logged. */
-export async function ensureApiKey(secrets: SecretStore): Promise<string> {
+/**
+ * Reads the ingest API key, creating a random one on first use. The value is never logged. A secret
+ * store that is unreachable for a few seconds is waited for (within the retry budget): the run
+ * cannot start without the key.
+ */
+export async function ensureApiKey(
+  secrets: SecretStore,
+  budget: RetryBudget = retryBudgetSetting(),
+): Promise<string> {
   try {
-    const value = (await secrets.get(LAYOUT.apiKeySecret)).reveal();
+    const value = (await withinRetryBudget(() => secrets.get(LAYOUT.apiKeySecret), budget)).reveal();
     registerSecret(value);
     return value;
   } catch (error) {
@@ -14,7 +22,8 @@ export async function ensureApiKey(secrets: SecretStore): Promise<string> {
   }
   const value = randomBytes(24).toString('base64url');
   registerSecret(value);
-  const { version } = await secrets.put(LAYOUT.apiKeySecret, value);
+  // Sent again after a lost reply, the same value is stored as one more version: harmless.
+  const { version } = await withinRetryBudget(() => secrets.put(LAYOUT.apiKeySecret, value), budget);
   log('info', 'api-key-seeded', { secret: LAYOUT.apiKeySecret, version });
   return value;
 }

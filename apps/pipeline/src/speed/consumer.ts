@@ -10,6 +10,7 @@ import { batchKey, dayOf, dedupeBatch } from '../events.ts';
 import { landBatch } from '../lake/writer.ts';
 import { LAYOUT, speedKey } from '../layout.ts';
 import { log } from '../log.ts';
+import { failureStreak, type RetryBudget, retryBudgetSetting } from '../retry-budget.ts';
 import { partialOf } from './aggregates.ts';
 import {
   asEventBatch,
@@ -68,6 +69,11 @@ export interface ConsumerOptions {
   deadLetterQueue?: string;
   /** First retry delay of a failed message; it doubles with each delivery (default 1 s). */
   retryBaseSeconds?: number;
+  /**
+   * How long a receive loop rides out retryable failures of its own calls (receive, ack, nack, the
+   * failure records) in a row before it gives up (default PIPELINE_RETRY_SECONDS or 30 s).
+   */
+  retry?: RetryBudget;
 }
 
 export interface ConsumerProgress {
@@ -172,53 +178,81 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
       return;
     }
     const delaySeconds = retryDelaySeconds(message.deliveryCount, retryBaseSeconds);
-    if (queue.capabilities.delayedNack) await queue.nack(queueName, message, { delaySeconds });
-    else await queue.nack(queueName, message);
+    if (queue.capabilities.delayedNack) {
+      await queue.nack(queueName, message, { delaySeconds });
+      releasedUntil = Math.max(releasedUntil, performance.now() + delaySeconds * 1000);
+    } else await queue.nack(queueName, message);
   };
   let emptyPolls = 0;
   let lastMessageAt = performance.now();
+  // When the last message this process released with a delay comes back. On a queue with no depth,
+  // the quiet time counts from then: a retry delay (up to 60 s) can outlast the quiet time, and a
+  // consumer that left before its released messages came back left them for after the batch.
+  let releasedUntil = 0;
   const quietMs = (options.quietSeconds ?? 32) * 1000;
   // Several receive loops per process: one writes its objects while another parses and encodes,
   // so the process is not idle during I/O. Each loop still acks only what it has written.
-  const loop = async () => {
-    while (!options.signal?.aborted) {
-      const messages = await queue.receive(queueName, {
-        maxMessages,
-        ...(queue.capabilities.longPoll ? { waitSeconds } : {}),
-      });
-      if (messages.length === 0) {
-        emptyPolls++;
-        if (options.untilDrained?.()) {
-          const drained = await queueDrained(queue, queueName);
-          // Without a depth to ask, silence for longer than the visibility timeout is the evidence;
-          // the batch layer's reconciliation still catches anything left behind.
-          const quiet = performance.now() - lastMessageAt >= quietMs && emptyPolls >= QUIET_POLLS;
-          if (drained === true || (drained === undefined && quiet)) break;
-        }
-        if (!queue.capabilities.longPoll || waitSeconds === 0) await sleep(50);
+  const budget = options.retry ?? retryBudgetSetting();
+  // One pass: false once drained. A retryable failure of any call in it (a service cut for a few
+  // seconds) is backed off and the pass tried again; messages it held but did not ack come back after
+  // the visibility timeout and are written again under the same names. Only a non-retryable failure,
+  // or retryable ones in a row for longer than the budget, ends the loop (and the process).
+  const pass = async (): Promise<boolean> => {
+    const messages = await queue.receive(queueName, {
+      maxMessages,
+      ...(queue.capabilities.longPoll ? { waitSeconds } : {}),
+    });
+    if (messages.length === 0) {
+      emptyPolls++;
+      if (options.untilDrained?.()) {
+        const drained = await queueDrained(queue, queueName);
+        // Without a depth to ask, silence for longer than the visibility timeout is the evidence;
+        // the batch layer's reconciliation still catches anything left behind.
+        const quiet =
+          performance.now() - Math.max(lastMessageAt, releasedUntil) >= quietMs && emptyPolls >= QUIET_POLLS;
+        if (drained === true || (drained === undefined && quiet)) return false;
+      }
+      if (!queue.capabilities.longPoll || waitSeconds === 0) await sleep(50);
+      return true;
+    }
+    emptyPolls = 0;
+    lastMessageAt = performance.now();
+    // Each message on its own: one that fails is released for a retry, the others are acked.
+    const settled = await Promise.allSettled(messages.map((message) => processMessage(objectStore, message)));
+    const done = messages.filter((_, index) => settled[index]!.status === 'fulfilled');
+    if (done.length) await queue.ackMany(queueName, done);
+    for (const [index, outcome] of settled.entries()) {
+      if (outcome.status === 'rejected') {
+        await release(messages[index]!, outcome.reason);
         continue;
       }
-      emptyPolls = 0;
-      lastMessageAt = performance.now();
-      // Each message on its own: one that fails is released for a retry, the others are acked.
-      const settled = await Promise.allSettled(
-        messages.map((message) => processMessage(objectStore, message)),
-      );
-      const done = messages.filter((_, index) => settled[index]!.status === 'fulfilled');
-      if (done.length) await queue.ackMany(queueName, done);
-      for (const [index, outcome] of settled.entries()) {
-        if (outcome.status === 'rejected') {
-          await release(messages[index]!, outcome.reason);
-          continue;
-        }
-        const result = outcome.value;
-        if (result.key) options.onProcessed?.(result.key);
-        progress.messages++;
-        progress.events += result.events;
-        progress.files += result.files;
-        progress.quarantined += result.quarantined;
+      const result = outcome.value;
+      if (result.key) options.onProcessed?.(result.key);
+      progress.messages++;
+      progress.events += result.events;
+      progress.files += result.files;
+      progress.quarantined += result.quarantined;
+    }
+    options.onProgress?.({ ...progress });
+    return true;
+  };
+  const loop = async () => {
+    const streak = failureStreak(budget);
+    while (!options.signal?.aborted) {
+      try {
+        if (!(await pass())) break;
+        streak.succeeded();
+      } catch (error) {
+        const delayMs = streak.next(error);
+        const err = error as { code?: string; operation?: string };
+        log('warn', 'consumer-call-failed', {
+          code: err.code,
+          operation: err.operation,
+          failuresInARow: streak.failures,
+          delayMs,
+        });
+        await sleep(delayMs);
       }
-      options.onProgress?.({ ...progress });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, loop));

@@ -6,6 +6,7 @@
  * after closing its resources, so the run prices the speed layer's calls; a worker killed with
  * SIGKILL loses at most its last interval's calls.
  */
+import { fileURLToPath } from 'node:url';
 import { openPipeline, type PipelineContextOptions } from '../context.ts';
 import { LAYOUT } from '../layout.ts';
 import { log } from '../log.ts';
@@ -70,12 +71,16 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.disconnect?.(),
-  (error: unknown) => {
-    const err = error as { code?: string; message?: string };
-    send({ type: 'error', code: err.code ?? 'Internal', message: err.message ?? String(error) });
-    process.exitCode = 1;
-    process.disconnect?.();
-  },
-);
+// Only as the entry of a forked consumer process: a module that imports a constant from here (a
+// test runner's worker, itself a forked process with an IPC channel) must not start a consumer that
+// writes to that channel and disconnects it.
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  main().then(
+    () => process.disconnect?.(),
+    (error: unknown) => {
+      const err = error as { code?: string; message?: string };
+      send({ type: 'error', code: err.code ?? 'Internal', message: err.message ?? String(error) });
+      process.exitCode = 1;
+      process.disconnect?.();
+    },
+  );
