@@ -30,13 +30,19 @@ export class RunProgress {
         format: ' {stage} |{bar}| {value}/{total} | {rate} events/s | ETA {remaining}',
         barsize: 20,
         hideCursor: true,
+        // Log lines printed above the bars wrap; the bars themselves are cut at the terminal's width.
+        linewrap: true,
+        // Lines printed above the bars take their rows: every frame redraws both bars, changed or not.
+        forceRedraw: true,
         clearOnComplete: false,
         stream: process.stderr,
       },
       cliProgress.Presets.shades_classic,
     );
     const multi = this.#multi;
-    setLogSink((line) => multi.log(line));
+    // A line printed over the bars' rows wraps; erasing to the end of its last row clears what the
+    // bar left there.
+    setLogSink((line) => multi.log(line.replace(/\n?$/, '\x1b[0K\n')));
   }
 
   update(update: ProgressUpdate): void {
