@@ -1,5 +1,4 @@
 import { serve } from '@hono/node-server';
-import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runHistory } from './batch/orchestrator.ts';
 import { runBatch } from './batch/run.ts';
@@ -10,8 +9,9 @@ import { ensureApiKey } from './ingest/api-key.ts';
 import { createIngestor } from './ingest/ingestor.ts';
 import { replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
-import { log, setQuiet } from './log.ts';
+import { log, logFormat, setLogFormat } from './log.ts';
 import { formatUsage } from './metering/format.ts';
+import { RunProgress } from './progress.ts';
 import { type RunSummary, runPipeline } from './run.ts';
 import { createApi } from './serving/api.ts';
 import { maxDeliveriesSetting, runConsumer } from './speed/consumer.ts';
@@ -90,8 +90,9 @@ withResourceOptions(
     )
     .option('--json', 'print the summary as JSON on stdout'),
 ).action(async (options) => {
-  if (options.json) setQuiet(true);
-  const bars = options.json || !process.stderr.isTTY ? undefined : new ProgressBars();
+  // Told through the environment, so the consumer processes log in the same format.
+  setLogFormat(options.json ? 'json' : logFormat());
+  const progress = new RunProgress({ bars: !options.json && process.stderr.isTTY === true });
   const summary = await runPipeline({
     context: contextOf(options),
     events: options.events,
@@ -100,13 +101,8 @@ withResourceOptions(
     injectInvalid: options.injectInvalid,
     keepState: options.keepState === true,
     ...(options.alertWebhook ? { alertWebhook: options.alertWebhook } : {}),
-    onProgress: (update) => {
-      if (bars) bars.update(update.stage, update.value, update.total);
-      else if (update.done && !options.json)
-        log('info', 'stage-done', { stage: update.stage, value: update.value });
-    },
-  });
-  bars?.stop();
+    onProgress: (update) => progress.update(update),
+  }).finally(() => progress.stop());
   if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else printSummary(summary);
   if (!summary.reconciled) process.exitCode = 1;
@@ -262,34 +258,6 @@ withResourceOptions(
     await resources.close();
   }
 });
-
-/** One bar per stage, created when the stage first reports. */
-class ProgressBars {
-  readonly #multi = new cliProgress.MultiBar(
-    {
-      format: ' {stage} |{bar}| {value}/{total}',
-      hideCursor: true,
-      clearOnComplete: false,
-      stream: process.stderr,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  readonly #bars = new Map<string, cliProgress.SingleBar>();
-
-  update(stage: string, value: number, total: number): void {
-    let bar = this.#bars.get(stage);
-    if (!bar) {
-      bar = this.#multi.create(total, 0, { stage: stage.padEnd(20) });
-      this.#bars.set(stage, bar);
-    }
-    bar.setTotal(total);
-    bar.update(value, { stage: stage.padEnd(20) });
-  }
-
-  stop(): void {
-    this.#multi.stop();
-  }
-}
 
 function printSummary(summary: RunSummary): void {
   const e = summary.events;

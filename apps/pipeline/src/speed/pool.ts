@@ -1,7 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { MeterSnapshot } from '@cloudmux/core';
 import type { PipelineContextOptions } from '../context.ts';
+import { writeLogLine } from '../log.ts';
 import type { ConsumerProgress } from './consumer.ts';
 import type { WorkerMessage } from './worker-protocol.ts';
 
@@ -47,8 +49,10 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
         ...(options.quietSeconds !== undefined ? { quietSeconds: options.quietSeconds } : {}),
       }),
     },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
+  // Through this process's log output, so a consumer's lines print above progress bars, not across.
+  createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', writeLogLine);
   const progress: ConsumerProgress = { messages: 0, events: 0, files: 0 };
   let usage: MeterSnapshot | undefined;
   let error: string | undefined;
