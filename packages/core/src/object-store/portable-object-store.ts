@@ -8,9 +8,16 @@
  */
 import { CloudmuxError, type ErrorCode, requireCapability } from '../errors.ts';
 import { DriverError, type FailureContext, portableError } from '../portable/errors.ts';
-import { type OperationRunner, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
-import type { DriverCall } from '../queue/driver.ts';
-import type { CallOptions } from '../queue/types.ts';
+import type { OperationRunner, OperationSource } from '../portable/operation.ts';
+import {
+  type CallOptions,
+  callOf,
+  driverUnder,
+  nativeAs,
+  type PortableOptions,
+  runnersFor,
+  unwrapDriver,
+} from '../portable/resource.ts';
 import type { DriverBodySource, DriverObject, ObjectStoreDriver } from './driver.ts';
 import type {
   CopyOptions,
@@ -56,10 +63,7 @@ type Operation = (typeof OPERATIONS)[number];
 // Symbol.for: recognised across duplicate copies of this package, like CloudmuxError.
 const DRIVER = Symbol.for('cloudmux.object-store.driver');
 
-export interface PortableObjectStoreOptions {
-  /** Where calls are metered (a `Meter`); unmetered when omitted. */
-  meter?: OperationSource | undefined;
-}
+export type PortableObjectStoreOptions = PortableOptions;
 
 /**
  * Builds the portable ObjectStore over a driver. Given a portable ObjectStore instead, it re-wraps
@@ -69,22 +73,13 @@ export function portableObjectStore(
   driver: ObjectStoreDriver | ObjectStore,
   options: PortableObjectStoreOptions = {},
 ): ObjectStore {
-  return new PortableObjectStore(
-    objectStoreDriverOf(driver) ?? (driver as ObjectStoreDriver),
-    options.meter ?? PLAIN_OPERATIONS,
-  );
+  return new PortableObjectStore(...unwrapDriver<ObjectStoreDriver>(DRIVER, driver, options));
 }
 
 /** The driver under a portable ObjectStore, or undefined for anything else. */
 export function objectStoreDriverOf(store: unknown): ObjectStoreDriver | undefined {
-  return typeof store === 'object' && store !== null
-    ? ((store as Record<symbol, ObjectStoreDriver | undefined>)[DRIVER] ?? undefined)
-    : undefined;
+  return driverUnder<ObjectStoreDriver>(DRIVER, store);
 }
-
-const NO_SIGNAL: DriverCall = {};
-const callOf = (options: CallOptions | undefined): DriverCall =>
-  options?.signal ? { signal: options.signal } : NO_SIGNAL;
 
 class PortableObjectStore implements ObjectStore {
   readonly [DRIVER]: ObjectStoreDriver;
@@ -95,18 +90,8 @@ class PortableObjectStore implements ObjectStore {
   constructor(driver: ObjectStoreDriver, operations: OperationSource) {
     this[DRIVER] = driver;
     this.#driver = driver;
-    const errorCode = (error: unknown) => driver.errorCode(error);
-    this.#errorCode = errorCode;
-    const ops = {} as Record<Operation, OperationRunner>;
-    for (const operation of OPERATIONS) {
-      ops[operation] = operations.operation({
-        provider: driver.provider,
-        resource: 'objectStore',
-        operation,
-        errorCode,
-      });
-    }
-    this.#ops = ops;
+    this.#errorCode = (error: unknown) => driver.errorCode(error);
+    this.#ops = runnersFor(driver, 'objectStore', OPERATIONS, operations);
   }
 
   get provider() {
@@ -390,8 +375,7 @@ class PortableObjectStore implements ObjectStore {
   }
 
   as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.#driver.native();
-    return native instanceof type ? native : undefined;
+    return nativeAs(this.#driver, type);
   }
 
   native(): unknown {

@@ -6,12 +6,14 @@
  */
 import { requireCapability } from '../errors.ts';
 import { DriverError, portableError } from '../portable/errors.ts';
+import type { OperationRunner, OperationSource, ReportingCall } from '../portable/operation.ts';
 import {
-  type OperationRunner,
-  type OperationSource,
-  PLAIN_OPERATIONS,
-  type ReportingCall,
-} from '../portable/operation.ts';
+  driverUnder,
+  nativeAs,
+  type PortableOptions,
+  runnersFor,
+  unwrapDriver,
+} from '../portable/resource.ts';
 import { consumeQueue } from './consume.ts';
 import type { DriverSendOutcome, QueueDriver } from './driver.ts';
 import type {
@@ -58,27 +60,19 @@ type Operation = (typeof OPERATIONS)[number];
 // Symbol.for: recognised across duplicate copies of this package, like CloudmuxError.
 const DRIVER = Symbol.for('cloudmux.queue.driver');
 
-export interface PortableQueueOptions {
-  /** Where calls are metered (a `Meter`); unmetered when omitted. */
-  meter?: OperationSource | undefined;
-}
+export type PortableQueueOptions = PortableOptions;
 
 /**
  * Builds the portable Queue over a driver. Given a portable Queue instead, it re-wraps that queue's
  * driver: this is how the registry attaches its meter to a queue a provider factory built.
  */
 export function portableQueue(driver: QueueDriver | Queue, options: PortableQueueOptions = {}): Queue {
-  return new PortableQueue(
-    queueDriverOf(driver) ?? (driver as QueueDriver),
-    options.meter ?? PLAIN_OPERATIONS,
-  );
+  return new PortableQueue(...unwrapDriver<QueueDriver>(DRIVER, driver, options));
 }
 
 /** The driver under a portable Queue, or undefined for anything else. */
 export function queueDriverOf(queue: unknown): QueueDriver | undefined {
-  return typeof queue === 'object' && queue !== null
-    ? ((queue as Record<symbol, QueueDriver | undefined>)[DRIVER] ?? undefined)
-    : undefined;
+  return driverUnder<QueueDriver>(DRIVER, queue);
 }
 
 /** Messages a call handled, for the meter's item counts. */
@@ -98,19 +92,8 @@ class PortableQueue implements Queue {
   constructor(driver: QueueDriver, operations: OperationSource) {
     this[DRIVER] = driver;
     this.driver = driver;
-    const errorCode = (error: unknown) => driver.errorCode(error);
-    const ops = {} as Record<Operation, OperationRunner>;
-    for (const operation of OPERATIONS) {
-      ops[operation] = operations.operation({
-        provider: driver.provider,
-        resource: 'queue',
-        operation,
-        errorCode,
-        // Queue drivers report through ReportingCall.report: no AsyncLocalStorage per call.
-        explicitUsage: true,
-      });
-    }
-    this.ops = ops;
+    // Queue drivers report through ReportingCall.report: no AsyncLocalStorage per call.
+    this.ops = runnersFor(driver, 'queue', OPERATIONS, operations, { explicitUsage: true });
   }
 
   get provider() {
@@ -394,8 +377,7 @@ class PortableQueue implements Queue {
   }
 
   as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.driver.native();
-    return native instanceof type ? native : undefined;
+    return nativeAs(this.driver, type);
   }
 
   native(): unknown {

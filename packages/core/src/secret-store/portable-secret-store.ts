@@ -5,9 +5,21 @@
  * runs through one `OperationRunner`, resolved at construction, with its idempotency stated here.
  */
 import { DriverError } from '../portable/errors.ts';
-import { type OperationRunner, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
-import type { DriverCall } from '../queue/driver.ts';
-import type { CallOptions } from '../queue/types.ts';
+import {
+  type DriverCall,
+  type OperationRunner,
+  type OperationSource,
+  PLAIN_OPERATIONS,
+} from '../portable/operation.ts';
+import {
+  type CallOptions,
+  callOf,
+  driverUnder,
+  nativeAs,
+  type PortableOptions,
+  runnersFor,
+  unwrapDriver,
+} from '../portable/resource.ts';
 import type { DriverSecretVersion, SecretStoreDriver } from './driver.ts';
 import type {
   DeleteSecretOptions,
@@ -26,10 +38,7 @@ type Operation = (typeof OPERATIONS)[number];
 // Symbol.for: recognised across duplicate copies of this package, like CloudmuxError.
 const DRIVER = Symbol.for('cloudmux.secretStore.driver');
 
-export interface PortableSecretStoreOptions {
-  /** Where calls are metered (a `Meter`); unmetered when omitted. */
-  meter?: OperationSource | undefined;
-}
+export type PortableSecretStoreOptions = PortableOptions;
 
 /**
  * Builds the portable SecretStore over a driver. Given a portable SecretStore instead, it re-wraps
@@ -39,17 +48,12 @@ export function portableSecretStore(
   driver: SecretStoreDriver | SecretStore,
   options: PortableSecretStoreOptions = {},
 ): SecretStore {
-  return new PortableSecretStore(
-    secretStoreDriverOf(driver) ?? (driver as SecretStoreDriver),
-    options.meter ?? PLAIN_OPERATIONS,
-  );
+  return new PortableSecretStore(...unwrapDriver<SecretStoreDriver>(DRIVER, driver, options));
 }
 
 /** The driver under a portable SecretStore, or undefined for anything else. */
 export function secretStoreDriverOf(store: unknown): SecretStoreDriver | undefined {
-  return typeof store === 'object' && store !== null
-    ? ((store as Record<symbol, SecretStoreDriver | undefined>)[DRIVER] ?? undefined)
-    : undefined;
+  return driverUnder<SecretStoreDriver>(DRIVER, store);
 }
 
 /**
@@ -79,10 +83,6 @@ export function secretStoreOperation(
     );
 }
 
-const NO_SIGNAL: DriverCall = {};
-const callOf = (options: CallOptions | undefined): DriverCall =>
-  options?.signal ? { signal: options.signal } : NO_SIGNAL;
-
 const byName = (a: SecretListEntry, b: SecretListEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** Newest first by `order`; on a tie the one later in the listing is newer. */
@@ -106,17 +106,7 @@ class PortableSecretStore implements SecretStore {
   constructor(driver: SecretStoreDriver, operations: OperationSource) {
     this[DRIVER] = driver;
     this.#driver = driver;
-    const errorCode = (error: unknown) => driver.errorCode(error);
-    const ops = {} as Record<Operation, OperationRunner>;
-    for (const operation of OPERATIONS) {
-      ops[operation] = operations.operation({
-        provider: driver.provider,
-        resource: 'secretStore',
-        operation,
-        errorCode,
-      });
-    }
-    this.#ops = ops;
+    this.#ops = runnersFor(driver, 'secretStore', OPERATIONS, operations);
   }
 
   get provider() {
@@ -226,8 +216,7 @@ class PortableSecretStore implements SecretStore {
   }
 
   as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.#driver.native();
-    return native instanceof type ? native : undefined;
+    return nativeAs(this.#driver, type);
   }
 
   native(): unknown {

@@ -6,9 +6,17 @@
  */
 import { requireCapability } from '../errors.ts';
 import { DriverError } from '../portable/errors.ts';
-import { type OperationRunner, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
-import type { CallOptions } from '../queue/types.ts';
-import type { DriverCall, TableColumn, WarehouseDriver } from './driver.ts';
+import type { OperationRunner, OperationSource } from '../portable/operation.ts';
+import {
+  type CallOptions,
+  callOf,
+  driverUnder,
+  nativeAs,
+  type PortableOptions,
+  runnersFor,
+  unwrapDriver,
+} from '../portable/resource.ts';
+import type { TableColumn, WarehouseDriver } from './driver.ts';
 import { bindStatement } from './statement.ts';
 import type {
   LoadOptions,
@@ -38,10 +46,7 @@ const DEFAULT_PAGE_SIZE = 10_000;
 const COLUMN_TYPES = new Set(['string', 'int64', 'float64', 'bool', 'timestamp', 'date', 'decimal', 'json']);
 const FORMAT_CAPABILITY = { parquet: 'loadParquet', csv: 'loadCsv', ndjson: 'loadNdjson' } as const;
 
-export interface PortableWarehouseOptions {
-  /** Where calls are metered (a `Meter`); unmetered when omitted. */
-  meter?: OperationSource | undefined;
-}
+export type PortableWarehouseOptions = PortableOptions;
 
 /**
  * Builds the portable Warehouse over a driver. Given a portable Warehouse instead, it re-wraps that
@@ -51,22 +56,13 @@ export function portableWarehouse(
   driver: WarehouseDriver | Warehouse,
   options: PortableWarehouseOptions = {},
 ): Warehouse {
-  return new PortableWarehouse(
-    warehouseDriverOf(driver) ?? (driver as WarehouseDriver),
-    options.meter ?? PLAIN_OPERATIONS,
-  );
+  return new PortableWarehouse(...unwrapDriver<WarehouseDriver>(DRIVER, driver, options));
 }
 
 /** The driver under a portable Warehouse, or undefined for anything else. */
 export function warehouseDriverOf(warehouse: unknown): WarehouseDriver | undefined {
-  return typeof warehouse === 'object' && warehouse !== null
-    ? ((warehouse as Record<symbol, WarehouseDriver | undefined>)[DRIVER] ?? undefined)
-    : undefined;
+  return driverUnder<WarehouseDriver>(DRIVER, warehouse);
 }
-
-const NO_SIGNAL: DriverCall = {};
-const callOf = (options: CallOptions | undefined): DriverCall =>
-  options?.signal ? { signal: options.signal } : NO_SIGNAL;
 
 const invalid = (detail: string) => new DriverError('InvalidArgument', { detail });
 
@@ -112,17 +108,7 @@ class PortableWarehouse implements Warehouse {
   constructor(driver: WarehouseDriver, operations: OperationSource) {
     this[DRIVER] = driver;
     this.#driver = driver;
-    const errorCode = (error: unknown) => driver.errorCode(error);
-    const ops = {} as Record<Operation, OperationRunner>;
-    for (const operation of OPERATIONS) {
-      ops[operation] = operations.operation({
-        provider: driver.provider,
-        resource: 'warehouse',
-        operation,
-        errorCode,
-      });
-    }
-    this.#ops = ops;
+    this.#ops = runnersFor(driver, 'warehouse', OPERATIONS, operations);
   }
 
   get provider() {
@@ -288,8 +274,7 @@ class PortableWarehouse implements Warehouse {
   }
 
   as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.#driver.native();
-    return native instanceof type ? native : undefined;
+    return nativeAs(this.#driver, type);
   }
 
   native(): unknown {
