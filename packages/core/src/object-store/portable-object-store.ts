@@ -13,9 +13,8 @@ import {
   type CallOptions,
   callOf,
   driverUnder,
-  nativeAs,
   type PortableOptions,
-  runnersFor,
+  PortableResource,
   unwrapDriver,
 } from '../portable/resource.ts';
 import type { DriverBodySource, DriverObject, ObjectStoreDriver } from './driver.ts';
@@ -81,30 +80,21 @@ export function objectStoreDriverOf(store: unknown): ObjectStoreDriver | undefin
   return driverUnder<ObjectStoreDriver>(DRIVER, store);
 }
 
-class PortableObjectStore implements ObjectStore {
+class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation> implements ObjectStore {
   readonly [DRIVER]: ObjectStoreDriver;
-  readonly #driver: ObjectStoreDriver;
-  readonly #ops: Record<Operation, OperationRunner>;
   readonly #errorCode: (error: unknown) => ErrorCode;
 
   constructor(driver: ObjectStoreDriver, operations: OperationSource) {
+    super(driver, 'objectStore', OPERATIONS, operations);
     this[DRIVER] = driver;
-    this.#driver = driver;
     this.#errorCode = (error: unknown) => driver.errorCode(error);
-    this.#ops = runnersFor(driver, 'objectStore', OPERATIONS, operations);
   }
 
-  get provider() {
-    return this.#driver.provider;
-  }
-  get capabilities() {
-    return this.#driver.capabilities;
-  }
   get limits() {
-    return this.#driver.limits;
+    return this.driver.limits;
   }
   get location() {
-    return this.#driver.location;
+    return this.driver.location;
   }
 
   #context(operation: string, subject?: string): FailureContext {
@@ -147,8 +137,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<PutResult> {
-    const d = this.#driver;
-    return this.#ops.put.run(
+    const d = this.driver;
+    return this.ops.put.run(
       () => {
         checkKey(d, key);
         const settings = putSettings(options);
@@ -174,8 +164,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   async get(key: string, options: GetOptions = {}): Promise<ObjectData> {
-    const d = this.#driver;
-    const object = await this.#ops.get.run(
+    const d = this.driver;
+    const object = await this.ops.get.run(
       () => {
         checkKey(d, key);
         const range = checkRange(options.range);
@@ -198,7 +188,7 @@ class PortableObjectStore implements ObjectStore {
   #objectData(object: DriverObject, key: string, signal: AbortSignal | undefined): ObjectData {
     const { body, ...info } = object;
     const context = this.#context('getBody', key);
-    const runner = this.#ops.getBody;
+    const runner = this.ops.getBody;
     let consumed = false;
     const take = (): DriverBodySource => {
       if (consumed) {
@@ -229,8 +219,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   head(key: string, options?: CallOptions): Promise<ObjectInfo> {
-    const d = this.#driver;
-    return this.#ops.head.run(
+    const d = this.driver;
+    return this.ops.head.run(
       () => {
         checkKey(d, key);
         return d.head(key, callOf(options));
@@ -242,8 +232,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   list(options: ListOptions = {}): Promise<ListPage> {
-    const d = this.#driver;
-    return this.#ops.list.run(
+    const d = this.driver;
+    return this.ops.list.run(
       () => {
         const settings = listSettings(d, options);
         if (settings.delimiter !== undefined)
@@ -269,8 +259,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   delete(key: string, options?: CallOptions): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.delete.run(
+    const d = this.driver;
+    return this.ops.delete.run(
       () => {
         checkKey(d, key);
         return d.delete(key, callOf(options));
@@ -282,9 +272,9 @@ class PortableObjectStore implements ObjectStore {
   }
 
   async deleteMany(keys: readonly string[], options?: CallOptions): Promise<DeleteManyResult> {
-    const d = this.#driver;
+    const d = this.driver;
     if (!Array.isArray(keys)) {
-      return this.#ops.deleteMany.run(
+      return this.ops.deleteMany.run(
         () => Promise.reject(new DriverError('InvalidArgument', { detail: 'keys must be an array' })),
         false,
         undefined,
@@ -306,7 +296,7 @@ class PortableObjectStore implements ObjectStore {
     const limit = d.limits.maxDeleteBatch;
     for (let start = 0; start < valid.length; start += limit) {
       const chunk = valid.slice(start, start + limit);
-      const outcomes = await this.#ops.deleteMany.run(() => d.deleteMany(chunk, callOf(options)), {
+      const outcomes = await this.ops.deleteMany.run(() => d.deleteMany(chunk, callOf(options)), {
         idempotent: true,
         signal: options?.signal,
         // Objects this call deleted: one driver outcome per key, undefined when it went.
@@ -327,8 +317,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   copy(sourceKey: string, targetKey: string, options: CopyOptions = {}): Promise<PutResult> {
-    const d = this.#driver;
-    return this.#ops.copy.run(
+    const d = this.driver;
+    return this.ops.copy.run(
       () => {
         checkKey(d, sourceKey, 'sourceKey');
         checkKey(d, targetKey, 'targetKey');
@@ -349,8 +339,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   presign(key: string, options: PresignOptions): Promise<string> {
-    const d = this.#driver;
-    return this.#ops.presign.run(
+    const d = this.driver;
+    return this.ops.presign.run(
       () => {
         checkKey(d, key);
         const method = (options as PresignOptions | undefined)?.method;
@@ -367,27 +357,11 @@ class PortableObjectStore implements ObjectStore {
 
   uriOf(key: string): string {
     try {
-      checkKeyOrPrefix(this.#driver, key);
-      return this.#driver.uriOf(key);
+      checkKeyOrPrefix(this.driver, key);
+      return this.driver.uriOf(key);
     } catch (raw) {
       throw portableError(raw, this.#context('uriOf', key), this.#errorCode);
     }
-  }
-
-  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    return nativeAs(this.#driver, type);
-  }
-
-  native(): unknown {
-    return this.#driver.native();
-  }
-
-  close(): Promise<void> {
-    return this.#ops.close.run(() => this.#driver.close(), false, undefined, undefined);
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

@@ -25,8 +25,10 @@ export interface PortableOptions {
 /** What the shared plumbing needs of any driver. */
 export interface PortableDriver {
   readonly provider: string;
+  readonly capabilities: unknown;
   errorCode(error: unknown): ErrorCode;
   native(): unknown;
+  close(): Promise<void>;
 }
 
 const NO_SIGNAL: DriverCall = {};
@@ -86,4 +88,50 @@ export function nativeAs<T>(
 ): T | undefined {
   const native = driver.native();
   return native instanceof type ? native : undefined;
+}
+
+/**
+ * What the four portable types share around their driver: the runners, `provider`/`capabilities`,
+ * `as`/`native`, `close` and `Symbol.asyncDispose`. Each subclass keeps its driver under its own
+ * symbol too (for `unwrapDriver`).
+ */
+export abstract class PortableResource<Driver extends PortableDriver, Operation extends string> {
+  // TypeScript-protected, not #private: apps wrap queues in Proxies (the pipeline counts bytes that
+  // way), and a method called through a Proxy cannot read #private fields of its target.
+  protected readonly driver: Driver;
+  protected readonly ops: Record<Operation | 'close', OperationRunner>;
+
+  protected constructor(
+    driver: Driver,
+    resource: ResourceKind,
+    operations: readonly (Operation | 'close')[],
+    source: OperationSource,
+    spec: Pick<OperationSpec, 'explicitUsage'> = {},
+  ) {
+    this.driver = driver;
+    this.ops = runnersFor(driver, resource, operations, source, spec);
+  }
+
+  get provider(): string {
+    return this.driver.provider;
+  }
+  get capabilities(): Driver['capabilities'] {
+    return this.driver.capabilities;
+  }
+
+  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
+    return nativeAs(this.driver, type);
+  }
+
+  native(): unknown {
+    return this.driver.native();
+  }
+
+  close(): Promise<void> {
+    return this.ops.close.run(() => this.driver.close(), { idempotent: false });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }

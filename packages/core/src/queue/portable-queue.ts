@@ -6,14 +6,8 @@
  */
 import { requireCapability } from '../errors.ts';
 import { DriverError, portableError } from '../portable/errors.ts';
-import type { OperationRunner, OperationSource, ReportingCall } from '../portable/operation.ts';
-import {
-  driverUnder,
-  nativeAs,
-  type PortableOptions,
-  runnersFor,
-  unwrapDriver,
-} from '../portable/resource.ts';
+import type { OperationSource, ReportingCall } from '../portable/operation.ts';
+import { driverUnder, type PortableOptions, PortableResource, unwrapDriver } from '../portable/resource.ts';
 import { consumeQueue } from './consume.ts';
 import type { DriverSendOutcome, QueueDriver } from './driver.ts';
 import type {
@@ -82,25 +76,13 @@ const messageCount = (messages: readonly ReceivedMessage[]) => messages.length;
 /** For a late release after an abort: nobody is metering it any more. */
 const UNMETERED: ReportingCall = { report: () => {} };
 
-class PortableQueue implements Queue {
+class PortableQueue extends PortableResource<QueueDriver, Operation> implements Queue {
   readonly [DRIVER]: QueueDriver;
-  // TypeScript-private, not #private: apps wrap queues in Proxies (the pipeline counts bytes that
-  // way), and a method called through a Proxy cannot read #private fields of its target.
-  private readonly driver: QueueDriver;
-  private readonly ops: Record<Operation, OperationRunner>;
 
   constructor(driver: QueueDriver, operations: OperationSource) {
-    this[DRIVER] = driver;
-    this.driver = driver;
     // Queue drivers report through ReportingCall.report: no AsyncLocalStorage per call.
-    this.ops = runnersFor(driver, 'queue', OPERATIONS, operations, { explicitUsage: true });
-  }
-
-  get provider() {
-    return this.driver.provider;
-  }
-  get capabilities() {
-    return this.driver.capabilities;
+    super(driver, 'queue', OPERATIONS, operations, { explicitUsage: true });
+    this[DRIVER] = driver;
   }
   get limits() {
     return this.driver.limits;
@@ -374,22 +356,6 @@ class PortableQueue implements Queue {
       },
       { idempotent: true, subject: queue, signal: options?.signal },
     );
-  }
-
-  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    return nativeAs(this.driver, type);
-  }
-
-  native(): unknown {
-    return this.driver.native();
-  }
-
-  close(): Promise<void> {
-    return this.ops.close.run(() => this.driver.close(), { idempotent: false });
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

@@ -5,19 +5,13 @@
  * runs through one `OperationRunner`, resolved at construction, with its idempotency stated here.
  */
 import { DriverError } from '../portable/errors.ts';
-import {
-  type DriverCall,
-  type OperationRunner,
-  type OperationSource,
-  PLAIN_OPERATIONS,
-} from '../portable/operation.ts';
+import { type DriverCall, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
 import {
   type CallOptions,
   callOf,
   driverUnder,
-  nativeAs,
   type PortableOptions,
-  runnersFor,
+  PortableResource,
   unwrapDriver,
 } from '../portable/resource.ts';
 import type { DriverSecretVersion, SecretStoreDriver } from './driver.ts';
@@ -98,30 +92,21 @@ function newestFirst(versions: DriverSecretVersion[]): DriverSecretVersion[] {
   });
 }
 
-class PortableSecretStore implements SecretStore {
+class PortableSecretStore extends PortableResource<SecretStoreDriver, Operation> implements SecretStore {
   readonly [DRIVER]: SecretStoreDriver;
-  readonly #driver: SecretStoreDriver;
-  readonly #ops: Record<Operation, OperationRunner>;
 
   constructor(driver: SecretStoreDriver, operations: OperationSource) {
+    super(driver, 'secretStore', OPERATIONS, operations);
     this[DRIVER] = driver;
-    this.#driver = driver;
-    this.#ops = runnersFor(driver, 'secretStore', OPERATIONS, operations);
   }
 
-  get provider() {
-    return this.#driver.provider;
-  }
-  get capabilities() {
-    return this.#driver.capabilities;
-  }
   get limits() {
-    return this.#driver.limits;
+    return this.driver.limits;
   }
 
   put(name: string, value: string | Uint8Array, options?: CallOptions): Promise<{ version: string }> {
-    const d = this.#driver;
-    return this.#ops.put.run(
+    const d = this.driver;
+    return this.ops.put.run(
       async () => {
         checkSecretName(d, name);
         secretBytes(d, value);
@@ -135,8 +120,8 @@ class PortableSecretStore implements SecretStore {
   }
 
   get(name: string, options: GetSecretOptions = {}): Promise<SecretValue> {
-    const d = this.#driver;
-    return this.#ops.get.run(
+    const d = this.driver;
+    return this.ops.get.run(
       async () => {
         checkSecretName(d, name);
         checkVersion(options.version);
@@ -150,8 +135,8 @@ class PortableSecretStore implements SecretStore {
   }
 
   listVersions(name: string, options?: CallOptions): Promise<SecretVersionInfo[]> {
-    const d = this.#driver;
-    return this.#ops.listVersions.run(
+    const d = this.driver;
+    return this.ops.listVersions.run(
       async () => {
         checkSecretName(d, name);
         const versions: DriverSecretVersion[] = [];
@@ -179,9 +164,9 @@ class PortableSecretStore implements SecretStore {
   }
 
   list(options: ListSecretsOptions = {}): Promise<SecretListEntry[]> {
-    const d = this.#driver;
+    const d = this.driver;
     const prefix = options.prefix ?? '';
-    return this.#ops.list.run(
+    return this.ops.list.run(
       async () => {
         checkPrefix(prefix);
         const found = new Map<string, SecretListEntry>();
@@ -202,8 +187,8 @@ class PortableSecretStore implements SecretStore {
   }
 
   delete(name: string, options: DeleteSecretOptions = {}): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.delete.run(
+    const d = this.driver;
+    return this.ops.delete.run(
       () => {
         checkSecretName(d, name);
         return d.delete(name, options.force, callOf(options));
@@ -213,21 +198,5 @@ class PortableSecretStore implements SecretStore {
       name,
       options.signal,
     );
-  }
-
-  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    return nativeAs(this.#driver, type);
-  }
-
-  native(): unknown {
-    return this.#driver.native();
-  }
-
-  close(): Promise<void> {
-    return this.#ops.close.run(() => this.#driver.close(), false, undefined, undefined);
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }

@@ -6,14 +6,13 @@
  */
 import { requireCapability } from '../errors.ts';
 import { DriverError } from '../portable/errors.ts';
-import type { OperationRunner, OperationSource } from '../portable/operation.ts';
+import type { OperationSource } from '../portable/operation.ts';
 import {
   type CallOptions,
   callOf,
   driverUnder,
-  nativeAs,
   type PortableOptions,
-  runnersFor,
+  PortableResource,
   unwrapDriver,
 } from '../portable/resource.ts';
 import type { TableColumn, WarehouseDriver } from './driver.ts';
@@ -100,25 +99,16 @@ function checkSchema(schema: TableSchema): void {
   }
 }
 
-class PortableWarehouse implements Warehouse {
+class PortableWarehouse extends PortableResource<WarehouseDriver, Operation> implements Warehouse {
   readonly [DRIVER]: WarehouseDriver;
-  readonly #driver: WarehouseDriver;
-  readonly #ops: Record<Operation, OperationRunner>;
 
   constructor(driver: WarehouseDriver, operations: OperationSource) {
+    super(driver, 'warehouse', OPERATIONS, operations);
     this[DRIVER] = driver;
-    this.#driver = driver;
-    this.#ops = runnersFor(driver, 'warehouse', OPERATIONS, operations);
   }
 
-  get provider() {
-    return this.#driver.provider;
-  }
-  get capabilities() {
-    return this.#driver.capabilities;
-  }
   get dialect() {
-    return this.#driver.dialect;
+    return this.driver.dialect;
   }
 
   #require(supported: boolean, operation: string, capability: string) {
@@ -126,8 +116,8 @@ class PortableWarehouse implements Warehouse {
   }
 
   ensureTable(table: string, schema: TableSchema, options?: CallOptions): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.ensureTable.run(
+    const d = this.driver;
+    return this.ops.ensureTable.run(
       () => {
         checkTable(table);
         checkSchema(schema);
@@ -145,8 +135,8 @@ class PortableWarehouse implements Warehouse {
   }
 
   insertRows(table: string, rows: readonly Row[], options?: CallOptions): Promise<{ rows: number }> {
-    const d = this.#driver;
-    return this.#ops.insertRows.run(
+    const d = this.driver;
+    return this.ops.insertRows.run(
       async () => {
         checkTable(table);
         if (!Array.isArray(rows)) throw invalid('rows must be an array of objects');
@@ -167,8 +157,8 @@ class PortableWarehouse implements Warehouse {
   }
 
   loadFromObjects(table: string, load: LoadOptions): Promise<LoadResult> {
-    const d = this.#driver;
-    return this.#ops.loadFromObjects.run(
+    const d = this.driver;
+    return this.ops.loadFromObjects.run(
       () => {
         checkTable(table);
         if (typeof load !== 'object' || load === null || typeof load.source !== 'object') {
@@ -204,8 +194,8 @@ class PortableWarehouse implements Warehouse {
     params?: QueryParameters,
     options?: CallOptions,
   ): Promise<QueryResult<R>> {
-    const d = this.#driver;
-    return this.#ops.query.run(
+    const d = this.driver;
+    return this.ops.query.run(
       () => d.query(bindStatement(d.dialect, sql, params), callOf(options)) as Promise<QueryResult<R>>,
       typeof sql === 'string' && isReadOnly(sql),
       undefined,
@@ -218,8 +208,8 @@ class PortableWarehouse implements Warehouse {
     params?: QueryParameters,
     options: QueryOptions = {},
   ): AsyncIterable<QueryResult<R>> {
-    const d = this.#driver;
-    const runner = this.#ops.queryPage;
+    const d = this.driver;
+    const runner = this.ops.queryPage;
     const signal = options.signal;
     let pages: AsyncIterator<QueryResult> | undefined;
     // The first page starts the statement, so a retry of it starts the statement again.
@@ -261,8 +251,8 @@ class PortableWarehouse implements Warehouse {
   }
 
   dropTable(table: string, options?: CallOptions): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.dropTable.run(
+    const d = this.driver;
+    return this.ops.dropTable.run(
       () => {
         checkTable(table);
         return d.dropTable(table, callOf(options));
@@ -271,22 +261,6 @@ class PortableWarehouse implements Warehouse {
       table,
       options?.signal,
     );
-  }
-
-  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    return nativeAs(this.#driver, type);
-  }
-
-  native(): unknown {
-    return this.#driver.native();
-  }
-
-  close(): Promise<void> {
-    return this.#ops.close.run(() => this.#driver.close(), false, undefined, undefined);
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 
