@@ -6,8 +6,8 @@
  * cancellation. Each call runs through one `OperationRunner`, resolved at construction, with its
  * idempotency stated here.
  */
-import { CloudmuxError, type ErrorCode, requireCapability } from '../errors.ts';
-import { DriverError, type FailureContext, portableError } from '../portable/errors.ts';
+import { CloudmuxError, type ErrorCode } from '../errors.ts';
+import { DriverError, portableError } from '../portable/errors.ts';
 import type { OperationRunner, OperationSource } from '../portable/operation.ts';
 import {
   type CallOptions,
@@ -97,14 +97,6 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
     return this.driver.location;
   }
 
-  #context(operation: string, subject?: string): FailureContext {
-    return { provider: this.provider, resource: 'objectStore', operation, subject };
-  }
-
-  #require(supported: boolean, operation: string, capability: string) {
-    requireCapability(supported, { provider: this.provider, resource: 'objectStore', operation, capability });
-  }
-
   /** The code a driver failure carries, whichever form the driver threw it in. */
   #codeOf(raw: unknown): ErrorCode {
     if (DriverError.isInstance(raw) || CloudmuxError.isInstance(raw)) return raw.code;
@@ -142,11 +134,11 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
       () => {
         checkKey(d, key);
         const settings = putSettings(options);
-        if (settings.createOnly) this.#require(d.capabilities.createOnly, 'put', 'createOnly');
+        if (settings.createOnly) this.require(d.capabilities.createOnly, 'put', 'createOnly');
         if (settings.ifMatch !== undefined)
-          this.#require(d.capabilities.compareAndSwap, 'put', 'compareAndSwap');
+          this.require(d.capabilities.compareAndSwap, 'put', 'compareAndSwap');
         if (settings.metadata !== undefined && Object.keys(settings.metadata).length > 0) {
-          this.#require(d.capabilities.userMetadata, 'put', 'userMetadata');
+          this.require(d.capabilities.userMetadata, 'put', 'userMetadata');
         }
         const bytes = driverBody(body);
         return this.#conditional(
@@ -169,7 +161,7 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
       () => {
         checkKey(d, key);
         const range = checkRange(options.range);
-        if (range) this.#require(d.capabilities.rangeGet, 'get', 'rangeGet');
+        if (range) this.require(d.capabilities.rangeGet, 'get', 'rangeGet');
         return d.get(key, range, callOf(options));
       },
       true,
@@ -187,7 +179,7 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
    */
   #objectData(object: DriverObject, key: string, signal: AbortSignal | undefined): ObjectData {
     const { body, ...info } = object;
-    const context = this.#context('getBody', key);
+    const context = this.context('getBody', key);
     const runner = this.ops.getBody;
     let consumed = false;
     const take = (): DriverBodySource => {
@@ -237,9 +229,9 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
       () => {
         const settings = listSettings(d, options);
         if (settings.delimiter !== undefined)
-          this.#require(d.capabilities.listDelimiter, 'list', 'listDelimiter');
+          this.require(d.capabilities.listDelimiter, 'list', 'listDelimiter');
         if (settings.startAfter !== undefined) {
-          this.#require(d.capabilities.listStartAfter, 'list', 'listStartAfter');
+          this.require(d.capabilities.listStartAfter, 'list', 'listStartAfter');
         }
         return d.list(settings, callOf(options));
       },
@@ -289,7 +281,7 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
       } catch (raw) {
         result.errors.push({
           key,
-          error: portableError(raw, this.#context('deleteMany', key), this.#errorCode),
+          error: portableError(raw, this.context('deleteMany', key), this.#errorCode),
         });
       }
     }
@@ -308,7 +300,7 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
         else {
           result.errors.push({
             key,
-            error: portableError(failure, this.#context('deleteMany', key), this.#errorCode),
+            error: portableError(failure, this.context('deleteMany', key), this.#errorCode),
           });
         }
       });
@@ -323,8 +315,8 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
         checkKey(d, sourceKey, 'sourceKey');
         checkKey(d, targetKey, 'targetKey');
         const createOnly = checkCreateOnly(options.ifNoneMatch);
-        this.#require(d.capabilities.copy, 'copy', 'copy');
-        if (createOnly) this.#require(d.capabilities.copyCreateOnly, 'copy', 'copyCreateOnly');
+        this.require(d.capabilities.copy, 'copy', 'copy');
+        if (createOnly) this.require(d.capabilities.copyCreateOnly, 'copy', 'copyCreateOnly');
         return this.#conditional(
           () => d.copy(sourceKey, targetKey, createOnly ? { createOnly } : {}, callOf(options)),
           createOnly,
@@ -345,8 +337,8 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
         checkKey(d, key);
         const method = (options as PresignOptions | undefined)?.method;
         // Before the lifetime check: a store without presigned URLs has no lifetime to check against.
-        if (method === 'GET') this.#require(d.capabilities.presignGet, 'presign', 'presignGet');
-        if (method === 'PUT') this.#require(d.capabilities.presignPut, 'presign', 'presignPut');
+        if (method === 'GET') this.require(d.capabilities.presignGet, 'presign', 'presignGet');
+        if (method === 'PUT') this.require(d.capabilities.presignPut, 'presign', 'presignPut');
         return d.presign(key, presignSettings(d, options), callOf(options));
       },
       true,
@@ -360,7 +352,7 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
       checkKeyOrPrefix(this.driver, key);
       return this.driver.uriOf(key);
     } catch (raw) {
-      throw portableError(raw, this.#context('uriOf', key), this.#errorCode);
+      throw portableError(raw, this.context('uriOf', key), this.#errorCode);
     }
   }
 }

@@ -3,7 +3,8 @@
  * driver: one runner per operation resolved at construction, the driver kept under a symbol so the
  * registry can re-wrap a built resource with its meter, and the `DriverCall` each call hands down.
  */
-import type { ErrorCode, ResourceKind } from '../errors.ts';
+import { type ErrorCode, type ResourceKind, requireCapability } from '../errors.ts';
+import type { FailureContext } from './errors.ts';
 import {
   type DriverCall,
   type OperationRunner,
@@ -100,6 +101,7 @@ export abstract class PortableResource<Driver extends PortableDriver, Operation 
   // way), and a method called through a Proxy cannot read #private fields of its target.
   protected readonly driver: Driver;
   protected readonly ops: Record<Operation | 'close', OperationRunner>;
+  protected readonly resource: ResourceKind;
 
   protected constructor(
     driver: Driver,
@@ -109,6 +111,7 @@ export abstract class PortableResource<Driver extends PortableDriver, Operation 
     spec: Pick<OperationSpec, 'explicitUsage'> = {},
   ) {
     this.driver = driver;
+    this.resource = resource;
     this.ops = runnersFor(driver, resource, operations, source, spec);
   }
 
@@ -117,6 +120,16 @@ export abstract class PortableResource<Driver extends PortableDriver, Operation 
   }
   get capabilities(): Driver['capabilities'] {
     return this.driver.capabilities;
+  }
+
+  /** Where a failure outside a runner happened (a per-entry batch result, a streamed body). */
+  protected context(operation: string, subject?: string): FailureContext {
+    return { provider: this.provider, resource: this.resource, operation, subject };
+  }
+
+  /** Unsupported: a clear Unsupported error naming the capability, before any driver runs. */
+  protected require(supported: boolean, operation: string, capability: string): void {
+    requireCapability(supported, { provider: this.provider, resource: this.resource, operation, capability });
   }
 
   as<T>(type: abstract new (...args: never[]) => T): T | undefined {

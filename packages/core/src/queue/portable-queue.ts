@@ -4,7 +4,6 @@
  * limits, batch chunking, error messages, metering, retries, timeouts and cancellation. Each call
  * runs through one `OperationRunner`, resolved at construction, with its idempotency stated here.
  */
-import { requireCapability } from '../errors.ts';
 import { DriverError, portableError } from '../portable/errors.ts';
 import type { OperationSource, ReportingCall } from '../portable/operation.ts';
 import { driverUnder, type PortableOptions, PortableResource, unwrapDriver } from '../portable/resource.ts';
@@ -86,10 +85,6 @@ class PortableQueue extends PortableResource<QueueDriver, Operation> implements 
   }
   get limits() {
     return this.driver.limits;
-  }
-
-  private require(supported: boolean, operation: string, capability: string) {
-    requireCapability(supported, { provider: this.provider, resource: 'queue', operation, capability });
   }
 
   ensureQueue(name: string, options: EnsureQueueOptions = {}): Promise<void> {
@@ -186,12 +181,7 @@ class PortableQueue extends PortableResource<QueueDriver, Operation> implements 
     options: CallOptions | undefined,
   ): Promise<SendBatchResult> {
     const d = this.driver;
-    const context = {
-      provider: d.provider,
-      resource: 'queue' as const,
-      operation: 'sendBatch',
-      subject: queue,
-    };
+    const context = this.context('sendBatch', queue);
     const errorCode = (error: unknown) => d.errorCode(error);
     const results: SendBatchResult = new Array(entries.length);
     const valid: Array<SizedMessage & { index: number }> = [];

@@ -4,7 +4,6 @@
  * messages, metering with each call's idempotency, timeouts and cancellation. Each call runs
  * through one `OperationRunner` resolved at construction.
  */
-import { requireCapability } from '../errors.ts';
 import { DriverError } from '../portable/errors.ts';
 import type { OperationSource } from '../portable/operation.ts';
 import {
@@ -111,10 +110,6 @@ class PortableWarehouse extends PortableResource<WarehouseDriver, Operation> imp
     return this.driver.dialect;
   }
 
-  #require(supported: boolean, operation: string, capability: string) {
-    requireCapability(supported, { provider: this.provider, resource: 'warehouse', operation, capability });
-  }
-
   ensureTable(table: string, schema: TableSchema, options?: CallOptions): Promise<void> {
     const d = this.driver;
     return this.ops.ensureTable.run(
@@ -122,9 +117,9 @@ class PortableWarehouse extends PortableResource<WarehouseDriver, Operation> imp
         checkTable(table);
         checkSchema(schema);
         for (const column of schema.columns) {
-          if (column.type === 'json') this.#require(d.capabilities.jsonType, 'ensureTable', 'jsonType');
+          if (column.type === 'json') this.require(d.capabilities.jsonType, 'ensureTable', 'jsonType');
           if (column.type === 'decimal')
-            this.#require(d.capabilities.decimalType, 'ensureTable', 'decimalType');
+            this.require(d.capabilities.decimalType, 'ensureTable', 'decimalType');
         }
         return d.ensureTable(table, schema, callOf(options));
       },
@@ -166,12 +161,12 @@ class PortableWarehouse extends PortableResource<WarehouseDriver, Operation> imp
         }
         const capability = FORMAT_CAPABILITY[load.format];
         if (!capability) throw invalid(`unknown load format ${JSON.stringify(load.format)}`);
-        this.#require(d.capabilities[capability], 'loadFromObjects', capability);
+        this.require(d.capabilities[capability], 'loadFromObjects', capability);
         if (load.mode !== undefined && load.mode !== 'append' && load.mode !== 'replace') {
           throw invalid(`unknown load mode ${JSON.stringify(load.mode)} (append or replace)`);
         }
         if (load.mode === 'replace')
-          this.#require(d.capabilities.loadReplace, 'loadFromObjects', 'loadReplace');
+          this.require(d.capabilities.loadReplace, 'loadFromObjects', 'loadReplace');
         if ((load.keys === undefined) === (load.prefix === undefined)) {
           throw invalid('give either keys or a prefix (exactly one of them)');
         }
