@@ -6,11 +6,17 @@
  * cancellation. Each call runs through one `OperationRunner`, resolved at construction, with its
  * idempotency stated here.
  */
-import { CloudmuxError, type ErrorCode, requireCapability } from '../errors.ts';
-import { DriverError, type FailureContext, portableError } from '../portable/errors.ts';
-import { type OperationRunner, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
-import type { DriverCall } from '../queue/driver.ts';
-import type { CallOptions } from '../queue/types.ts';
+import { CloudmuxError, type ErrorCode } from '../errors.ts';
+import { DriverError, portableError } from '../portable/errors.ts';
+import type { OperationRunner, OperationSource } from '../portable/operation.ts';
+import {
+  type CallOptions,
+  callOf,
+  driverUnder,
+  type PortableOptions,
+  PortableResource,
+  unwrapDriver,
+} from '../portable/resource.ts';
 import type { DriverBodySource, DriverObject, ObjectStoreDriver } from './driver.ts';
 import type {
   CopyOptions,
@@ -56,10 +62,7 @@ type Operation = (typeof OPERATIONS)[number];
 // Symbol.for: recognised across duplicate copies of this package, like CloudmuxError.
 const DRIVER = Symbol.for('cloudmux.object-store.driver');
 
-export interface PortableObjectStoreOptions {
-  /** Where calls are metered (a `Meter`); unmetered when omitted. */
-  meter?: OperationSource | undefined;
-}
+export type PortableObjectStoreOptions = PortableOptions;
 
 /**
  * Builds the portable ObjectStore over a driver. Given a portable ObjectStore instead, it re-wraps
@@ -69,65 +72,29 @@ export function portableObjectStore(
   driver: ObjectStoreDriver | ObjectStore,
   options: PortableObjectStoreOptions = {},
 ): ObjectStore {
-  return new PortableObjectStore(
-    objectStoreDriverOf(driver) ?? (driver as ObjectStoreDriver),
-    options.meter ?? PLAIN_OPERATIONS,
-  );
+  return new PortableObjectStore(...unwrapDriver<ObjectStoreDriver>(DRIVER, driver, options));
 }
 
 /** The driver under a portable ObjectStore, or undefined for anything else. */
 export function objectStoreDriverOf(store: unknown): ObjectStoreDriver | undefined {
-  return typeof store === 'object' && store !== null
-    ? ((store as Record<symbol, ObjectStoreDriver | undefined>)[DRIVER] ?? undefined)
-    : undefined;
+  return driverUnder<ObjectStoreDriver>(DRIVER, store);
 }
 
-const NO_SIGNAL: DriverCall = {};
-const callOf = (options: CallOptions | undefined): DriverCall =>
-  options?.signal ? { signal: options.signal } : NO_SIGNAL;
-
-class PortableObjectStore implements ObjectStore {
+class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation> implements ObjectStore {
   readonly [DRIVER]: ObjectStoreDriver;
-  readonly #driver: ObjectStoreDriver;
-  readonly #ops: Record<Operation, OperationRunner>;
   readonly #errorCode: (error: unknown) => ErrorCode;
 
   constructor(driver: ObjectStoreDriver, operations: OperationSource) {
+    super(driver, 'objectStore', OPERATIONS, operations);
     this[DRIVER] = driver;
-    this.#driver = driver;
-    const errorCode = (error: unknown) => driver.errorCode(error);
-    this.#errorCode = errorCode;
-    const ops = {} as Record<Operation, OperationRunner>;
-    for (const operation of OPERATIONS) {
-      ops[operation] = operations.operation({
-        provider: driver.provider,
-        resource: 'objectStore',
-        operation,
-        errorCode,
-      });
-    }
-    this.#ops = ops;
+    this.#errorCode = (error: unknown) => driver.errorCode(error);
   }
 
-  get provider() {
-    return this.#driver.provider;
-  }
-  get capabilities() {
-    return this.#driver.capabilities;
-  }
   get limits() {
-    return this.#driver.limits;
+    return this.driver.limits;
   }
   get location() {
-    return this.#driver.location;
-  }
-
-  #context(operation: string, subject?: string): FailureContext {
-    return { provider: this.provider, resource: 'objectStore', operation, subject };
-  }
-
-  #require(supported: boolean, operation: string, capability: string) {
-    requireCapability(supported, { provider: this.provider, resource: 'objectStore', operation, capability });
+    return this.driver.location;
   }
 
   /** The code a driver failure carries, whichever form the driver threw it in. */
@@ -162,16 +129,16 @@ class PortableObjectStore implements ObjectStore {
   }
 
   put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<PutResult> {
-    const d = this.#driver;
-    return this.#ops.put.run(
+    const d = this.driver;
+    return this.ops.put.run(
       () => {
         checkKey(d, key);
         const settings = putSettings(options);
-        if (settings.createOnly) this.#require(d.capabilities.createOnly, 'put', 'createOnly');
+        if (settings.createOnly) this.require(d.capabilities.createOnly, 'put', 'createOnly');
         if (settings.ifMatch !== undefined)
-          this.#require(d.capabilities.compareAndSwap, 'put', 'compareAndSwap');
+          this.require(d.capabilities.compareAndSwap, 'put', 'compareAndSwap');
         if (settings.metadata !== undefined && Object.keys(settings.metadata).length > 0) {
-          this.#require(d.capabilities.userMetadata, 'put', 'userMetadata');
+          this.require(d.capabilities.userMetadata, 'put', 'userMetadata');
         }
         const bytes = driverBody(body);
         return this.#conditional(
@@ -189,12 +156,12 @@ class PortableObjectStore implements ObjectStore {
   }
 
   async get(key: string, options: GetOptions = {}): Promise<ObjectData> {
-    const d = this.#driver;
-    const object = await this.#ops.get.run(
+    const d = this.driver;
+    const object = await this.ops.get.run(
       () => {
         checkKey(d, key);
         const range = checkRange(options.range);
-        if (range) this.#require(d.capabilities.rangeGet, 'get', 'rangeGet');
+        if (range) this.require(d.capabilities.rangeGet, 'get', 'rangeGet');
         return d.get(key, range, callOf(options));
       },
       true,
@@ -212,8 +179,8 @@ class PortableObjectStore implements ObjectStore {
    */
   #objectData(object: DriverObject, key: string, signal: AbortSignal | undefined): ObjectData {
     const { body, ...info } = object;
-    const context = this.#context('getBody', key);
-    const runner = this.#ops.getBody;
+    const context = this.context('getBody', key);
+    const runner = this.ops.getBody;
     let consumed = false;
     const take = (): DriverBodySource => {
       if (consumed) {
@@ -244,8 +211,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   head(key: string, options?: CallOptions): Promise<ObjectInfo> {
-    const d = this.#driver;
-    return this.#ops.head.run(
+    const d = this.driver;
+    return this.ops.head.run(
       () => {
         checkKey(d, key);
         return d.head(key, callOf(options));
@@ -257,14 +224,14 @@ class PortableObjectStore implements ObjectStore {
   }
 
   list(options: ListOptions = {}): Promise<ListPage> {
-    const d = this.#driver;
-    return this.#ops.list.run(
+    const d = this.driver;
+    return this.ops.list.run(
       () => {
         const settings = listSettings(d, options);
         if (settings.delimiter !== undefined)
-          this.#require(d.capabilities.listDelimiter, 'list', 'listDelimiter');
+          this.require(d.capabilities.listDelimiter, 'list', 'listDelimiter');
         if (settings.startAfter !== undefined) {
-          this.#require(d.capabilities.listStartAfter, 'list', 'listStartAfter');
+          this.require(d.capabilities.listStartAfter, 'list', 'listStartAfter');
         }
         return d.list(settings, callOf(options));
       },
@@ -284,8 +251,8 @@ class PortableObjectStore implements ObjectStore {
   }
 
   delete(key: string, options?: CallOptions): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.delete.run(
+    const d = this.driver;
+    return this.ops.delete.run(
       () => {
         checkKey(d, key);
         return d.delete(key, callOf(options));
@@ -297,9 +264,9 @@ class PortableObjectStore implements ObjectStore {
   }
 
   async deleteMany(keys: readonly string[], options?: CallOptions): Promise<DeleteManyResult> {
-    const d = this.#driver;
+    const d = this.driver;
     if (!Array.isArray(keys)) {
-      return this.#ops.deleteMany.run(
+      return this.ops.deleteMany.run(
         () => Promise.reject(new DriverError('InvalidArgument', { detail: 'keys must be an array' })),
         false,
         undefined,
@@ -314,14 +281,14 @@ class PortableObjectStore implements ObjectStore {
       } catch (raw) {
         result.errors.push({
           key,
-          error: portableError(raw, this.#context('deleteMany', key), this.#errorCode),
+          error: portableError(raw, this.context('deleteMany', key), this.#errorCode),
         });
       }
     }
     const limit = d.limits.maxDeleteBatch;
     for (let start = 0; start < valid.length; start += limit) {
       const chunk = valid.slice(start, start + limit);
-      const outcomes = await this.#ops.deleteMany.run(() => d.deleteMany(chunk, callOf(options)), {
+      const outcomes = await this.ops.deleteMany.run(() => d.deleteMany(chunk, callOf(options)), {
         idempotent: true,
         signal: options?.signal,
         // Objects this call deleted: one driver outcome per key, undefined when it went.
@@ -333,7 +300,7 @@ class PortableObjectStore implements ObjectStore {
         else {
           result.errors.push({
             key,
-            error: portableError(failure, this.#context('deleteMany', key), this.#errorCode),
+            error: portableError(failure, this.context('deleteMany', key), this.#errorCode),
           });
         }
       });
@@ -342,14 +309,14 @@ class PortableObjectStore implements ObjectStore {
   }
 
   copy(sourceKey: string, targetKey: string, options: CopyOptions = {}): Promise<PutResult> {
-    const d = this.#driver;
-    return this.#ops.copy.run(
+    const d = this.driver;
+    return this.ops.copy.run(
       () => {
         checkKey(d, sourceKey, 'sourceKey');
         checkKey(d, targetKey, 'targetKey');
         const createOnly = checkCreateOnly(options.ifNoneMatch);
-        this.#require(d.capabilities.copy, 'copy', 'copy');
-        if (createOnly) this.#require(d.capabilities.copyCreateOnly, 'copy', 'copyCreateOnly');
+        this.require(d.capabilities.copy, 'copy', 'copy');
+        if (createOnly) this.require(d.capabilities.copyCreateOnly, 'copy', 'copyCreateOnly');
         return this.#conditional(
           () => d.copy(sourceKey, targetKey, createOnly ? { createOnly } : {}, callOf(options)),
           createOnly,
@@ -364,14 +331,14 @@ class PortableObjectStore implements ObjectStore {
   }
 
   presign(key: string, options: PresignOptions): Promise<string> {
-    const d = this.#driver;
-    return this.#ops.presign.run(
+    const d = this.driver;
+    return this.ops.presign.run(
       () => {
         checkKey(d, key);
         const method = (options as PresignOptions | undefined)?.method;
         // Before the lifetime check: a store without presigned URLs has no lifetime to check against.
-        if (method === 'GET') this.#require(d.capabilities.presignGet, 'presign', 'presignGet');
-        if (method === 'PUT') this.#require(d.capabilities.presignPut, 'presign', 'presignPut');
+        if (method === 'GET') this.require(d.capabilities.presignGet, 'presign', 'presignGet');
+        if (method === 'PUT') this.require(d.capabilities.presignPut, 'presign', 'presignPut');
         return d.presign(key, presignSettings(d, options), callOf(options));
       },
       true,
@@ -382,28 +349,11 @@ class PortableObjectStore implements ObjectStore {
 
   uriOf(key: string): string {
     try {
-      checkKeyOrPrefix(this.#driver, key);
-      return this.#driver.uriOf(key);
+      checkKeyOrPrefix(this.driver, key);
+      return this.driver.uriOf(key);
     } catch (raw) {
-      throw portableError(raw, this.#context('uriOf', key), this.#errorCode);
+      throw portableError(raw, this.context('uriOf', key), this.#errorCode);
     }
-  }
-
-  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.#driver.native();
-    return native instanceof type ? native : undefined;
-  }
-
-  native(): unknown {
-    return this.#driver.native();
-  }
-
-  close(): Promise<void> {
-    return this.#ops.close.run(() => this.#driver.close(), false, undefined, undefined);
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

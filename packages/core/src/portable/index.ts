@@ -9,3 +9,13 @@ export {
   type ReportingCall,
   type RunOptions,
 } from './operation.ts';
+export {
+  type CallOptions,
+  callOf,
+  driverUnder,
+  nativeAs,
+  type PortableDriver,
+  type PortableOptions,
+  runnersFor,
+  unwrapDriver,
+} from './resource.ts';

@@ -4,14 +4,9 @@
  * limits, batch chunking, error messages, metering, retries, timeouts and cancellation. Each call
  * runs through one `OperationRunner`, resolved at construction, with its idempotency stated here.
  */
-import { requireCapability } from '../errors.ts';
 import { DriverError, portableError } from '../portable/errors.ts';
-import {
-  type OperationRunner,
-  type OperationSource,
-  PLAIN_OPERATIONS,
-  type ReportingCall,
-} from '../portable/operation.ts';
+import type { OperationSource, ReportingCall } from '../portable/operation.ts';
+import { driverUnder, type PortableOptions, PortableResource, unwrapDriver } from '../portable/resource.ts';
 import { consumeQueue } from './consume.ts';
 import type { DriverSendOutcome, QueueDriver } from './driver.ts';
 import type {
@@ -58,27 +53,19 @@ type Operation = (typeof OPERATIONS)[number];
 // Symbol.for: recognised across duplicate copies of this package, like CloudmuxError.
 const DRIVER = Symbol.for('cloudmux.queue.driver');
 
-export interface PortableQueueOptions {
-  /** Where calls are metered (a `Meter`); unmetered when omitted. */
-  meter?: OperationSource | undefined;
-}
+export type PortableQueueOptions = PortableOptions;
 
 /**
  * Builds the portable Queue over a driver. Given a portable Queue instead, it re-wraps that queue's
  * driver: this is how the registry attaches its meter to a queue a provider factory built.
  */
 export function portableQueue(driver: QueueDriver | Queue, options: PortableQueueOptions = {}): Queue {
-  return new PortableQueue(
-    queueDriverOf(driver) ?? (driver as QueueDriver),
-    options.meter ?? PLAIN_OPERATIONS,
-  );
+  return new PortableQueue(...unwrapDriver<QueueDriver>(DRIVER, driver, options));
 }
 
 /** The driver under a portable Queue, or undefined for anything else. */
 export function queueDriverOf(queue: unknown): QueueDriver | undefined {
-  return typeof queue === 'object' && queue !== null
-    ? ((queue as Record<symbol, QueueDriver | undefined>)[DRIVER] ?? undefined)
-    : undefined;
+  return driverUnder<QueueDriver>(DRIVER, queue);
 }
 
 /** Messages a call handled, for the meter's item counts. */
@@ -88,43 +75,16 @@ const messageCount = (messages: readonly ReceivedMessage[]) => messages.length;
 /** For a late release after an abort: nobody is metering it any more. */
 const UNMETERED: ReportingCall = { report: () => {} };
 
-class PortableQueue implements Queue {
+class PortableQueue extends PortableResource<QueueDriver, Operation> implements Queue {
   readonly [DRIVER]: QueueDriver;
-  // TypeScript-private, not #private: apps wrap queues in Proxies (the pipeline counts bytes that
-  // way), and a method called through a Proxy cannot read #private fields of its target.
-  private readonly driver: QueueDriver;
-  private readonly ops: Record<Operation, OperationRunner>;
 
   constructor(driver: QueueDriver, operations: OperationSource) {
+    // Queue drivers report through ReportingCall.report: no AsyncLocalStorage per call.
+    super(driver, 'queue', OPERATIONS, operations, { explicitUsage: true });
     this[DRIVER] = driver;
-    this.driver = driver;
-    const errorCode = (error: unknown) => driver.errorCode(error);
-    const ops = {} as Record<Operation, OperationRunner>;
-    for (const operation of OPERATIONS) {
-      ops[operation] = operations.operation({
-        provider: driver.provider,
-        resource: 'queue',
-        operation,
-        errorCode,
-        // Queue drivers report through ReportingCall.report: no AsyncLocalStorage per call.
-        explicitUsage: true,
-      });
-    }
-    this.ops = ops;
-  }
-
-  get provider() {
-    return this.driver.provider;
-  }
-  get capabilities() {
-    return this.driver.capabilities;
   }
   get limits() {
     return this.driver.limits;
-  }
-
-  private require(supported: boolean, operation: string, capability: string) {
-    requireCapability(supported, { provider: this.provider, resource: 'queue', operation, capability });
   }
 
   ensureQueue(name: string, options: EnsureQueueOptions = {}): Promise<void> {
@@ -221,12 +181,7 @@ class PortableQueue implements Queue {
     options: CallOptions | undefined,
   ): Promise<SendBatchResult> {
     const d = this.driver;
-    const context = {
-      provider: d.provider,
-      resource: 'queue' as const,
-      operation: 'sendBatch',
-      subject: queue,
-    };
+    const context = this.context('sendBatch', queue);
     const errorCode = (error: unknown) => d.errorCode(error);
     const results: SendBatchResult = new Array(entries.length);
     const valid: Array<SizedMessage & { index: number }> = [];
@@ -391,23 +346,6 @@ class PortableQueue implements Queue {
       },
       { idempotent: true, subject: queue, signal: options?.signal },
     );
-  }
-
-  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.driver.native();
-    return native instanceof type ? native : undefined;
-  }
-
-  native(): unknown {
-    return this.driver.native();
-  }
-
-  close(): Promise<void> {
-    return this.ops.close.run(() => this.driver.close(), { idempotent: false });
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

@@ -1,10 +1,10 @@
 /** The public Queue API: what apps call. Drivers implement `QueueDriver` (driver.ts) instead. */
 import type { QueueCapabilities, QueueLimits } from '../capabilities.ts';
 
-/** Every call takes an AbortSignal; aborting it rejects the call with code `Cancelled`. */
-export interface CallOptions {
-  signal?: AbortSignal;
-}
+import type { CallOptions } from '../portable/resource.ts';
+
+/** Kept here too: the first framework commit defined it in this file. */
+export type { CallOptions } from '../portable/resource.ts';
 
 export interface EnsureQueueOptions extends CallOptions {
   /** Seconds a received message stays invisible before redelivery. Default 30. */

@@ -5,9 +5,15 @@
  * runs through one `OperationRunner`, resolved at construction, with its idempotency stated here.
  */
 import { DriverError } from '../portable/errors.ts';
-import { type OperationRunner, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
-import type { DriverCall } from '../queue/driver.ts';
-import type { CallOptions } from '../queue/types.ts';
+import { type DriverCall, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
+import {
+  type CallOptions,
+  callOf,
+  driverUnder,
+  type PortableOptions,
+  PortableResource,
+  unwrapDriver,
+} from '../portable/resource.ts';
 import type { DriverSecretVersion, SecretStoreDriver } from './driver.ts';
 import type {
   DeleteSecretOptions,
@@ -26,10 +32,7 @@ type Operation = (typeof OPERATIONS)[number];
 // Symbol.for: recognised across duplicate copies of this package, like CloudmuxError.
 const DRIVER = Symbol.for('cloudmux.secretStore.driver');
 
-export interface PortableSecretStoreOptions {
-  /** Where calls are metered (a `Meter`); unmetered when omitted. */
-  meter?: OperationSource | undefined;
-}
+export type PortableSecretStoreOptions = PortableOptions;
 
 /**
  * Builds the portable SecretStore over a driver. Given a portable SecretStore instead, it re-wraps
@@ -39,17 +42,12 @@ export function portableSecretStore(
   driver: SecretStoreDriver | SecretStore,
   options: PortableSecretStoreOptions = {},
 ): SecretStore {
-  return new PortableSecretStore(
-    secretStoreDriverOf(driver) ?? (driver as SecretStoreDriver),
-    options.meter ?? PLAIN_OPERATIONS,
-  );
+  return new PortableSecretStore(...unwrapDriver<SecretStoreDriver>(DRIVER, driver, options));
 }
 
 /** The driver under a portable SecretStore, or undefined for anything else. */
 export function secretStoreDriverOf(store: unknown): SecretStoreDriver | undefined {
-  return typeof store === 'object' && store !== null
-    ? ((store as Record<symbol, SecretStoreDriver | undefined>)[DRIVER] ?? undefined)
-    : undefined;
+  return driverUnder<SecretStoreDriver>(DRIVER, store);
 }
 
 /**
@@ -79,10 +77,6 @@ export function secretStoreOperation(
     );
 }
 
-const NO_SIGNAL: DriverCall = {};
-const callOf = (options: CallOptions | undefined): DriverCall =>
-  options?.signal ? { signal: options.signal } : NO_SIGNAL;
-
 const byName = (a: SecretListEntry, b: SecretListEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** Newest first by `order`; on a tie the one later in the listing is newer. */
@@ -98,40 +92,21 @@ function newestFirst(versions: DriverSecretVersion[]): DriverSecretVersion[] {
   });
 }
 
-class PortableSecretStore implements SecretStore {
+class PortableSecretStore extends PortableResource<SecretStoreDriver, Operation> implements SecretStore {
   readonly [DRIVER]: SecretStoreDriver;
-  readonly #driver: SecretStoreDriver;
-  readonly #ops: Record<Operation, OperationRunner>;
 
   constructor(driver: SecretStoreDriver, operations: OperationSource) {
+    super(driver, 'secretStore', OPERATIONS, operations);
     this[DRIVER] = driver;
-    this.#driver = driver;
-    const errorCode = (error: unknown) => driver.errorCode(error);
-    const ops = {} as Record<Operation, OperationRunner>;
-    for (const operation of OPERATIONS) {
-      ops[operation] = operations.operation({
-        provider: driver.provider,
-        resource: 'secretStore',
-        operation,
-        errorCode,
-      });
-    }
-    this.#ops = ops;
   }
 
-  get provider() {
-    return this.#driver.provider;
-  }
-  get capabilities() {
-    return this.#driver.capabilities;
-  }
   get limits() {
-    return this.#driver.limits;
+    return this.driver.limits;
   }
 
   put(name: string, value: string | Uint8Array, options?: CallOptions): Promise<{ version: string }> {
-    const d = this.#driver;
-    return this.#ops.put.run(
+    const d = this.driver;
+    return this.ops.put.run(
       async () => {
         checkSecretName(d, name);
         secretBytes(d, value);
@@ -145,8 +120,8 @@ class PortableSecretStore implements SecretStore {
   }
 
   get(name: string, options: GetSecretOptions = {}): Promise<SecretValue> {
-    const d = this.#driver;
-    return this.#ops.get.run(
+    const d = this.driver;
+    return this.ops.get.run(
       async () => {
         checkSecretName(d, name);
         checkVersion(options.version);
@@ -160,8 +135,8 @@ class PortableSecretStore implements SecretStore {
   }
 
   listVersions(name: string, options?: CallOptions): Promise<SecretVersionInfo[]> {
-    const d = this.#driver;
-    return this.#ops.listVersions.run(
+    const d = this.driver;
+    return this.ops.listVersions.run(
       async () => {
         checkSecretName(d, name);
         const versions: DriverSecretVersion[] = [];
@@ -189,9 +164,9 @@ class PortableSecretStore implements SecretStore {
   }
 
   list(options: ListSecretsOptions = {}): Promise<SecretListEntry[]> {
-    const d = this.#driver;
+    const d = this.driver;
     const prefix = options.prefix ?? '';
-    return this.#ops.list.run(
+    return this.ops.list.run(
       async () => {
         checkPrefix(prefix);
         const found = new Map<string, SecretListEntry>();
@@ -212,8 +187,8 @@ class PortableSecretStore implements SecretStore {
   }
 
   delete(name: string, options: DeleteSecretOptions = {}): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.delete.run(
+    const d = this.driver;
+    return this.ops.delete.run(
       () => {
         checkSecretName(d, name);
         return d.delete(name, options.force, callOf(options));
@@ -223,22 +198,5 @@ class PortableSecretStore implements SecretStore {
       name,
       options.signal,
     );
-  }
-
-  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.#driver.native();
-    return native instanceof type ? native : undefined;
-  }
-
-  native(): unknown {
-    return this.#driver.native();
-  }
-
-  close(): Promise<void> {
-    return this.#ops.close.run(() => this.#driver.close(), false, undefined, undefined);
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }

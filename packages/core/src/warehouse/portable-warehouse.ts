@@ -4,11 +4,17 @@
  * messages, metering with each call's idempotency, timeouts and cancellation. Each call runs
  * through one `OperationRunner` resolved at construction.
  */
-import { requireCapability } from '../errors.ts';
 import { DriverError } from '../portable/errors.ts';
-import { type OperationRunner, type OperationSource, PLAIN_OPERATIONS } from '../portable/operation.ts';
-import type { CallOptions } from '../queue/types.ts';
-import type { DriverCall, TableColumn, WarehouseDriver } from './driver.ts';
+import type { OperationSource } from '../portable/operation.ts';
+import {
+  type CallOptions,
+  callOf,
+  driverUnder,
+  type PortableOptions,
+  PortableResource,
+  unwrapDriver,
+} from '../portable/resource.ts';
+import type { TableColumn, WarehouseDriver } from './driver.ts';
 import { bindStatement } from './statement.ts';
 import type {
   LoadOptions,
@@ -38,10 +44,7 @@ const DEFAULT_PAGE_SIZE = 10_000;
 const COLUMN_TYPES = new Set(['string', 'int64', 'float64', 'bool', 'timestamp', 'date', 'decimal', 'json']);
 const FORMAT_CAPABILITY = { parquet: 'loadParquet', csv: 'loadCsv', ndjson: 'loadNdjson' } as const;
 
-export interface PortableWarehouseOptions {
-  /** Where calls are metered (a `Meter`); unmetered when omitted. */
-  meter?: OperationSource | undefined;
-}
+export type PortableWarehouseOptions = PortableOptions;
 
 /**
  * Builds the portable Warehouse over a driver. Given a portable Warehouse instead, it re-wraps that
@@ -51,22 +54,13 @@ export function portableWarehouse(
   driver: WarehouseDriver | Warehouse,
   options: PortableWarehouseOptions = {},
 ): Warehouse {
-  return new PortableWarehouse(
-    warehouseDriverOf(driver) ?? (driver as WarehouseDriver),
-    options.meter ?? PLAIN_OPERATIONS,
-  );
+  return new PortableWarehouse(...unwrapDriver<WarehouseDriver>(DRIVER, driver, options));
 }
 
 /** The driver under a portable Warehouse, or undefined for anything else. */
 export function warehouseDriverOf(warehouse: unknown): WarehouseDriver | undefined {
-  return typeof warehouse === 'object' && warehouse !== null
-    ? ((warehouse as Record<symbol, WarehouseDriver | undefined>)[DRIVER] ?? undefined)
-    : undefined;
+  return driverUnder<WarehouseDriver>(DRIVER, warehouse);
 }
-
-const NO_SIGNAL: DriverCall = {};
-const callOf = (options: CallOptions | undefined): DriverCall =>
-  options?.signal ? { signal: options.signal } : NO_SIGNAL;
 
 const invalid = (detail: string) => new DriverError('InvalidArgument', { detail });
 
@@ -104,51 +98,28 @@ function checkSchema(schema: TableSchema): void {
   }
 }
 
-class PortableWarehouse implements Warehouse {
+class PortableWarehouse extends PortableResource<WarehouseDriver, Operation> implements Warehouse {
   readonly [DRIVER]: WarehouseDriver;
-  readonly #driver: WarehouseDriver;
-  readonly #ops: Record<Operation, OperationRunner>;
 
   constructor(driver: WarehouseDriver, operations: OperationSource) {
+    super(driver, 'warehouse', OPERATIONS, operations);
     this[DRIVER] = driver;
-    this.#driver = driver;
-    const errorCode = (error: unknown) => driver.errorCode(error);
-    const ops = {} as Record<Operation, OperationRunner>;
-    for (const operation of OPERATIONS) {
-      ops[operation] = operations.operation({
-        provider: driver.provider,
-        resource: 'warehouse',
-        operation,
-        errorCode,
-      });
-    }
-    this.#ops = ops;
   }
 
-  get provider() {
-    return this.#driver.provider;
-  }
-  get capabilities() {
-    return this.#driver.capabilities;
-  }
   get dialect() {
-    return this.#driver.dialect;
-  }
-
-  #require(supported: boolean, operation: string, capability: string) {
-    requireCapability(supported, { provider: this.provider, resource: 'warehouse', operation, capability });
+    return this.driver.dialect;
   }
 
   ensureTable(table: string, schema: TableSchema, options?: CallOptions): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.ensureTable.run(
+    const d = this.driver;
+    return this.ops.ensureTable.run(
       () => {
         checkTable(table);
         checkSchema(schema);
         for (const column of schema.columns) {
-          if (column.type === 'json') this.#require(d.capabilities.jsonType, 'ensureTable', 'jsonType');
+          if (column.type === 'json') this.require(d.capabilities.jsonType, 'ensureTable', 'jsonType');
           if (column.type === 'decimal')
-            this.#require(d.capabilities.decimalType, 'ensureTable', 'decimalType');
+            this.require(d.capabilities.decimalType, 'ensureTable', 'decimalType');
         }
         return d.ensureTable(table, schema, callOf(options));
       },
@@ -159,8 +130,8 @@ class PortableWarehouse implements Warehouse {
   }
 
   insertRows(table: string, rows: readonly Row[], options?: CallOptions): Promise<{ rows: number }> {
-    const d = this.#driver;
-    return this.#ops.insertRows.run(
+    const d = this.driver;
+    return this.ops.insertRows.run(
       async () => {
         checkTable(table);
         if (!Array.isArray(rows)) throw invalid('rows must be an array of objects');
@@ -181,8 +152,8 @@ class PortableWarehouse implements Warehouse {
   }
 
   loadFromObjects(table: string, load: LoadOptions): Promise<LoadResult> {
-    const d = this.#driver;
-    return this.#ops.loadFromObjects.run(
+    const d = this.driver;
+    return this.ops.loadFromObjects.run(
       () => {
         checkTable(table);
         if (typeof load !== 'object' || load === null || typeof load.source !== 'object') {
@@ -190,12 +161,12 @@ class PortableWarehouse implements Warehouse {
         }
         const capability = FORMAT_CAPABILITY[load.format];
         if (!capability) throw invalid(`unknown load format ${JSON.stringify(load.format)}`);
-        this.#require(d.capabilities[capability], 'loadFromObjects', capability);
+        this.require(d.capabilities[capability], 'loadFromObjects', capability);
         if (load.mode !== undefined && load.mode !== 'append' && load.mode !== 'replace') {
           throw invalid(`unknown load mode ${JSON.stringify(load.mode)} (append or replace)`);
         }
         if (load.mode === 'replace')
-          this.#require(d.capabilities.loadReplace, 'loadFromObjects', 'loadReplace');
+          this.require(d.capabilities.loadReplace, 'loadFromObjects', 'loadReplace');
         if ((load.keys === undefined) === (load.prefix === undefined)) {
           throw invalid('give either keys or a prefix (exactly one of them)');
         }
@@ -218,8 +189,8 @@ class PortableWarehouse implements Warehouse {
     params?: QueryParameters,
     options?: CallOptions,
   ): Promise<QueryResult<R>> {
-    const d = this.#driver;
-    return this.#ops.query.run(
+    const d = this.driver;
+    return this.ops.query.run(
       () => d.query(bindStatement(d.dialect, sql, params), callOf(options)) as Promise<QueryResult<R>>,
       typeof sql === 'string' && isReadOnly(sql),
       undefined,
@@ -232,8 +203,8 @@ class PortableWarehouse implements Warehouse {
     params?: QueryParameters,
     options: QueryOptions = {},
   ): AsyncIterable<QueryResult<R>> {
-    const d = this.#driver;
-    const runner = this.#ops.queryPage;
+    const d = this.driver;
+    const runner = this.ops.queryPage;
     const signal = options.signal;
     let pages: AsyncIterator<QueryResult> | undefined;
     // The first page starts the statement, so a retry of it starts the statement again.
@@ -275,8 +246,8 @@ class PortableWarehouse implements Warehouse {
   }
 
   dropTable(table: string, options?: CallOptions): Promise<void> {
-    const d = this.#driver;
-    return this.#ops.dropTable.run(
+    const d = this.driver;
+    return this.ops.dropTable.run(
       () => {
         checkTable(table);
         return d.dropTable(table, callOf(options));
@@ -285,23 +256,6 @@ class PortableWarehouse implements Warehouse {
       table,
       options?.signal,
     );
-  }
-
-  as<T>(type: abstract new (...args: never[]) => T): T | undefined {
-    const native = this.#driver.native();
-    return native instanceof type ? native : undefined;
-  }
-
-  native(): unknown {
-    return this.#driver.native();
-  }
-
-  close(): Promise<void> {
-    return this.#ops.close.run(() => this.#driver.close(), false, undefined, undefined);
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 
