@@ -195,6 +195,13 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
     // until every read failed with a key mismatch.
     const existing = await storedSecretCount();
     if (existing > 0) {
+      // A writer in another process links its key before it writes its first secret, so secrets
+      // seen now mean its key is there now, unless the key file was really lost: read it again.
+      const raced = await readFile(options.keyFile, 'utf8').catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw fsError('loadKey', error, options.keyFile);
+      });
+      if (raced !== undefined) return parseKey(raced, options.keyFile);
       throw fail(
         'PreconditionFailed',
         'loadKey',
