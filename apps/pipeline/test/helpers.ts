@@ -1,7 +1,10 @@
-import type { ObjectStore } from '@cloudmux/core';
+import { type ObjectStore, type Resources, Timestamp, type Warehouse } from '@cloudmux/core';
 import { parquetReadObjects } from 'hyparquet';
 import { type FlightColumns, flightEventId, readFlights } from '../src/data/flights.ts';
+import { createIngestor } from '../src/ingest/ingestor.ts';
+import { replayFlights } from '../src/ingest/replay.ts';
 import { LAYOUT } from '../src/layout.ts';
+import { runConsumer } from '../src/speed/consumer.ts';
 
 export interface SourceRow {
   id: string;
@@ -143,4 +146,35 @@ export async function lakeIds(store: ObjectStore): Promise<string[]> {
     for (const row of rows) ids.push(row.id as string);
   }
   return ids;
+}
+
+/** 500 flights through ingest and one draining consumer into the lake (100 events per message). */
+export async function landSmallSlice(resources: Pick<Resources, 'objectStore' | 'queue'>): Promise<void> {
+  await resources.queue.ensureQueue(LAYOUT.queue);
+  const ingestor = createIngestor({
+    objectStore: resources.objectStore,
+    queue: resources.queue,
+    eventsPerMessage: 100,
+  });
+  await replayFlights(ingestor, { limit: 500 });
+  await runConsumer({
+    objectStore: resources.objectStore,
+    queue: resources.queue,
+    untilDrained: () => true,
+    waitSeconds: 0,
+  });
+}
+
+/** A row that bypassed ingestion: out of the delay range and counted by no ingest manifest. */
+export async function insertRogueRow(warehouse: Warehouse): Promise<void> {
+  await warehouse.insertRows(LAYOUT.table, [
+    {
+      id: 'rogue-1',
+      ts: Timestamp.fromDate(new Date('2001-01-01T00:00:00Z')),
+      delay: 5000n,
+      distance: 10n,
+      origin: 'AAA',
+      destination: 'BBB',
+    },
+  ]);
 }

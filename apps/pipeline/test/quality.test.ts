@@ -3,14 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Timestamp } from '@cloudmux/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../src/batch/run.ts';
 import { openPipeline } from '../src/context.ts';
-import { createIngestor } from '../src/ingest/ingestor.ts';
-import { replayFlights } from '../src/ingest/replay.ts';
-import { LAYOUT } from '../src/layout.ts';
-import { runConsumer } from '../src/speed/consumer.ts';
+import { insertRogueRow, landSmallSlice } from './helpers.ts';
 
 const PROVIDERS = (process.env.PIPELINE_PROVIDERS ?? 'local').split(',').filter(Boolean);
 
@@ -36,34 +32,12 @@ describe.each(PROVIDERS)('data quality on %s', (provider) => {
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     const { resources } = await openPipeline({ baseDir, provider });
     try {
-      await resources.queue.ensureQueue(LAYOUT.queue);
-      const ingestor = createIngestor({
-        objectStore: resources.objectStore,
-        queue: resources.queue,
-        eventsPerMessage: 100,
-      });
-      await replayFlights(ingestor, { limit: 500 });
-      await runConsumer({
-        objectStore: resources.objectStore,
-        queue: resources.queue,
-        untilDrained: () => true,
-        waitSeconds: 0,
-      });
+      await landSmallSlice(resources);
 
       const clean = await runBatch({ objectStore: resources.objectStore, warehouse: resources.warehouse });
       expect(clean.record.status).toBe('succeeded');
 
-      // A row that bypassed ingestion: out of range, and not accounted for by any ingest manifest.
-      await resources.warehouse.insertRows(LAYOUT.table, [
-        {
-          id: 'rogue-1',
-          ts: Timestamp.fromDate(new Date('2001-01-01T00:00:00Z')),
-          delay: 5000n,
-          distance: 10n,
-          origin: 'AAA',
-          destination: 'BBB',
-        },
-      ]);
+      await insertRogueRow(resources.warehouse);
       const { port } = hook.address() as AddressInfo;
       const failed = await runBatch({
         objectStore: resources.objectStore,

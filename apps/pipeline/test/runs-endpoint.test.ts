@@ -1,15 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Timestamp } from '@cloudmux/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../src/batch/run.ts';
 import { openPipeline } from '../src/context.ts';
-import { createIngestor } from '../src/ingest/ingestor.ts';
-import { replayFlights } from '../src/ingest/replay.ts';
-import { LAYOUT } from '../src/layout.ts';
 import { createApi } from '../src/serving/api.ts';
-import { runConsumer } from '../src/speed/consumer.ts';
+import { insertRogueRow, landSmallSlice } from './helpers.ts';
 
 interface RunsBody {
   runs: Array<{
@@ -31,32 +27,10 @@ describe('GET /runs after a run that a data-quality check failed', () => {
     baseDir = await mkdtemp(join(tmpdir(), 'cloudmux-pipeline-runs-'));
     const { resources } = await openPipeline({ baseDir, provider: 'local' });
     try {
-      await resources.queue.ensureQueue(LAYOUT.queue);
-      const ingestor = createIngestor({
-        objectStore: resources.objectStore,
-        queue: resources.queue,
-        eventsPerMessage: 100,
-      });
-      await replayFlights(ingestor, { limit: 500 });
-      await runConsumer({
-        objectStore: resources.objectStore,
-        queue: resources.queue,
-        untilDrained: () => true,
-        waitSeconds: 0,
-      });
+      await landSmallSlice(resources);
       const clean = await runBatch({ objectStore: resources.objectStore, warehouse: resources.warehouse });
       expect(clean.record.status).toBe('succeeded');
-      // A row that bypassed ingestion: out of range, and counted by no ingest manifest.
-      await resources.warehouse.insertRows(LAYOUT.table, [
-        {
-          id: 'rogue-1',
-          ts: Timestamp.fromDate(new Date('2001-01-01T00:00:00Z')),
-          delay: 5000n,
-          distance: 10n,
-          origin: 'AAA',
-          destination: 'BBB',
-        },
-      ]);
+      await insertRogueRow(resources.warehouse);
       const failed = await runBatch({ objectStore: resources.objectStore, warehouse: resources.warehouse });
       expect(failed.record.status).toBe('failed');
 
