@@ -2,7 +2,8 @@
  * Send-batch requests stay within the queue's limits on entries AND bytes. With the default 1,000
  * events per message (~45 KB each), ten messages are ~450 KB — over SQS's 256 KiB per request — so
  * the ingestor must split them; before it did, every AWS run above ~5,700 events failed to enqueue.
- * Run through the real SQS adapter on moto, with the grouping rule pinned on its own as well.
+ * Run through the real SQS adapter on moto; the grouping rule itself is the portable Queue's
+ * (`sendAll`, pinned in packages/core).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,35 +11,9 @@ import { join } from 'node:path';
 import { emulatorStacks, emulatorStackUnavailable } from '@cloudmux/adapters-test';
 import { describe, expect, it } from 'vitest';
 import { openPipeline } from '../src/context.ts';
-import { batchRequests, createIngestor } from '../src/ingest/ingestor.ts';
+import { createIngestor } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
 import { LAYOUT } from '../src/layout.ts';
-
-describe('send-batch requests', () => {
-  it('close a request at the entry limit or before the byte limit, whichever comes first', () => {
-    const body = (bytes: number) => ({ body: 'x'.repeat(bytes) });
-    const limits = { maxBatchEntries: 10, maxBatchBytes: 256 * 1024 };
-    const sizes = (groups: Array<Array<{ body: string }>>) => groups.map((g) => g.length);
-    expect(
-      sizes(
-        batchRequests(
-          Array.from({ length: 12 }, () => body(45_000)),
-          limits,
-        ),
-      ),
-    ).toEqual([5, 5, 2]);
-    expect(
-      sizes(
-        batchRequests(
-          Array.from({ length: 12 }, () => body(100)),
-          limits,
-        ),
-      ),
-    ).toEqual([10, 2]);
-    // A message as large as a whole request still goes, alone (its own size is the queue's to judge).
-    expect(sizes(batchRequests([body(300_000), body(10)], limits))).toEqual([1, 1]);
-  });
-});
 
 const awsMissing = emulatorStackUnavailable('aws');
 

@@ -68,41 +68,36 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   /** Sends the batches; `sent` collects the names of those the queue took, also when it throws. */
   async function enqueue(batches: EventBatch[], names: string[], sent: string[]): Promise<void> {
     const entries = batches.map((batch, index) => ({ body: JSON.stringify(batch), name: names[index]! }));
-    for (const group of batchRequests(entries, queue.limits)) {
-      let pending = group;
-      // sendBatch reports per entry; only the failed ones are sent again.
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const results = await queue.sendBatch(
-          queueName,
-          pending.map((entry): SendEntry => ({ body: entry.body })),
-        );
-        const failed: typeof pending = [];
-        let lastError: Error | undefined;
-        results.forEach((result, index) => {
-          if (!result.ok) {
-            failed.push(pending[index]!);
-            lastError = result.error;
-          } else sent.push(pending[index]!.name);
+    // sendAll splits into requests within the queue's limits on entries and bytes (SQS: 10 entries,
+    // 256 KiB) and reports per entry; only the failed ones are sent again.
+    let pending = entries;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const results = await queue.sendAll(
+        queueName,
+        pending.map((entry): SendEntry => ({ body: entry.body })),
+      );
+      const failed: typeof pending = [];
+      let lastError: Error | undefined;
+      results.forEach((result, index) => {
+        if (!result.ok) {
+          failed.push(pending[index]!);
+          lastError = result.error;
+        } else sent.push(pending[index]!.name);
+      });
+      if (failed.length && attempt >= 5) {
+        const retryable = !CloudmuxError.isInstance(lastError) || lastError.retryable;
+        throw new CloudmuxError({
+          code: retryable ? 'Unavailable' : CloudmuxError.isInstance(lastError) ? lastError.code : 'Internal',
+          message: `${failed.length} messages could not be enqueued after ${attempt} attempts`,
+          resource: 'pipeline',
+          operation: 'ingest',
+          retryable,
+          cause: lastError,
         });
-        if (failed.length && attempt >= 5) {
-          const retryable = !CloudmuxError.isInstance(lastError) || lastError.retryable;
-          throw new CloudmuxError({
-            code: retryable
-              ? 'Unavailable'
-              : CloudmuxError.isInstance(lastError)
-                ? lastError.code
-                : 'Internal',
-            message: `${failed.length} messages could not be enqueued after ${attempt} attempts`,
-            resource: 'pipeline',
-            operation: 'ingest',
-            retryable,
-            cause: lastError,
-          });
-        }
-        if (failed.length)
-          await sleep(backoffDelay({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 2000 }, attempt));
-        pending = failed;
       }
+      if (failed.length)
+        await sleep(backoffDelay({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 2000 }, attempt));
+      pending = failed;
     }
   }
 
@@ -237,30 +232,4 @@ export async function ingestTotals(store: ObjectStore): Promise<IngestTotals> {
     totals.messages++;
   }
   return totals;
-}
-
-/**
- * Groups messages into send-batch requests within the queue's limits on entries and on bytes per
- * request (SQS: 10 entries and 256 KiB in all, so ten 45 KB messages need two requests).
- */
-export function batchRequests<T extends { body: string }>(
-  entries: readonly T[],
-  limits: { maxBatchEntries: number; maxBatchBytes: number },
-): T[][] {
-  const maxEntries = Math.max(1, limits.maxBatchEntries);
-  const groups: T[][] = [];
-  let group: T[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const size = Buffer.byteLength(entry.body);
-    if (group.length > 0 && (group.length >= maxEntries || bytes + size > limits.maxBatchBytes)) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(entry);
-    bytes += size;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
 }

@@ -39,9 +39,9 @@ export function countingQueue(queue: Queue): { queue: Queue; enqueuedBytes: () =
     typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   const counted = new Proxy(queue, {
     get(target, property, receiver) {
-      if (property === 'sendBatch') {
+      if (property === 'sendBatch' || property === 'sendAll') {
         return async (...args: Parameters<Queue['sendBatch']>) => {
-          const results = await target.sendBatch(...args);
+          const results = await target[property](...args);
           results.forEach((result, index) => {
             if (result.ok) bytes += size(args[1][index]!.body);
           });
