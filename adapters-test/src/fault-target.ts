@@ -3,8 +3,13 @@
  * emulator's endpoint and the adapter created exactly as the file creates it, with the proxy's
  * address in place of the emulator's.
  */
-import type { FaultTarget } from '../contracts/faults.ts';
-import { type FaultKind, type FaultProxyOptions, startFaultProxy } from './fault-proxy.ts';
+import type { FaultTarget } from '@cloudmux/conformance';
+import {
+  type FaultKind,
+  type FaultProxy,
+  type FaultProxyOptions,
+  startFaultProxy,
+} from '@cloudmux/emulators';
 
 /** gRPC (HTTP/2) and TDS carry requests the proxy cannot see: only connection faults apply. */
 export const CONNECTION_FAULTS_ONLY: Partial<Record<FaultKind, string>> = {
@@ -38,7 +43,7 @@ export function proxiedTarget<T extends { close(): Promise<void> }>(options: {
   unsupported?: Partial<Record<FaultKind, string>>;
   /** Cleans up before close (defaults to close). */
   destroy?(adapter: T): Promise<void>;
-}): FaultTarget<T> {
+}): FaultTarget<T, FaultProxy> {
   return {
     async create() {
       const proxy = await startFaultProxy({

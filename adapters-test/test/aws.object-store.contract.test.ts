@@ -6,8 +6,8 @@
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createS3ObjectStore } from '@cloudmux/aws';
+import { describeObjectStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { afterAll } from 'vitest';
-import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
 import {
   AWS_LIVE,
   awsUnavailableReason,
@@ -16,10 +16,8 @@ import {
   s3SqsEndpoint,
   stopSharedMoto,
   testBucket,
-} from '../src/emulators/aws.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = awsUnavailableReason('s3-sqs');
 

@@ -4,8 +4,8 @@
  * deletes the queues it makes.
  */
 import { createSqsQueue } from '@cloudmux/aws';
+import { describeQueueContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { afterAll } from 'vitest';
-import { describeQueueContract } from '../src/contracts/queue.ts';
 import {
   AWS_LIVE,
   awsUnavailableReason,
@@ -13,10 +13,8 @@ import {
   s3SqsEndpoint,
   sqsClientConfig,
   stopSharedMoto,
-} from '../src/emulators/aws.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = awsUnavailableReason('s3-sqs');
 

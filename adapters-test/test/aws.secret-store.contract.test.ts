@@ -4,18 +4,16 @@
  * reuse nothing and leaves nothing in a recovery window.
  */
 import { createSecretsManagerSecretStore } from '@cloudmux/aws';
+import { describeSecretStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { afterAll } from 'vitest';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
 import {
   AWS_LIVE,
   awsClientConfig,
   awsEndpoint,
   awsUnavailableReason,
   stopSharedMoto,
-} from '../src/emulators/aws.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = awsUnavailableReason();
 

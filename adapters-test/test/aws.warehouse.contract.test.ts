@@ -4,8 +4,9 @@
  * provisioned cluster with CLOUDMUX_LIVE_AWS=1 (see src/emulators/aws.ts for the variables).
  */
 import { createRedshiftWarehouse, createS3ObjectStore } from '@cloudmux/aws';
+import { describeUnavailable, describeWarehouseContract, uniqueName } from '@cloudmux/conformance';
+import { type RedshiftDataServer, startRedshiftDataServer } from '@cloudmux/emulators/aws';
 import { afterAll } from 'vitest';
-import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
 import {
   AWS_LIVE,
   awsClientConfig,
@@ -16,11 +17,8 @@ import {
   s3ClientConfig,
   stopSharedMoto,
   testBucket,
-} from '../src/emulators/aws.ts';
-import { type RedshiftDataServer, startRedshiftDataServer } from '../src/emulators/redshift-data-server.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const endpoint = AWS_LIVE ? 'live' : 'emulator:redshift-data-server';
 const unavailable = awsUnavailableReason();

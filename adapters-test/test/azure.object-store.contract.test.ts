@@ -5,21 +5,20 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createBlobObjectStore } from '@cloudmux/azure';
+import { describeObjectStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import type { ObjectStore } from '@cloudmux/core';
-import { afterAll } from 'vitest';
-import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
-import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
 import {
+  AZURE_FAULT_RETRY,
   AZURITE_ACCOUNT,
   AZURITE_KEY,
   type AzuriteInstance,
   azuriteEntry,
+  azuriteThroughProxy,
   startAzurite,
-} from '../src/emulators/azurite.ts';
-import { AZURE_FAULT_RETRY, azuriteThroughProxy } from '../src/faults/azure-fault-clients.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '@cloudmux/emulators/azure';
+import { afterAll } from 'vitest';
+import { AZURE_LIVE, liveEnv } from '../src/endpoints/azure.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 let azurite: Promise<AzuriteInstance> | undefined;
 afterAll(async () => {

@@ -4,14 +4,17 @@
  */
 import { DefaultAzureCredential } from '@azure/identity';
 import { createBlobObjectStore, createSynapseWarehouse } from '@cloudmux/azure';
+import { describeUnavailable, describeWarehouseContract, uniqueName } from '@cloudmux/conformance';
+import {
+  type AzuriteInstance,
+  azuriteEntry,
+  startAzurite,
+  startTdsServer,
+  type TdsServer,
+} from '@cloudmux/emulators/azure';
 import { afterAll } from 'vitest';
-import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
-import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
-import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
-import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+import { AZURE_LIVE, liveEnv } from '../src/endpoints/azure.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 let azurite: Promise<AzuriteInstance> | undefined;
 let tds: Promise<TdsServer> | undefined;

@@ -2,9 +2,10 @@
  * Queue contract × Pub/Sub: Google's pstest fake by default, a real project with
  * CLOUDMUX_LIVE_GCP=1. Each adapter gets a unique topic prefix; the suite deletes what it makes.
  */
+
+import { describeQueueContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { createPubSubQueue } from '@cloudmux/gcp';
 import { afterAll } from 'vitest';
-import { describeQueueContract } from '../src/contracts/queue.ts';
 import {
   EMULATOR_PROJECT,
   gcpLive,
@@ -12,10 +13,8 @@ import {
   gcpUnavailableReason,
   pubsubEndpoint,
   sharedPstest,
-} from '../src/emulators/gcp.ts';
-import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/gcp.ts';
+import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = gcpUnavailableReason({ pstest: true });
 

@@ -3,9 +3,10 @@
  * secret-manager-server.ts) by default, a real project with CLOUDMUX_LIVE_GCP=1. Each adapter gets
  * a unique secret prefix; the suite deletes the secrets it makes.
  */
+
+import { describeSecretStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { createSecretManagerSecretStore } from '@cloudmux/gcp';
 import { afterAll } from 'vitest';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
 import {
   EMULATOR_PROJECT,
   gcpLive,
@@ -13,10 +14,8 @@ import {
   gcpUnavailableReason,
   secretManagerEndpoint,
   sharedSecretManager,
-} from '../src/emulators/gcp.ts';
-import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/gcp.ts';
+import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = gcpUnavailableReason({});
 

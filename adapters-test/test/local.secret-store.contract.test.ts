@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeSecretStoreContract } from '@cloudmux/conformance';
 import type { SecretStore } from '@cloudmux/core';
 import { createFileSecretStore } from '@cloudmux/local';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
 
 const roots = new WeakMap<SecretStore, string>();
 

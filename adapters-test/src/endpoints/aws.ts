@@ -11,8 +11,8 @@
  * Queues and secrets are created under unique prefixes and removed after each case.
  */
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { Endpoint } from '../harness.ts';
-import { motoMissingReason, type RunningEmulator, startMoto } from './moto.ts';
+import type { Endpoint } from '@cloudmux/conformance';
+import { motoMissingReason, type RunningEmulator, startMoto } from '@cloudmux/emulators/aws';
 
 export const AWS_LIVE = process.env.CLOUDMUX_LIVE_AWS === '1';
 export const REGION = process.env.AWS_REGION ?? 'us-east-1';
@@ -59,7 +59,7 @@ export async function stopSharedMoto(): Promise<void> {
 
 function s3SqsEmulator(): Promise<RunningEmulator> {
   if (S3_SQS_EMULATOR === 'moto') return sharedMoto();
-  fauxqs ??= import('./fauxqs.ts').then((m) => m.startFauxqsEmulator());
+  fauxqs ??= import('@cloudmux/emulators/aws/fauxqs').then((m) => m.startFauxqsEmulator());
   return fauxqs;
 }
 

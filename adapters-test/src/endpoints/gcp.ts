@@ -8,11 +8,22 @@
  *   CLOUDMUX_GCP_LOCATION  BigQuery dataset location (default US)
  * Topics, subscriptions, datasets and secrets get unique names per run and are deleted after.
  */
-import type { Endpoint } from '../harness.ts';
-import { type BigQueryServer, startBigQueryServer } from './bigquery-server.ts';
-import { FAKE_GCS_MISSING, type FakeGcs, fakeGcsAvailable, startFakeGcs } from './fake-gcs.ts';
-import { PSTEST_MISSING, type Pstest, pstestAvailable, startPstest } from './pstest.ts';
-import { type SecretManagerServer, startSecretManagerServer } from './secret-manager-server.ts';
+import type { Endpoint } from '@cloudmux/conformance';
+import {
+  type BigQueryServer,
+  EMULATOR_PROJECT,
+  FAKE_GCS_MISSING,
+  type FakeGcs,
+  fakeGcsAvailable,
+  PSTEST_MISSING,
+  type Pstest,
+  pstestAvailable,
+  type SecretManagerServer,
+  startBigQueryServer,
+  startFakeGcs,
+  startPstest,
+  startSecretManagerServer,
+} from '@cloudmux/emulators/gcp';
 
 export const gcpLive = process.env.CLOUDMUX_LIVE_GCP === '1';
 
@@ -31,7 +42,7 @@ export function gcpLiveConfig(): GcpLiveConfig | string {
   return { projectId, bucket, location: process.env.CLOUDMUX_GCP_LOCATION ?? 'US' };
 }
 
-export const EMULATOR_PROJECT = 'cloudmux-emulator';
+export { EMULATOR_PROJECT };
 
 export const gcsEndpoint: Endpoint = gcpLive ? 'live' : 'emulator:fake-gcs-server';
 export const pubsubEndpoint: Endpoint = gcpLive ? 'live' : 'emulator:pstest';

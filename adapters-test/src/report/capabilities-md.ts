@@ -3,7 +3,7 @@
  * per interface a capability × provider/endpoint matrix, the case counts, and every skip with its
  * reason.
  */
-import type { InterfaceName } from '../harness.ts';
+import type { InterfaceName } from '@cloudmux/conformance';
 import type { ContractReport, ContractResult } from './contract-report.ts';
 
 const TITLES: Record<InterfaceName, string> = {

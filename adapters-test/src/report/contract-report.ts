@@ -3,8 +3,8 @@
  * provider × interface × endpoint, from the `contract` and `skipReason` metadata each case records.
  */
 import { basename } from 'node:path';
+import type { ContractMeta, Endpoint, InterfaceName } from '@cloudmux/conformance';
 import type { TestCase, TestModule } from 'vitest/node';
-import type { ContractMeta, Endpoint, InterfaceName } from '../harness.ts';
 
 export interface ContractSkip {
   case: string;

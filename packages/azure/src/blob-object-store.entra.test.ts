@@ -7,13 +7,15 @@
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import type { TokenCredential } from '@azure/identity';
 import { createBlobObjectStore } from '@cloudmux/azure';
+import { uniqueName } from '@cloudmux/conformance';
 import { type CallUsage, type ObjectStore, runWithUsage } from '@cloudmux/core';
+import { type AzuriteInstance, azuriteEntry, startAzurite } from '@cloudmux/emulators/azure';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
-import { uniqueName } from '../src/harness.ts';
 
-const missing = azuriteEntry() ? undefined : 'azurite is not installed (devDependency of adapters-test)';
+const missing = azuriteEntry()
+  ? undefined
+  : 'azurite is not installed (a dependency of @cloudmux/emulators: run pnpm install)';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 
 /** An unsigned JWT with the claims Azurite's basic OAuth checks (the auth flow itself is not under test). */

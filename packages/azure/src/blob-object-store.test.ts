@@ -6,12 +6,14 @@
 import { Readable } from 'node:stream';
 import { ContainerClient } from '@azure/storage-blob';
 import { createBlobObjectStore } from '@cloudmux/azure';
+import { expectCode, uniqueName } from '@cloudmux/conformance';
 import { type CallUsage, type ObjectStore, runWithUsage } from '@cloudmux/core';
+import { type AzuriteInstance, azuriteEntry, startAzurite } from '@cloudmux/emulators/azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
-import { expectCode, uniqueName } from '../src/harness.ts';
 
-const missing = azuriteEntry() ? undefined : 'azurite is not installed (devDependency of adapters-test)';
+const missing = azuriteEntry()
+  ? undefined
+  : 'azurite is not installed (a dependency of @cloudmux/emulators: run pnpm install)';
 
 describe.skipIf(missing)(`azure blob adapter on Azurite${missing ? ` — skipped: ${missing}` : ''}`, () => {
   let azurite: AzuriteInstance;

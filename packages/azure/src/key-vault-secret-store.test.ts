@@ -5,10 +5,10 @@
 import { Agent } from 'node:https';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { createKeyVaultSecretStore, type KeyVaultSecretStore, NAME_TAG, toVaultName } from '@cloudmux/azure';
+import { expectCode, uniqueName } from '@cloudmux/conformance';
 import { type CallUsage, runWithUsage } from '@cloudmux/core';
+import { type KeyVaultServer, startKeyVaultServer } from '@cloudmux/emulators/azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KeyVaultServer, startKeyVaultServer } from '../src/emulators/key-vault-server.ts';
-import { expectCode, uniqueName } from '../src/harness.ts';
 
 describe('azure key vault adapter on the test server', () => {
   let server: KeyVaultServer;

@@ -4,13 +4,21 @@
  * Azurite and the TDS test server. (Key Vault is left out: its test server's certificate is trusted
  * only through a client option that config does not carry.)
  */
-import { openResources, parseConfig, type Resources } from '@cloudmux/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
-import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
-import { uniqueName } from '../src/harness.ts';
 
-const missing = azuriteEntry() ? undefined : 'azurite is not installed (devDependency of adapters-test)';
+import { uniqueName } from '@cloudmux/conformance';
+import { openResources, parseConfig, type Resources } from '@cloudmux/core';
+import {
+  type AzuriteInstance,
+  azuriteEntry,
+  startAzurite,
+  startTdsServer,
+  type TdsServer,
+} from '@cloudmux/emulators/azure';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const missing = azuriteEntry()
+  ? undefined
+  : 'azurite is not installed (a dependency of @cloudmux/emulators: run pnpm install)';
 
 describe.skipIf(missing)(
   `azure provider through openResources${missing ? ` — skipped: ${missing}` : ''}`,

@@ -5,12 +5,14 @@
  */
 import { QueueServiceClient } from '@azure/storage-queue';
 import { createQueueStorageQueue } from '@cloudmux/azure';
+import { expectCode, uniqueName } from '@cloudmux/conformance';
 import { Meter, messageText, portableQueue, type Queue } from '@cloudmux/core';
+import { type AzuriteInstance, azuriteEntry, startAzurite } from '@cloudmux/emulators/azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
-import { expectCode, uniqueName } from '../src/harness.ts';
 
-const missing = azuriteEntry() ? undefined : 'azurite is not installed (devDependency of adapters-test)';
+const missing = azuriteEntry()
+  ? undefined
+  : 'azurite is not installed (a dependency of @cloudmux/emulators: run pnpm install)';
 
 describe.skipIf(missing)(`azure queue adapter on Azurite${missing ? ` — skipped: ${missing}` : ''}`, () => {
   let azurite: AzuriteInstance;

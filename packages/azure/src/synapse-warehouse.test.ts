@@ -5,10 +5,10 @@
  * minimum.
  */
 import { createSynapseWarehouse } from '@cloudmux/azure';
+import { expectCode } from '@cloudmux/conformance';
 import { Meter, type Warehouse } from '@cloudmux/core';
+import { startTdsServer, type TdsServer } from '@cloudmux/emulators/azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
-import { expectCode } from '../src/harness.ts';
 
 describe('azure synapse adapter on the TDS test server', () => {
   let server: TdsServer;

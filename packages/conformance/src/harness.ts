@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
 import { expect, type TestContext } from 'vitest';
-import type { FaultTarget } from './contracts/faults.ts';
+import type { FaultTarget } from './faults/suite.ts';
 
 export type InterfaceName = 'objectStore' | 'queue' | 'warehouse' | 'secretStore';
 export type Endpoint = 'embedded' | `emulator:${string}` | 'live';

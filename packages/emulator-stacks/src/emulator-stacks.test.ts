@@ -3,6 +3,8 @@
  * pipeline and compare apps do) and every resource answers a round trip on its emulator; stop()
  * ends the emulators and undoes the provider-module override.
  */
+
+import { uniqueName } from '@cloudmux/conformance';
 import { openResources, parseConfig } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,8 +12,7 @@ import {
   emulatorStacks,
   emulatorStackUnavailable,
   PROVIDER_MODULES_ENV,
-} from '../src/emulator-stacks.ts';
-import { uniqueName } from '../src/harness.ts';
+} from './emulator-stacks.ts';
 
 const providerModules = () => {
   const raw = process.env[PROVIDER_MODULES_ENV];

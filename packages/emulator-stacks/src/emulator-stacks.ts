@@ -9,16 +9,19 @@
  */
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { CloudmuxConfigInput } from '@cloudmux/core';
-import { azuriteEntry, startAzurite } from './emulators/azurite.ts';
-import { startBigQueryServer } from './emulators/bigquery-server.ts';
-import { FAKE_GCS_MISSING, fakeGcsAvailable, startFakeGcs } from './emulators/fake-gcs.ts';
-import { EMULATOR_PROJECT } from './emulators/gcp.ts';
-import { startKeyVaultServer } from './emulators/key-vault-server.ts';
-import { motoMissingReason, startMoto } from './emulators/moto.ts';
-import { PSTEST_MISSING, pstestAvailable, startPstest } from './emulators/pstest.ts';
-import { startRedshiftDataServer } from './emulators/redshift-data-server.ts';
-import { startSecretManagerServer } from './emulators/secret-manager-server.ts';
-import { startTdsServer } from './emulators/tds-server.ts';
+import { motoMissingReason, startMoto, startRedshiftDataServer } from '@cloudmux/emulators/aws';
+import { azuriteEntry, startAzurite, startKeyVaultServer, startTdsServer } from '@cloudmux/emulators/azure';
+import {
+  EMULATOR_PROJECT,
+  FAKE_GCS_MISSING,
+  fakeGcsAvailable,
+  PSTEST_MISSING,
+  pstestAvailable,
+  startBigQueryServer,
+  startFakeGcs,
+  startPstest,
+  startSecretManagerServer,
+} from '@cloudmux/emulators/gcp';
 
 export type EmulatedProvider = 'aws' | 'gcp' | 'azure';
 
@@ -182,13 +185,13 @@ export async function startGcpStack(): Promise<EmulatorStackResult> {
   };
 }
 
-const AZURE_EMULATOR_PROVIDER = new URL('./emulator-providers/azure.ts', import.meta.url).href;
+const AZURE_EMULATOR_PROVIDER = new URL('./providers/azure.ts', import.meta.url).href;
 
 /**
  * Azurite for Blob and Queue Storage, the TDS test server (Synapse SQL on DuckDB, COPY INTO from
  * Azurite with a SAS) and the Key Vault test server. The Key Vault test server needs a client that
  * trusts its certificate and sends its token, which `providers.azure` cannot express, so the stack
- * swaps in the thin provider module `emulator-providers/azure.ts` through PIPELINE_PROVIDER_MODULES
+ * swaps in the thin provider module `providers/azure.ts` through PIPELINE_PROVIDER_MODULES
  * (inherited by the pipeline's consumer processes) for as long as it runs.
  */
 export async function startAzureStack(): Promise<EmulatorStackResult> {
@@ -251,7 +254,7 @@ export function emulatorStackUnavailable(provider: EmulatedProvider): string | u
     case 'azure':
       return azuriteEntry()
         ? undefined
-        : 'azurite is not installed (a devDependency of @cloudmux/adapters-test: run pnpm install)';
+        : 'azurite is not installed (a dependency of @cloudmux/emulators: run pnpm install)';
   }
 }
 

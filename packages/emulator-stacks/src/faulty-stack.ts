@@ -4,9 +4,13 @@
  * reach each emulator only through its proxy, so a test can cut, throttle or slow one service.
  */
 import type { CloudmuxConfigInput } from '@cloudmux/core';
-import type { EmulatedProvider } from '../emulator-stacks.ts';
-import { type FaultProxy, type FaultProxyOptions, startFaultProxy } from './fault-proxy.ts';
-import { registerProxyOrigin } from './service-side.ts';
+import {
+  type FaultProxy,
+  type FaultProxyOptions,
+  registerProxyOrigin,
+  startFaultProxy,
+} from '@cloudmux/emulators';
+import type { EmulatedProvider } from './emulator-stacks.ts';
 
 export interface FaultyStack {
   /** The stack's config with each service's address replaced by its proxy's. */

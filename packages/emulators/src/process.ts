@@ -1,5 +1,5 @@
 /**
- * Emulator processes: locating a binary built into adapters-test/.emulators/bin, free ports,
+ * Emulator processes: locating a binary built into packages/emulators/.emulators/bin, free ports,
  * starting a child process and polling it until ready (never sleeping a fixed time).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const EMULATOR_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../.emulators/bin');
+const EMULATOR_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../.emulators/bin');
 
 /** Path of an emulator binary installed by scripts/ci-deps.d, or undefined when it is missing. */
 export function emulatorBinary(name: string): string | undefined {

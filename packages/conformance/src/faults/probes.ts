@@ -14,7 +14,7 @@ import {
 } from '@cloudmux/core';
 import { expect } from 'vitest';
 import { uniqueName } from '../harness.ts';
-import type { FaultProbe } from './faults.ts';
+import type { FaultProbe } from './suite.ts';
 
 /** How long an empty queue is watched before its count is believed. */
 const QUIET_MS = 3_000;

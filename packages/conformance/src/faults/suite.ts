@@ -1,7 +1,7 @@
 /**
  * The fault group of the contract suites: the same adapter, its client pointed at a fault proxy
- * (`../faults/fault-proxy.ts`) in front of the endpoint, wrapped by the core meter as the
- * registry wraps it for applications. Each interface's suite runs it with a probe: one idempotent
+ * (`startFaultProxy` of @cloudmux/emulators, or any `FaultInjector`) in front of the endpoint,
+ * wrapped by the core meter as the registry wraps it for applications. Each interface's suite runs it with a probe: one idempotent
  * call (the meter may retry it) and one non-idempotent call (it may not), plus a way to count the
  * effects of the latter with the proxy healthy.
  *
@@ -25,20 +25,20 @@ import {
   portableWarehouse,
 } from '@cloudmux/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import type { FaultKind, FaultProxy } from '../faults/fault-proxy.ts';
 import { beginCase, type ContractTarget, type InterfaceName, skipWithReason } from '../harness.ts';
+import type { FaultInjector, FaultKind } from './injector.ts';
 
 /** An adapter whose every request goes through `proxy`. */
-export interface FaultRig<T> {
+export interface FaultRig<T, P extends FaultInjector = FaultInjector> {
   adapter: T;
-  proxy: FaultProxy;
+  proxy: P;
 }
 
-export interface FaultTarget<T> {
+export interface FaultTarget<T, P extends FaultInjector = FaultInjector> {
   /** Starts a fault proxy in front of the endpoint and an adapter whose client uses it. */
-  create(): Promise<FaultRig<T>>;
+  create(): Promise<FaultRig<T, P>>;
   /** Removes what `create` made, closes the adapter and stops the proxy. */
-  destroy(rig: FaultRig<T>): Promise<void>;
+  destroy(rig: FaultRig<T, P>): Promise<void>;
   /** Faults this transport cannot carry, with the reason (gRPC and TDS: no HTTP-level faults). */
   unsupported?: Partial<Record<FaultKind, string>>;
 }
@@ -154,7 +154,7 @@ export function describeFaultGroup<T extends Wrapped, S>(
       name: string,
       kind: FaultKind,
       meterTimeoutMs: number,
-      body: (ctx: { adapter: T; raw: T; proxy: FaultProxy; state: S; meter: Meter }) => Promise<void>,
+      body: (ctx: { adapter: T; raw: T; proxy: FaultInjector; state: S; meter: Meter }) => Promise<void>,
     ): void {
       it(
         `faults: ${name}`,

@@ -19,9 +19,9 @@ import {
   openObjectStore,
 } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { objectStoreFaultProbe } from '../faults/probes.ts';
+import { describeFaultGroup } from '../faults/suite.ts';
 import { beginCase, type ContractTarget, expectCode, gate, uniqueName } from '../harness.ts';
-import { objectStoreFaultProbe } from './fault-probes.ts';
-import { describeFaultGroup } from './faults.ts';
 
 /** Reads what the adapter wrote without going through the adapter. */
 export interface ObjectStoreOracle {

@@ -30,6 +30,8 @@ import {
   type SendEntry,
 } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { queueFaultProbe } from '../faults/probes.ts';
+import { describeFaultGroup } from '../faults/suite.ts';
 import {
   beginCase,
   type ContractTarget,
@@ -39,8 +41,6 @@ import {
   skipWithReason,
   uniqueName,
 } from '../harness.ts';
-import { queueFaultProbe } from './fault-probes.ts';
-import { describeFaultGroup } from './faults.ts';
 
 /** Upper bound for anything the service should do on its own (redelivery, dead-lettering, depth). */
 const DEADLINE_MS = 45_000;

@@ -17,6 +17,8 @@ import {
   withSecretCache,
 } from '@cloudmux/core';
 import { describe, expect, it, type TestContext, vi } from 'vitest';
+import { secretStoreFaultProbe } from '../faults/probes.ts';
+import { describeFaultGroup } from '../faults/suite.ts';
 import {
   beginCase,
   type ContractTarget,
@@ -26,8 +28,6 @@ import {
   skipWithReason,
   uniqueName,
 } from '../harness.ts';
-import { secretStoreFaultProbe } from './fault-probes.ts';
-import { describeFaultGroup } from './faults.ts';
 
 interface Fixture {
   store: SecretStore;

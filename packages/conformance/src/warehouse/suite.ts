@@ -19,6 +19,8 @@ import type {
 import { param, Timestamp } from '@cloudmux/core';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { warehouseFaultProbe } from '../faults/probes.ts';
+import { describeFaultGroup } from '../faults/suite.ts';
 import {
   beginCase,
   type ContractTarget,
@@ -27,8 +29,6 @@ import {
   gate,
   skipWithReason,
 } from '../harness.ts';
-import { warehouseFaultProbe } from './fault-probes.ts';
-import { describeFaultGroup } from './faults.ts';
 
 export interface WarehouseContractTarget extends ContractTarget<Warehouse> {
   /** A lake store the warehouse can load from (local: the fs store; clouds: the cloud's store). */

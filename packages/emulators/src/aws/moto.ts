@@ -1,13 +1,13 @@
 /**
  * moto in server mode: one process emulating S3, SQS and Secrets Manager on a free local port.
- * Installed by scripts/ci-deps.d/aws.sh into adapters-test/.emulators/moto-venv; the tests never
+ * Installed by scripts/ci-deps.d/aws.sh into packages/emulators/.emulators/moto-venv; the tests never
  * install anything themselves. A missing install is reported through `motoMissingReason()` so the
  * test files can skip loudly instead of failing obscurely.
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startProcess, waitUntilReady } from './process.ts';
+import { freePort, startProcess, waitUntilReady } from '../process.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MOTO_VENV = resolve(ROOT, '.emulators/moto-venv');

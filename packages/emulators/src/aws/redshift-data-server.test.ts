@@ -17,7 +17,7 @@ import {
   bindNamedParameters,
   type RedshiftDataServer,
   startRedshiftDataServer,
-} from '../src/emulators/redshift-data-server.ts';
+} from './redshift-data-server.ts';
 
 const target = { WorkgroupName: 'wg', Database: 'dev' };
 

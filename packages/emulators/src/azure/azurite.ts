@@ -47,7 +47,8 @@ export interface AzuriteOptions {
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   const entry = azuriteEntry();
-  if (!entry) throw new Error('azurite is not installed (pnpm install in adapters-test)');
+  if (!entry)
+    throw new Error('azurite is not installed (a dependency of @cloudmux/emulators: run pnpm install)');
   const workspace = mkdtempSync(join(tmpdir(), 'cloudmux-azurite-'));
   const tlsArgs: string[] = [];
   if (options.oauth) {

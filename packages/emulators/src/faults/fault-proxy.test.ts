@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultProxy, startFaultProxy } from '../src/faults/fault-proxy.ts';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 
 let http: HttpServer;
 let echo: TcpServer;

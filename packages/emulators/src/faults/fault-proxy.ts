@@ -24,9 +24,11 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createConnection, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import type { FaultCounts, FaultInjector, FaultKind } from '@cloudmux/conformance';
 import { type ServiceFlavor, throttleResponse } from './throttle-responses.ts';
 
-export type FaultKind = 'throttle' | 'reset' | 'dropResponse' | 'blackhole';
+// The fault vocabulary belongs to the conformance fault group, which this proxy serves.
+export type { FaultCounts, FaultKind };
 
 export interface FaultProxyOptions {
   /** Where the emulator listens: `http://127.0.0.1:4566` or `127.0.0.1:8085`. */
@@ -38,13 +40,7 @@ export interface FaultProxyOptions {
   random?: () => number;
 }
 
-export interface FaultCounts {
-  /** Requests (http) or connections (tcp) that reached the emulator. */
-  forwarded: number;
-  injected: Record<FaultKind, number>;
-}
-
-export interface FaultProxy {
+export interface FaultProxy extends FaultInjector {
   /** `http://127.0.0.1:<port>`: what the client uses instead of the emulator's address. */
   readonly endpoint: string;
   readonly host: string;
@@ -63,9 +59,6 @@ export interface FaultProxy {
   latency(ms: number): void;
   /** Ends every fault and releases black-holed requests by resetting them. */
   heal(): void;
-  /** Faults injected and requests forwarded since start (or the last `resetCounts`). */
-  counts(): FaultCounts;
-  resetCounts(): void;
   stop(): Promise<void>;
 }
 

@@ -2,8 +2,8 @@
  * fake-gcs-server (github.com/fsouza/fake-gcs-server, pinned in emulators-go/go.mod), built by
  * scripts/ci-deps.d/gcp.sh. In-memory backend, plain HTTP on a free port.
  */
-import './gcp-offline.ts';
-import { emulatorBinary, freePort, startProcess, waitUntilReady } from './process.ts';
+import './offline.ts';
+import { emulatorBinary, freePort, startProcess, waitUntilReady } from '../process.ts';
 
 export interface FakeGcs {
   /** `http://127.0.0.1:<port>`: the Storage client's apiEndpoint / STORAGE_EMULATOR_HOST. */
@@ -13,7 +13,7 @@ export interface FakeGcs {
 }
 
 export const FAKE_GCS_MISSING =
-  'fake-gcs-server binary missing in adapters-test/.emulators/bin (run scripts/ci-deps.d/gcp.sh; needs Go)';
+  'fake-gcs-server binary missing in packages/emulators/.emulators/bin (run scripts/ci-deps.d/gcp.sh; needs Go)';
 
 export function fakeGcsAvailable(): boolean {
   return emulatorBinary('fake-gcs-server') !== undefined;

@@ -7,9 +7,9 @@
  * synchronous pull (an empty pull waits at most 500 ms), acks of unknown ids ignored. Gaps: no
  * minimum ack deadline or maxDeliveryAttempts range checks, no message retention expiry, no IAM.
  */
-import './gcp-offline.ts';
+import './offline.ts';
 import { connect } from 'node:net';
-import { emulatorBinary, freePort, startProcess, waitUntilReady } from './process.ts';
+import { emulatorBinary, freePort, startProcess, waitUntilReady } from '../process.ts';
 
 export interface Pstest {
   /** `127.0.0.1:<port>`: the PubSub client's apiEndpoint / PUBSUB_EMULATOR_HOST. */
@@ -18,7 +18,7 @@ export interface Pstest {
 }
 
 export const PSTEST_MISSING =
-  'pstest-server binary missing in adapters-test/.emulators/bin (run scripts/ci-deps.d/gcp.sh; needs Go)';
+  'pstest-server binary missing in packages/emulators/.emulators/bin (run scripts/ci-deps.d/gcp.sh; needs Go)';
 
 export function pstestAvailable(): boolean {
   return emulatorBinary('pstest-server') !== undefined;

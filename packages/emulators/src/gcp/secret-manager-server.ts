@@ -16,7 +16,7 @@
  * - No secret expiry/TTL, annotations, labels, version aliases or delayed destruction.
  * - Changes are visible immediately (the real service is also strongly consistent for these).
  */
-import './gcp-offline.ts';
+import './offline.ts';
 import { createRequire } from 'node:module';
 import { CRC32C } from '@google-cloud/storage';
 import {

@@ -59,7 +59,7 @@ import {
   TIMESTAMP,
   VARCHAR,
 } from '@duckdb/node-api';
-import { serviceSideUrl } from '../faults/service-side.ts';
+import { serviceSideUrl } from '../../faults/service-side.ts';
 
 export interface TdsServer {
   host: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BigQueryServer, startBigQueryServer, translateSql } from './bigquery-server.ts';
+import { type BigQueryServer, startBigQueryServer, translateSql } from './server.ts';
 
 const noParams = (name: string): string => {
   throw new Error(`unexpected parameter ${name}`);

@@ -31,7 +31,7 @@
  *   no schema updates, no wildcard URIs, no compression options.
  * - No IAM, authentication, quotas, rate limits, table expiration, partitioning or clustering.
  */
-import './gcp-offline.ts';
+import '../offline.ts';
 
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
