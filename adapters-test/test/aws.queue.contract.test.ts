@@ -3,8 +3,10 @@
  * real AWS with CLOUDMUX_LIVE_AWS=1. Each adapter gets a unique queue-name prefix; the suite
  * deletes the queues it makes.
  */
+
 import { createSqsQueue } from '@cloudmux/aws';
 import { describeQueueContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import {
   AWS_LIVE,
@@ -19,10 +21,10 @@ import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 const unavailable = awsUnavailableReason('s3-sqs');
 
 if (unavailable) {
-  describeUnavailable({ provider: 'aws', interface: 'queue', endpoint: s3SqsEndpoint }, unavailable);
+  describeUnavailable(vitest, { provider: 'aws', interface: 'queue', endpoint: s3SqsEndpoint }, unavailable);
 } else {
   afterAll(stopSharedMoto);
-  describeQueueContract({
+  describeQueueContract(vitest, {
     provider: 'aws',
     endpoint: s3SqsEndpoint,
     ...(!AWS_LIVE && S3_SQS_EMULATOR === 'fauxqs'

@@ -3,8 +3,10 @@
  * CLOUDMUX_LIVE_AWS=1. Each case gets a unique name prefix; deletes are forced so a rerun can
  * reuse nothing and leaves nothing in a recovery window.
  */
+
 import { createSecretsManagerSecretStore } from '@cloudmux/aws';
 import { describeSecretStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import {
   AWS_LIVE,
@@ -18,10 +20,14 @@ import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 const unavailable = awsUnavailableReason();
 
 if (unavailable) {
-  describeUnavailable({ provider: 'aws', interface: 'secretStore', endpoint: awsEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'aws', interface: 'secretStore', endpoint: awsEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(stopSharedMoto);
-  describeSecretStoreContract({
+  describeSecretStoreContract(vitest, {
     provider: 'aws',
     endpoint: awsEndpoint,
     async create() {

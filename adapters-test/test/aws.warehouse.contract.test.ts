@@ -3,9 +3,11 @@
  * test server (PGlite) with COPY reading from S3 on moto by default; a real Serverless workgroup or
  * provisioned cluster with CLOUDMUX_LIVE_AWS=1 (see src/emulators/aws.ts for the variables).
  */
+
 import { createRedshiftWarehouse, createS3ObjectStore } from '@cloudmux/aws';
 import { describeUnavailable, describeWarehouseContract, uniqueName } from '@cloudmux/conformance';
 import { type RedshiftDataServer, startRedshiftDataServer } from '@cloudmux/emulators/aws';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import {
   AWS_LIVE,
@@ -45,13 +47,17 @@ const lakeBucket = () => {
 };
 
 if (unavailable) {
-  describeUnavailable({ provider: 'aws', interface: 'warehouse', endpoint: awsEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'aws', interface: 'warehouse', endpoint: awsEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(async () => {
     await (await server)?.stop();
     await stopSharedMoto();
   });
-  describeWarehouseContract({
+  describeWarehouseContract(vitest, {
     provider: 'aws',
     endpoint,
     async create() {

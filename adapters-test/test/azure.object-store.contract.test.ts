@@ -2,6 +2,7 @@
  * ObjectStore contract × Azure Blob Storage: against Azurite by default, against a real storage
  * account with CLOUDMUX_LIVE_AZURE=1. The oracle reads blobs through the raw SDK.
  */
+
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createBlobObjectStore } from '@cloudmux/azure';
@@ -16,6 +17,7 @@ import {
   azuriteThroughProxy,
   startAzurite,
 } from '@cloudmux/emulators/azure';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import { AZURE_LIVE, liveEnv } from '../src/endpoints/azure.ts';
 import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
@@ -30,11 +32,12 @@ const raw = new WeakMap<ObjectStore, { container: ContainerClient; prefix: strin
 
 if (!AZURE_LIVE && !azuriteEntry()) {
   describeUnavailable(
+    vitest,
     { provider: 'azure', interface: 'objectStore', endpoint: 'emulator:azurite' },
     'azurite is not installed (a devDependency of adapters-test: run pnpm install)',
   );
 } else {
-  describeObjectStoreContract({
+  describeObjectStoreContract(vitest, {
     provider: 'azure',
     endpoint: AZURE_LIVE ? 'live' : 'emulator:azurite',
     async create() {

@@ -2,6 +2,7 @@
  * Queue contract × Azure Queue Storage: against Azurite by default, against a real storage account
  * with CLOUDMUX_LIVE_AZURE=1.
  */
+
 import { DefaultAzureCredential } from '@azure/identity';
 import { QueueServiceClient, StorageSharedKeyCredential } from '@azure/storage-queue';
 import { createQueueStorageQueue } from '@cloudmux/azure';
@@ -15,6 +16,7 @@ import {
   azuriteThroughProxy,
   startAzurite,
 } from '@cloudmux/emulators/azure';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import { AZURE_LIVE, liveEnv } from '../src/endpoints/azure.ts';
 import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
@@ -26,11 +28,12 @@ afterAll(async () => {
 
 if (!AZURE_LIVE && !azuriteEntry()) {
   describeUnavailable(
+    vitest,
     { provider: 'azure', interface: 'queue', endpoint: 'emulator:azurite' },
     'azurite is not installed (a devDependency of adapters-test: run pnpm install)',
   );
 } else {
-  describeQueueContract({
+  describeQueueContract(vitest, {
     provider: 'azure',
     endpoint: AZURE_LIVE ? 'live' : 'emulator:azurite',
     async create() {

@@ -8,6 +8,7 @@ import type { ObjectStore } from '@cloudmux/core';
 import { throwawayServiceAccount } from '@cloudmux/emulators/gcp';
 import { createGcsObjectStore } from '@cloudmux/gcp';
 import { Storage } from '@google-cloud/storage';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import {
   EMULATOR_PROJECT,
@@ -25,10 +26,14 @@ const unavailable = gcpUnavailableReason({ fakeGcs: true });
 const raw = new WeakMap<ObjectStore, { storage: Storage; bucket: string; prefix: string }>();
 
 if (unavailable) {
-  describeUnavailable({ provider: 'gcp', interface: 'objectStore', endpoint: gcsEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'gcp', interface: 'objectStore', endpoint: gcsEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(() => sharedFakeGcs.stop());
-  describeObjectStoreContract({
+  describeObjectStoreContract(vitest, {
     provider: 'gcp',
     endpoint: gcsEndpoint,
     async create() {

@@ -5,6 +5,7 @@
 
 import { describeQueueContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { createPubSubQueue } from '@cloudmux/gcp';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import {
   EMULATOR_PROJECT,
@@ -19,10 +20,10 @@ import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/f
 const unavailable = gcpUnavailableReason({ pstest: true });
 
 if (unavailable) {
-  describeUnavailable({ provider: 'gcp', interface: 'queue', endpoint: pubsubEndpoint }, unavailable);
+  describeUnavailable(vitest, { provider: 'gcp', interface: 'queue', endpoint: pubsubEndpoint }, unavailable);
 } else {
   afterAll(() => sharedPstest.stop());
-  describeQueueContract({
+  describeQueueContract(vitest, {
     provider: 'gcp',
     endpoint: pubsubEndpoint,
     async create() {

@@ -6,6 +6,7 @@
 
 import { describeSecretStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { createSecretManagerSecretStore } from '@cloudmux/gcp';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import {
   EMULATOR_PROJECT,
@@ -21,12 +22,13 @@ const unavailable = gcpUnavailableReason({});
 
 if (unavailable) {
   describeUnavailable(
+    vitest,
     { provider: 'gcp', interface: 'secretStore', endpoint: secretManagerEndpoint },
     unavailable,
   );
 } else {
   afterAll(() => sharedSecretManager.stop());
-  describeSecretStoreContract({
+  describeSecretStoreContract(vitest, {
     provider: 'gcp',
     endpoint: secretManagerEndpoint,
     async create() {

@@ -7,6 +7,7 @@
 import { describeUnavailable, describeWarehouseContract, uniqueName } from '@cloudmux/conformance';
 import { createBigQueryWarehouse, createGcsObjectStore } from '@cloudmux/gcp';
 import { BigQuery } from '@google-cloud/bigquery';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 import {
   bigqueryEndpoint,
@@ -32,13 +33,17 @@ async function connection() {
 }
 
 if (unavailable) {
-  describeUnavailable({ provider: 'gcp', interface: 'warehouse', endpoint: bigqueryEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'gcp', interface: 'warehouse', endpoint: bigqueryEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(async () => {
     await sharedBigQuery.stop();
     await sharedFakeGcs.stop();
   });
-  describeWarehouseContract({
+  describeWarehouseContract(vitest, {
     provider: 'gcp',
     endpoint: bigqueryEndpoint,
     async create() {

@@ -5,10 +5,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeObjectStoreContract } from '@cloudmux/conformance';
 import type { ObjectStore } from '@cloudmux/core';
 import { createFsObjectStore } from '@cloudmux/local';
+import * as vitest from 'vitest';
 
 const roots = new WeakMap<ObjectStore, string>();
 
-describeObjectStoreContract({
+describeObjectStoreContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:

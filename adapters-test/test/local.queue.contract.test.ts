@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeQueueContract } from '@cloudmux/conformance';
 import { createSqliteQueue } from '@cloudmux/local';
+import * as vitest from 'vitest';
 
 // One database file per run, removed afterwards; the suite makes its own uniquely named queues in it.
 const dirs = new WeakMap<object, string>();
 
-describeQueueContract({
+describeQueueContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:

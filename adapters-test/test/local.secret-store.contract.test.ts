@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { describeSecretStoreContract } from '@cloudmux/conformance';
 import type { SecretStore } from '@cloudmux/core';
 import { createFileSecretStore } from '@cloudmux/local';
+import * as vitest from 'vitest';
 
 const roots = new WeakMap<SecretStore, string>();
 
-describeSecretStoreContract({
+describeSecretStoreContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWarehouseContract } from '@cloudmux/conformance';
 import { createDuckDbWarehouse, createFsObjectStore } from '@cloudmux/local';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
 
 const root = await mkdtemp(join(tmpdir(), 'cloudmux-wh-contract-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-describeWarehouseContract({
+describeWarehouseContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:

@@ -3,10 +3,11 @@
  * gates and endpoint gaps turn into visible skips, and the metadata the `pnpm contract` reporter
  * reads to build `.reports/contract.json` and `docs/capabilities.md`.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
-import { expect, type TestContext } from 'vitest';
 import type { FaultTarget } from './faults/suite.ts';
+import type { CaseContext } from './runner.ts';
 
 export type InterfaceName = 'objectStore' | 'queue' | 'warehouse' | 'secretStore';
 export type Endpoint = 'embedded' | `emulator:${string}` | 'live';
@@ -55,14 +56,14 @@ export function uniqueName(prefix: string): string {
 }
 
 /** Marks the case skipped with a reason the reporter and the matrix show. */
-export function skipWithReason(ctx: TestContext, reason: string): never {
+export function skipWithReason(ctx: CaseContext, reason: string): never {
   ctx.task.meta.skipReason = reason;
   ctx.skip(reason);
   throw new Error('unreachable: ctx.skip throws');
 }
 
 /** Records the contract metadata on a case; every case of a suite calls it (through `caseSetup`). */
-export function recordMeta(ctx: TestContext, meta: ContractMeta): void {
+export function recordMeta(ctx: CaseContext, meta: ContractMeta): void {
   ctx.task.meta.contract = meta;
 }
 
@@ -79,7 +80,7 @@ export function capabilitiesWithGaps<C extends object>(declared: C, gaps: Record
  * suite calls this first in every case. Returns the capabilities the case may rely on.
  */
 export function beginCase<C extends object>(
-  ctx: TestContext,
+  ctx: CaseContext,
   target: Pick<ContractTarget<unknown>, 'provider' | 'endpoint' | 'endpointGaps' | 'skipCases'>,
   contractInterface: InterfaceName,
   declared: C,
@@ -106,7 +107,7 @@ export function beginCase<C extends object>(
  * Returns true when the body should run.
  */
 export async function gate(
-  ctx: TestContext,
+  ctx: CaseContext,
   target: Pick<ContractTarget<unknown>, 'endpointGaps'>,
   declared: boolean,
   capability: string,
@@ -129,10 +130,12 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Pr
   } catch (error) {
     caught = error;
   }
-  expect(caught, `expected a CloudmuxError with code ${code}, got success`).toBeDefined();
-  expect(CloudmuxError.isInstance(caught), `expected a CloudmuxError, got ${String(caught)}`).toBe(true);
-  expect((caught as CloudmuxError).code).toBe(code);
-  return caught as CloudmuxError;
+  // node:assert, not the runner's expect: every runner reports a thrown AssertionError as a failure,
+  // so provider unit tests can use this helper too.
+  assert.notEqual(caught, undefined, `expected a CloudmuxError with code ${code}, got success`);
+  assert.ok(CloudmuxError.isInstance(caught), `expected a CloudmuxError, got ${String(caught)}`);
+  assert.equal(caught.code, code);
+  return caught;
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes (for eventually-consistent services). */

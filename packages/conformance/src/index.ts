@@ -27,6 +27,7 @@ export {
   type OpenUrlTarget,
 } from './object-store/suite.ts';
 export { describeQueueContract } from './queue/suite.ts';
+export type { CaseContext, ContractRunner, Expect } from './runner.ts';
 export { describeSecretStoreContract } from './secret-store/suite.ts';
 export { describeUnavailable } from './unavailable.ts';
 export { describeWarehouseContract, type WarehouseContractTarget } from './warehouse/suite.ts';

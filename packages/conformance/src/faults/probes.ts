@@ -12,8 +12,8 @@ import {
   type SecretStore,
   type Warehouse,
 } from '@cloudmux/core';
-import { expect } from 'vitest';
 import { uniqueName } from '../harness.ts';
+import type { Expect } from '../runner.ts';
 import type { FaultProbe } from './suite.ts';
 
 /** How long an empty queue is watched before its count is believed. */
@@ -24,7 +24,9 @@ const ignoreNotFound = (error: unknown) => {
 };
 
 /** put (idempotent for a byte body) and a create-only put (not: a retry could report a false conflict). */
-export const objectStoreFaultProbe: FaultProbe<ObjectStore, { key: string; body: string }> = {
+export const objectStoreFaultProbe = (
+  expect: Expect,
+): FaultProbe<ObjectStore, { key: string; body: string }> => ({
   async prepare() {
     return { key: `faults/${uniqueName('obj')}`, body: `payload ${randomBytes(4).toString('hex')}` };
   },
@@ -51,10 +53,10 @@ export const objectStoreFaultProbe: FaultProbe<ObjectStore, { key: string; body:
   async cleanup(store, { key }) {
     await store.delete(key);
   },
-};
+});
 
 /** ensureQueue (idempotent) and send (not: a repeated send is a second message). */
-export const queueFaultProbe: FaultProbe<Queue, { name: string; body: string }> = {
+export const queueFaultProbe = (expect: Expect): FaultProbe<Queue, { name: string; body: string }> => ({
   atLeastOnce: true,
   async prepare(queue) {
     const name = uniqueName('cmq-fault');
@@ -94,10 +96,12 @@ export const queueFaultProbe: FaultProbe<Queue, { name: string; body: string }> 
   async cleanup(queue, { name }) {
     await queue.deleteQueue(name).catch(ignoreNotFound);
   },
-};
+});
 
 /** A SELECT (idempotent) and insertRows (not: a repeated insert is a second row). */
-export const warehouseFaultProbe: FaultProbe<Warehouse, { table: string; id: string }> = {
+export const warehouseFaultProbe = (
+  expect: Expect,
+): FaultProbe<Warehouse, { table: string; id: string }> => ({
   async prepare(warehouse) {
     const table = `cmx_fault_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
     await warehouse.ensureTable(table, { columns: [{ name: 'id', type: 'string' }] });
@@ -127,10 +131,10 @@ export const warehouseFaultProbe: FaultProbe<Warehouse, { table: string; id: str
   async cleanup(warehouse, { table }) {
     await warehouse.dropTable(table);
   },
-};
+});
 
 /** get (idempotent) and put (not: a repeated put is a second version). */
-export const secretStoreFaultProbe: FaultProbe<SecretStore, { name: string }> = {
+export const secretStoreFaultProbe = (expect: Expect): FaultProbe<SecretStore, { name: string }> => ({
   async prepare(store) {
     const name = uniqueName('cmx-fault');
     await store.put(name, 'first');
@@ -153,4 +157,4 @@ export const secretStoreFaultProbe: FaultProbe<SecretStore, { name: string }> = 
   async cleanup(store, { name }) {
     await store.delete(name, { force: true }).catch(ignoreNotFound);
   },
-};
+});

@@ -24,8 +24,8 @@ import {
   portableSecretStore,
   portableWarehouse,
 } from '@cloudmux/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { beginCase, type ContractTarget, type InterfaceName, skipWithReason } from '../harness.ts';
+import type { CaseContext, ContractRunner, Expect } from '../runner.ts';
 import type { FaultInjector, FaultKind } from './injector.ts';
 
 /** An adapter whose every request goes through `proxy`. */
@@ -121,7 +121,7 @@ function attemptsOf(meter: Meter, operation: string): number[] {
   return meter.records.filter((r) => r.operation === operation).map((r) => r.attempts);
 }
 
-function expectRetryable(error: unknown): void {
+function expectRetryable(expect: Expect, error: unknown): void {
   expect(CloudmuxError.isInstance(error), `expected a CloudmuxError, got ${String(error)}`).toBe(true);
   const e = error as CloudmuxError;
   expect(RETRYABLE_CODES, `code ${e.code}`).toContain(e.code);
@@ -129,10 +129,12 @@ function expectRetryable(error: unknown): void {
 }
 
 export function describeFaultGroup<T extends Wrapped, S>(
+  runner: ContractRunner,
   target: ContractTarget<T> & { faults?: FaultTarget<T>; noFaultsReason?: string },
   iface: InterfaceName,
   probe: FaultProbe<T, S>,
 ): void {
+  const { describe, it, expect, beforeAll, afterAll, afterEach } = runner;
   describe('faults', () => {
     let rig: FaultRig<T> | undefined;
 
@@ -158,7 +160,7 @@ export function describeFaultGroup<T extends Wrapped, S>(
     ): void {
       it(
         `faults: ${name}`,
-        async (ctx: TestContext) => {
+        async (ctx: CaseContext) => {
           if (!rig) {
             beginCase(ctx, target, iface, {});
             skipWithReason(ctx, target.noFaultsReason ?? 'no fault proxy is wired for this endpoint');
@@ -239,7 +241,7 @@ export function describeFaultGroup<T extends Wrapped, S>(
       async (c) => {
         c.proxy.outage(target.faults?.unsupported?.throttle ? 'reset' : 'throttle');
         const error = await outcomeOf(nonIdempotent.call(c.adapter, c.state));
-        expectRetryable(error);
+        expectRetryable(expect, error);
         // The meter must not have tried again: a second attempt could double the effect.
         expect(attemptsOf(c.meter, nonIdempotent.operation)).toEqual([1]);
         const forwarded = c.proxy.counts().forwarded;
@@ -258,7 +260,7 @@ export function describeFaultGroup<T extends Wrapped, S>(
       async (c) => {
         c.proxy.failNext('dropResponse', 1);
         const error = await outcomeOf(nonIdempotent.call(c.adapter, c.state));
-        if (error !== undefined) expectRetryable(error);
+        if (error !== undefined) expectRetryable(expect, error);
         const { forwarded, injected } = c.proxy.counts();
         expect(injected.dropResponse).toBe(1);
         expect(attemptsOf(c.meter, nonIdempotent.operation)).toEqual([1]);

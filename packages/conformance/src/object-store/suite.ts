@@ -18,10 +18,10 @@ import {
   type ObjectStoreCapabilities,
   openObjectStore,
 } from '@cloudmux/core';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { objectStoreFaultProbe } from '../faults/probes.ts';
 import { describeFaultGroup } from '../faults/suite.ts';
 import { beginCase, type ContractTarget, expectCode, gate, uniqueName } from '../harness.ts';
+import type { CaseContext, ContractRunner } from '../runner.ts';
 
 /** Reads what the adapter wrote without going through the adapter. */
 export interface ObjectStoreOracle {
@@ -113,7 +113,8 @@ async function listAllKeys(store: ObjectStore, prefix: string): Promise<string[]
 const sortedUtf8 = (keys: readonly string[]) =>
   [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 
-export function describeObjectStoreContract(target: ObjectStoreContractTarget): void {
+export function describeObjectStoreContract(runner: ContractRunner, target: ObjectStoreContractTarget): void {
+  const { describe, it, expect, beforeAll, afterAll } = runner;
   describe(`objectStore contract: ${target.provider} (${target.endpoint})`, () => {
     let store: ObjectStore | undefined;
 
@@ -126,7 +127,7 @@ export function describeObjectStoreContract(target: ObjectStoreContractTarget): 
     });
 
     /** Records the case's contract metadata, applies per-case skips, and hands out a fresh prefix. */
-    function setup(ctx: TestContext): Fixture {
+    function setup(ctx: CaseContext): Fixture {
       if (!store) throw new Error('the store was not created (beforeAll failed)');
       const capabilities = beginCase(ctx, target, 'objectStore', store.capabilities);
       const prefix = `${uniqueName('case')}/`;
@@ -246,7 +247,7 @@ export function describeObjectStoreContract(target: ObjectStoreContractTarget): 
 
     // ---- ranges ----
 
-    async function rangeObject(ctx: TestContext) {
+    async function rangeObject(ctx: CaseContext) {
       const fixture = setup(ctx);
       const k = fixture.key('range.txt');
       await fixture.store.put(k, '0123456789abcdefghij');
@@ -899,6 +900,6 @@ export function describeObjectStoreContract(target: ObjectStoreContractTarget): 
       expect(await (await store.get(k)).text()).toBe('uploaded by fetch');
     });
 
-    describeFaultGroup(target, 'objectStore', objectStoreFaultProbe);
+    describeFaultGroup(runner, target, 'objectStore', objectStoreFaultProbe(expect));
   });
 }

@@ -29,7 +29,6 @@ import {
   type ReceivedMessage,
   type SendEntry,
 } from '@cloudmux/core';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { queueFaultProbe } from '../faults/probes.ts';
 import { describeFaultGroup } from '../faults/suite.ts';
 import {
@@ -41,6 +40,7 @@ import {
   skipWithReason,
   uniqueName,
 } from '../harness.ts';
+import type { CaseContext, ContractRunner } from '../runner.ts';
 
 /** Upper bound for anything the service should do on its own (redelivery, dead-lettering, depth). */
 const DEADLINE_MS = 45_000;
@@ -58,7 +58,8 @@ const tooSlowForDelayWindow = (seconds: number) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function describeQueueContract(target: ContractTarget<Queue>): void {
+export function describeQueueContract(runner: ContractRunner, target: ContractTarget<Queue>): void {
+  const { describe, it, expect, beforeAll, afterAll } = runner;
   describe(`queue contract: ${target.provider} (${target.endpoint})`, () => {
     let queue: Queue;
     const created = new Set<string>();
@@ -78,7 +79,7 @@ export function describeQueueContract(target: ContractTarget<Queue>): void {
       await target.destroy(queue);
     });
 
-    function contractCase(name: string, body: (ctx: TestContext) => Promise<void>): void {
+    function contractCase(name: string, body: (ctx: CaseContext) => Promise<void>): void {
       it(
         name,
         async (ctx) => {
@@ -823,6 +824,6 @@ export function describeQueueContract(target: ContractTarget<Queue>): void {
       },
     );
 
-    describeFaultGroup(target, 'queue', queueFaultProbe);
+    describeFaultGroup(runner, target, 'queue', queueFaultProbe(expect));
   });
 }

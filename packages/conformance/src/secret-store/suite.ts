@@ -16,7 +16,6 @@ import {
   type SecretStoreCapabilities,
   withSecretCache,
 } from '@cloudmux/core';
-import { describe, expect, it, type TestContext, vi } from 'vitest';
 import { secretStoreFaultProbe } from '../faults/probes.ts';
 import { describeFaultGroup } from '../faults/suite.ts';
 import {
@@ -28,6 +27,7 @@ import {
   skipWithReason,
   uniqueName,
 } from '../harness.ts';
+import type { CaseContext, ContractRunner } from '../runner.ts';
 
 interface Fixture {
   store: SecretStore;
@@ -43,9 +43,13 @@ function recognisableValue(): string {
   return `s3cr3t-${uniqueName('value')}-do-not-log`;
 }
 
-export function describeSecretStoreContract(target: ContractTarget<SecretStore>): void {
+export function describeSecretStoreContract(
+  runner: ContractRunner,
+  target: ContractTarget<SecretStore>,
+): void {
+  const { describe, it, expect } = runner;
   describe(`secretStore contract · ${target.provider} (${target.endpoint})`, () => {
-    async function setup(ctx: TestContext): Promise<Fixture> {
+    async function setup(ctx: CaseContext): Promise<Fixture> {
       const store = await target.create();
       const created = new Set<string>();
       ctx.onTestFinished(async () => {
@@ -335,17 +339,27 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       const meter = new Meter({ retry: false, keepRecords: 10 });
       const metered = portableSecretStore(store, { meter });
       const captured: string[] = [];
-      const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((method) =>
-        vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      // Console and stdio are swapped by hand (no runner's spies): restored in `finally`.
+      const restore: Array<() => void> = [];
+      for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+        const original = console[method];
+        console[method] = (...args: unknown[]) => {
           captured.push(format(...args));
-        }),
-      );
-      const writes = [process.stdout, process.stderr].map((stream) =>
-        vi.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+        };
+        restore.push(() => {
+          console[method] = original;
+        });
+      }
+      for (const stream of [process.stdout, process.stderr]) {
+        const original = stream.write;
+        stream.write = ((chunk: unknown) => {
           captured.push(String(chunk));
           return true;
-        }),
-      );
+        }) as typeof stream.write;
+        restore.push(() => {
+          stream.write = original;
+        });
+      }
       let caught: unknown;
       try {
         // An empty name is invalid everywhere; the value rides along in the failing call.
@@ -353,7 +367,7 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       } catch (error) {
         caught = error;
       } finally {
-        for (const spy of [...spies, ...writes]) spy.mockRestore();
+        for (const undo of restore) undo();
       }
       expect(CloudmuxError.hasCode(caught, 'InvalidArgument')).toBe(true);
       const error = caught as CloudmuxError;
@@ -469,6 +483,6 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       for (const text of report) expect(text).not.toContain(value);
     });
 
-    describeFaultGroup(target, 'secretStore', secretStoreFaultProbe);
+    describeFaultGroup(runner, target, 'secretStore', secretStoreFaultProbe(expect));
   });
 }

@@ -18,7 +18,6 @@ import type {
 } from '@cloudmux/core';
 import { param, Timestamp } from '@cloudmux/core';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { warehouseFaultProbe } from '../faults/probes.ts';
 import { describeFaultGroup } from '../faults/suite.ts';
 import {
@@ -29,6 +28,7 @@ import {
   gate,
   skipWithReason,
 } from '../harness.ts';
+import type { CaseContext, ContractRunner } from '../runner.ts';
 
 export interface WarehouseContractTarget extends ContractTarget<Warehouse> {
   /** A lake store the warehouse can load from (local: the fs store; clouds: the cloud's store). */
@@ -66,13 +66,14 @@ const epochMicrosOf = (value: unknown): bigint | undefined =>
 
 /** Milliseconds of a returned timestamp; fails the case when the value is not a Date. */
 function timeOf(value: unknown): number {
-  expect(value).toBeInstanceOf(Date);
-  return (value as Date).getTime();
+  if (!(value instanceof Date)) throw new TypeError(`expected a Date, got ${String(value)}`);
+  return value.getTime();
 }
 
 const micros = (iso: string, fraction: bigint) => BigInt(Date.parse(iso)) * 1000n + fraction;
 
-export function describeWarehouseContract(target: WarehouseContractTarget): void {
+export function describeWarehouseContract(runner: ContractRunner, target: WarehouseContractTarget): void {
+  const { describe, it, expect, beforeAll, afterAll } = runner;
   describe(`warehouse contract: ${target.provider} (${target.endpoint})`, () => {
     let warehouse: Warehouse;
     let lake: ObjectStore | undefined;
@@ -124,7 +125,7 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
       return result.rows[0]?.n as bigint;
     };
 
-    function contractCase(name: string, body: (ctx: TestContext) => Promise<void>, timeout?: number): void {
+    function contractCase(name: string, body: (ctx: CaseContext) => Promise<void>, timeout?: number): void {
       it(
         name,
         async (ctx) => {
@@ -1036,6 +1037,6 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
       );
     });
 
-    describeFaultGroup(target, 'warehouse', warehouseFaultProbe);
+    describeFaultGroup(runner, target, 'warehouse', warehouseFaultProbe(expect));
   });
 }
