@@ -6,8 +6,8 @@ export {
   type BigQueryServer,
   type BigQueryServerOptions,
   startBigQueryServer,
-  translateSql,
 } from './bigquery-server/server.ts';
+export { translateSql } from './bigquery-server/sql.ts';
 export { FAKE_GCS_MISSING, type FakeGcs, fakeGcsAvailable, startFakeGcs } from './fake-gcs.ts';
 export { PSTEST_MISSING, type Pstest, pstestAvailable, startPstest } from './pstest.ts';
 export { type SecretManagerServer, startSecretManagerServer } from './secret-manager-server.ts';

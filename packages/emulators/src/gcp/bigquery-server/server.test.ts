@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BigQueryServer, startBigQueryServer, translateSql } from './server.ts';
+import { type BigQueryServer, startBigQueryServer } from './server.ts';
+import { translateSql } from './sql.ts';
 
 const noParams = (name: string): string => {
   throw new Error(`unexpected parameter ${name}`);
