@@ -4,16 +4,15 @@
  * reads to build `.reports/contract.json` and `docs/capabilities.md`.
  */
 import { randomBytes } from 'node:crypto';
-import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
+import { CloudmuxError, type ErrorCode, type ResourceName } from '@cloudmux/core';
 import { expect, type TestContext } from 'vitest';
 import type { FaultTarget } from './contracts/faults.ts';
 
-export type InterfaceName = 'objectStore' | 'queue' | 'warehouse' | 'secretStore';
 export type Endpoint = 'embedded' | `emulator:${string}` | 'live';
 
 export interface ContractMeta {
   provider: string;
-  interface: InterfaceName;
+  interface: ResourceName;
   endpoint: Endpoint;
   /** Capabilities as the adapter declares them, with endpoint gaps applied (false). */
   capabilities: Record<string, boolean>;
@@ -81,7 +80,7 @@ export function capabilitiesWithGaps<C extends object>(declared: C, gaps: Record
 export function beginCase<C extends object>(
   ctx: TestContext,
   target: Pick<ContractTarget<unknown>, 'provider' | 'endpoint' | 'endpointGaps' | 'skipCases'>,
-  contractInterface: InterfaceName,
+  contractInterface: ResourceName,
   declared: C,
 ): C {
   const gaps = target.endpointGaps ?? {};

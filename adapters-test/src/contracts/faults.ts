@@ -23,10 +23,11 @@ import {
   portableQueue,
   portableSecretStore,
   portableWarehouse,
+  type ResourceName,
 } from '@cloudmux/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { FaultKind, FaultProxy } from '../faults/fault-proxy.ts';
-import { beginCase, type ContractTarget, type InterfaceName, skipWithReason } from '../harness.ts';
+import { beginCase, type ContractTarget, skipWithReason } from '../harness.ts';
 
 /** An adapter whose every request goes through `proxy`. */
 export interface FaultRig<T> {
@@ -75,7 +76,7 @@ const RETRYABLE_CODES = ['Unavailable', 'Throttled', 'Timeout'];
 /** How long a client may take to reconnect after a fault is healed. */
 const RECOVERY_MS = 30_000;
 
-function wrap<T>(meter: Meter, iface: InterfaceName, adapter: T): T {
+function wrap<T>(meter: Meter, iface: ResourceName, adapter: T): T {
   const a = adapter as never;
   switch (iface) {
     case 'objectStore':
@@ -130,7 +131,7 @@ function expectRetryable(error: unknown): void {
 
 export function describeFaultGroup<T extends Wrapped, S>(
   target: ContractTarget<T> & { faults?: FaultTarget<T>; noFaultsReason?: string },
-  iface: InterfaceName,
+  iface: ResourceName,
   probe: FaultProbe<T, S>,
 ): void {
   describe('faults', () => {

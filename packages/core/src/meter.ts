@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { CloudmuxError, ResourceKind } from './errors.ts';
+import type { CloudmuxError } from './errors.ts';
 import {
   failureOf,
   itemCount,
@@ -12,6 +12,7 @@ import {
   runOptions,
   start,
 } from './portable/operation.ts';
+import type { ResourceName } from './providers/types.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withTimeout } from './retry.ts';
 import { addUsage, type BillableUnits, type CallUsage, runWithUsage, type UsageReport } from './usage.ts';
 
@@ -19,7 +20,7 @@ export type Outcome = 'ok' | CloudmuxError['code'];
 
 export interface MeterRecord {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   startedAt: number;
   durationMs: number;
@@ -32,7 +33,7 @@ export interface MeterRecord {
 
 export interface OperationSummary {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   count: number;
   errors: number;
@@ -56,7 +57,7 @@ export interface OperationSummary {
  */
 export interface OperationSnapshot {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   count: number;
   errors: number;
@@ -90,7 +91,7 @@ export interface MeterOptions {
 
 interface Aggregate {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   histogram: hdr.Histogram;
   count: number;
@@ -358,7 +359,7 @@ export class Meter implements OperationSource {
     };
   }
 
-  #aggregate(provider: string, resource: ResourceKind, operation: string): Aggregate {
+  #aggregate(provider: string, resource: ResourceName, operation: string): Aggregate {
     const key = `${provider}\0${resource}\0${operation}`;
     let aggregate = this.#aggregates.get(key);
     if (!aggregate) {
