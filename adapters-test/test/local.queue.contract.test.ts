@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createSqliteQueue } from '@cloudmux/local';
 import { describeQueueContract } from '../src/contracts/queue.ts';
 
@@ -23,5 +24,10 @@ describeQueueContract({
     await queue.close();
     const dir = dirs.get(queue);
     if (dir) await rm(dir, { recursive: true, force: true });
+  },
+  openUrl(queue) {
+    const dir = dirs.get(queue);
+    // The same database file: sqlite:// takes the path as file:// does.
+    return dir ? { url: `sqlite://${pathToFileURL(join(dir, 'queue.sqlite')).pathname}` } : 'a queue this target did not create';
   },
 });

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { SecretStore } from '@cloudmux/core';
 import { createFileSecretStore } from '@cloudmux/local';
 import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
@@ -23,5 +24,10 @@ describeSecretStoreContract({
     await store.close();
     const root = roots.get(store);
     if (root) await rm(root, { recursive: true, force: true });
+  },
+  openUrl(store) {
+    const root = roots.get(store);
+    // The key file's default place is beside the secrets directory: where create() put it.
+    return root ? { url: pathToFileURL(join(root, 'secrets')).href } : 'a store this target did not create';
   },
 });

@@ -16,10 +16,9 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type ObjectStoreCapabilities,
-  openObjectStore,
 } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { beginCase, type ContractTarget, expectCode, gate, uniqueName } from '../harness.ts';
+import { beginCase, type ContractTarget, expectCode, gate, openedFromUrl, uniqueName } from '../harness.ts';
 import { objectStoreFaultProbe } from './fault-probes.ts';
 import { describeFaultGroup } from './faults.ts';
 
@@ -39,18 +38,6 @@ export interface ObjectStoreContractTarget extends ContractTarget<ObjectStore> {
   invalidKeys?: readonly string[];
   /** Headers an uploader must add to a presigned PUT for this service (e.g. Azure's x-ms-blob-type). */
   presignPutHeaders?: Record<string, string>;
-  /**
-   * The URL naming the same bucket and prefix as a store `create()` made, with what `openObjectStore`
-   * needs besides it (the environment the provider reads; options no URL carries, such as emulator
-   * credentials), or a string saying why this target has none.
-   */
-  openUrl?(store: ObjectStore): OpenUrlTarget | string | Promise<OpenUrlTarget | string>;
-}
-
-export interface OpenUrlTarget {
-  url: string;
-  env?: NodeJS.ProcessEnv;
-  providerOptions?: Record<string, unknown>;
 }
 
 interface Fixture {
@@ -600,15 +587,8 @@ export function describeObjectStoreContract(target: ObjectStoreContractTarget): 
 
     it('a store opened from its URL sees what this store wrote, and the other way round', async (ctx) => {
       const { store, key } = setup(ctx);
-      const opener = (await target.openUrl?.(store)) ?? 'this target gives no URL for its store';
-      if (typeof opener === 'string') return ctx.skip(opener);
-      const opened = await openObjectStore(opener.url, {
-        importer: (specifier) => import(specifier),
-        ...(opener.env ? { env: opener.env } : {}),
-        ...(opener.providerOptions ? { providerOptions: opener.providerOptions } : {}),
-      });
+      const opened = await openedFromUrl(ctx, 'objectStore', target, store);
       try {
-        expect(opened.provider).toBe(store.provider);
         await store.put(key('from-config'), 'written through config');
         expect(await (await opened.get(key('from-config'))).text()).toBe('written through config');
         await opened.put(key('from-url'), 'written through the URL');

@@ -23,6 +23,7 @@ import {
   eventually,
   expectCode,
   gate,
+  openedFromUrl,
   skipWithReason,
   uniqueName,
 } from '../harness.ts';
@@ -261,6 +262,23 @@ export function describeSecretStoreContract(target: ContractTarget<SecretStore>)
       await store.delete(secret);
       await expectCode(store.get(secret), 'NotFound');
       await eventually(async () => !(await store.list({ prefix: secret })).some((e) => e.name === secret));
+    });
+
+    it('a store opened from its URL reads what this store wrote, and the other way round', async (ctx) => {
+      const { store, name } = await setup(ctx);
+      const opened = await openedFromUrl(ctx, 'secretStore', target, store);
+      try {
+        const viaConfig = name('via-config');
+        const value = recognisableValue();
+        const { version } = await store.put(viaConfig, value);
+        const read = await opened.get(viaConfig);
+        expect([read.reveal(), read.version]).toEqual([value, version]);
+        const viaUrl = name('via-url');
+        await opened.put(viaUrl, 'written through the URL');
+        expect((await store.get(viaUrl)).reveal()).toBe('written through the URL');
+      } finally {
+        await opened.close();
+      }
     });
 
     it('get of a missing secret is NotFound', async (ctx) => {
