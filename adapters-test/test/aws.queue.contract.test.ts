@@ -9,6 +9,7 @@ import { describeQueueContract } from '../src/contracts/queue.ts';
 import {
   AWS_LIVE,
   awsUnavailableReason,
+  awsUrlTarget,
   S3_SQS_EMULATOR,
   s3SqsEndpoint,
   sqsClientConfig,
@@ -19,6 +20,8 @@ import { uniqueName } from '../src/harness.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
 const unavailable = awsUnavailableReason('s3-sqs');
+/** The queue prefix each queue create() made is bound to, for its URL. */
+const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
   describeUnavailable({ provider: 'aws', interface: 'queue', endpoint: s3SqsEndpoint }, unavailable);
@@ -36,7 +39,16 @@ if (unavailable) {
         }
       : {}),
     async create() {
-      return createSqsQueue({ queuePrefix: `${uniqueName('cmx')}-`, clientConfig: await sqsClientConfig() });
+      const queuePrefix = `${uniqueName('cmx')}-`;
+      const queue = createSqsQueue({ queuePrefix, clientConfig: await sqsClientConfig() });
+      prefixes.set(queue, queuePrefix);
+      return queue;
+    },
+    async openUrl(queue) {
+      const prefix = prefixes.get(queue);
+      return prefix
+        ? awsUrlTarget(`sqs:///${prefix}`, await sqsClientConfig())
+        : 'a queue this target did not create';
     },
     async destroy(queue) {
       await queue.close();

@@ -28,6 +28,8 @@ describeQueueContract({
   openUrl(queue) {
     const dir = dirs.get(queue);
     // The same database file: sqlite:// takes the path as file:// does.
-    return dir ? { url: `sqlite://${pathToFileURL(join(dir, 'queue.sqlite')).pathname}` } : 'a queue this target did not create';
+    return dir
+      ? { url: `sqlite://${pathToFileURL(join(dir, 'queue.sqlite')).pathname}` }
+      : 'a queue this target did not create';
   },
 });

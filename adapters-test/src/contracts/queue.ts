@@ -603,26 +603,29 @@ export function describeQueueContract(target: ContractTarget<Queue>): void {
       await queue.ack(name, message);
     });
 
-    contractCase('a queue opened from its URL receives what this queue sent, and the other way round', async (ctx) => {
-      const opened = await openedFromUrl(ctx, 'queue', target, queue);
-      try {
-        const name = await freshQueue();
-        await queue.send(name, 'sent through config');
-        let first: ReceivedMessage | undefined;
-        await eventually(async () => {
-          [first] = await opened.receive(name, { waitSeconds: pollWait() });
-          return first !== undefined;
-        }, DEADLINE_MS);
-        expect(messageText(first!)).toBe('sent through config');
-        await opened.ack(name, first!);
-        await opened.send(name, 'sent through the URL');
-        const second = await collectOne(name);
-        expect(messageText(second)).toBe('sent through the URL');
-        await queue.ack(name, second);
-      } finally {
-        await opened.close();
-      }
-    });
+    contractCase(
+      'a queue opened from its URL receives what this queue sent, and the other way round',
+      async (ctx) => {
+        const opened = await openedFromUrl(ctx, 'queue', target, queue);
+        try {
+          const name = await freshQueue();
+          await queue.send(name, 'sent through config');
+          let first: ReceivedMessage | undefined;
+          await eventually(async () => {
+            [first] = await opened.receive(name, { waitSeconds: pollWait() });
+            return first !== undefined;
+          }, DEADLINE_MS);
+          expect(messageText(first!)).toBe('sent through config');
+          await opened.ack(name, first!);
+          await opened.send(name, 'sent through the URL');
+          const second = await collectOne(name);
+          expect(messageText(second)).toBe('sent through the URL');
+          await queue.ack(name, second);
+        } finally {
+          await opened.close();
+        }
+      },
+    );
 
     contractCase('a queue that was never created is NotFound for send and receive', async () => {
       const name = uniqueName('cmq-missing');

@@ -186,20 +186,23 @@ export function describeWarehouseContract(target: WarehouseContractTarget): void
       expect(await countOf(table)).toBe(1n);
     });
 
-    contractCase('a warehouse opened from its URL sees the tables of this one, and the other way round', async (ctx) => {
-      const opened = await openedFromUrl(ctx, 'warehouse', target, warehouse);
-      try {
-        const table = tableName('via_url');
-        await warehouse.ensureTable(table, basicSchema);
-        await warehouse.insertRows(table, [{ id: 1n, label: 'through config' }]);
-        await opened.insertRows(table, [{ id: 2n, label: 'through the URL' }]);
-        const read = await opened.query(`SELECT id, label FROM ${q(table)} ORDER BY id`);
-        expect(read.rows.map((row) => row.label)).toEqual(['through config', 'through the URL']);
-        expect(await countOf(table)).toBe(2n);
-      } finally {
-        await opened.close();
-      }
-    });
+    contractCase(
+      'a warehouse opened from its URL sees the tables of this one, and the other way round',
+      async (ctx) => {
+        const opened = await openedFromUrl(ctx, 'warehouse', target, warehouse);
+        try {
+          const table = tableName('via_url');
+          await warehouse.ensureTable(table, basicSchema);
+          await warehouse.insertRows(table, [{ id: 1n, label: 'through config' }]);
+          await opened.insertRows(table, [{ id: 2n, label: 'through the URL' }]);
+          const read = await opened.query(`SELECT id, label FROM ${q(table)} ORDER BY id`);
+          expect(read.rows.map((row) => row.label)).toEqual(['through config', 'through the URL']);
+          expect(await countOf(table)).toBe(2n);
+        } finally {
+          await opened.close();
+        }
+      },
+    );
 
     // ---- typed round trips ----
 
