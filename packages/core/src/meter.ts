@@ -14,7 +14,14 @@ import {
 } from './portable/operation.ts';
 import type { ResourceName } from './providers/types.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withTimeout } from './retry.ts';
-import { addUsage, type BillableUnits, type CallUsage, runWithUsage, type UsageReport } from './usage.ts';
+import {
+  addUsage,
+  type BillableUnits,
+  type CallUsage,
+  NO_UNITS,
+  runWithUsage,
+  type UsageReport,
+} from './usage.ts';
 
 export type Outcome = 'ok' | CloudmuxError['code'];
 
@@ -110,7 +117,7 @@ interface Aggregate {
 class MeteredCall implements ReportingCall, CallUsage {
   bytesIn = 0;
   bytesOut = 0;
-  units: BillableUnits = {};
+  units: BillableUnits = NO_UNITS;
   readonly signal: AbortSignal | undefined;
 
   constructor(signal: AbortSignal | undefined) {
@@ -403,8 +410,10 @@ export class Meter implements OperationSource {
     aggregate.histogram.recordValue(Math.max(1, Math.round(durationMs * 1000)));
     aggregate.bytesIn += usage.bytesIn;
     aggregate.bytesOut += usage.bytesOut;
-    for (const unit in usage.units)
-      aggregate.units[unit] = (aggregate.units[unit] ?? 0) + (usage.units[unit] ?? 0);
+    if (usage.units !== NO_UNITS) {
+      for (const unit in usage.units)
+        aggregate.units[unit] = (aggregate.units[unit] ?? 0) + (usage.units[unit] ?? 0);
+    }
     const { keepRecords = 0, onRecord } = this.#options;
     if (keepRecords > 0 || onRecord || this.#otel) {
       const record: MeterRecord = {

@@ -403,7 +403,8 @@ async function benchMeter(work: string): Promise<number> {
       label: 'per event: 1 KB get, send + receive + ack',
       key: 'per-event',
       calls: 4,
-      cycles: 100,
+      // Blocks of ~50 ms of CPU: shorter ones measured mostly the scheduler's jitter on a shared machine.
+      cycles: 400,
       async cycle({ queue: q, store: s }, i) {
         await (await s.get(`m${i % 16}`)).bytes();
         await q.send('meter', body);
@@ -415,7 +416,7 @@ async function benchMeter(work: string): Promise<number> {
       label: 'batched: sendBatch 100 + receive 100 + ackMany',
       key: 'batched',
       calls: 3,
-      cycles: 10,
+      cycles: 40,
       async cycle({ queue: q }) {
         await q.sendBatch('meter', entries);
         let left = entries.length;
@@ -451,7 +452,7 @@ async function benchMeter(work: string): Promise<number> {
     });
     let plainMs = 0;
     let wrappedMs = 0;
-    const pairs = 60;
+    const pairs = 40;
     for (let p = 0; p < pairs; p++) {
       const wrappedFirst = p % 2 === 1;
       const a = await block(wrappedFirst ? wrapped : plain);
