@@ -437,7 +437,7 @@ async function benchMeter(work: string): Promise<number> {
   const out = table(
     'Meter overhead',
     ['workload', 'calls', 'wrapped / unwrapped (total CPU)', 'median of pair ratios', 'per call'],
-    "The same calls on the same adapters, without and with a `Meter` (the queue and the object store meter inline in their portable types), in short alternating blocks (ABBA, a few ms each, so a change of the machine's load hits both sides alike). The headline ratio is total CPU time of the process (all threads) with the meter over total without, across all blocks: the expected cost per event. The median of per-pair ratios is shown too; on a loaded machine it is biased upward (a ratio of two noisy small times is skewed), which is why it is not the headline.",
+    "The same calls on the same adapters, without and with a `Meter` (the queue and the object store meter inline in their portable types), in short alternating blocks (ABBA, a few ms each, so a change of the machine's load hits both sides alike). The headline ratio is total CPU time of the process (all threads) with the meter over total without, across all blocks: the expected cost per event. The median of per-pair ratios is shown beside it. The control row compares two unmetered copies of the same portable types the same way: its distance from 1 is the noise floor of the run.",
   );
   let headline = Number.NaN;
   const comparisons = workloads.flatMap((workload) => [
