@@ -11,6 +11,7 @@ import { afterAll } from 'vitest';
 import {
   AWS_LIVE,
   awsUnavailableReason,
+  awsUrlTarget,
   S3_SQS_EMULATOR,
   s3SqsEndpoint,
   sqsClientConfig,
@@ -19,6 +20,8 @@ import {
 import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = awsUnavailableReason('s3-sqs');
+/** The queue prefix each queue create() made is bound to, for its URL. */
+const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
   describeUnavailable(vitest, { provider: 'aws', interface: 'queue', endpoint: s3SqsEndpoint }, unavailable);
@@ -36,7 +39,16 @@ if (unavailable) {
         }
       : {}),
     async create() {
-      return createSqsQueue({ queuePrefix: `${uniqueName('cmx')}-`, clientConfig: await sqsClientConfig() });
+      const queuePrefix = `${uniqueName('cmx')}-`;
+      const queue = createSqsQueue({ queuePrefix, clientConfig: await sqsClientConfig() });
+      prefixes.set(queue, queuePrefix);
+      return queue;
+    },
+    async openUrl(queue) {
+      const prefix = prefixes.get(queue);
+      return prefix
+        ? awsUrlTarget(`sqs:///${prefix}`, await sqsClientConfig())
+        : 'a queue this target did not create';
     },
     async destroy(queue) {
       await queue.close();

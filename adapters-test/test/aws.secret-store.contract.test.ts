@@ -13,11 +13,14 @@ import {
   awsClientConfig,
   awsEndpoint,
   awsUnavailableReason,
+  awsUrlTarget,
   stopSharedMoto,
 } from '../src/endpoints/aws.ts';
 import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = awsUnavailableReason();
+/** The name prefix each store create() made is bound to, for its URL. */
+const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
   describeUnavailable(
@@ -31,11 +34,20 @@ if (unavailable) {
     provider: 'aws',
     endpoint: awsEndpoint,
     async create() {
-      return createSecretsManagerSecretStore({
-        prefix: `${uniqueName('cmx')}/`,
+      const prefix = `${uniqueName('cmx')}/`;
+      const store = createSecretsManagerSecretStore({
+        prefix,
         forceDelete: true,
         clientConfig: await awsClientConfig(),
       });
+      prefixes.set(store, prefix);
+      return store;
+    },
+    async openUrl(store) {
+      const prefix = prefixes.get(store);
+      return prefix
+        ? awsUrlTarget(`awssecretsmanager:///${prefix}`, await awsClientConfig(), { forceDelete: 'true' })
+        : 'a store this target did not create';
     },
     ...(AWS_LIVE
       ? {}

@@ -14,6 +14,7 @@ import {
   awsClientConfig,
   awsEndpoint,
   awsUnavailableReason,
+  awsUrlTarget,
   liveEnv,
   REGION,
   s3ClientConfig,
@@ -89,6 +90,34 @@ if (unavailable) {
         }),
     async destroy(warehouse) {
       await warehouse.close();
+    },
+    async openUrl() {
+      if (AWS_LIVE) {
+        const workgroupName = process.env.CLOUDMUX_AWS_REDSHIFT_WORKGROUP;
+        const database = liveEnv('CLOUDMUX_AWS_REDSHIFT_DATABASE');
+        const iamRoleArn = liveEnv('CLOUDMUX_AWS_REDSHIFT_IAM_ROLE');
+        return workgroupName
+          ? awsUrlTarget(`redshift://${workgroupName}/${database}`, { region: REGION }, { iamRoleArn })
+          : awsUrlTarget(
+              `redshift:///${database}`,
+              { region: REGION },
+              {
+                iamRoleArn,
+                clusterIdentifier: liveEnv('CLOUDMUX_AWS_REDSHIFT_CLUSTER'),
+                dbUser: liveEnv('CLOUDMUX_AWS_REDSHIFT_DB_USER'),
+              },
+            );
+      }
+      const settings = { ...(await awsClientConfig()), endpoint: (await dataApiServer()).endpoint };
+      const opener = awsUrlTarget('redshift://cloudmux-test/dev', settings, { iamRoleArn: COPY_ROLE });
+      // Poll delays are tuning, not identity: they travel beside the URL.
+      return {
+        ...opener,
+        providerOptions: {
+          ...opener.providerOptions,
+          redshift: { pollIntervalMs: 5, maxPollIntervalMs: 100 },
+        },
+      };
     },
     async lake() {
       return createS3ObjectStore({

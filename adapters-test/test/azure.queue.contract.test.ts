@@ -50,6 +50,18 @@ if (!AZURE_LIVE && !azuriteEntry()) {
     async destroy(queue) {
       await queue.close();
     },
+    async openUrl() {
+      if (AZURE_LIVE) {
+        const accountUrl = encodeURIComponent(liveEnv('AZURE_QUEUE_ACCOUNT_URL'));
+        return { url: `azqueue:///${process.env.AZURE_QUEUE_PREFIX ?? ''}?accountUrl=${accountUrl}` };
+      }
+      // Azurite's connection string carries its well-known dev key: through the environment, as in production.
+      azurite ??= startAzurite();
+      return {
+        url: 'azqueue://',
+        env: { AZURE_STORAGE_CONNECTION_STRING: (await azurite).connectionString },
+      };
+    },
     ...(AZURE_LIVE
       ? { noFaultsReason: LIVE_NO_FAULTS }
       : {

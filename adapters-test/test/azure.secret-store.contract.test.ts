@@ -47,6 +47,24 @@ describeSecretStoreContract(vitest, {
   async destroy(store) {
     await store.close();
   },
+  async openUrl() {
+    if (AZURE_LIVE) return { url: `azurekeyvault://${new URL(liveEnv('AZURE_KEY_VAULT_URL')).host}` };
+    server ??= startKeyVaultServer();
+    const kv = await server;
+    // The test server's throwaway CA and fixed token cannot be said in providers.azure: the emulator
+    // stack's provider module (the official one plus those settings) opens the URL instead.
+    return {
+      url: `azurekeyvault://${new URL(kv.vaultUrl).host}`,
+      providers: { azure: new URL('../src/emulator-providers/azure.ts', import.meta.url).href },
+      providerOptions: {
+        testServers: {
+          keyVaultCertificate: kv.certificate,
+          keyVaultToken: kv.token,
+          synapsePassword: 'unused',
+        },
+      },
+    };
+  },
   ...(AZURE_LIVE
     ? { noFaultsReason: LIVE_NO_FAULTS }
     : {

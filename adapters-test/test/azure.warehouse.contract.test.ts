@@ -60,6 +60,21 @@ if (!AZURE_LIVE && !azuriteEntry()) {
     async destroy(warehouse) {
       await warehouse.close();
     },
+    async openUrl() {
+      if (AZURE_LIVE) {
+        const pool = process.env.AZURE_SYNAPSE_POOL === 'serverless' ? 'serverless' : 'dedicated';
+        return {
+          url: `synapse://${liveEnv('AZURE_SYNAPSE_SERVER')}/${liveEnv('AZURE_SYNAPSE_DATABASE')}?pool=${pool}`,
+        };
+      }
+      tds ??= startTdsServer();
+      const server = await tds;
+      // SQL authentication reads the password from the variable the URL names, never from the URL.
+      return {
+        url: `synapse://${server.host}:${server.port}/${server.database}?user=cloudmux&passwordEnv=CMX_TDS_PASSWORD&encrypt=false&loadCredential=sas`,
+        env: { CMX_TDS_PASSWORD: 'test-server-accepts-any' },
+      };
+    },
     ...(AZURE_LIVE
       ? { noFaultsReason: LIVE_NO_FAULTS }
       : {

@@ -18,6 +18,8 @@ import {
 import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = gcpUnavailableReason({ pstest: true });
+/** The topic prefix each queue create() made is bound to, for its URL. */
+const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
   describeUnavailable(vitest, { provider: 'gcp', interface: 'queue', endpoint: pubsubEndpoint }, unavailable);
@@ -28,12 +30,30 @@ if (unavailable) {
     endpoint: pubsubEndpoint,
     async create() {
       const topicPrefix = `${uniqueName('cmx')}-`;
+      let queue: Awaited<ReturnType<typeof createPubSubQueue>>;
       if (gcpLive) {
         const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
-        return createPubSubQueue({ projectId: live.projectId, topicPrefix });
+        queue = createPubSubQueue({ projectId: live.projectId, topicPrefix });
+      } else {
+        const emulator = await sharedPstest.get();
+        queue = createPubSubQueue({
+          projectId: EMULATOR_PROJECT,
+          topicPrefix,
+          apiEndpoint: emulator.endpoint,
+        });
       }
-      const emulator = await sharedPstest.get();
-      return createPubSubQueue({ projectId: EMULATOR_PROJECT, topicPrefix, apiEndpoint: emulator.endpoint });
+      prefixes.set(queue, topicPrefix);
+      return queue;
+    },
+    async openUrl(queue) {
+      const prefix = prefixes.get(queue);
+      if (!prefix) return 'a queue this target did not create';
+      if (gcpLive) {
+        const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
+        return { url: `gcppubsub://${live.projectId}/${prefix}` };
+      }
+      const endpoint = encodeURIComponent((await sharedPstest.get()).endpoint);
+      return { url: `gcppubsub://${EMULATOR_PROJECT}/${prefix}?endpoint=${endpoint}` };
     },
     async destroy(queue) {
       await queue.close();

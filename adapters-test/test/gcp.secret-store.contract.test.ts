@@ -19,6 +19,8 @@ import {
 import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = gcpUnavailableReason({});
+/** The id prefix each store create() made is bound to, for its URL. */
+const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
   describeUnavailable(
@@ -33,16 +35,30 @@ if (unavailable) {
     endpoint: secretManagerEndpoint,
     async create() {
       const prefix = `${uniqueName('cmx')}-`;
+      let store: Awaited<ReturnType<typeof createSecretManagerSecretStore>>;
       if (gcpLive) {
         const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
-        return createSecretManagerSecretStore({ projectId: live.projectId, prefix });
+        store = createSecretManagerSecretStore({ projectId: live.projectId, prefix });
+      } else {
+        const server = await sharedSecretManager.get();
+        store = createSecretManagerSecretStore({
+          projectId: EMULATOR_PROJECT,
+          prefix,
+          apiEndpoint: server.endpoint,
+        });
       }
-      const server = await sharedSecretManager.get();
-      return createSecretManagerSecretStore({
-        projectId: EMULATOR_PROJECT,
-        prefix,
-        apiEndpoint: server.endpoint,
-      });
+      prefixes.set(store, prefix);
+      return store;
+    },
+    async openUrl(store) {
+      const prefix = prefixes.get(store);
+      if (!prefix) return 'a store this target did not create';
+      if (gcpLive) {
+        const live = gcpLiveConfig() as Exclude<ReturnType<typeof gcpLiveConfig>, string>;
+        return { url: `gcpsecretmanager://${live.projectId}/${prefix}` };
+      }
+      const endpoint = encodeURIComponent((await sharedSecretManager.get()).endpoint);
+      return { url: `gcpsecretmanager://${EMULATOR_PROJECT}/${prefix}?endpoint=${endpoint}` };
     },
     async destroy(store) {
       await store.close();

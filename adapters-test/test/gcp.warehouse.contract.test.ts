@@ -55,6 +55,12 @@ if (unavailable) {
         ...(c.apiEndpoint ? { apiEndpoint: c.apiEndpoint } : {}),
       });
     },
+    async openUrl() {
+      const c = await connection();
+      const query = new URLSearchParams({ location: c.location });
+      if (c.apiEndpoint) query.set('endpoint', c.apiEndpoint);
+      return { url: `bigquery://${c.projectId}/${dataset}?${query}` };
+    },
     async destroy(warehouse) {
       await warehouse.close();
       const c = await connection();

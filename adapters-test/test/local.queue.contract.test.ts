@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describeQueueContract } from '@cloudmux/conformance';
 import { createSqliteQueue } from '@cloudmux/local';
 import * as vitest from 'vitest';
@@ -24,5 +25,12 @@ describeQueueContract(vitest, {
     await queue.close();
     const dir = dirs.get(queue);
     if (dir) await rm(dir, { recursive: true, force: true });
+  },
+  openUrl(queue) {
+    const dir = dirs.get(queue);
+    // The same database file: sqlite:// takes the path as file:// does.
+    return dir
+      ? { url: `sqlite://${pathToFileURL(join(dir, 'queue.sqlite')).pathname}` }
+      : 'a queue this target did not create';
   },
 });

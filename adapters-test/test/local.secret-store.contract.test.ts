@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describeSecretStoreContract } from '@cloudmux/conformance';
 import type { SecretStore } from '@cloudmux/core';
 import { createFileSecretStore } from '@cloudmux/local';
@@ -24,5 +25,10 @@ describeSecretStoreContract(vitest, {
     await store.close();
     const root = roots.get(store);
     if (root) await rm(root, { recursive: true, force: true });
+  },
+  openUrl(store) {
+    const root = roots.get(store);
+    // The key file's default place is beside the secrets directory: where create() put it.
+    return root ? { url: pathToFileURL(join(root, 'secrets')).href } : 'a store this target did not create';
   },
 });

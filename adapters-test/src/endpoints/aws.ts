@@ -106,3 +106,22 @@ export async function testBucket(name: string): Promise<string> {
   }
   return name;
 }
+
+/**
+ * A resource URL for these client settings (`sqs:///prefix-`, `redshift://wg/db`, …): region and
+ * endpoint go in the URL as an app would write them; the emulator's dummy credentials go beside it,
+ * as provider options, never in it.
+ */
+export function awsUrlTarget(
+  base: string,
+  settings: ClientSettings,
+  query: Record<string, string> = {},
+): { url: string; providerOptions?: Record<string, unknown> } {
+  const params = new URLSearchParams(query);
+  if (settings.region) params.set('region', settings.region);
+  if (settings.endpoint) params.set('endpoint', settings.endpoint);
+  const url = `${base}${params.size > 0 ? `?${params}` : ''}`;
+  return settings.credentials
+    ? { url, providerOptions: { credentials: { ...settings.credentials } } }
+    : { url };
+}

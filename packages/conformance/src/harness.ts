@@ -5,16 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
+import { CloudmuxError, type ErrorCode, openResourceUrl, type ResourceName } from '@cloudmux/core';
 import type { FaultTarget } from './faults/suite.ts';
 import type { CaseContext } from './runner.ts';
 
-export type InterfaceName = 'objectStore' | 'queue' | 'warehouse' | 'secretStore';
 export type Endpoint = 'embedded' | `emulator:${string}` | 'live';
 
 export interface ContractMeta {
   provider: string;
-  interface: InterfaceName;
+  interface: ResourceName;
   endpoint: Endpoint;
   /** Capabilities as the adapter declares them, with endpoint gaps applied (false). */
   capabilities: Record<string, boolean>;
@@ -48,6 +47,43 @@ export interface ContractTarget<T> {
   faults?: FaultTarget<T>;
   /** Why the fault group cannot run here when `faults` is absent (shown as the skip reason). */
   noFaultsReason?: string;
+  /**
+   * The URL naming the same resource as one `create()` made (bucket and prefix, queue prefix,
+   * dataset, secret prefix), with what the opener needs besides it (the environment the provider
+   * reads; options no URL carries, such as emulator credentials), or a string saying why this
+   * target has none.
+   */
+  openUrl?(adapter: T): OpenUrlTarget | string | Promise<OpenUrlTarget | string>;
+}
+
+export interface OpenUrlTarget {
+  url: string;
+  env?: NodeJS.ProcessEnv;
+  providerOptions?: Record<string, unknown>;
+  /** Provider module overrides (the emulator stacks' provider modules), name → specifier. */
+  providers?: Record<string, string>;
+}
+
+/**
+ * Opens, through `openResourceUrl` exactly as an app would, the resource the target's URL names
+ * (the same one `adapter` is bound to); skips the case visibly when the target gives no URL.
+ */
+export async function openedFromUrl<T extends { provider: string }>(
+  ctx: CaseContext,
+  resource: ResourceName,
+  target: ContractTarget<T>,
+  adapter: T,
+): Promise<T> {
+  const opener = (await target.openUrl?.(adapter)) ?? 'this target gives no URL for its resource';
+  if (typeof opener === 'string') skipWithReason(ctx, opener);
+  const opened = (await openResourceUrl(resource, opener.url, {
+    importer: (specifier) => import(specifier),
+    ...(opener.env ? { env: opener.env } : {}),
+    ...(opener.providerOptions ? { providerOptions: opener.providerOptions } : {}),
+    ...(opener.providers ? { providers: opener.providers } : {}),
+  })) as unknown as T;
+  assert.equal(opened.provider, adapter.provider, 'the URL opened another provider');
+  return opened;
 }
 
 /** A name no other run will use: `<prefix>-<time>-<random>`, lower-case, DNS-safe. */
@@ -82,7 +118,7 @@ export function capabilitiesWithGaps<C extends object>(declared: C, gaps: Record
 export function beginCase<C extends object>(
   ctx: CaseContext,
   target: Pick<ContractTarget<unknown>, 'provider' | 'endpoint' | 'endpointGaps' | 'skipCases'>,
-  contractInterface: InterfaceName,
+  contractInterface: ResourceName,
   declared: C,
 ): C {
   const gaps = target.endpointGaps ?? {};

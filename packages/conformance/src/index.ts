@@ -15,7 +15,8 @@ export {
   eventually,
   expectCode,
   gate,
-  type InterfaceName,
+  openedFromUrl,
+  type OpenUrlTarget,
   recordMeta,
   skipWithReason,
   uniqueName,
@@ -24,7 +25,6 @@ export {
   describeObjectStoreContract,
   type ObjectStoreContractTarget,
   type ObjectStoreOracle,
-  type OpenUrlTarget,
 } from './object-store/suite.ts';
 export { describeQueueContract } from './queue/suite.ts';
 export type { CaseContext, ContractRunner, Expect } from './runner.ts';

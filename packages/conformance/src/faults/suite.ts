@@ -23,8 +23,9 @@ import {
   portableQueue,
   portableSecretStore,
   portableWarehouse,
+  type ResourceName,
 } from '@cloudmux/core';
-import { beginCase, type ContractTarget, type InterfaceName, skipWithReason } from '../harness.ts';
+import { beginCase, type ContractTarget, skipWithReason } from '../harness.ts';
 import type { CaseContext, ContractRunner, Expect } from '../runner.ts';
 import type { FaultInjector, FaultKind } from './injector.ts';
 
@@ -75,7 +76,7 @@ const RETRYABLE_CODES = ['Unavailable', 'Throttled', 'Timeout'];
 /** How long a client may take to reconnect after a fault is healed. */
 const RECOVERY_MS = 30_000;
 
-function wrap<T>(meter: Meter, iface: InterfaceName, adapter: T): T {
+function wrap<T>(meter: Meter, iface: ResourceName, adapter: T): T {
   const a = adapter as never;
   switch (iface) {
     case 'objectStore':
@@ -131,7 +132,7 @@ function expectRetryable(expect: Expect, error: unknown): void {
 export function describeFaultGroup<T extends Wrapped, S>(
   runner: ContractRunner,
   target: ContractTarget<T> & { faults?: FaultTarget<T>; noFaultsReason?: string },
-  iface: InterfaceName,
+  iface: ResourceName,
   probe: FaultProbe<T, S>,
 ): void {
   const { describe, it, expect, beforeAll, afterAll, afterEach } = runner;

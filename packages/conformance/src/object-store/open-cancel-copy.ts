@@ -2,8 +2,7 @@
  * Object-store cases: URL openers, cancellation with an AbortSignal, and copy.
  */
 import { Readable } from 'node:stream';
-import { openObjectStore } from '@cloudmux/core';
-import { expectCode, gate } from '../harness.ts';
+import { expectCode, gate, openedFromUrl } from '../harness.ts';
 import type { ObjectStoreSuite } from './fixture.ts';
 import { listAllKeys } from './fixture.ts';
 
@@ -13,15 +12,8 @@ export function objectStoreOpenCancelCopyCases(s: ObjectStoreSuite): void {
 
   it('a store opened from its URL sees what this store wrote, and the other way round', async (ctx) => {
     const { store, key } = setup(ctx);
-    const opener = (await target.openUrl?.(store)) ?? 'this target gives no URL for its store';
-    if (typeof opener === 'string') return ctx.skip(opener);
-    const opened = await openObjectStore(opener.url, {
-      importer: (specifier) => import(specifier),
-      ...(opener.env ? { env: opener.env } : {}),
-      ...(opener.providerOptions ? { providerOptions: opener.providerOptions } : {}),
-    });
+    const opened = await openedFromUrl(ctx, 'objectStore', target, store);
     try {
-      expect(opened.provider).toBe(store.provider);
       await store.put(key('from-config'), 'written through config');
       expect(await (await opened.get(key('from-config'))).text()).toBe('written through config');
       await opened.put(key('from-url'), 'written through the URL');

@@ -35,18 +35,6 @@ export interface ObjectStoreContractTarget extends ContractTarget<ObjectStore> {
   invalidKeys?: readonly string[];
   /** Headers an uploader must add to a presigned PUT for this service (e.g. Azure's x-ms-blob-type). */
   presignPutHeaders?: Record<string, string>;
-  /**
-   * The URL naming the same bucket and prefix as a store `create()` made, with what `openObjectStore`
-   * needs besides it (the environment the provider reads; options no URL carries, such as emulator
-   * credentials), or a string saying why this target has none.
-   */
-  openUrl?(store: ObjectStore): OpenUrlTarget | string | Promise<OpenUrlTarget | string>;
-}
-
-export interface OpenUrlTarget {
-  url: string;
-  env?: NodeJS.ProcessEnv;
-  providerOptions?: Record<string, unknown>;
 }
 
 export function describeObjectStoreContract(runner: ContractRunner, target: ObjectStoreContractTarget): void {

@@ -1,8 +1,8 @@
 /**
  * Queue cases: message size and bodies, delayed sends, depth, FIFO order, queue lifecycle.
  */
-import { CloudmuxError, messageText } from '@cloudmux/core';
-import { eventually, expectCode, gate, skipWithReason, uniqueName } from '../harness.ts';
+import { CloudmuxError, messageText, type ReceivedMessage } from '@cloudmux/core';
+import { eventually, expectCode, gate, openedFromUrl, skipWithReason, uniqueName } from '../harness.ts';
 import type { QueueSuite } from './fixture.ts';
 import { DEADLINE_MS, DELAY_SECONDS, tooSlowForDelayWindow, VISIBILITY_ROUNDING_MS } from './fixture.ts';
 
@@ -159,6 +159,30 @@ export function queueMessageCases(s: QueueSuite): void {
     expect(messageText(message)).toBe('survivor');
     await s.queue.ack(name, message);
   });
+
+  contractCase(
+    'a queue opened from its URL receives what this queue sent, and the other way round',
+    async (ctx) => {
+      const opened = await openedFromUrl(ctx, 'queue', target, s.queue);
+      try {
+        const name = await freshQueue();
+        await s.queue.send(name, 'sent through config');
+        let first: ReceivedMessage | undefined;
+        await eventually(async () => {
+          [first] = await opened.receive(name, { waitSeconds: s.pollWait() });
+          return first !== undefined;
+        }, DEADLINE_MS);
+        expect(messageText(first!)).toBe('sent through config');
+        await opened.ack(name, first!);
+        await opened.send(name, 'sent through the URL');
+        const second = await collectOne(name);
+        expect(messageText(second)).toBe('sent through the URL');
+        await s.queue.ack(name, second);
+      } finally {
+        await opened.close();
+      }
+    },
+  );
 
   contractCase('a queue that was never created is NotFound for send and receive', async () => {
     const name = uniqueName('cmq-missing');

@@ -1,7 +1,7 @@
 /**
  * Secret-store cases: versions, listing, awkward names, value round trips, deletes, concurrent puts.
  */
-import { eventually, expectCode, gate, skipWithReason, uniqueName } from '../harness.ts';
+import { eventually, expectCode, gate, openedFromUrl, skipWithReason, uniqueName } from '../harness.ts';
 import type { SecretStoreSuite } from './fixture.ts';
 import { recognisableValue } from './fixture.ts';
 
@@ -196,6 +196,23 @@ export function secretStoreVersionCases(s: SecretStoreSuite): void {
     await store.delete(secret);
     await expectCode(store.get(secret), 'NotFound');
     await eventually(async () => !(await store.list({ prefix: secret })).some((e) => e.name === secret));
+  });
+
+  it('a store opened from its URL reads what this store wrote, and the other way round', async (ctx) => {
+    const { store, name } = await setup(ctx);
+    const opened = await openedFromUrl(ctx, 'secretStore', target, store);
+    try {
+      const viaConfig = name('via-config');
+      const value = recognisableValue();
+      const { version } = await store.put(viaConfig, value);
+      const read = await opened.get(viaConfig);
+      expect([read.reveal(), read.version]).toEqual([value, version]);
+      const viaUrl = name('via-url');
+      await opened.put(viaUrl, 'written through the URL');
+      expect((await store.get(viaUrl)).reveal()).toBe('written through the URL');
+    } finally {
+      await opened.close();
+    }
   });
 
   it('get of a missing secret is NotFound', async (ctx) => {

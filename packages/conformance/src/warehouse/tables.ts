@@ -3,7 +3,7 @@
  */
 import type { Column, TableSchema } from '@cloudmux/core';
 import { param, Timestamp } from '@cloudmux/core';
-import { expectCode, gate } from '../harness.ts';
+import { expectCode, gate, openedFromUrl } from '../harness.ts';
 import type { WarehouseSuite } from './fixture.ts';
 import {
   BEYOND_2_53,
@@ -72,6 +72,24 @@ export function warehouseTableCases(s: WarehouseSuite): void {
     await s.warehouse.insertRows(table, [{ id: 2n, label: 'still works' }]);
     expect(await countOf(table)).toBe(1n);
   });
+
+  contractCase(
+    'a warehouse opened from its URL sees the tables of this one, and the other way round',
+    async (ctx) => {
+      const opened = await openedFromUrl(ctx, 'warehouse', target, s.warehouse);
+      try {
+        const table = tableName('via_url');
+        await s.warehouse.ensureTable(table, basicSchema);
+        await s.warehouse.insertRows(table, [{ id: 1n, label: 'through config' }]);
+        await opened.insertRows(table, [{ id: 2n, label: 'through the URL' }]);
+        const read = await opened.query(`SELECT id, label FROM ${q(table)} ORDER BY id`);
+        expect(read.rows.map((row) => row.label)).toEqual(['through config', 'through the URL']);
+        expect(await countOf(table)).toBe(2n);
+      } finally {
+        await opened.close();
+      }
+    },
+  );
 
   // ---- typed round trips ----
 
