@@ -6,8 +6,9 @@ import type { ContractRunner } from './runner.ts';
  * skipped case carrying the reason, so `pnpm contract` lists the provider as skipped rather than
  * leaving it out of the matrix. Use it in a provider's test file instead of the contract suite:
  *
- *   const moto = await findMoto();
- *   if (!moto.ok) describeUnavailable(vitest, { provider: 'aws', interface: 'secretStore', endpoint: 'emulator:moto' }, moto.reason);
+ *   const meta = { provider: 'aws', interface: 'secretStore', endpoint: 'emulator:moto' } as const;
+ *   const missing = motoMissingReason();
+ *   if (missing) describeUnavailable(vitest, meta, missing);
  *   else describeSecretStoreContract(vitest, target);
  */
 export function describeUnavailable(

@@ -1,9 +1,9 @@
 /**
  * The fault group of the contract suites: the same adapter, its client pointed at a fault proxy
  * (`startFaultProxy` of @cloudmux/emulators, or any `FaultInjector`) in front of the endpoint,
- * wrapped by the core meter as the registry wraps it for applications. Each interface's suite runs it with a probe: one idempotent
- * call (the meter may retry it) and one non-idempotent call (it may not), plus a way to count the
- * effects of the latter with the proxy healthy.
+ * wrapped by the core meter as the registry wraps it for applications. Each interface's suite runs
+ * it with a probe: one idempotent call (the meter may retry it) and one non-idempotent call (it may
+ * not), plus a way to count the effects of the latter with the proxy healthy.
  *
  * What every provider is held to:
  * - an idempotent call succeeds through a burst of 503s, a connection reset, a lost reply and a

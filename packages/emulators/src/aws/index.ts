@@ -4,11 +4,11 @@
  */
 export { MOTO_BIN, MOTO_VENV, motoMissingReason, type RunningEmulator, startMoto } from './moto.ts';
 export {
-  bindNamedParameters,
   type RedshiftDataServer,
   type RedshiftDataServerOptions,
   startRedshiftDataServer,
-} from './redshift-data-server.ts';
+} from './redshift-data-server/server.ts';
+export { bindNamedParameters } from './redshift-data-server/sql.ts';
 export {
   type RedshiftServerlessServer,
   type RedshiftServerlessServerOptions,

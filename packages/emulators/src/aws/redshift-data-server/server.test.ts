@@ -13,11 +13,8 @@ import {
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bindNamedParameters,
-  type RedshiftDataServer,
-  startRedshiftDataServer,
-} from './redshift-data-server.ts';
+import { type RedshiftDataServer, startRedshiftDataServer } from './server.ts';
+import { bindNamedParameters } from './sql.ts';
 
 const target = { WorkgroupName: 'wg', Database: 'dev' };
 

@@ -36,8 +36,28 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { PGlite, type Results, types } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import { parquetReadObjects } from 'hyparquet';
+import {
+  ApiError,
+  field,
+  numericPrecision,
+  RAW_TEXT,
+  SETUP_SQL,
+  type Statement,
+  type SubStatement,
+  skipLines,
+  TYPE_NAMES,
+  toJson,
+} from './model.ts';
+import {
+  bindNamedParameters,
+  type CopyCommand,
+  exactIntegers,
+  parseCopy,
+  quoteIdent,
+  toText,
+} from './sql.ts';
 
 export interface RedshiftDataServerOptions {
   /** The S3 emulator COPY reads from. Without it COPY fails. */
@@ -52,217 +72,6 @@ export interface RedshiftDataServer {
   /** The engine, for oracles that check side effects without going through the Data API. */
   db: PGlite;
   stop(): Promise<void>;
-}
-
-type Status = 'SUBMITTED' | 'PICKED' | 'STARTED' | 'FINISHED' | 'ABORTED' | 'FAILED';
-
-interface SubStatement {
-  id: string;
-  sql: string;
-  status: Status;
-  error?: string;
-  result?: Results<unknown[]>;
-  resultRows: number;
-  resultSize: number;
-  durationNs: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-interface Statement extends SubStatement {
-  parameters?: Array<{ name: string; value: string }>;
-  subs?: SubStatement[];
-  described: number;
-  database: string;
-  target: Record<string, string>;
-}
-
-class ApiError extends Error {
-  readonly type: string;
-  readonly status: number;
-  constructor(type: string, message: string, status = 400) {
-    super(message);
-    this.type = type;
-    this.status = status;
-  }
-}
-
-// Every PostgreSQL type the server maps is read as text, so values keep their exact digits.
-const TEXT_OIDS = [
-  types.BOOL,
-  types.INT2,
-  types.INT4,
-  types.INT8,
-  types.FLOAT4,
-  types.FLOAT8,
-  types.NUMERIC,
-  types.DATE,
-  types.TIMESTAMP,
-  types.TIMESTAMPTZ,
-  types.JSON,
-  types.JSONB,
-  types.BYTEA,
-  types.TIME,
-  types.UUID,
-];
-const RAW_TEXT = Object.fromEntries(TEXT_OIDS.map((oid) => [oid, (value: string) => value]));
-
-const TYPE_NAMES: Record<number, string> = {
-  [types.BOOL]: 'bool',
-  [types.INT2]: 'int2',
-  [types.INT4]: 'int4',
-  [types.INT8]: 'int8',
-  [types.FLOAT4]: 'float4',
-  [types.FLOAT8]: 'float8',
-  [types.NUMERIC]: 'numeric',
-  [types.TEXT]: 'varchar',
-  [types.VARCHAR]: 'varchar',
-  [types.BPCHAR]: 'bpchar',
-  [types.DATE]: 'date',
-  [types.TIMESTAMP]: 'timestamp',
-  [types.TIMESTAMPTZ]: 'timestamptz',
-  [types.JSON]: 'super',
-  [types.JSONB]: 'super',
-  [types.BYTEA]: 'varbyte',
-};
-
-const SETUP_SQL = `
-  CREATE DOMAIN super AS jsonb;
-  CREATE FUNCTION json_parse(text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS 'SELECT $1::jsonb';
-  CREATE FUNCTION getdate() RETURNS timestamp LANGUAGE sql STABLE AS 'SELECT now()::timestamp';
-  CREATE VIEW svv_table_info AS
-    SELECT c.relname::text AS "table", n.nspname::text AS schema,
-           CEIL(pg_total_relation_size(c.oid) / 1048576.0)::bigint AS size, c.reltuples::bigint AS tbl_rows
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema');
-`;
-
-/** Rewrites `:name` placeholders to `$n` outside literals, quoted identifiers, comments and `::` casts. */
-export function bindNamedParameters(
-  sql: string,
-  parameters: Array<{ name: string; value: string }> = [],
-): { text: string; values: string[] } {
-  const index = new Map<string, number>();
-  const values: string[] = [];
-  const given = new Map(parameters.map((p) => [p.name, p.value]));
-  let out = '';
-  let i = 0;
-  while (i < sql.length) {
-    const ch = sql[i]!;
-    if (ch === "'" || ch === '"') {
-      let j = i + 1;
-      while (j < sql.length) {
-        if (sql[j] === ch) {
-          if (sql[j + 1] === ch) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        j++;
-      }
-      out += sql.slice(i, j + 1);
-      i = j + 1;
-    } else if (ch === '$' && /^\$(?:[A-Za-z_]\w*)?\$/.test(sql.slice(i, i + 66))) {
-      // Dollar-quoted text: $$…$$ or $tag$…$tag$
-      const tag = /^\$(?:[A-Za-z_]\w*)?\$/.exec(sql.slice(i, i + 66))![0];
-      const end = sql.indexOf(tag, i + tag.length);
-      const stop = end === -1 ? sql.length : end + tag.length;
-      out += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === '-' && sql[i + 1] === '-') {
-      const end = sql.indexOf('\n', i);
-      const stop = end === -1 ? sql.length : end;
-      out += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      const stop = end === -1 ? sql.length : end + 2;
-      out += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === ':' && sql[i + 1] === ':') {
-      out += '::';
-      i += 2;
-    } else if (ch === ':' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
-      let end = i + 1;
-      while (end < sql.length && /\w/.test(sql[end]!)) end++;
-      const name = sql.slice(i + 1, end);
-      if (!given.has(name)) {
-        throw new ApiError('ValidationException', `Parameter ${name} is referenced but has no value.`);
-      }
-      let n = index.get(name);
-      if (n === undefined) {
-        values.push(given.get(name)!);
-        n = values.length;
-        index.set(name, n);
-      }
-      out += `$${n}`;
-      i = end;
-    } else {
-      out += ch;
-      i++;
-    }
-  }
-  for (const name of given.keys()) {
-    if (!index.has(name))
-      throw new ApiError('ValidationException', `Parameter ${name} is not used in the SQL.`);
-  }
-  return { text: out, values };
-}
-
-const COPY_RE =
-  /^\s*copy\s+((?:"(?:[^"]|"")+"|[\w$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[\w$]+))?)\s*(?:\(([^)]*)\))?\s+from\s+'s3:\/\/([^/']+)\/((?:[^']|'')*)'([\s\S]*)$/i;
-
-interface CopyCommand {
-  table: string;
-  columns?: string[];
-  bucket: string;
-  key: string;
-  format: 'csv' | 'parquet' | 'json';
-  ignoreHeader: number;
-  delimiter: string;
-  manifest: boolean;
-}
-
-function parseCopy(sql: string): CopyCommand | undefined {
-  const match = COPY_RE.exec(sql.trim().replace(/;\s*$/, ''));
-  if (!match) return undefined;
-  const options = match[5] ?? '';
-  const format = /format\s+(?:as\s+)?parquet/i.test(options)
-    ? 'parquet'
-    : /format\s+(?:as\s+)?json|\bjson\s+'auto'/i.test(options)
-      ? 'json'
-      : 'csv';
-  return {
-    table: match[1]!,
-    ...(match[2] ? { columns: match[2].split(',').map((c) => c.trim()) } : {}),
-    bucket: match[3]!,
-    key: match[4]!.replaceAll("''", "'"),
-    format,
-    ignoreHeader: Number(/ignoreheader\s+(?:as\s+)?(\d+)/i.exec(options)?.[1] ?? 0),
-    delimiter: /delimiter\s+(?:as\s+)?'([^']+)'/i.exec(options)?.[1] ?? ',',
-    manifest: /\bmanifest\b/i.test(options),
-  };
-}
-
-/** JSON integers beyond 2^53 kept exact (Redshift reads them into BIGINT without rounding). */
-function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
-  if (typeof value === 'number' && !Number.isSafeInteger(value) && /^-?\d+$/.test(context?.source ?? '')) {
-    return BigInt(context!.source!);
-  }
-  return value;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-function toText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object')
-    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  return String(value);
 }
 
 export async function startRedshiftDataServer(
@@ -650,49 +459,4 @@ export async function startRedshiftDataServer(
       await db.close();
     },
   };
-}
-
-/** Precision and scale of a NUMERIC(p, s) result column, from its type modifier. */
-function numericPrecision(field: { dataTypeID: number; dataTypeModifier?: number }) {
-  const modifier = field.dataTypeModifier ?? -1;
-  if (field.dataTypeID !== types.NUMERIC || modifier < 4) return { precision: 0, scale: 0 };
-  return { precision: ((modifier - 4) >> 16) & 0xffff, scale: (modifier - 4) & 0xffff };
-}
-
-/** The Data API's Field union for one value read as text. */
-function field(oid: number, value: string | null): Record<string, unknown> {
-  if (value === null) return { isNull: true };
-  switch (oid) {
-    case types.BOOL:
-      return { booleanValue: value === 't' || value === 'true' };
-    case types.INT2:
-    case types.INT4:
-    case types.INT8:
-      return { longValue: BigInt(value) };
-    case types.FLOAT4:
-    case types.FLOAT8:
-      return { doubleValue: Number(value) };
-    case types.BYTEA:
-      return { blobValue: Buffer.from(value.replace(/^\\x/, ''), 'hex').toString('base64') };
-    default:
-      return { stringValue: value };
-  }
-}
-
-/** JSON with bigints written as exact integers, as the service writes 64-bit longValue fields. */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? `\u0000${v}\u0000` : v)).replace(
-    /"\\u0000(-?\d+)\\u0000"/g,
-    '$1',
-  );
-}
-
-function skipLines(data: Uint8Array, lines: number): Uint8Array {
-  let offset = 0;
-  for (let n = 0; n < lines; n++) {
-    const next = data.indexOf(10, offset);
-    if (next === -1) return new Uint8Array(0);
-    offset = next + 1;
-  }
-  return data.subarray(offset);
 }
