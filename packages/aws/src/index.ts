@@ -13,6 +13,7 @@ export {
   type AwsOptionsInput,
   awsOptionsSchema,
   clientSettings,
+  sdkCredentials,
 } from './options.ts';
 export {
   createRedshiftWarehouse,

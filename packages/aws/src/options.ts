@@ -149,7 +149,17 @@ export function clientSettings(
   return {
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoints[service] ? { endpoint: options.endpoints[service] } : {}),
-    // A copy: the SDK annotates the credentials object it is given.
-    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+    ...(options.credentials ? { credentials: sdkCredentials(options.credentials) } : {}),
   };
+}
+
+/**
+ * Static credentials as the SDK takes them: a fresh object (the SDK annotates the one it is given)
+ * without a `sessionToken` key when there is none.
+ */
+export function sdkCredentials(
+  credentials: NonNullable<AwsOptions['credentials']>,
+): NonNullable<AwsClientSettings['credentials']> {
+  const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }

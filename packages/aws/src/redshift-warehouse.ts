@@ -45,18 +45,18 @@ export interface RedshiftWarehouseOptions {
   /** Settings for the client created lazily on first use (region, endpoint, credentials, …). */
   clientConfig?: RedshiftDataClientConfig;
   /** Redshift Serverless workgroup (set this or `clusterIdentifier`). */
-  workgroupName?: string;
+  workgroupName?: string | undefined;
   /** Provisioned cluster (set this or `workgroupName`). */
-  clusterIdentifier?: string;
+  clusterIdentifier?: string | undefined;
   /** Provisioned clusters: database user for temporary credentials. */
-  dbUser?: string;
+  dbUser?: string | undefined;
   /** Secrets Manager ARN with database credentials. */
-  secretArn?: string;
+  secretArn?: string | undefined;
   database: string;
   /** Schema for tables. Default `public`. */
   schema?: string;
   /** IAM role Redshift assumes to read S3 in COPY. Required for `loadFromObjects`. */
-  iamRoleArn?: string;
+  iamRoleArn?: string | undefined;
   /** First DescribeStatement poll delay, doubled up to `maxPollIntervalMs`. Default 50. */
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;

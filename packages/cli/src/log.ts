@@ -13,12 +13,12 @@ export function wantsJson(argv: readonly string[] = process.argv, stdout = proce
 export function createLogger(json: boolean, level = process.env.CLOUDMUX_LOG_LEVEL ?? 'info'): Logger {
   if (json) {
     return pino(
-      { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
+      { level, base: null, timestamp: pino.stdTimeFunctions.isoTime },
       pino.destination({ dest: 2, sync: true }),
     );
   }
   return pino(
-    { level, base: undefined },
+    { level, base: null },
     // One line per event for people: the message carries what matters; the fields are for machines.
     pretty({
       destination: 2,

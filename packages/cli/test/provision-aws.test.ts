@@ -24,9 +24,15 @@ describe.skipIf(missing)(
     let serverless: RedshiftServerlessServer;
     let tmp: Awaited<ReturnType<typeof tempDir>>;
     let base: Record<string, unknown>;
+    // moto serves every AWS service on one endpoint, the stack's S3 one.
+    const motoEndpoint = (): string => {
+      const endpoint = (base.endpoints as Record<string, string | undefined>).s3;
+      if (!endpoint) throw new Error('the AWS emulator stack gave no S3 endpoint');
+      return endpoint;
+    };
     const clientConfig = () => ({
       region: 'us-east-1',
-      endpoint: (base.endpoints as Record<string, string>).s3,
+      endpoint: motoEndpoint(),
       credentials: { ...(base.credentials as { accessKeyId: string; secretAccessKey: string }) },
     });
 
@@ -53,7 +59,7 @@ describe.skipIf(missing)(
       name,
       bucket: `${name}-lake`,
       redshiftServerlessEndpoint: serverless.endpoint,
-      iamEndpoint: (base.endpoints as Record<string, string>).s3,
+      iamEndpoint: motoEndpoint(),
       pollIntervalMs: 5,
     });
 

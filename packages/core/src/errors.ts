@@ -30,11 +30,11 @@ const MARKER = Symbol.for('cloudmux.error');
 export interface CloudmuxErrorOptions {
   code: ErrorCode;
   message: string;
-  provider?: string;
-  resource?: ResourceName;
-  operation?: string;
+  provider?: string | undefined;
+  resource?: ResourceName | undefined;
+  operation?: string | undefined;
   /** Defaults by code: Throttled, Unavailable and Timeout are retryable. */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
   cause?: unknown;
 }
 

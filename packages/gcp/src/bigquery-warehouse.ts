@@ -486,7 +486,10 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
       let keys = loadOptions.keys ? [...loadOptions.keys] : undefined;
       if (!keys) {
         keys = [];
-        for await (const info of source.listAll({ prefix: loadOptions.prefix })) keys.push(info.key);
+        for await (const info of source.listAll(
+          loadOptions.prefix === undefined ? {} : { prefix: loadOptions.prefix },
+        ))
+          keys.push(info.key);
         if (keys.length === 0) {
           throw new DriverError('NotFound', { detail: `no objects under ${loadOptions.prefix}` });
         }

@@ -34,7 +34,7 @@ export function doctorCommand(): Command {
       const report = await runDoctor({
         ...(options.provider ? { provider: options.provider } : {}),
         ...(options.config ? { configFile: callerPath(options.config) } : {}),
-        onCheck: json ? undefined : (check) => process.stdout.write(`${formatCheck(check)}\n`),
+        ...(json ? {} : { onCheck: (check: DoctorCheck) => process.stdout.write(`${formatCheck(check)}\n`) }),
       });
       if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {

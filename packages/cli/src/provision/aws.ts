@@ -28,7 +28,7 @@ import {
   ListObjectVersionsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { type AwsOptionsInput, awsOptionsSchema, clientSettings } from '@cloudmux/aws';
+import { type AwsOptionsInput, awsOptionsSchema, clientSettings, sdkCredentials } from '@cloudmux/aws';
 import { parseProviderOptions } from '@cloudmux/core';
 import {
   ensureApiKeySecret,
@@ -105,12 +105,12 @@ function clients(input: AwsProvisionInput, options: Record<string, unknown>) {
   });
   const serverless = new RedshiftServerlessClient({
     ...(parsed.region ? { region: parsed.region } : {}),
-    ...(parsed.credentials ? { credentials: { ...parsed.credentials } } : {}),
+    ...(parsed.credentials ? { credentials: sdkCredentials(parsed.credentials) } : {}),
     ...(input.redshiftServerlessEndpoint ? { endpoint: input.redshiftServerlessEndpoint } : {}),
   });
   const iam = new IAMClient({
     ...(parsed.region ? { region: parsed.region } : {}),
-    ...(parsed.credentials ? { credentials: { ...parsed.credentials } } : {}),
+    ...(parsed.credentials ? { credentials: sdkCredentials(parsed.credentials) } : {}),
     ...(input.iamEndpoint ? { endpoint: input.iamEndpoint } : {}),
   });
   return { parsed, s3, serverless, iam };

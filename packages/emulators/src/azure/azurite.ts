@@ -126,7 +126,7 @@ function waitForListening(child: ChildProcess, timeoutMs: number): Promise<{ blo
       for (const match of output.matchAll(
         /Azurite (Blob|Queue) service is successfully listening at (https?:\/\/\S+)/g,
       )) {
-        found[match[1] === 'Blob' ? 'blob' : 'queue'] = match[2];
+        if (match[2]) found[match[1] === 'Blob' ? 'blob' : 'queue'] = match[2];
       }
       if (found.blob && found.queue) {
         cleanup();
