@@ -9,3 +9,12 @@ export {
 } from './portable-secret-store.ts';
 export type * from './types.ts';
 export { SecretValue, scrubSecrets } from './value.ts';
+export {
+  openSecretVersion,
+  parseSealedSecretVersion,
+  parseSecretKey,
+  SEALED_SECRET_FORMAT,
+  type SealedSecretVersion,
+  type SecretKey,
+  sealSecretVersion,
+} from './sealed-version.ts';
