@@ -326,7 +326,7 @@ export function createNatsQueueDriver(options: NatsQueueOptions): QueueDriver {
         received.push({
           id: String(delivery.streamSequence),
           receipt: message.reply as string,
-          body: message.data,
+          body: new Uint8Array(message.data),
           deliveryCount,
           sentAt: new Date(Number(delivery.storedAtNanos / 1_000_000n)),
           ...(attributes ? { attributes: JSON.parse(attributes) as Record<string, string> } : {}),
