@@ -34,6 +34,11 @@ if (unavailable) {
   describeObjectStoreContract({
     provider: 'selfhosted',
     endpoint: minioEndpoint,
+    skipCases: {
+      'faults: a create-only put whose reply is lost is not doubled':
+        'known defect of the shared S3 driver (issue 11, the same skip as on aws): the AWS SDK retries a ' +
+        'PutObject with If-None-Match: * after a lost reply, meets its own first write and reports AlreadyExists',
+    },
     async create() {
       // The smallest part S3 allows, so the 20 MB streamed case really goes multipart.
       const options = await minioOptions();

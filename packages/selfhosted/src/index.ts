@@ -33,6 +33,9 @@ export function createSelfhostedObjectStore(
     ...(prefix !== undefined || s3.prefix ? { prefix: `${s3.prefix ?? ''}${prefix ?? ''}` } : {}),
     partSizeBytes: s3.partSizeBytes,
     partConcurrency: s3.partConcurrency,
+    // Found by the object-store contract on MinIO: CopyObject ignores If-None-Match and overwrites
+    // the target, so a create-only copy is refused (Unsupported) rather than silently overwriting.
+    capabilities: { copyCreateOnly: false },
     clientConfig: {
       endpoint: s3.endpoint,
       region: s3.region,
