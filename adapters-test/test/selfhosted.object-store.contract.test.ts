@@ -25,7 +25,10 @@ const unavailable = minioMissingReason();
 let raw: Promise<S3Client> | undefined;
 
 if (unavailable) {
-  describeUnavailable({ provider: 'selfhosted', interface: 'objectStore', endpoint: minioEndpoint }, unavailable);
+  describeUnavailable(
+    { provider: 'selfhosted', interface: 'objectStore', endpoint: minioEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(async () => {
     (await raw)?.destroy();
@@ -57,7 +60,11 @@ if (unavailable) {
       mode: 'http',
       flavor: 'aws',
       create: async (endpoint) =>
-        createSelfhostedObjectStore(await minioOptions({}, endpoint), { env: SELFHOSTED_TEST_ENV }, `${uniqueName('faults')}/`),
+        createSelfhostedObjectStore(
+          await minioOptions({}, endpoint),
+          { env: SELFHOSTED_TEST_ENV },
+          `${uniqueName('faults')}/`,
+        ),
     }),
     openUrl: () =>
       's3:// URLs open the aws provider; the self-hosted provider gets its URL scheme with the one provider registry',
@@ -65,7 +72,12 @@ if (unavailable) {
       async rawGet(key) {
         raw ??= sharedMinio().then(
           ({ endpoint }) =>
-            new S3Client({ endpoint, region: MINIO_REGION, forcePathStyle: true, credentials: { ...MINIO_CREDENTIALS } }),
+            new S3Client({
+              endpoint,
+              region: MINIO_REGION,
+              forcePathStyle: true,
+              credentials: { ...MINIO_CREDENTIALS },
+            }),
         );
         const client = await raw;
         const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(store.uriOf(key));

@@ -23,7 +23,10 @@ const context = { env: SELFHOSTED_TEST_ENV, baseDir: process.cwd() };
 const secretPrefix = () => ({ secretStore: { prefix: `${uniqueName('secrets')}/` } });
 
 if (unavailable) {
-  describeUnavailable({ provider: 'selfhosted', interface: 'secretStore', endpoint: minioEndpoint }, unavailable);
+  describeUnavailable(
+    { provider: 'selfhosted', interface: 'secretStore', endpoint: minioEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(stopSelfhostedStack);
   describeSecretStoreContract({

@@ -232,7 +232,11 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
     return numbers.sort((a, b) => b - a);
   }
 
-  async function readSealedSecretVersion(name: string, version: number, operation: string): Promise<SealedSecretVersion> {
+  async function readSealedSecretVersion(
+    name: string,
+    version: number,
+    operation: string,
+  ): Promise<SealedSecretVersion> {
     try {
       return JSON.parse(
         await readFile(join(secretDir(name), versionFileName(version)), 'utf8'),

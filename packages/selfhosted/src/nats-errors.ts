@@ -68,7 +68,10 @@ export function natsErrorCode(error: unknown): ErrorCode {
   }
   // Connection failures surface as Node socket errors before the client wraps them.
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND)$/.test(code)) {
+  if (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND)$/.test(code)
+  ) {
     return 'Unavailable';
   }
   return 'Internal';

@@ -98,10 +98,16 @@ export function createS3SecretStoreDriver(options: S3SecretStoreOptions): Secret
         })
       : error;
 
-  async function versionObjects(name: string, signal?: AbortSignal): Promise<Array<ObjectInfo & { n: number }>> {
+  async function versionObjects(
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<Array<ObjectInfo & { n: number }>> {
     const found: Array<ObjectInfo & { n: number }> = [];
     try {
-      for await (const object of objects.listAll({ prefix: `${secretPrefix(name)}/v`, ...(signal ? { signal } : {}) })) {
+      for await (const object of objects.listAll({
+        prefix: `${secretPrefix(name)}/v`,
+        ...(signal ? { signal } : {}),
+      })) {
         const match = VERSION_KEY.exec(object.key);
         if (match && object.key === secretPrefix(name) + versionKeySuffix(Number(match[1]))) {
           found.push({ ...object, n: Number(match[1]) });
@@ -174,11 +180,17 @@ export function createS3SecretStoreDriver(options: S3SecretStoreOptions): Secret
       let text: string;
       try {
         text = await (
-          await objects.get(secretPrefix(name) + versionKeySuffix(version), call.signal ? { signal: call.signal } : {})
+          await objects.get(
+            secretPrefix(name) + versionKeySuffix(version),
+            call.signal ? { signal: call.signal } : {},
+          )
         ).text();
       } catch (error) {
         if (CloudmuxError.hasCode(error, 'NotFound')) {
-          throw new DriverError('NotFound', { detail: `secret '${name}' has no version ${version}`, cause: error });
+          throw new DriverError('NotFound', {
+            detail: `secret '${name}' has no version ${version}`,
+            cause: error,
+          });
         }
         throw storeError(error);
       }
@@ -230,7 +242,8 @@ export function createS3SecretStoreDriver(options: S3SecretStoreOptions): Secret
 
     async delete(name, _force, call) {
       const versions = await versionObjects(name, call.signal);
-      if (versions.length === 0) throw new DriverError('NotFound', { detail: `secret '${name}' does not exist` });
+      if (versions.length === 0)
+        throw new DriverError('NotFound', { detail: `secret '${name}' does not exist` });
       // Newest first: a reader that races the delete sees an older version or none, never a gap.
       const keys = versions.map((object) => object.key).reverse();
       let result: Awaited<ReturnType<ObjectStore['deleteMany']>>;

@@ -7,8 +7,6 @@ export {
   secretStoreDriverOf,
   secretStoreOperation,
 } from './portable-secret-store.ts';
-export type * from './types.ts';
-export { SecretValue, scrubSecrets } from './value.ts';
 export {
   openSecretVersion,
   parseSealedSecretVersion,
@@ -18,3 +16,5 @@ export {
   type SecretKey,
   sealSecretVersion,
 } from './sealed-version.ts';
+export type * from './types.ts';
+export { SecretValue, scrubSecrets } from './value.ts';

@@ -48,7 +48,10 @@ export function parseSecretKey(text: string, source: string): SecretKey {
       fix: 'generate one with `openssl rand -base64 32`',
     });
   }
-  return { bytes, id: createHmac('sha256', bytes).update('cloudmux-secret-key-id').digest('hex').slice(0, 16) };
+  return {
+    bytes,
+    id: createHmac('sha256', bytes).update('cloudmux-secret-key-id').digest('hex').slice(0, 16),
+  };
 }
 
 function aad(name: string, version: string): Buffer {

@@ -38,7 +38,7 @@ import {
   type ReceivedMessage,
 } from '@cloudmux/core';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders, type Msg, type NatsConnection, nanos } from '@nats-io/nats-core';
+import { type Msg, type NatsConnection, nanos, headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { natsErrorCode, PROVIDER } from '../nats-errors.ts';
 import { parseAckSubject, pullMessages } from './pull.ts';
@@ -200,7 +200,11 @@ export function createNatsQueueDriver(options: NatsQueueOptions): QueueDriver {
   }
 
   const nakWithDelay = (receipt: string, seconds: number) =>
-    respond(receipt, seconds > 0 ? `-NAK ${JSON.stringify({ delay: nanos(seconds * 1000) })}` : '-NAK', false);
+    respond(
+      receipt,
+      seconds > 0 ? `-NAK ${JSON.stringify({ delay: nanos(seconds * 1000) })}` : '-NAK',
+      false,
+    );
 
   function checkReceipt(queue: string, message: ReceivedMessage) {
     const parsed = parseAckSubject(message.receipt);

@@ -10,8 +10,8 @@ import {
   DeliverPolicy,
   type JetStreamManager,
   RetentionPolicy,
-  type StreamConfig,
   StorageType,
+  type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { apiErrorOf, JS_STREAM_NAME_IN_USE, natsErrorCode } from '../nats-errors.ts';
