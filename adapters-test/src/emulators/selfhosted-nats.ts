@@ -1,6 +1,6 @@
 /**
  * nats-server with JetStream (`-js`), the queue of the self-hosted stack, on a free local port with
- * a fresh store directory. Installed by scripts/ci-deps.d/selfhosted.sh (Debian's nats-server) and
+ * a fresh store directory. Built by scripts/ci-deps.d/selfhosted.sh (pinned v2.12.15, cached) and
  * linked into adapters-test/.emulators/bin/nats-server.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
