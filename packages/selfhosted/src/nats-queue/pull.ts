@@ -32,24 +32,12 @@ const CLIENT_GRACE_MS = 5_000;
 const encoder = new TextEncoder();
 
 export async function pullMessages(nc: NatsConnection, request: PullRequest): Promise<PullResult> {
-  const now = await pullOnce(nc, { ...request, waitSeconds: 0 });
-  if (now.messages.length > 0 || request.waitSeconds === 0) return now;
-  const first = await pullOnce(nc, { ...request, batch: 1, noWait: false });
-  if (first.messages.length === 0 || request.batch === 1) return first;
-  const more = await pullOnce(nc, { ...request, batch: request.batch - 1, waitSeconds: 0 });
-  return { messages: [...first.messages, ...more.messages] };
-}
-
-async function pullOnce(
-  nc: NatsConnection,
-  request: PullRequest & { noWait?: boolean },
-): Promise<PullResult> {
   const { stream, consumer, batch, waitSeconds, signal } = request;
   signal?.throwIfAborted();
   const inbox = createInbox();
   // One more than the batch: the closing status message.
   const subscription = nc.subscribe(inbox, { max: batch + 1 });
-  const body: Record<string, unknown> = { batch, no_wait: request.noWait ?? true };
+  const body: Record<string, unknown> = { batch, no_wait: true };
   if (waitSeconds > 0) body.expires = waitSeconds * 1_000_000_000;
   const stop = () => subscription.unsubscribe();
   const timer = setTimeout(stop, waitSeconds * 1000 + CLIENT_GRACE_MS);
