@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createS3ObjectStore } from '@cloudmux/aws';
-import type { ProviderContext } from '@cloudmux/core';
+import { ConfigError, type ProviderContext } from '@cloudmux/core';
 import { createNatsQueue } from './nats-queue/index.ts';
 import { requireEnv, requireSection, type SelfhostedOptions, selfhostedOptionsSchema } from './options.ts';
 import { createS3SecretStore } from './s3-secret-store.ts';
@@ -42,10 +44,12 @@ export function createSelfhostedObjectStore(
       forcePathStyle: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      credentials: {
-        accessKeyId: requireEnv(context.env, s3.accessKeyEnv, `${field}.accessKeyEnv`),
-        secretAccessKey: requireEnv(context.env, s3.secretKeyEnv, `${field}.secretKeyEnv`),
-      },
+      credentials: s3.credentials
+        ? { ...s3.credentials }
+        : {
+            accessKeyId: requireEnv(context.env, s3.accessKeyEnv, `${field}.accessKeyEnv`),
+            secretAccessKey: requireEnv(context.env, s3.secretKeyEnv, `${field}.secretKeyEnv`),
+          },
     },
   });
 }
@@ -64,11 +68,28 @@ export function createQueue(options: SelfhostedOptions, context: ProviderContext
   });
 }
 
-export function createSecretStore(options: SelfhostedOptions, context: ProviderContext) {
+export async function createSecretStore(options: SelfhostedOptions, context: ProviderContext) {
+  const { keyEnv, keyFile, prefix } = options.secretStore;
+  const fromEnv = context.env[keyEnv];
+  const file = !fromEnv && keyFile ? resolve(context.baseDir, keyFile) : undefined;
+  const key = fromEnv ?? (file ? await readKeyFile(file) : undefined);
   return createS3SecretStore({
     objects: createSelfhostedObjectStore(options, context),
-    prefix: options.secretStore.prefix,
-    key: context.env[options.secretStore.keyEnv],
-    keySource: options.secretStore.keyEnv,
+    prefix,
+    key,
+    keySource: file ?? keyEnv,
   });
+}
+
+async function readKeyFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError({
+      field: 'providers.selfhosted.secretStore.keyFile',
+      problem: `cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
+      fix: 'restore the key file, or set the key in the variable named by secretStore.keyEnv',
+      cause,
+    });
+  }
 }

@@ -23,6 +23,14 @@ export const selfhostedOptionsSchema = z
         accessKeyEnv: z.string().min(1).default('AWS_ACCESS_KEY_ID'),
         /** Environment variable holding the secret key. Default `AWS_SECRET_ACCESS_KEY`. */
         secretKeyEnv: z.string().min(1).default('AWS_SECRET_ACCESS_KEY'),
+        /**
+         * Static keys. Only for test servers whose throwaway keys every process must find in the
+         * config (the emulator stacks); real deployments leave this out and use the variables above.
+         */
+        credentials: z
+          .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
+          .strict()
+          .optional(),
         /** Streams larger than this upload in parts of this size (min 5 MiB). Default 8 MiB. */
         partSizeBytes: z
           .number()
@@ -56,6 +64,11 @@ export const selfhostedOptionsSchema = z
         prefix: z.string().min(1).default('cloudmux-secrets/'),
         /** Environment variable holding the 32-byte key (base64 or hex). Default `CLOUDMUX_SECRET_KEY`. */
         keyEnv: z.string().min(1).default('CLOUDMUX_SECRET_KEY'),
+        /**
+         * File holding the key, read when the variable is unset (a mounted secret, a systemd
+         * credential); relative to the config's directory. Never created: a lost key is not replaced.
+         */
+        keyFile: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),
