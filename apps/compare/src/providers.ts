@@ -1,7 +1,10 @@
 import { CloudmuxError } from '@cloudmux/core';
 
-/** The providers a comparison can run: the embedded one and the three clouds. */
-export const KNOWN_PROVIDERS = ['local', 'aws', 'gcp', 'azure'] as const;
+/**
+ * The providers a comparison can run: the embedded one, the three clouds, and the self-hosted stack
+ * (priced from machine-hours at a price the user states).
+ */
+export const KNOWN_PROVIDERS = ['local', 'aws', 'gcp', 'azure', 'selfhosted'] as const;
 
 export type ProviderName = (typeof KNOWN_PROVIDERS)[number];
 
