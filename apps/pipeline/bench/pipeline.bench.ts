@@ -5,8 +5,7 @@
  * Writes .reports/bench-pipeline.json and the pipeline section of BENCHMARKS.md at the repo root.
  */
 
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { duckdbDialect } from '@cloudmux/core';
@@ -21,6 +20,7 @@ import { resetPipelineState } from '../src/reset.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { spawnConsumer } from '../src/speed/pool.ts';
 import { silenceSqliteExperimentalWarning } from '../src/warnings.ts';
+import { writeBenchmarksSection } from './benchmarks-md.ts';
 
 silenceSqliteExperimentalWarning();
 const root = repoRoot();
@@ -157,7 +157,6 @@ async function writeSection(report: {
 }): Promise<void> {
   const f = (n: number, digits = 2) => n.toFixed(digits);
   const lines = [
-    START,
     '## Pipeline (local provider, all 3,000,000 flights)',
     '',
     `Measured ${report.at.slice(0, 10)} on ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, by \`pnpm --filter @cloudmux/pipeline bench\`. ` +
@@ -178,18 +177,8 @@ async function writeSection(report: {
     '| stage | seconds |',
     '| --- | --- |',
     ...report.full.stages.map((stage) => `| ${stage.name} | ${f(stage.seconds)} |`),
-    END,
   ];
-  const file = join(root, 'BENCHMARKS.md');
-  const existing = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmarks\n';
-  const section = lines.join('\n');
-  const start = existing.indexOf(START);
-  const end = existing.indexOf(END);
-  const next =
-    start !== -1 && end > start
-      ? existing.slice(0, start) + section + existing.slice(end + END.length)
-      : `${existing.trimEnd()}\n\n${section}\n`;
-  await writeFile(file, next);
+  await writeBenchmarksSection(root, START, END, lines);
 }
 
 await main();
