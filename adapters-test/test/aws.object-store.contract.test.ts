@@ -4,7 +4,7 @@
  * CLOUDMUX_AWS_BUCKET). Each adapter works under a unique key prefix of one bucket per file; the
  * oracle reads objects with the raw SDK.
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createS3ObjectStore } from '@cloudmux/aws';
 import { afterAll } from 'vitest';
 import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
@@ -19,6 +19,7 @@ import {
 } from '../src/emulators/aws.ts';
 import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
+import { rawS3Get } from '../src/s3-oracle.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
 const unavailable = awsUnavailableReason('s3-sqs');
@@ -141,16 +142,7 @@ if (unavailable) {
     oracle: (store) => ({
       async rawGet(key) {
         raw ??= s3ClientConfig().then((config) => new S3Client(config));
-        const client = await raw;
-        const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(store.uriOf(key));
-        if (!match) throw new Error(`not an s3 URI: ${store.uriOf(key)}`);
-        try {
-          const response = await client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-          return await response.Body!.transformToByteArray();
-        } catch (error) {
-          if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-          throw error;
-        }
+        return rawS3Get(await raw, store.uriOf(key));
       },
     }),
   });

@@ -4,7 +4,7 @@
  * (endpoint, path-style URLs, credentials from the environment). Each adapter works under a unique
  * key prefix of one bucket; the oracle reads objects with the raw SDK.
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createSelfhostedObjectStore } from '@cloudmux/selfhosted';
 import { afterAll } from 'vitest';
 import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
@@ -19,6 +19,7 @@ import {
 } from '../src/emulators/selfhosted-stack.ts';
 import { proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
+import { rawS3Get } from '../src/s3-oracle.ts';
 import { describeUnavailable } from '../src/unavailable.ts';
 
 const unavailable = minioMissingReason();
@@ -79,16 +80,7 @@ if (unavailable) {
               credentials: { ...MINIO_CREDENTIALS },
             }),
         );
-        const client = await raw;
-        const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(store.uriOf(key));
-        if (!match) throw new Error(`not an s3 URI: ${store.uriOf(key)}`);
-        try {
-          const response = await client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-          return await response.Body!.transformToByteArray();
-        } catch (error) {
-          if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-          throw error;
-        }
+        return rawS3Get(await raw, store.uriOf(key));
       },
     }),
   });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -22,4 +23,15 @@ export async function writeBenchmarksSection(
       ? existing.slice(0, from) + section + existing.slice(to + end.length)
       : `${existing.trimEnd()}\n\n${section}\n`;
   await writeFile(file, next);
+}
+
+/** The machine a benchmark ran on; the machine is shared, so the 1-minute load average says how much else ran. */
+export function benchMachine(loadAtStart: number) {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 1e9),
+    node: process.version,
+    loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
+  };
 }

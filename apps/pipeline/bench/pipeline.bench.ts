@@ -6,7 +6,7 @@
  */
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { duckdbDialect } from '@cloudmux/core';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -20,7 +20,7 @@ import { resetPipelineState } from '../src/reset.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { spawnConsumer } from '../src/speed/pool.ts';
 import { silenceSqliteExperimentalWarning } from '../src/warnings.ts';
-import { writeBenchmarksSection } from './benchmarks-md.ts';
+import { benchMachine, writeBenchmarksSection } from './benchmarks-md.ts';
 
 silenceSqliteExperimentalWarning();
 const root = repoRoot();
@@ -101,14 +101,7 @@ async function main(): Promise<void> {
   const report = {
     benchmark: 'pipeline',
     at: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGb: Math.round(totalmem() / 1e9),
-      node: process.version,
-      // The machine is shared: the 1-minute load average says how much else was running.
-      loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
-    },
+    machine: benchMachine(loadAtStart),
     settings: { provider: 'local', eventsPerMessage: 1_000, consumers: 2 },
     full: {
       events: full.events,

@@ -10,13 +10,13 @@
  * .reports/bench-selfhosted.json and the selfhosted section of BENCHMARKS.md.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { emulatorStacks } from '@cloudmux/adapters-test';
 import { type PipelineContextOptions, repoRoot } from '../src/context.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { silenceSqliteExperimentalWarning } from '../src/warnings.ts';
-import { writeBenchmarksSection } from './benchmarks-md.ts';
+import { benchMachine, writeBenchmarksSection } from './benchmarks-md.ts';
 
 silenceSqliteExperimentalWarning();
 const root = repoRoot();
@@ -67,14 +67,7 @@ async function main(): Promise<void> {
   const report = {
     benchmark: 'pipeline-selfhosted',
     at: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGb: Math.round(totalmem() / 1e9),
-      node: process.version,
-      // The machine is shared: the 1-minute load average says how much else was running.
-      loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
-    },
+    machine: benchMachine(loadAtStart),
     settings: { events, eventsPerMessage: 1_000, consumers: 2, stackDetail: stack.detail },
     local: figures(local),
     selfhosted: figures(selfhosted),

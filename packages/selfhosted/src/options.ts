@@ -1,4 +1,4 @@
-import { ConfigError } from '@cloudmux/core';
+import { ConfigError, requireProviderSection } from '@cloudmux/core';
 import { z } from 'zod';
 
 /**
@@ -84,15 +84,12 @@ export function requireSection<K extends 's3' | 'nats'>(
   key: K,
   example: string,
 ): NonNullable<SelfhostedOptions[K]> {
-  const section = options[key];
-  if (!section) {
-    throw new ConfigError({
-      field: `providers.selfhosted.${key}`,
-      problem: 'missing',
-      fix: `add it, e.g. ${example}`,
-    });
-  }
-  return section as NonNullable<SelfhostedOptions[K]>;
+  return requireProviderSection(
+    'selfhosted',
+    key,
+    options[key] as NonNullable<SelfhostedOptions[K]> | undefined,
+    example,
+  );
 }
 
 /** A credential from the environment variable `name`, or a ConfigError naming the field and variable. */
