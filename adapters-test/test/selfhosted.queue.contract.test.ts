@@ -36,6 +36,11 @@ if (unavailable) {
     faults: proxiedTarget({
       upstream: async () => (await sharedNats()).address,
       mode: 'tcp',
+      unsupported: {
+        throttle: 'NATS speaks its own protocol over TCP: there is no HTTP 503 to inject',
+        dropResponse:
+          'NATS multiplexes every request on one TCP connection: the proxy cannot tell where a reply begins',
+      },
       create: async (_endpoint, { host, port }) =>
         createNatsQueue({
           servers: `nats://${host}:${port}`,
