@@ -1,13 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describeQueueContract } from '@cloudmux/conformance';
 import { createSqliteQueue } from '@cloudmux/local';
-import { describeQueueContract } from '../src/contracts/queue.ts';
+import * as vitest from 'vitest';
 
 // One database file per run, removed afterwards; the suite makes its own uniquely named queues in it.
 const dirs = new WeakMap<object, string>();
 
-describeQueueContract({
+describeQueueContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:
@@ -23,5 +25,12 @@ describeQueueContract({
     await queue.close();
     const dir = dirs.get(queue);
     if (dir) await rm(dir, { recursive: true, force: true });
+  },
+  openUrl(queue) {
+    const dir = dirs.get(queue);
+    // The same database file: sqlite:// takes the path as file:// does.
+    return dir
+      ? { url: `sqlite://${pathToFileURL(join(dir, 'queue.sqlite')).pathname}` }
+      : 'a queue this target did not create';
   },
 });

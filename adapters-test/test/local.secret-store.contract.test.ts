@@ -1,13 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describeSecretStoreContract } from '@cloudmux/conformance';
 import type { SecretStore } from '@cloudmux/core';
 import { createFileSecretStore } from '@cloudmux/local';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
+import * as vitest from 'vitest';
 
 const roots = new WeakMap<SecretStore, string>();
 
-describeSecretStoreContract({
+describeSecretStoreContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:
@@ -23,5 +25,10 @@ describeSecretStoreContract({
     await store.close();
     const root = roots.get(store);
     if (root) await rm(root, { recursive: true, force: true });
+  },
+  openUrl(store) {
+    const root = roots.get(store);
+    // The key file's default place is beside the secrets directory: where create() put it.
+    return root ? { url: pathToFileURL(join(root, 'secrets')).href } : 'a store this target did not create';
   },
 });

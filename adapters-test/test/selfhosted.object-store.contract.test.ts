@@ -5,10 +5,11 @@
  * key prefix of one bucket; the oracle reads objects with the raw SDK.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { describeObjectStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
+import { MINIO_CREDENTIALS, MINIO_REGION } from '@cloudmux/emulators/selfhosted';
 import { createSelfhostedObjectStore } from '@cloudmux/selfhosted';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
-import { MINIO_CREDENTIALS, MINIO_REGION } from '../src/emulators/selfhosted-minio.ts';
 import {
   minioEndpoint,
   minioMissingReason,
@@ -16,17 +17,16 @@ import {
   SELFHOSTED_TEST_ENV,
   sharedMinio,
   stopSelfhostedStack,
-} from '../src/emulators/selfhosted-stack.ts';
-import { proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
+} from '../src/endpoints/selfhosted.ts';
+import { proxiedTarget } from '../src/fault-target.ts';
 import { rawS3Get } from '../src/s3-oracle.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
 
 const unavailable = minioMissingReason();
 let raw: Promise<S3Client> | undefined;
 
 if (unavailable) {
   describeUnavailable(
+    vitest,
     { provider: 'selfhosted', interface: 'objectStore', endpoint: minioEndpoint },
     unavailable,
   );
@@ -35,7 +35,7 @@ if (unavailable) {
     (await raw)?.destroy();
     await stopSelfhostedStack();
   });
-  describeObjectStoreContract({
+  describeObjectStoreContract(vitest, {
     provider: 'selfhosted',
     endpoint: minioEndpoint,
     skipCases: {

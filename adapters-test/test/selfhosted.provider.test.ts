@@ -4,6 +4,8 @@
  * resource — against a real MinIO and nats-server. Credentials and the secret key come from the
  * environment, never from the config.
  */
+
+import { uniqueName } from '@cloudmux/conformance';
 import { loadConfig, openResources, type Resources } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,8 +16,7 @@ import {
   sharedMinio,
   sharedNats,
   stopSelfhostedStack,
-} from '../src/emulators/selfhosted-stack.ts';
-import { uniqueName } from '../src/harness.ts';
+} from '../src/endpoints/selfhosted.ts';
 
 const missing = minioMissingReason() ?? natsMissingReason();
 

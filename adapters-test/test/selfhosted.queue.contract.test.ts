@@ -3,28 +3,32 @@
  * this file. Each adapter gets a unique stream prefix; the suite deletes the queues it makes. The
  * fault group puts a TCP fault proxy between the client and the server.
  */
+
+import { describeQueueContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { createNatsQueue } from '@cloudmux/selfhosted';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeQueueContract } from '../src/contracts/queue.ts';
 import {
   natsEndpoint,
   natsMissingReason,
   sharedNats,
   stopSelfhostedStack,
-} from '../src/emulators/selfhosted-stack.ts';
-import { proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/selfhosted.ts';
+import { proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = natsMissingReason();
 /** Stream names allow letters, digits, `_` and `-`: the unique prefix fits. */
 const streamPrefix = () => `${uniqueName('cmx')}-`;
 
 if (unavailable) {
-  describeUnavailable({ provider: 'selfhosted', interface: 'queue', endpoint: natsEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'selfhosted', interface: 'queue', endpoint: natsEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(stopSelfhostedStack);
-  describeQueueContract({
+  describeQueueContract(vitest, {
     provider: 'selfhosted',
     endpoint: natsEndpoint,
     async create() {

@@ -3,9 +3,11 @@
  * this file. Each adapter gets a unique key prefix in one bucket; the key comes from the
  * environment as in production (a fixed test key).
  */
+
+import { describeSecretStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { createSecretStore } from '@cloudmux/selfhosted';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
 import {
   minioEndpoint,
   minioMissingReason,
@@ -13,10 +15,8 @@ import {
   SELFHOSTED_TEST_ENV,
   sharedMinio,
   stopSelfhostedStack,
-} from '../src/emulators/selfhosted-stack.ts';
-import { proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/selfhosted.ts';
+import { proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = minioMissingReason();
 const context = { env: SELFHOSTED_TEST_ENV, baseDir: process.cwd() };
@@ -24,12 +24,13 @@ const secretPrefix = () => ({ secretStore: { prefix: `${uniqueName('secrets')}/`
 
 if (unavailable) {
   describeUnavailable(
+    vitest,
     { provider: 'selfhosted', interface: 'secretStore', endpoint: minioEndpoint },
     unavailable,
   );
 } else {
   afterAll(stopSelfhostedStack);
-  describeSecretStoreContract({
+  describeSecretStoreContract(vitest, {
     provider: 'selfhosted',
     endpoint: minioEndpoint,
     async create() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The self-hosted stack's servers for its contract suites, linked into adapters-test/.emulators/bin/:
+# The self-hosted stack's servers for its contract suites, linked into packages/emulators/.emulators/bin/:
 #   minio        S3-compatible object store (AGPL-3.0: used only as a test server, never linked
 #                into or shipped with cloudmux), built from its Go module at a pinned version;
 #   nats-server  NATS with JetStream (Apache-2.0), built from its Go module at a pinned version.
@@ -17,7 +17,7 @@ MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 NATS_MODULE="github.com/nats-io/nats-server/v2"
 NATS_VERSION="v2.12.15"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/cloudmux/bin"
-bin=adapters-test/.emulators/bin
+bin=packages/emulators/.emulators/bin
 mkdir -p "$cache" "$bin"
 
 if ! command -v go >/dev/null 2>&1; then

@@ -3,10 +3,10 @@
  * per interface a capability × provider/endpoint matrix, the case counts, and every skip with its
  * reason.
  */
-import type { InterfaceName } from '../harness.ts';
+import type { ResourceName } from '@cloudmux/core';
 import type { ContractReport, ContractResult } from './contract-report.ts';
 
-const TITLES: Record<InterfaceName, string> = {
+const TITLES: Record<ResourceName, string> = {
   objectStore: 'Object store',
   queue: 'Queue',
   warehouse: 'Warehouse',

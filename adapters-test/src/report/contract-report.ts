@@ -3,8 +3,9 @@
  * provider × interface × endpoint, from the `contract` and `skipReason` metadata each case records.
  */
 import { basename } from 'node:path';
+import type { ContractMeta, Endpoint } from '@cloudmux/conformance';
+import { BUILTIN_PROVIDERS, RESOURCE_NAMES, type ResourceName } from '@cloudmux/core';
 import type { TestCase, TestModule } from 'vitest/node';
-import type { ContractMeta, Endpoint, InterfaceName } from '../harness.ts';
 
 export interface ContractSkip {
   case: string;
@@ -13,7 +14,7 @@ export interface ContractSkip {
 
 export interface ContractResult {
   provider: string;
-  interface: InterfaceName;
+  interface: ResourceName;
   endpoint: Endpoint | 'unknown';
   passed: number;
   failed: number;
@@ -27,7 +28,7 @@ export interface ContractReport {
   results: ContractResult[];
 }
 
-const INTERFACES: Record<string, InterfaceName> = {
+const INTERFACES: Record<string, ResourceName> = {
   'object-store': 'objectStore',
   objectStore: 'objectStore',
   queue: 'queue',
@@ -41,7 +42,7 @@ export const CONTRACT_FILE = /^([a-z0-9-]+)\.([a-zA-Z-]+)\.contract\.test\.ts$/;
 /** `<provider>.<interface>.contract.test.ts` → provider and interface, or undefined. */
 export function parseContractFileName(
   file: string,
-): { provider: string; interface: InterfaceName } | undefined {
+): { provider: string; interface: ResourceName } | undefined {
   const match = CONTRACT_FILE.exec(basename(file));
   const iface = match && INTERFACES[match[2]!];
   return match && iface ? { provider: match[1]!, interface: iface } : undefined;
@@ -49,7 +50,7 @@ export function parseContractFileName(
 
 function emptyResult(
   provider: string,
-  iface: InterfaceName,
+  iface: ResourceName,
   endpoint: ContractResult['endpoint'],
 ): ContractResult {
   return {
@@ -126,11 +127,11 @@ export function buildContractReport(modules: readonly TestModule[], now = new Da
     }
   }
 
-  const interfaceOrder: InterfaceName[] = ['objectStore', 'queue', 'warehouse', 'secretStore'];
-  // The embedded default first, then the clouds, then anything else by name.
+  const interfaceOrder: readonly ResourceName[] = RESOURCE_NAMES;
+  // The registry's order (the embedded default first, then the clouds), then anything else by name.
   const providerRank = (p: string) => {
-    const rank = ['local', 'aws', 'gcp', 'azure'].indexOf(p);
-    return rank === -1 ? 4 : rank;
+    const rank = (BUILTIN_PROVIDERS as readonly string[]).indexOf(p);
+    return rank === -1 ? BUILTIN_PROVIDERS.length : rank;
   };
   return {
     generatedAt: now.toISOString(),

@@ -1,12 +1,9 @@
-import { CloudmuxError } from '@cloudmux/core';
+import { BUILTIN_PROVIDERS, CloudmuxError, type ProviderName } from '@cloudmux/core';
 
-/**
- * The providers a comparison can run: the embedded one, the three clouds, and the self-hosted stack
- * (priced from machine-hours at a price the user states).
- */
-export const KNOWN_PROVIDERS = ['local', 'aws', 'gcp', 'azure', 'selfhosted'] as const;
+/** The providers a comparison can run: every provider of the registry. */
+export const KNOWN_PROVIDERS = BUILTIN_PROVIDERS;
 
-export type ProviderName = (typeof KNOWN_PROVIDERS)[number];
+export type { ProviderName };
 
 /**
  * Parses `--providers` before anything starts: an unknown name is an InvalidArgument error that names

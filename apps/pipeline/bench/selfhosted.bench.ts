@@ -12,7 +12,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { emulatorStacks } from '@cloudmux/adapters-test';
+import { emulatorStacks } from '@cloudmux/emulator-stacks';
 import { type PipelineContextOptions, repoRoot } from '../src/context.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { silenceSqliteExperimentalWarning } from '../src/warnings.ts';

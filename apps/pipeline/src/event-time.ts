@@ -33,7 +33,6 @@ function parseInstant(text: string): number | undefined {
 function invalidBound(field: string, value: string, why: string): CloudmuxError {
   return new CloudmuxError({
     code: 'InvalidArgument',
-    resource: 'config',
     operation: 'eventTimeBounds',
     message: `${field}=${JSON.stringify(value)} ${why}: give an ISO date (2001-01-01), an ISO date-time or epoch milliseconds`,
   });

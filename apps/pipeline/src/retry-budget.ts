@@ -26,7 +26,6 @@ export function retryBudgetSetting(env: NodeJS.ProcessEnv = process.env): RetryB
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3_600)
     throw new CloudmuxError({
       code: 'InvalidArgument',
-      resource: 'config',
       operation: 'retryBudget',
       message: `PIPELINE_RETRY_SECONDS=${JSON.stringify(text)} must be a number of seconds from 0 to 3600`,
     });

@@ -170,7 +170,6 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       if (restarts >= maxRestarts)
         throw new CloudmuxError({
           code: 'Internal',
-          resource: 'pipeline',
           operation: 'speed',
           retryable: false,
           message: `a speed-layer consumer failed (${cause}) after ${restarts} restarts (maxConsumerRestarts ${maxRestarts})`,

@@ -1,4 +1,4 @@
-import { CloudmuxError, DriverError, type ErrorCode, type ResourceKind } from '@cloudmux/core';
+import { CloudmuxError, DriverError, type ErrorCode, type ResourceName } from '@cloudmux/core';
 
 export const PROVIDER = 'aws';
 
@@ -158,7 +158,7 @@ export function codeOf(error: unknown): ErrorCode {
 }
 
 export interface ErrorContext {
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   /** What the call was about (a key, queue or secret name), for the message. Never a value. */
   subject?: string;
@@ -203,7 +203,7 @@ export function translateAwsError(
 }
 
 /** The AWS service behind each resource, so a failure says which service refused. */
-const SERVICE: Partial<Record<ResourceKind, string>> = {
+const SERVICE: Partial<Record<ResourceName, string>> = {
   objectStore: 'S3',
   queue: 'SQS',
   warehouse: 'Redshift Data API',
@@ -227,7 +227,7 @@ export async function awsCall<T>(context: ErrorContext, call: () => Promise<T>):
   }
 }
 
-export function invalidArgument(resource: ResourceKind, operation: string, message: string): CloudmuxError {
+export function invalidArgument(resource: ResourceName, operation: string, message: string): CloudmuxError {
   return new CloudmuxError({ code: 'InvalidArgument', message, provider: PROVIDER, resource, operation });
 }
 
@@ -247,7 +247,7 @@ interface MiddlewareAdder {
  */
 export function withCredentialsHint<C extends { middlewareStack: object }>(
   client: C,
-  resource: ResourceKind,
+  resource: ResourceName,
 ): C {
   (client.middlewareStack as MiddlewareAdder).add(
     (next) => async (args) => {

@@ -5,12 +5,31 @@ import { createS3ObjectStore } from './s3-object-store.ts';
 import { createSecretsManagerSecretStore } from './secrets-manager-secret-store.ts';
 import { createSqsQueue } from './sqs-queue.ts';
 
-export * from './errors.ts';
-export * from './options.ts';
-export * from './redshift-warehouse.ts';
-export * from './s3-object-store.ts';
-export * from './secrets-manager-secret-store.ts';
-export * from './sqs-queue.ts';
+// Named exports only: factories, their options and the provider module. The error helpers
+// (errors.ts) and limits tables are internal to the drivers.
+export {
+  type AwsClientSettings,
+  type AwsOptions,
+  type AwsOptionsInput,
+  awsOptionsSchema,
+  clientSettings,
+} from './options.ts';
+export {
+  createRedshiftWarehouse,
+  createRedshiftWarehouseDriver,
+  type RedshiftWarehouseOptions,
+} from './redshift-warehouse.ts';
+export {
+  createS3ObjectStore,
+  createS3ObjectStoreDriver,
+  type S3ObjectStoreOptions,
+} from './s3-object-store.ts';
+export {
+  createSecretsManagerSecretStore,
+  createSecretsManagerSecretStoreDriver,
+  type SecretsManagerSecretStoreOptions,
+} from './secrets-manager-secret-store.ts';
+export { createSqsQueue, createSqsQueueDriver, type SqsQueueOptions } from './sqs-queue.ts';
 
 /** Provider module: the registry imports this package when config chooses `aws`. */
 export const providerName = 'aws';

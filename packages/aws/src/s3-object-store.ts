@@ -21,7 +21,6 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   bufferedBody,
-  type DriverCall,
   type DriverPutOptions,
   type Meter,
   type ObjectInfo,
@@ -30,7 +29,7 @@ import {
   type ObjectStoreDriver,
   type PutResult,
   portableObjectStore,
-  reportUsage,
+  type ReportingCall,
 } from '@cloudmux/core';
 import { codeOf, invalidArgument, PROVIDER, withCredentialsHint } from './errors.ts';
 
@@ -97,7 +96,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
     client ??= withCredentialsHint(new S3Client(options.clientConfig ?? {}), 'objectStore');
     return client;
   };
-  const sdk = (call: DriverCall) => (call.signal ? { abortSignal: call.signal } : {});
+  const sdk = (call: ReportingCall) => (call.signal ? { abortSignal: call.signal } : {});
   const stripPrefix = (key: string) => (key.startsWith(prefix) ? key.slice(prefix.length) : key);
 
   function info(
@@ -119,7 +118,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
     key: string,
     body: Readable,
     params: object,
-    call: DriverCall,
+    call: ReportingCall,
   ): Promise<PutResult> {
     let size = 0;
     const counted = body.on('data', (chunk: Buffer) => {
@@ -138,15 +137,15 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
       const result = await upload.done();
       const parts = Math.max(1, Math.ceil(size / partSize));
       // One PutObject, or CreateMultipartUpload + each UploadPart + CompleteMultipartUpload.
-      reportUsage({ bytesIn: size, units: { [CLASS_A]: parts === 1 ? 1 : parts + 2 } });
+      call.report({ bytesIn: size, units: { [CLASS_A]: parts === 1 ? 1 : parts + 2 } });
       return { key, etag: result.ETag ?? '', size };
     } finally {
       call.signal?.removeEventListener('abort', abort);
     }
   }
 
-  async function head(key: string, call: DriverCall): Promise<ObjectInfo> {
-    reportUsage({ units: { [CLASS_B]: 1 } });
+  async function head(key: string, call: ReportingCall): Promise<ObjectInfo> {
+    call.report({ units: { [CLASS_B]: 1 } });
     const response = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: prefix + key }), sdk(call));
     return info(key, response, response.ContentLength ?? 0);
   }
@@ -169,7 +168,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
     async put(key, body, put, call) {
       const params = putParams(put);
       if (!(body instanceof Uint8Array)) return putStream(key, body, params, call);
-      reportUsage({ bytesIn: body.byteLength, units: { [CLASS_A]: 1 } });
+      call.report({ bytesIn: body.byteLength, units: { [CLASS_A]: 1 } });
       const result = await s3().send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -184,7 +183,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
     },
 
     async get(key, range, call) {
-      reportUsage({ units: { [CLASS_B]: 1 } });
+      call.report({ units: { [CLASS_B]: 1 } });
       const response = await s3().send(
         new GetObjectCommand({
           Bucket: bucket,
@@ -199,7 +198,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
       );
       const contentLength = response.ContentLength ?? 0;
       const total = response.ContentRange ? Number(response.ContentRange.split('/')[1]) : contentLength;
-      reportUsage({ bytesOut: contentLength });
+      call.report({ bytesOut: contentLength });
       const body = response.Body;
       return {
         ...info(key, response, total),
@@ -216,7 +215,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
     head,
 
     async list(list, call) {
-      reportUsage({ units: { [CLASS_A]: 1 } });
+      call.report({ units: { [CLASS_A]: 1 } });
       const response = await s3().send(
         new ListObjectsV2Command({
           Bucket: bucket,
@@ -249,7 +248,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
     },
 
     async deleteMany(keys, call) {
-      reportUsage({ units: { [CLASS_A]: 1 } });
+      call.report({ units: { [CLASS_A]: 1 } });
       const response = await s3().send(
         new DeleteObjectsCommand({
           Bucket: bucket,
@@ -269,7 +268,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
     },
 
     async copy(sourceKey, targetKey, copy, call) {
-      reportUsage({ units: { [CLASS_A]: 1 } });
+      call.report({ units: { [CLASS_A]: 1 } });
       const source = `${bucket}/${prefix}${sourceKey}`;
       const response = await s3().send(
         new CopyObjectCommand({

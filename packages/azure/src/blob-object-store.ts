@@ -18,8 +18,8 @@ import {
   type ObjectStoreCapabilities,
   type ObjectStoreDriver,
   portableObjectStore,
+  type ReportingCall,
   readableBody,
-  reportUsage,
 } from '@cloudmux/core';
 import type { StorageCredential } from './credentials.ts';
 import { classify, PROVIDER } from './errors.ts';
@@ -88,12 +88,12 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
     return container;
   };
   // Container creation once per driver; a failure is not cached so the next call retries.
-  const ensure = (): Promise<ContainerClient> => {
+  const ensure = (call: ReportingCall): Promise<ContainerClient> => {
     if (options.createContainer === false) return Promise.resolve(client());
     ready ??= (async () => {
       const c = client();
       await c.createIfNotExists();
-      reportUsage({ units: { 'blob.operations.other': 1 } });
+      call.report({ units: { 'blob.operations.other': 1 } });
       return c;
     })().catch((error) => {
       ready = undefined;
@@ -101,13 +101,13 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
     });
     return ready;
   };
-  const blob = async (key: string): Promise<BlockBlobClient> =>
-    (await ensure()).getBlockBlobClient(prefix + key);
+  const blob = async (key: string, call: ReportingCall): Promise<BlockBlobClient> =>
+    (await ensure(call)).getBlockBlobClient(prefix + key);
   const sdk = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
 
-  async function deleteOne(key: string, signal: AbortSignal | undefined): Promise<void> {
+  async function deleteOne(key: string, call: ReportingCall): Promise<void> {
     // Deletes are free on Azure Blob Storage: no billable unit.
-    await (await blob(key)).deleteIfExists(sdk(signal));
+    await (await blob(key, call)).deleteIfExists(sdk(call.signal));
   }
 
   return {
@@ -127,7 +127,7 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
     native: client,
 
     async put(key, body, put, call) {
-      const target = await blob(key);
+      const target = await blob(key, call);
       const common: BlockBlobParallelUploadOptions = {
         conditions: {
           ...(put.createOnly ? { ifNoneMatch: '*' } : {}),
@@ -145,7 +145,7 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
           concurrency,
           maxSingleShotSize: blockSize,
         });
-        reportUsage({
+        call.report({
           bytesIn: data.byteLength,
           units: {
             'blob.operations.write': writeOps(data.byteLength, blockSize, data.byteLength <= blockSize),
@@ -162,15 +162,15 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
       });
       body.on('error', (error) => counter.destroy(error));
       const response = await target.uploadStream(body.pipe(counter), blockSize, concurrency, common);
-      reportUsage({ bytesIn: size, units: { 'blob.operations.write': writeOps(size, blockSize, false) } });
+      call.report({ bytesIn: size, units: { 'blob.operations.write': writeOps(size, blockSize, false) } });
       return { key, etag: quoteEtag(response.etag), size };
     },
 
     async get(key, range, call) {
-      const target = await blob(key);
+      const target = await blob(key, call);
       const response = await target.download(range?.offset ?? 0, range?.length, sdk(call.signal));
       const contentLength = response.contentLength ?? 0;
-      reportUsage({ bytesOut: contentLength, units: { 'blob.operations.read': 1 } });
+      call.report({ bytesOut: contentLength, units: { 'blob.operations.read': 1 } });
       const size = totalSize(response.contentRange) ?? contentLength;
       // Azure answers 416 here; Azurite returns the whole blob instead, so the driver checks too.
       if (range && range.offset > 0 && range.offset >= size) {
@@ -195,8 +195,8 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
     },
 
     async head(key, call) {
-      const properties = await (await blob(key)).getProperties(sdk(call.signal));
-      reportUsage({ units: { 'blob.operations.read': 1 } });
+      const properties = await (await blob(key, call)).getProperties(sdk(call.signal));
+      call.report({ units: { 'blob.operations.read': 1 } });
       return {
         key,
         size: properties.contentLength ?? 0,
@@ -208,14 +208,14 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
     },
 
     async list(list, call) {
-      const c = await ensure();
+      const c = await ensure(call);
       const fullPrefix = prefix + list.prefix;
       let token = list.pageToken;
       // Blob listing has no start-after parameter: keys are skipped here, and pages the filter
       // emptied are skipped too, so a page with a token is never empty.
       for (;;) {
         const page = await listOnce(c, fullPrefix, list.delimiter, token, list.pageSize, call.signal);
-        reportUsage({ units: { 'blob.operations.list': 1 } });
+        call.report({ units: { 'blob.operations.list': 1 } });
         const after = list.startAfter;
         const objects = page.objects
           .map((o) => ({ ...o, key: o.key.slice(prefix.length) }))
@@ -230,18 +230,18 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
       }
     },
 
-    delete: (key, call) => deleteOne(key, call.signal),
+    delete: (key, call) => deleteOne(key, call),
 
     async deleteMany(keys, call) {
-      const settled = await Promise.allSettled(keys.map((key) => deleteOne(key, call.signal)));
+      const settled = await Promise.allSettled(keys.map((key) => deleteOne(key, call)));
       return settled.map((outcome) =>
         outcome.status === 'rejected' ? (outcome.reason as unknown) : undefined,
       );
     },
 
     async copy(sourceKey, targetKey, copy, call) {
-      const source = await blob(sourceKey);
-      const target = await blob(targetKey);
+      const source = await blob(sourceKey, call);
+      const target = await blob(targetKey, call);
       // Same-account Copy Blob is authorised by the destination request; no source SAS needed.
       const poller = await target.beginCopyFromURL(source.url, {
         ...(copy.createOnly ? { conditions: { ifNoneMatch: '*' } } : {}),
@@ -249,12 +249,12 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
       });
       await poller.pollUntilDone();
       const properties = await target.getProperties(sdk(call.signal));
-      reportUsage({ units: { 'blob.operations.write': 1, 'blob.operations.read': 1 } });
+      call.report({ units: { 'blob.operations.write': 1, 'blob.operations.read': 1 } });
       return { key: targetKey, etag: quoteEtag(properties.etag), size: properties.contentLength ?? 0 };
     },
 
-    async presign(key, presign) {
-      const target = await blob(key);
+    async presign(key, presign, call) {
+      const target = await blob(key, call);
       const startsOn = new Date(Date.now() - 5 * 60_000);
       const expiresOn = new Date(Date.now() + presign.expiresInSeconds * 1000);
       const permissions = BlobSASPermissions.parse(presign.method === 'GET' ? 'r' : 'cw');
@@ -267,7 +267,7 @@ export function createBlobObjectStoreDriver(options: BlobObjectStoreOptions): Ob
       if (!delegation || delegation.expiresOn < expiresOn) {
         const keyExpiry = new Date(Math.max(expiresOn.getTime(), Date.now() + DELEGATION_KEY_MS));
         delegation = { key: await service.getUserDelegationKey(startsOn, keyExpiry), expiresOn: keyExpiry };
-        reportUsage({ units: { 'blob.operations.other': 1 } });
+        call.report({ units: { 'blob.operations.other': 1 } });
       }
       const sas = generateBlobSASQueryParameters(
         { containerName: options.container, blobName: prefix + key, permissions, startsOn, expiresOn },

@@ -1,4 +1,4 @@
-import { CloudmuxError, type ErrorCode, type ResourceKind } from '@cloudmux/core';
+import { CloudmuxError, type ErrorCode, type ResourceName } from '@cloudmux/core';
 
 export const PROVIDER = 'azure';
 
@@ -84,7 +84,7 @@ interface ErrorShape {
 }
 
 export interface ErrorContext {
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   /** What the call was about (a key, queue, secret name); never a secret value. */
   subject?: string;

@@ -6,12 +6,42 @@ import { type AzureOptions, azureOptionsSchema } from './options.ts';
 import { createQueueStorageQueue } from './queue-storage-queue.ts';
 import { createSynapseWarehouse } from './synapse-warehouse.ts';
 
-export * from './blob-object-store.ts';
-export * from './errors.ts';
-export * from './key-vault-secret-store.ts';
-export * from './options.ts';
-export * from './queue-storage-queue.ts';
-export * from './synapse-warehouse.ts';
+// Named exports only: factories, their options and the provider module. The error helpers
+// (errors.ts), wire encodings and limits tables are internal to the drivers.
+export {
+  type BlobObjectStoreOptions,
+  createBlobObjectStore,
+  createBlobObjectStoreDriver,
+} from './blob-object-store.ts';
+export {
+  createKeyVaultSecretStore,
+  createKeyVaultSecretStoreDriver,
+  type KeyVaultSecretStore,
+  type KeyVaultSecretStoreOptions,
+  // The tag holding a secret's cloudmux name and the name mapping: what an operator needs to find
+  // a cloudmux secret in the vault with Azure's own tools.
+  NAME_TAG,
+  toVaultName,
+} from './key-vault-secret-store.ts';
+export {
+  type AzureBlobOptions,
+  type AzureCredentialsOptions,
+  type AzureKeyVaultOptions,
+  type AzureOptions,
+  type AzureQueueOptions,
+  type AzureSynapseOptions,
+  azureOptionsSchema,
+} from './options.ts';
+export {
+  createQueueStorageQueue,
+  createQueueStorageQueueDriver,
+  type QueueStorageQueueOptions,
+} from './queue-storage-queue.ts';
+export {
+  createSynapseWarehouse,
+  createSynapseWarehouseDriver,
+  type SynapseWarehouseOptions,
+} from './synapse-warehouse.ts';
 
 /** Provider module: the registry imports this package when config chooses `azure`. */
 export const providerName = 'azure';

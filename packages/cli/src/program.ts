@@ -1,9 +1,11 @@
+import { CLOUD_PROVIDERS } from '@cloudmux/core';
 import { Command, Option } from 'commander';
 import { mountCompare } from './commands/compare.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { provisionCommand, teardownCommand } from './commands/provision.ts';
 
-export const PROVIDER_CHOICES = ['aws', 'gcp', 'azure'] as const;
+/** The clouds `doctor`, `provision` and `teardown` act on: the registry's providers of kind 'cloud'. */
+export const PROVIDER_CHOICES = CLOUD_PROVIDERS;
 
 export const providerOption = () =>
   new Option('--provider <name>', 'cloud to act on').choices(PROVIDER_CHOICES);

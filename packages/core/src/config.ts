@@ -2,11 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.ts';
-
-export const RESOURCE_KINDS = ['objectStore', 'queue', 'warehouse', 'secretStore'] as const;
-export type ResourceName = (typeof RESOURCE_KINDS)[number];
-
-export const BUILTIN_PROVIDERS = ['local', 'aws', 'gcp', 'azure', 'selfhosted'] as const;
+import { RESOURCE_NAMES, type ResourceName } from './providers/index.ts';
 
 const providerName = z
   .string()
@@ -126,8 +122,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   // A resources value that is not an object is left for validation to report, not replaced.
   if (typeof merged.resources === 'object' && merged.resources !== null && !Array.isArray(merged.resources)) {
     const resources = merged.resources as Record<string, unknown>;
-    if (env.CLOUDMUX_PROVIDER) for (const kind of RESOURCE_KINDS) resources[kind] = env.CLOUDMUX_PROVIDER;
-    for (const kind of RESOURCE_KINDS) {
+    if (env.CLOUDMUX_PROVIDER) for (const kind of RESOURCE_NAMES) resources[kind] = env.CLOUDMUX_PROVIDER;
+    for (const kind of RESOURCE_NAMES) {
       const value = env[RESOURCE_ENV[kind]];
       if (value) resources[kind] = value;
     }

@@ -108,7 +108,8 @@ describe('ConfigError', () => {
     expect(error.field).toBe('providers.aws.region');
     expect(error.fix).toBe("set 'providers.aws.region'");
     expect(error.code).toBe('InvalidArgument');
-    expect(error.resource).toBe('config');
+    // A config is not one of the four resources: the field names where the problem is.
+    expect(error.resource).toBeUndefined();
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('providers.aws.region');
     expect(error.message).toContain(error.fix);

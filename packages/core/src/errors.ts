@@ -2,6 +2,7 @@
  * One error model for every provider. Adapters translate SDK errors at the boundary, so callers
  * branch on `code`, never on a provider's message text or error class.
  */
+import type { ResourceName } from './providers/types.ts';
 
 export const ERROR_CODES = [
   'NotFound',
@@ -21,8 +22,6 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export type ResourceKind = 'objectStore' | 'queue' | 'warehouse' | 'secretStore' | 'config' | 'pipeline';
-
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(['Throttled', 'Unavailable', 'Timeout']);
 
 // Symbol.for keeps `isInstance` true across duplicate copies of this package in one process.
@@ -32,7 +31,7 @@ export interface CloudmuxErrorOptions {
   code: ErrorCode;
   message: string;
   provider?: string;
-  resource?: ResourceKind;
+  resource?: ResourceName;
   operation?: string;
   /** Defaults by code: Throttled, Unavailable and Timeout are retryable. */
   retryable?: boolean;
@@ -43,7 +42,7 @@ export class CloudmuxError extends Error {
   readonly [MARKER] = true;
   readonly code: ErrorCode;
   readonly provider: string | undefined;
-  readonly resource: ResourceKind | undefined;
+  readonly resource: ResourceName | undefined;
   readonly operation: string | undefined;
   readonly retryable: boolean;
 
@@ -83,7 +82,7 @@ export class UnsupportedError extends CloudmuxError {
   readonly capability: string;
   constructor(options: {
     provider: string;
-    resource: ResourceKind;
+    resource: ResourceName;
     operation: string;
     capability: string;
     reason?: string;
@@ -124,7 +123,6 @@ export class ConfigError extends CloudmuxError {
     super({
       code: 'InvalidArgument',
       message: issues.map((i) => `invalid config at '${i.field}': ${i.problem}. Fix: ${i.fix}`).join('\n'),
-      resource: 'config',
       operation: 'loadConfig',
       retryable: false,
       cause: options.cause,
@@ -141,7 +139,7 @@ export function requireCapability(
   supported: boolean | undefined,
   context: {
     provider: string;
-    resource: ResourceKind;
+    resource: ResourceName;
     operation: string;
     capability: string;
     reason?: string;

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { CloudmuxError, ResourceKind } from './errors.ts';
+import type { CloudmuxError } from './errors.ts';
 import {
   failureOf,
   itemCount,
@@ -12,14 +12,22 @@ import {
   runOptions,
   start,
 } from './portable/operation.ts';
+import type { ResourceName } from './providers/types.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withTimeout } from './retry.ts';
-import { addUsage, type BillableUnits, type CallUsage, runWithUsage, type UsageReport } from './usage.ts';
+import {
+  addUsage,
+  type BillableUnits,
+  type CallUsage,
+  NO_UNITS,
+  runWithUsage,
+  type UsageReport,
+} from './usage.ts';
 
 export type Outcome = 'ok' | CloudmuxError['code'];
 
 export interface MeterRecord {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   startedAt: number;
   durationMs: number;
@@ -32,7 +40,7 @@ export interface MeterRecord {
 
 export interface OperationSummary {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   count: number;
   errors: number;
@@ -56,7 +64,7 @@ export interface OperationSummary {
  */
 export interface OperationSnapshot {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   count: number;
   errors: number;
@@ -90,7 +98,7 @@ export interface MeterOptions {
 
 interface Aggregate {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   histogram: hdr.Histogram;
   count: number;
@@ -109,7 +117,7 @@ interface Aggregate {
 class MeteredCall implements ReportingCall, CallUsage {
   bytesIn = 0;
   bytesOut = 0;
-  units: BillableUnits = {};
+  units: BillableUnits = NO_UNITS;
   readonly signal: AbortSignal | undefined;
 
   constructor(signal: AbortSignal | undefined) {
@@ -358,7 +366,7 @@ export class Meter implements OperationSource {
     };
   }
 
-  #aggregate(provider: string, resource: ResourceKind, operation: string): Aggregate {
+  #aggregate(provider: string, resource: ResourceName, operation: string): Aggregate {
     const key = `${provider}\0${resource}\0${operation}`;
     let aggregate = this.#aggregates.get(key);
     if (!aggregate) {
@@ -402,8 +410,10 @@ export class Meter implements OperationSource {
     aggregate.histogram.recordValue(Math.max(1, Math.round(durationMs * 1000)));
     aggregate.bytesIn += usage.bytesIn;
     aggregate.bytesOut += usage.bytesOut;
-    for (const unit in usage.units)
-      aggregate.units[unit] = (aggregate.units[unit] ?? 0) + (usage.units[unit] ?? 0);
+    if (usage.units !== NO_UNITS) {
+      for (const unit in usage.units)
+        aggregate.units[unit] = (aggregate.units[unit] ?? 0) + (usage.units[unit] ?? 0);
+    }
     const { keepRecords = 0, onRecord } = this.#options;
     if (keepRecords > 0 || onRecord || this.#otel) {
       const record: MeterRecord = {

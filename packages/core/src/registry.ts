@@ -1,9 +1,12 @@
 import type { z } from 'zod';
-import { type CloudmuxConfig, parseProviderOptions, RESOURCE_KINDS, type ResourceName } from './config.ts';
+import { type CloudmuxConfig, parseProviderOptions } from './config.ts';
 import { CloudmuxError, ConfigError } from './errors.ts';
 import { Meter, type MeterOptions } from './meter.ts';
-import { type ObjectStore, type ObjectStoreDriver, portableObjectStore } from './object-store/index.ts';
+import type { ObjectStore, ObjectStoreDriver } from './object-store/index.ts';
+import { portableObjectStore } from './object-store/portable-object-store.ts';
+import type { OperationSource } from './portable/operation.ts';
 import { type Importer, importerFrom, isModuleMissing } from './provider-import.ts';
+import { PROVIDERS, providerEntry, RESOURCE_NAMES, type ResourceName } from './providers/index.ts';
 import { portableQueue, type Queue, type QueueDriver } from './queue/index.ts';
 import { portableSecretStore, type SecretStore, type SecretStoreDriver } from './secret-store/index.ts';
 import { portableWarehouse, type Warehouse, type WarehouseDriver } from './warehouse/index.ts';
@@ -38,15 +41,6 @@ export interface ProviderModule<Options = unknown> {
     context: ProviderContext,
   ): SecretStore | SecretStoreDriver | Promise<SecretStore | SecretStoreDriver>;
 }
-
-/** Package that implements each built-in provider; imported only when config chooses it. */
-export const BUILTIN_PROVIDER_PACKAGES: Record<string, string> = {
-  local: '@cloudmux/local',
-  aws: '@cloudmux/aws',
-  gcp: '@cloudmux/gcp',
-  azure: '@cloudmux/azure',
-  selfhosted: '@cloudmux/selfhosted',
-};
 
 /** Imports a module by specifier. */
 export type { Importer };
@@ -92,12 +86,16 @@ export async function loadProvider(
   name: string,
   options: Pick<OpenResourcesOptions, 'importer' | 'providers' | 'baseDir'>,
 ): Promise<ProviderModule> {
-  const specifier = options.providers?.[name] ?? BUILTIN_PROVIDER_PACKAGES[name];
+  const specifier = options.providers?.[name] ?? providerEntry(name)?.package;
   if (!specifier) {
+    const known = new Set([
+      ...PROVIDERS.map((provider) => provider.name),
+      ...Object.keys(options.providers ?? {}),
+    ]);
     throw new ConfigError({
       field: 'resources',
       problem: `unknown provider '${name}'`,
-      fix: `use one of ${Object.keys({ ...BUILTIN_PROVIDER_PACKAGES, ...options.providers }).join(', ')}`,
+      fix: `use one of ${[...known].join(', ')}`,
     });
   }
   const importer = options.importer ?? importerFrom(options.baseDir ?? process.cwd());
@@ -153,7 +151,7 @@ export async function openResources(
     baseDir: options.baseDir ?? process.cwd(),
     env: options.env ?? process.env,
   };
-  const wanted = options.only ?? RESOURCE_KINDS;
+  const wanted = options.only ?? RESOURCE_NAMES;
   const modules = new Map<string, { module: ProviderModule; options: unknown }>();
   const opened: Partial<Record<ResourceName, { close(): Promise<void> }>> = {};
   try {
@@ -165,18 +163,7 @@ export async function openResources(
         entry = { module, options: parseProviderOptions(module.optionsSchema, config.providers[name], name) };
         modules.set(name, entry);
       }
-      const factory = entry.module[FACTORY[kind]] as
-        | ((o: unknown, c: ProviderContext) => unknown)
-        | undefined;
-      if (!factory) {
-        throw new ConfigError({
-          field: `resources.${kind}`,
-          problem: `provider '${name}' has no ${kind}`,
-          fix: 'choose another provider for this resource',
-        });
-      }
-      const resource = await factory.call(entry.module, entry.options, context);
-      opened[kind] = wrap(meter, kind, resource);
+      opened[kind] = await openFromModule(entry.module, name, kind, entry.options, context, meter, 'config');
     }
   } catch (error) {
     await Promise.allSettled(Object.values(opened).map((r) => r.close()));
@@ -196,7 +183,28 @@ export async function openResources(
   };
 }
 
-function wrap(meter: Meter, kind: ResourceName, resource: unknown): { close(): Promise<void> } {
+/**
+ * Opens one resource through a provider module's factory and wraps it in its portable type with
+ * `meter` (what config and URL openers share). `from` says where the choice was made, for the error.
+ */
+export async function openFromModule(
+  module: ProviderModule,
+  name: string,
+  kind: ResourceName,
+  options: unknown,
+  context: ProviderContext,
+  meter: OperationSource | undefined,
+  from: 'config' | 'url',
+): Promise<ObjectStore | Queue | Warehouse | SecretStore> {
+  const factory = module[FACTORY[kind]] as ((o: unknown, c: ProviderContext) => unknown) | undefined;
+  if (!factory) {
+    throw new ConfigError({
+      field: from === 'url' ? 'url' : `resources.${kind}`,
+      problem: `provider '${name}' has no ${kind}`,
+      fix: from === 'url' ? 'choose another scheme' : 'choose another provider for this resource',
+    });
+  }
+  const resource = await factory.call(module, options, context);
   switch (kind) {
     case 'objectStore':
       return portableObjectStore(resource as ObjectStore | ObjectStoreDriver, { meter });

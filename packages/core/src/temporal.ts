@@ -7,7 +7,8 @@
  * The accepted range is 0001-01-01 to 9999-12-31, the range every portable warehouse can store
  * (BigQuery and Synapse stop there). Timestamps have microsecond precision, like the warehouses.
  */
-import { CloudmuxError, type ResourceKind } from './errors.ts';
+import { CloudmuxError } from './errors.ts';
+import type { ResourceName } from './providers/types.ts';
 
 /** A day of the proleptic Gregorian calendar. */
 export interface CivilDate {
@@ -19,7 +20,7 @@ export interface CivilDate {
 /** Where a parse failure is reported from; it becomes the error's context. */
 export interface TemporalContext {
   provider?: string;
-  resource?: ResourceKind;
+  resource?: ResourceName;
   operation?: string;
 }
 

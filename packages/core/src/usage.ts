@@ -26,6 +26,12 @@ export interface UsageReport {
 const current = new AsyncLocalStorage<CallUsage>();
 
 /**
+ * The units of a call that reported none: shared and frozen, so a metered call allocates its units
+ * object only when a driver reports one (most calls of most drivers report bytes only).
+ */
+export const NO_UNITS: BillableUnits = Object.freeze({});
+
+/**
  * Called by adapters the meter still wraps, inside an operation: adds bytes and billable units to
  * the metered call in progress (found through AsyncLocalStorage). Outside a metered call it does
  * nothing. Drivers of portable types report through `DriverCall.report` instead, which costs no
@@ -41,6 +47,7 @@ export function addUsage(call: CallUsage, usage: UsageReport): void {
   if (usage.bytesIn) call.bytesIn += usage.bytesIn;
   if (usage.bytesOut) call.bytesOut += usage.bytesOut;
   if (usage.units) {
+    if (call.units === NO_UNITS) call.units = {};
     for (const unit in usage.units) call.units[unit] = (call.units[unit] ?? 0) + (usage.units[unit] ?? 0);
   }
 }

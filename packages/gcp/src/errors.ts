@@ -4,7 +4,7 @@
  * gRPC (google-gax / grpc-js, `code` = gRPC status 0–16), and Node network errors (`code` = 'ECONNREFUSED').
  * BigQuery job failures carry a `reason` string only, so reasons are mapped too.
  */
-import { CloudmuxError, type ErrorCode, type ResourceKind } from '@cloudmux/core';
+import { CloudmuxError, type ErrorCode, type ResourceName } from '@cloudmux/core';
 
 export const PROVIDER = 'gcp';
 
@@ -107,7 +107,7 @@ export function errorCodeOf(error: unknown): ErrorCode {
 }
 
 export interface CallContext {
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
 }
 

@@ -21,8 +21,8 @@ import {
   type ObjectStoreCapabilities,
   type ObjectStoreDriver,
   portableObjectStore,
+  type ReportingCall,
   readableBody,
-  reportUsage,
 } from '@cloudmux/core';
 import { type File, Storage, type StorageOptions } from '@google-cloud/storage';
 import { errorCodeOf, PROVIDER } from './errors.ts';
@@ -148,11 +148,11 @@ interface GcsMetadata {
   metadata?: Record<string, string | number | boolean | null>;
 }
 
-function classA(count = 1) {
-  reportUsage({ units: { 'gcs.operations.class-a': count } });
+function classA(call: ReportingCall, count = 1) {
+  call.report({ units: { 'gcs.operations.class-a': count } });
 }
-function classB(count = 1) {
-  reportUsage({ units: { 'gcs.operations.class-b': count } });
+function classB(call: ReportingCall, count = 1) {
+  call.report({ units: { 'gcs.operations.class-b': count } });
 }
 
 /** The etag is the generation; anything else cannot match the current object. */
@@ -250,7 +250,7 @@ export function createGcsObjectStoreDriver(options: GcsObjectStoreOptions): Obje
         const resumable = size >= threshold;
         await target.save(buffer, { ...writeOptions, resumable });
         // A resumable upload is an initiation plus the upload request: two Class A operations.
-        classA(resumable ? 2 : 1);
+        classA(call, resumable ? 2 : 1);
       } else {
         size = 0;
         body.on('data', (chunk: Buffer) => {
@@ -261,9 +261,9 @@ export function createGcsObjectStoreDriver(options: GcsObjectStoreOptions): Obje
           target.createWriteStream({ ...writeOptions, resumable: true }),
           call.signal ? { signal: call.signal } : {},
         );
-        classA(2);
+        classA(call, 2);
       }
-      reportUsage({ bytesIn: size });
+      call.report({ bytesIn: size });
       const meta = target.metadata as GcsMetadata;
       return { key, etag: String(meta.generation ?? ''), size: Number(meta.size ?? size) };
     },
@@ -282,21 +282,21 @@ export function createGcsObjectStoreDriver(options: GcsObjectStoreOptions): Obje
           : {},
         call.signal,
       );
-      classB();
+      classB(call);
       const info = infoFromHeaders(key, opened.headers);
       const contentLength = Number(opened.headers['content-length'] ?? info.size);
-      reportUsage({ bytesOut: contentLength });
+      call.report({ bytesOut: contentLength });
       return { ...info, contentLength, body: readableBody(opened.body) };
     },
 
-    async head(key) {
-      classB();
+    async head(key, call) {
+      classB(call);
       const [meta] = await file(key).getMetadata();
       return infoOf(meta as GcsMetadata);
     },
 
-    async list(list) {
-      classA();
+    async list(list, call) {
+      classA(call);
       const listPrefix = prefix + list.prefix;
       const startAfter = list.startAfter === undefined ? undefined : prefix + list.startAfter;
       const [files, nextQuery, response] = await bucket().getFiles({
@@ -327,8 +327,8 @@ export function createGcsObjectStoreDriver(options: GcsObjectStoreOptions): Obje
       );
     },
 
-    async copy(sourceKey, targetKey, copy) {
-      classA();
+    async copy(sourceKey, targetKey, copy, call) {
+      classA(call);
       const [copied] = await file(sourceKey).copy(
         file(targetKey),
         copy.createOnly ? { preconditionOpts: { ifGenerationMatch: 0 } } : {},

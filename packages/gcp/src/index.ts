@@ -6,13 +6,27 @@ import { type GcpOptions, gcpOptionsSchema } from './options.ts';
 import { createPubSubQueue } from './pubsub-queue.ts';
 import { createSecretManagerSecretStore } from './secret-manager-secret-store.ts';
 
-export * from './bigquery-warehouse.ts';
-export * from './errors.ts';
-export * from './gcs-object-store.ts';
-export * from './options.ts';
-export * from './pubsub-queue.ts';
-export * from './secret-id.ts';
-export * from './secret-manager-secret-store.ts';
+// Named exports only: factories, their options and the provider module. The error helpers
+// (errors.ts), the secret-id mapping and limits tables are internal to the drivers.
+export {
+  type BigQueryWarehouseOptions,
+  createBigQueryWarehouse,
+  createBigQueryWarehouseDriver,
+} from './bigquery-warehouse.ts';
+export {
+  createGcsObjectStore,
+  createGcsObjectStoreDriver,
+  type GcsObjectStoreOptions,
+} from './gcs-object-store.ts';
+export { type GcpOptions, type GcpOptionsInput, gcpOptionsSchema } from './options.ts';
+export { createPubSubQueue, createPubSubQueueDriver, type PubSubQueueOptions } from './pubsub-queue.ts';
+export {
+  createSecretManagerSecretStore,
+  createSecretManagerSecretStoreDriver,
+  type SecretManagerSecretStore,
+  type SecretManagerSecretStoreOptions,
+  type SecretReplication,
+} from './secret-manager-secret-store.ts';
 
 /** Provider module: the registry imports this package when config chooses `gcp`. */
 export const providerName = 'gcp';

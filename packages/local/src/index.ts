@@ -6,11 +6,26 @@ import { createFsObjectStore } from './fs-object-store/index.ts';
 import { type LocalOptions, localOptionsSchema } from './options.ts';
 import { createSqliteQueue } from './sqlite-queue.ts';
 
-export * from './duckdb-on-demand.ts';
-export * from './file-secret-store.ts';
-export * from './fs-object-store/index.ts';
-export * from './options.ts';
-export * from './sqlite-queue.ts';
+// Named exports only: factories, their options and the provider module.
+export {
+  createDuckDbWarehouse,
+  DUCKDB_PACKAGE,
+  type DuckDbWarehouseOptions,
+  loadDuckDbEngine,
+  MissingOptionalDependencyError,
+} from './duckdb-on-demand.ts';
+export {
+  createFileSecretStore,
+  createFileSecretStoreDriver,
+  type FileSecretStoreOptions,
+} from './file-secret-store.ts';
+export {
+  createFsObjectStore,
+  createFsObjectStoreDriver,
+  type FsObjectStoreOptions,
+} from './fs-object-store/index.ts';
+export { type LocalOptions, localOptionsSchema } from './options.ts';
+export { createSqliteQueue, createSqliteQueueDriver, type SqliteQueueOptions } from './sqlite-queue.ts';
 
 /** Provider module: the registry imports this package when config chooses `local`. */
 export const providerName = 'local';

@@ -7,7 +7,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { CloudmuxError, type ErrorCode, type ResourceKind } from '@cloudmux/core';
+import { CloudmuxError, type ErrorCode, type ResourceName } from '@cloudmux/core';
 
 interface Cause {
   code: ErrorCode;
@@ -44,7 +44,7 @@ const CAUSES: Record<string, Cause> = {
 
 export interface StorageContext {
   provider?: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   /** The path the call was working on, named when the error itself carries none (fd writes). */
   path: string;

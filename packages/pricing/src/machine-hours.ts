@@ -39,7 +39,6 @@ const DOCS =
 function invalid(field: string, message: string): CloudmuxError {
   return new CloudmuxError({
     code: 'InvalidArgument',
-    resource: 'config',
     operation: 'machineHours',
     message: `${field}: ${message}`,
   });

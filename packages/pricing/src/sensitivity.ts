@@ -15,7 +15,6 @@ function keyOf(profiles: readonly UsageProfile[]): string[] {
   if (duplicate) {
     throw new CloudmuxError({
       code: 'InvalidArgument',
-      resource: 'config',
       operation: 'sensitivity',
       message: `profiles: provider '${duplicate}' appears twice; compare one region per provider`,
     });
@@ -124,7 +123,6 @@ export function verdictAt(projections: Readonly<Record<string, Projection>>): Ve
   if (entries.length === 0) {
     throw new CloudmuxError({
       code: 'InvalidArgument',
-      resource: 'config',
       operation: 'verdictAt',
       message: 'projections: give at least one provider',
     });

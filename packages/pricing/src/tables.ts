@@ -108,7 +108,6 @@ export function priceTable(provider: string, region: string): PriceTable {
   const providers = [...new Set(priceTables.map((t) => t.provider))];
   throw new CloudmuxError({
     code: 'InvalidArgument',
-    resource: 'config',
     operation: 'priceTable',
     provider,
     message: regions.length

@@ -30,7 +30,6 @@ export class DataQualityError extends CloudmuxError {
     super({
       code: 'PreconditionFailed',
       message: `data-quality checks failed: ${failed.map((check) => `${check.name} (${check.detail})`).join('; ')}`,
-      resource: 'pipeline',
       operation: 'quality',
       retryable: false,
     });

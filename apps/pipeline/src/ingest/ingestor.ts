@@ -89,7 +89,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         throw new CloudmuxError({
           code: retryable ? 'Unavailable' : CloudmuxError.isInstance(lastError) ? lastError.code : 'Internal',
           message: `${failed.length} messages could not be enqueued after ${attempt} attempts`,
-          resource: 'pipeline',
+          resource: 'queue',
           operation: 'ingest',
           retryable,
           cause: lastError,

@@ -8,7 +8,7 @@ import { CloudmuxError } from '@cloudmux/core';
 export class BadParameter extends CloudmuxError {
   readonly field: string;
   constructor(field: string, message: string) {
-    super({ code: 'InvalidArgument', message, resource: 'pipeline', operation: 'serve' });
+    super({ code: 'InvalidArgument', message, operation: 'serve' });
     this.field = field;
   }
 }

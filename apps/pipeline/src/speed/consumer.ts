@@ -32,7 +32,6 @@ export function maxDeliveriesSetting(env: NodeJS.ProcessEnv = process.env): numb
   if (!Number.isInteger(n) || n < 1 || n > 100)
     throw new CloudmuxError({
       code: 'InvalidArgument',
-      resource: 'config',
       operation: 'maxDeliveries',
       message: `PIPELINE_MAX_DELIVERIES=${JSON.stringify(text)} must be a whole number from 1 to 100 (Pub/Sub accepts 5 to 100)`,
     });

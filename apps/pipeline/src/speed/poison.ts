@@ -10,7 +10,6 @@ import type { RejectedEvent } from '../schema.ts';
 export function notAnEventBatch(detail: string): CloudmuxError {
   return new CloudmuxError({
     code: 'InvalidArgument',
-    resource: 'pipeline',
     operation: 'consume',
     retryable: false,
     message: `the message is not an event batch: ${detail}`,

@@ -1,16 +1,19 @@
 import {
+  CLOUD_PROVIDERS,
   type CloudmuxConfig,
+  type CloudProviderName,
   ConfigError,
   loadConfig,
   loadProvider,
   parseProviderOptions,
-  RESOURCE_KINDS,
+  RESOURCE_NAMES,
   type ResourceName,
 } from '@cloudmux/core';
 import { type DoctorCheck, ok, problem } from './check.ts';
 
-export type Cloud = 'aws' | 'gcp' | 'azure';
-export const CLOUDS: readonly Cloud[] = ['aws', 'gcp', 'azure'];
+/** The public clouds of the provider registry: a cloud added there must get its sections here. */
+export type Cloud = CloudProviderName;
+export const CLOUDS: readonly Cloud[] = CLOUD_PROVIDERS;
 
 /** The options section each resource needs, per cloud, with an example for the fix. */
 const SECTIONS: Record<Cloud, Partial<Record<ResourceName, { key: string; example: string }>>> = {
@@ -82,10 +85,10 @@ export async function checkConfig(options: ConfigCheckOptions): Promise<ConfigCh
   const checks: DoctorCheck[] = [];
   const wanted = options.provider
     ? [options.provider]
-    : CLOUDS.filter((cloud) => RESOURCE_KINDS.some((kind) => config.resources[kind] === cloud));
+    : CLOUDS.filter((cloud) => RESOURCE_NAMES.some((kind) => config.resources[kind] === cloud));
   const clouds: CloudUnderTest[] = [];
   for (const cloud of wanted) {
-    const assigned = RESOURCE_KINDS.filter((kind) => config.resources[kind] === cloud);
+    const assigned = RESOURCE_NAMES.filter((kind) => config.resources[kind] === cloud);
     if (!assigned.length && !config.providers[cloud]) {
       checks.push(
         problem(
@@ -114,7 +117,7 @@ export async function checkConfig(options: ConfigCheckOptions): Promise<ConfigCh
     const sections = SECTIONS[cloud];
     const kinds = assigned.length
       ? assigned
-      : RESOURCE_KINDS.filter((kind) => !sections[kind] || parsed[sections[kind].key] !== undefined);
+      : RESOURCE_NAMES.filter((kind) => !sections[kind] || parsed[sections[kind].key] !== undefined);
     const missing = kinds.filter((kind) => sections[kind] && parsed[sections[kind].key] === undefined);
     for (const kind of missing) {
       const section = sections[kind]!;
@@ -131,7 +134,7 @@ export async function checkConfig(options: ConfigCheckOptions): Promise<ConfigCh
   }
   if (!checks.length) {
     const where = loaded.file ?? 'defaults and environment (no config file)';
-    const assignment = RESOURCE_KINDS.map((kind) => `${kind}=${config.resources[kind]}`).join(' ');
+    const assignment = RESOURCE_NAMES.map((kind) => `${kind}=${config.resources[kind]}`).join(' ');
     checks.push(ok('config', `${where}: ${assignment}`));
   }
   return { checks, config, baseDir: loaded.baseDir, clouds, providerModules };

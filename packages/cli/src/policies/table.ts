@@ -7,8 +7,10 @@
  * Google Cloud IAM permissions reference; Azure built-in roles / resource provider operations
  * (Microsoft.Storage, Microsoft.KeyVault). Checked 2026-12.
  */
-export type Cloud = 'aws' | 'gcp' | 'azure';
-export type Adapter = 'objectStore' | 'queue' | 'warehouse' | 'secretStore';
+import type { CloudProviderName, ResourceName } from '@cloudmux/core';
+
+export type Cloud = CloudProviderName;
+export type Adapter = ResourceName;
 
 /** Where an AWS permission applies, rendered as the resource ARN of its statement. */
 export type AwsScope = 'bucket' | 'objects' | 'queues' | 'secrets' | 'workgroup' | 'any';

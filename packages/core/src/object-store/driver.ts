@@ -13,8 +13,9 @@
 import type { Readable } from 'node:stream';
 import type { ObjectStoreCapabilities } from '../capabilities.ts';
 import type { ErrorCode } from '../errors.ts';
-// The per-call context every driver receives (`{ signal }`), shared with the queue drivers.
-import type { DriverCall } from '../queue/driver.ts';
+// The per-call context every driver receives: the caller's `signal`, and `report` for the bytes and
+// billable units only the driver knows (no AsyncLocalStorage context on the metered path).
+import type { ReportingCall } from '../portable/operation.ts';
 import type { ByteRange, ListPage, ObjectInfo, ObjectStoreLimits, PutResult } from './types.ts';
 
 /** A put body after validation: text arrives as UTF-8 bytes, web streams as Node Readables. */
@@ -79,25 +80,25 @@ export interface ObjectStoreDriver {
   /** The SDK client (or root directory), created on demand (`ObjectStore.as` / `native`). */
   native(): unknown;
 
-  put(key: string, body: DriverBody, options: DriverPutOptions, call: DriverCall): Promise<PutResult>;
+  put(key: string, body: DriverBody, options: DriverPutOptions, call: ReportingCall): Promise<PutResult>;
   /** A range starting beyond the end → InvalidArgument (native or DriverError). */
-  get(key: string, range: DriverRange | undefined, call: DriverCall): Promise<DriverObject>;
-  head(key: string, call: DriverCall): Promise<ObjectInfo>;
-  list(options: DriverListOptions, call: DriverCall): Promise<ListPage>;
+  get(key: string, range: DriverRange | undefined, call: ReportingCall): Promise<DriverObject>;
+  head(key: string, call: ReportingCall): Promise<ObjectInfo>;
+  list(options: DriverListOptions, call: ReportingCall): Promise<ListPage>;
   /** Succeeds for a missing key. */
-  delete(key: string, call: DriverCall): Promise<void>;
+  delete(key: string, call: ReportingCall): Promise<void>;
   /**
    * At most `limits.maxDeleteBatch` keys; one entry per key, in order: undefined when deleted (or
    * missing), else the native error or DriverError for that key.
    */
-  deleteMany(keys: readonly string[], call: DriverCall): Promise<unknown[]>;
+  deleteMany(keys: readonly string[], call: ReportingCall): Promise<unknown[]>;
   copy(
     sourceKey: string,
     targetKey: string,
     options: DriverCopyOptions,
-    call: DriverCall,
+    call: ReportingCall,
   ): Promise<PutResult>;
-  presign(key: string, options: DriverPresignOptions, call: DriverCall): Promise<string>;
+  presign(key: string, options: DriverPresignOptions, call: ReportingCall): Promise<string>;
   /** `key` is valid, or a valid key followed by `/` (a prefix). */
   uriOf(key: string): string;
   close(): Promise<void>;

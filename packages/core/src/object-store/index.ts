@@ -10,7 +10,6 @@ export type {
   DriverRange,
   ObjectStoreDriver,
 } from './driver.ts';
-export { type OpenObjectStoreOptions, objectStoreUrlConfig, openObjectStore } from './open-url.ts';
 export {
   objectStoreDriverOf,
   type PortableObjectStoreOptions,

@@ -11,7 +11,6 @@ import { DriverError, portableError } from '../portable/errors.ts';
 import type { OperationRunner, OperationSource } from '../portable/operation.ts';
 import {
   type CallOptions,
-  callOf,
   driverUnder,
   type PortableOptions,
   PortableResource,
@@ -85,7 +84,8 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
   readonly #errorCode: (error: unknown) => ErrorCode;
 
   constructor(driver: ObjectStoreDriver, operations: OperationSource) {
-    super(driver, 'objectStore', OPERATIONS, operations);
+    // Drivers report usage through `call.report` only: the meter skips the AsyncLocalStorage context.
+    super(driver, 'objectStore', OPERATIONS, operations, { explicitUsage: true });
     this[DRIVER] = driver;
     this.#errorCode = (error: unknown) => driver.errorCode(error);
   }
@@ -131,7 +131,7 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
   put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<PutResult> {
     const d = this.driver;
     return this.ops.put.run(
-      () => {
+      (call) => {
         checkKey(d, key);
         const settings = putSettings(options);
         if (settings.createOnly) this.require(d.capabilities.createOnly, 'put', 'createOnly');
@@ -142,7 +142,7 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
         }
         const bytes = driverBody(body);
         return this.#conditional(
-          () => d.put(key, bytes, settings, callOf(options)),
+          () => d.put(key, bytes, settings, call),
           settings.createOnly === true,
           settings.ifMatch !== undefined,
         );
@@ -158,11 +158,11 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
   async get(key: string, options: GetOptions = {}): Promise<ObjectData> {
     const d = this.driver;
     const object = await this.ops.get.run(
-      () => {
+      (call) => {
         checkKey(d, key);
         const range = checkRange(options.range);
         if (range) this.require(d.capabilities.rangeGet, 'get', 'rangeGet');
-        return d.get(key, range, callOf(options));
+        return d.get(key, range, call);
       },
       true,
       key,
@@ -213,9 +213,9 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
   head(key: string, options?: CallOptions): Promise<ObjectInfo> {
     const d = this.driver;
     return this.ops.head.run(
-      () => {
+      (call) => {
         checkKey(d, key);
-        return d.head(key, callOf(options));
+        return d.head(key, call);
       },
       true,
       key,
@@ -226,14 +226,14 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
   list(options: ListOptions = {}): Promise<ListPage> {
     const d = this.driver;
     return this.ops.list.run(
-      () => {
+      (call) => {
         const settings = listSettings(d, options);
         if (settings.delimiter !== undefined)
           this.require(d.capabilities.listDelimiter, 'list', 'listDelimiter');
         if (settings.startAfter !== undefined) {
           this.require(d.capabilities.listStartAfter, 'list', 'listStartAfter');
         }
-        return d.list(settings, callOf(options));
+        return d.list(settings, call);
       },
       true,
       options.prefix,
@@ -253,9 +253,9 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
   delete(key: string, options?: CallOptions): Promise<void> {
     const d = this.driver;
     return this.ops.delete.run(
-      () => {
+      (call) => {
         checkKey(d, key);
-        return d.delete(key, callOf(options));
+        return d.delete(key, call);
       },
       true,
       key,
@@ -288,7 +288,7 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
     const limit = d.limits.maxDeleteBatch;
     for (let start = 0; start < valid.length; start += limit) {
       const chunk = valid.slice(start, start + limit);
-      const outcomes = await this.ops.deleteMany.run(() => d.deleteMany(chunk, callOf(options)), {
+      const outcomes = await this.ops.deleteMany.run((call) => d.deleteMany(chunk, call), {
         idempotent: true,
         signal: options?.signal,
         // Objects this call deleted: one driver outcome per key, undefined when it went.
@@ -311,14 +311,14 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
   copy(sourceKey: string, targetKey: string, options: CopyOptions = {}): Promise<PutResult> {
     const d = this.driver;
     return this.ops.copy.run(
-      () => {
+      (call) => {
         checkKey(d, sourceKey, 'sourceKey');
         checkKey(d, targetKey, 'targetKey');
         const createOnly = checkCreateOnly(options.ifNoneMatch);
         this.require(d.capabilities.copy, 'copy', 'copy');
         if (createOnly) this.require(d.capabilities.copyCreateOnly, 'copy', 'copyCreateOnly');
         return this.#conditional(
-          () => d.copy(sourceKey, targetKey, createOnly ? { createOnly } : {}, callOf(options)),
+          () => d.copy(sourceKey, targetKey, createOnly ? { createOnly } : {}, call),
           createOnly,
           false,
         );
@@ -333,13 +333,13 @@ class PortableObjectStore extends PortableResource<ObjectStoreDriver, Operation>
   presign(key: string, options: PresignOptions): Promise<string> {
     const d = this.driver;
     return this.ops.presign.run(
-      () => {
+      (call) => {
         checkKey(d, key);
         const method = (options as PresignOptions | undefined)?.method;
         // Before the lifetime check: a store without presigned URLs has no lifetime to check against.
         if (method === 'GET') this.require(d.capabilities.presignGet, 'presign', 'presignGet');
         if (method === 'PUT') this.require(d.capabilities.presignPut, 'presign', 'presignPut');
-        return d.presign(key, presignSettings(d, options), callOf(options));
+        return d.presign(key, presignSettings(d, options), call);
       },
       true,
       key,

@@ -10,7 +10,8 @@
  *
  * Whatever the route, `CloudmuxError.cause` is the native error, so `as`-style inspection works.
  */
-import { CloudmuxError, type ErrorCode, type ResourceKind } from '../errors.ts';
+import { CloudmuxError, type ErrorCode } from '../errors.ts';
+import type { ResourceName } from '../providers/types.ts';
 
 const DRIVER_ERROR = Symbol.for('cloudmux.driver-error');
 
@@ -39,7 +40,7 @@ export class DriverError extends Error {
 /** Where a failure happened: what the message names. */
 export interface FailureContext {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   /** The queue, key or secret name the call was about; never a value. */
   subject?: string | undefined;

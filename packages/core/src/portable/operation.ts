@@ -4,7 +4,8 @@
  * explicitly by the method that knows it. A Meter supplies metered runners (latency, bytes, units,
  * retries, timeouts); without one, `plainOperation` only translates errors and honours the signal.
  */
-import type { CloudmuxError, ErrorCode, ResourceKind } from '../errors.ts';
+import type { CloudmuxError, ErrorCode } from '../errors.ts';
+import type { ResourceName } from '../providers/types.ts';
 import type { UsageReport } from '../usage.ts';
 import { cancelledError, portableError } from './errors.ts';
 
@@ -22,7 +23,7 @@ export interface ReportingCall extends DriverCall {
 
 export interface OperationSpec {
   provider: string;
-  resource: ResourceKind;
+  resource: ResourceName;
   operation: string;
   /** The driver's classification of a native error it threw. */
   errorCode: (error: unknown) => ErrorCode;

@@ -3,7 +3,8 @@
  * driver: one runner per operation resolved at construction, the driver kept under a symbol so the
  * registry can re-wrap a built resource with its meter, and the `DriverCall` each call hands down.
  */
-import { type ErrorCode, type ResourceKind, requireCapability } from '../errors.ts';
+import { type ErrorCode, requireCapability } from '../errors.ts';
+import type { ResourceName } from '../providers/types.ts';
 import type { FailureContext } from './errors.ts';
 import {
   type DriverCall,
@@ -41,7 +42,7 @@ export const callOf = (options: CallOptions | undefined): DriverCall =>
 /** One runner per operation of `resource` over `driver`, built by `source` (a Meter or plain). */
 export function runnersFor<Operation extends string>(
   driver: PortableDriver,
-  resource: ResourceKind,
+  resource: ResourceName,
   operations: readonly Operation[],
   source: OperationSource,
   { explicitUsage }: Pick<OperationSpec, 'explicitUsage'> = {},
@@ -101,11 +102,11 @@ export abstract class PortableResource<Driver extends PortableDriver, Operation 
   // way), and a method called through a Proxy cannot read #private fields of its target.
   protected readonly driver: Driver;
   protected readonly ops: Record<Operation | 'close', OperationRunner>;
-  protected readonly resource: ResourceKind;
+  protected readonly resource: ResourceName;
 
   protected constructor(
     driver: Driver,
-    resource: ResourceKind,
+    resource: ResourceName,
     operations: readonly (Operation | 'close')[],
     source: OperationSource,
     spec: Pick<OperationSpec, 'explicitUsage'> = {},

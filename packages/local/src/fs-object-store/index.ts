@@ -30,7 +30,6 @@ import {
   type ObjectStoreCapabilities,
   type ObjectStoreDriver,
   portableObjectStore,
-  reportUsage,
 } from '@cloudmux/core';
 import { copyFileIntoTmp, type Stage, stageAndCommit, stageBytesSync, stageStream } from './commit.ts';
 import { fail, fsErrorCode } from './errors.ts';
@@ -133,11 +132,11 @@ export function createFsObjectStoreDriver(options: FsObjectStoreOptions): Object
           ? (path) => stageBytesSync(layout, path, body)
           : (path) => stageStream(layout, path, body, call.signal);
       const result = await stageAndCommit(layout, key, stage, sidecarFields, put, 'put');
-      reportUsage({ bytesIn: result.size });
+      call.report({ bytesIn: result.size });
       return result;
     },
 
-    async get(key, range) {
+    async get(key, range, call) {
       const { info, fd } = await current(layout, key, 'get', 'open');
       const fileFd = fd as number;
       let start = 0;
@@ -154,7 +153,7 @@ export function createFsObjectStoreDriver(options: FsObjectStoreOptions): Object
           // Like HTTP ranges, a length running past the end is cut at the end.
           length = Math.min(info.size - range.offset, range.length ?? Number.POSITIVE_INFINITY);
         }
-        reportUsage({ bytesOut: length });
+        call.report({ bytesOut: length });
         if (length <= SYNC_READ_LIMIT) {
           const bytes = length === 0 ? new Uint8Array(0) : readRangeSync(fileFd, start, length);
           closeSync(fileFd);

@@ -23,7 +23,6 @@ function buildMonth(profile: UsageProfile, scenario: Scenario, table: PriceTable
 function invalid(field: string, message: string): CloudmuxError {
   return new CloudmuxError({
     code: 'InvalidArgument',
-    resource: 'config',
     operation: 'projectMonthly',
     message: `${field}: ${message}`,
   });
