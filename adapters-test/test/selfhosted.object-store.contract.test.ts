@@ -67,8 +67,15 @@ if (unavailable) {
           `${uniqueName('faults')}/`,
         ),
     }),
-    openUrl: () =>
-      's3:// URLs open the aws provider; the self-hosted provider gets its URL scheme with the one provider registry',
+    async openUrl(store) {
+      // The same bucket and prefix (store.location is s3://bucket/prefix/) on the same server; the
+      // keys come from the environment, as in production, never from the URL.
+      const endpoint = (await sharedMinio()).endpoint;
+      return {
+        url: `${store.location.replace(/^s3:/, 's3compat:')}?endpoint=${encodeURIComponent(endpoint)}`,
+        env: SELFHOSTED_TEST_ENV,
+      };
+    },
     oracle: (store) => ({
       async rawGet(key) {
         raw ??= sharedMinio().then(

@@ -19,6 +19,8 @@ import { proxiedTarget } from '../src/fault-target.ts';
 const unavailable = natsMissingReason();
 /** Stream names allow letters, digits, `_` and `-`: the unique prefix fits. */
 const streamPrefix = () => `${uniqueName('cmx')}-`;
+/** The stream prefix each queue create() made is bound to, for its URL. */
+const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
   describeUnavailable(
@@ -32,7 +34,13 @@ if (unavailable) {
     provider: 'selfhosted',
     endpoint: natsEndpoint,
     async create() {
-      return createNatsQueue({ servers: (await sharedNats()).endpoint, streamPrefix: streamPrefix() });
+      const prefix = streamPrefix();
+      const queue = createNatsQueue({ servers: (await sharedNats()).endpoint, streamPrefix: prefix });
+      prefixes.set(queue, prefix);
+      return queue;
+    },
+    async openUrl(queue) {
+      return { url: `nats://${(await sharedNats()).address}/${prefixes.get(queue)}` };
     },
     async destroy(queue) {
       await queue.close();

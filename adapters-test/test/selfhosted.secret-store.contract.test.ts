@@ -21,6 +21,8 @@ import { proxiedTarget } from '../src/fault-target.ts';
 const unavailable = minioMissingReason();
 const context = { env: SELFHOSTED_TEST_ENV, baseDir: process.cwd() };
 const secretPrefix = () => ({ secretStore: { prefix: `${uniqueName('secrets')}/` } });
+/** The bucket and prefix each store create() made is bound to, for its URL. */
+const locations = new WeakMap<object, { bucket: string; prefix: string }>();
 
 if (unavailable) {
   describeUnavailable(
@@ -34,7 +36,16 @@ if (unavailable) {
     provider: 'selfhosted',
     endpoint: minioEndpoint,
     async create() {
-      return createSecretStore(await minioOptions(secretPrefix()), context);
+      const options = await minioOptions(secretPrefix());
+      const store = await createSecretStore(options, context);
+      locations.set(store, { bucket: options.s3!.bucket, prefix: options.secretStore.prefix });
+      return store;
+    },
+    async openUrl(store) {
+      // Keys (S3 and the secret key) come from the environment, never from the URL.
+      const { bucket, prefix } = locations.get(store)!;
+      const endpoint = encodeURIComponent((await sharedMinio()).endpoint);
+      return { url: `s3secrets://${bucket}/${prefix}?endpoint=${endpoint}`, env: SELFHOSTED_TEST_ENV };
     },
     async destroy(store) {
       await store.close();
