@@ -5,7 +5,7 @@
  * oracle reads objects with the raw SDK.
  */
 
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createS3ObjectStore } from '@cloudmux/aws';
 import { describeObjectStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import * as vitest from 'vitest';
@@ -20,6 +20,7 @@ import {
   testBucket,
 } from '../src/endpoints/aws.ts';
 import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
+import { rawS3Get } from '../src/s3-oracle.ts';
 
 const unavailable = awsUnavailableReason('s3-sqs');
 
@@ -145,16 +146,7 @@ if (unavailable) {
     oracle: (store) => ({
       async rawGet(key) {
         raw ??= s3ClientConfig().then((config) => new S3Client(config));
-        const client = await raw;
-        const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(store.uriOf(key));
-        if (!match) throw new Error(`not an s3 URI: ${store.uriOf(key)}`);
-        try {
-          const response = await client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-          return await response.Body!.transformToByteArray();
-        } catch (error) {
-          if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-          throw error;
-        }
+        return rawS3Get(await raw, store.uriOf(key));
       },
     }),
   });

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { DEFAULT_MACHINE_HOUR_PRICE } from '@cloudmux/pricing';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPipelineRunner } from './pipeline.ts';
 import { KNOWN_PROVIDERS, type ProviderName, parseProviders } from './providers.ts';
@@ -21,6 +22,12 @@ const volumeList = (value: string) =>
       throw new InvalidArgumentError(`expected comma-separated positive integers (got '${v}')`);
     }
   });
+const nonNegativeNumber = (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected a number ≥ 0');
+  return n;
+};
 const providerList = (value: string): ProviderName[] => {
   try {
     return parseProviders(value);
@@ -69,12 +76,32 @@ program
   .option('--batch-runs-per-day <n>', 'batch runs per day in the projections (24 = hourly)', positiveInt, 24)
   .option('--retention-days <n>', 'days the lake and the warehouse keep data', positiveInt, 30)
   .option('--free-tier', 'subtract free tiers in the projections')
+  .option(
+    '--machine-hour-usd <usd>',
+    `selfhosted: USD per machine-hour, as YOU state it (default ${DEFAULT_MACHINE_HOUR_PRICE.usdPerMachineHour}: a documented placeholder, not a published price)`,
+    nonNegativeNumber,
+    DEFAULT_MACHINE_HOUR_PRICE.usdPerMachineHour,
+  )
+  .option(
+    '--machines <n>',
+    'selfhosted: machines running the stack all month',
+    positiveInt,
+    DEFAULT_MACHINE_HOUR_PRICE.machines,
+  )
   .option('--no-pipeline', 'micro-benchmarks only: latency, no pipeline run, hence no cost')
   .option('--allow-skip', 'exit 0 even when a requested provider was skipped (some provider must run)')
   .option('--out <dir>', 'report directory (default reports/<timestamp>)')
-  .action(async (options) => {
+  .action(async (options, command: Command) => {
     const started = performance.now();
+    const stated = ['machineHourUsd', 'machines'].some((o) => command.getOptionValueSource(o) !== 'default');
     const results = await runComparison({
+      machineHours: {
+        usdPerMachineHour: options.machineHourUsd,
+        machines: options.machines,
+        statedAs: stated
+          ? `--machine-hour-usd ${options.machineHourUsd} --machines ${options.machines}`
+          : `documented default (${options.machines} machines at $${options.machineHourUsd}/h; pass --machine-hour-usd and --machines)`,
+      },
       providers: options.providers,
       events: options.events,
       iterations: options.iterations,

@@ -3,7 +3,9 @@ import {
   type BreakEven,
   breakEvens,
   DEFAULT_VOLUMES,
+  type MachineHourPrice,
   type Projection,
+  projectMachineHours,
   projectMonthly,
   type SensitivityBase,
   sensitivity,
@@ -112,4 +114,18 @@ export function costOf(profile: UsageProfile, settings: CostSettings): ProviderC
 /** Volumes where two providers' central monthly costs cross (1 k to 1 B events/day). */
 export function crossings(profiles: readonly UsageProfile[], settings: CostSettings): BreakEven[] {
   return profiles.length < 2 ? [] : breakEvens(profiles, scenarioBase(settings));
+}
+
+/** The self-hosted stack's months: machines × hours at the user's stated price, at every volume. */
+export function machineHourCost(price: MachineHourPrice, settings: CostSettings): ProviderCost {
+  const scenario = (eventsPerDay: number) => ({ ...scenarioBase(settings), eventsPerDay });
+  const headline = settings.volumes.map((v) => projectMachineHours(price, scenario(v)));
+  return {
+    projections: headline.map((p) => projectionResult(p, true)),
+    sensitivity: SENSITIVITY_VOLUMES.map((v) =>
+      projectionResult(projectMachineHours(price, scenario(v)), false),
+    ),
+    assumptions: headline[0]?.assumptions ?? [],
+    unpriced: [],
+  };
 }

@@ -126,7 +126,14 @@ export async function openEnvironment(provider: string): Promise<EnvironmentResu
       detail: stack.detail,
       config: {
         ...stack.config,
-        resources: { objectStore: provider, queue: provider, warehouse: provider, secretStore: provider },
+        // A stack may serve one resource from another provider (and says so in its detail).
+        resources: {
+          objectStore: provider,
+          queue: provider,
+          warehouse: provider,
+          secretStore: provider,
+          ...stack.config.resources,
+        },
       },
       baseDir: process.cwd(),
       stop: () => stack.stop(),

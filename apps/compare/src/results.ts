@@ -45,7 +45,7 @@ const priceSourceSchema = z.object({
   url: z.string(),
   sku: z.string().optional(),
   asOf: z.string(),
-  class: z.enum(['primary', 'secondary']),
+  class: z.enum(['primary', 'secondary', 'user-stated']),
   via: z.string().optional(),
   note: z.string().optional(),
 });

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { Meter, openResources, parseConfig, type Resources } from '@cloudmux/core';
-import type { UsageProfile } from '@cloudmux/pricing';
-import { costOf, crossings, dataSizeOf, usageProfile } from './costing.ts';
+import { DEFAULT_MACHINE_HOUR_PRICE, type MachineHourPrice, type UsageProfile } from '@cloudmux/pricing';
+import { costOf, crossings, dataSizeOf, machineHourCost, usageProfile } from './costing.ts';
 import { openEnvironment } from './environments.ts';
 import type { PipelineRunner } from './pipeline.ts';
 import { parseProviders } from './providers.ts';
@@ -27,6 +27,8 @@ export interface CompareOptions {
   pipeline?: PipelineRunner;
   /** Contract results used for the capability table. */
   contractReport?: string;
+  /** The self-hosted provider's price: machines and USD per machine-hour as the user states them. */
+  machineHours?: MachineHourPrice;
   onProgress?: (provider: string, message: string) => void;
 }
 
@@ -145,6 +147,11 @@ export async function runComparison(options: CompareOptions): Promise<Results> {
               assumptions: [LOCAL_COST_NOTE],
               unpriced: [],
             };
+          } else if (name === 'selfhosted') {
+            cost = machineHourCost(
+              options.machineHours ?? { ...DEFAULT_MACHINE_HOUR_PRICE, statedAs: 'documented default' },
+              costSettings,
+            );
           } else if (!env.pricingRegion) {
             cost = { ...cost, costNote: `${name}'s config names no region, so no price table applies.` };
           } else {

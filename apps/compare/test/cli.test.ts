@@ -43,9 +43,16 @@ describe('compare CLI', () => {
     const out = join(dir, 'unknown');
     const run = compare(['run', '--providers', 'local,nosuch', '--out', out, ...quick]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/'nosuch'.*local, aws, gcp, azure/);
+    expect(run.stderr).toMatch(/'nosuch'.*local, aws, gcp, azure, selfhosted/);
     expect(run.stderr).not.toMatch(/\[local\] starting/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a negative machine-hour price before anything runs', () => {
+    const run = compare(['run', '--providers', 'local', '--machine-hour-usd', '-1', ...quick]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/--machine-hour-usd.*expected a number ≥ 0/);
+    expect(run.stderr).not.toMatch(/\[local\] starting/);
   });
 
   it('suggests the option meant on a typo', () => {

@@ -5,9 +5,8 @@
  * Writes .reports/bench-pipeline.json and the pipeline section of BENCHMARKS.md at the repo root.
  */
 
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { duckdbDialect } from '@cloudmux/core';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -21,6 +20,7 @@ import { resetPipelineState } from '../src/reset.ts';
 import { type RunSummary, runPipeline } from '../src/run.ts';
 import { spawnConsumer } from '../src/speed/pool.ts';
 import { silenceSqliteExperimentalWarning } from '../src/warnings.ts';
+import { benchMachine, writeBenchmarksSection } from './benchmarks-md.ts';
 
 silenceSqliteExperimentalWarning();
 const root = repoRoot();
@@ -101,14 +101,7 @@ async function main(): Promise<void> {
   const report = {
     benchmark: 'pipeline',
     at: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGb: Math.round(totalmem() / 1e9),
-      node: process.version,
-      // The machine is shared: the 1-minute load average says how much else was running.
-      loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
-    },
+    machine: benchMachine(loadAtStart),
     settings: { provider: 'local', eventsPerMessage: 1_000, consumers: 2 },
     full: {
       events: full.events,
@@ -157,7 +150,6 @@ async function writeSection(report: {
 }): Promise<void> {
   const f = (n: number, digits = 2) => n.toFixed(digits);
   const lines = [
-    START,
     '## Pipeline (local provider, all 3,000,000 flights)',
     '',
     `Measured ${report.at.slice(0, 10)} on ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, by \`pnpm --filter @cloudmux/pipeline bench\`. ` +
@@ -178,18 +170,8 @@ async function writeSection(report: {
     '| stage | seconds |',
     '| --- | --- |',
     ...report.full.stages.map((stage) => `| ${stage.name} | ${f(stage.seconds)} |`),
-    END,
   ];
-  const file = join(root, 'BENCHMARKS.md');
-  const existing = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmarks\n';
-  const section = lines.join('\n');
-  const start = existing.indexOf(START);
-  const end = existing.indexOf(END);
-  const next =
-    start !== -1 && end > start
-      ? existing.slice(0, start) + section + existing.slice(end + END.length)
-      : `${existing.trimEnd()}\n\n${section}\n`;
-  await writeFile(file, next);
+  await writeBenchmarksSection(root, START, END, lines);
 }
 
 await main();

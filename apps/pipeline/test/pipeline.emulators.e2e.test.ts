@@ -1,6 +1,7 @@
 /**
  * The end-to-end suite on each cloud provider through its emulators (the stacks from
- * @cloudmux/emulator-stacks). Choose providers with PIPELINE_EMULATOR_PROVIDERS (default all three).
+ * @cloudmux/emulator-stacks). Choose providers with PIPELINE_EMULATOR_PROVIDERS (default all four: the
+ * three clouds and the self-hosted stack on real servers).
  * A provider whose emulators are not installed is skipped with the reason in the suite name.
  */
 import { type EmulatedProvider, emulatorStacks, emulatorStackUnavailable } from '@cloudmux/emulator-stacks';
@@ -12,7 +13,7 @@ import {
   type PipelineE2ETarget,
 } from './e2e-suite.ts';
 
-const PROVIDERS = (process.env.PIPELINE_EMULATOR_PROVIDERS ?? 'aws,gcp,azure')
+const PROVIDERS = (process.env.PIPELINE_EMULATOR_PROVIDERS ?? 'aws,gcp,azure,selfhosted')
   .split(',')
   .map((p) => p.trim())
   .filter(Boolean) as EmulatedProvider[];

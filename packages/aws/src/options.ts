@@ -1,4 +1,4 @@
-import { ConfigError } from '@cloudmux/core';
+import { requireProviderSection } from '@cloudmux/core';
 import { z } from 'zod';
 
 const url = z.string().url();
@@ -124,15 +124,7 @@ export function requireSection<K extends 's3' | 'redshift'>(
   key: K,
   example: string,
 ): NonNullable<AwsOptions[K]> {
-  const section = options[key];
-  if (!section) {
-    throw new ConfigError({
-      field: `providers.aws.${key}`,
-      problem: 'missing',
-      fix: `add it, e.g. ${example}`,
-    });
-  }
-  return section as NonNullable<AwsOptions[K]>;
+  return requireProviderSection('aws', key, options[key] as NonNullable<AwsOptions[K]> | undefined, example);
 }
 
 /** The client settings shared by every service client. */

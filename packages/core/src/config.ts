@@ -246,3 +246,23 @@ function deepMerge(target: Record<string, unknown>, source: Record<string, unkno
     }
   }
 }
+
+/**
+ * A provider's config section a resource needs (`providers.<provider>.<key>`), or a ConfigError
+ * naming it with an example of what to add.
+ */
+export function requireProviderSection<T>(
+  provider: string,
+  key: string,
+  section: T | undefined,
+  example: string,
+): T {
+  if (section === undefined || section === null) {
+    throw new ConfigError({
+      field: `providers.${provider}.${key}`,
+      problem: 'missing',
+      fix: `add it, e.g. ${example}`,
+    });
+  }
+  return section;
+}

@@ -194,9 +194,13 @@ describe('queue, warehouse and secret store URLs', () => {
   });
 
   it('every built-in provider opens every resource it serves from a URL scheme of its own', () => {
+    // The self-hosted warehouse (Trino) brings its scheme with its driver.
+    const without: Partial<Record<string, string[]>> = { warehouse: ['selfhosted'] };
     for (const resource of RESOURCE_NAMES) {
       expect(new Set(PROVIDERS.filter((p) => p.schemes[resource]).map((p) => p.name))).toEqual(
-        new Set(['local', 'aws', 'gcp', 'azure']),
+        new Set(
+          ['local', 'aws', 'gcp', 'azure', 'selfhosted'].filter((p) => !without[resource]?.includes(p)),
+        ),
       );
       const schemes = urlSchemes(resource);
       expect(new Set(schemes).size).toBe(schemes.length);
@@ -218,5 +222,26 @@ describe('queue, warehouse and secret store URLs', () => {
     );
     expect(imported).toEqual(['@cloudmux/gcp']);
     expect((error as ConfigError).fix).toContain('@cloudmux/gcp');
+  });
+});
+
+describe('self-hosted URLs', () => {
+  it('s3compat, nats and s3secrets name the server, bucket and prefixes; credentials stay out', () => {
+    expect(resourceUrlConfig('objectStore', 's3compat://lake/raw/?endpoint=http://minio:9000')).toMatchObject(
+      {
+        provider: 'selfhosted',
+        options: { s3: { endpoint: 'http://minio:9000', bucket: 'lake', prefix: 'raw/' } },
+      },
+    );
+    expect(resourceUrlConfig('queue', 'nats://nats.internal:4222/prod-')).toMatchObject({
+      provider: 'selfhosted',
+      options: { nats: { servers: 'nats://nats.internal:4222', streamPrefix: 'prod-' } },
+    });
+    expect(
+      resourceUrlConfig('secretStore', 's3secrets://lake/secrets/?endpoint=http://minio:9000&keyEnv=MY_KEY'),
+    ).toMatchObject({
+      provider: 'selfhosted',
+      options: { s3: { bucket: 'lake' }, secretStore: { prefix: 'secrets/', keyEnv: 'MY_KEY' } },
+    });
   });
 });

@@ -17,5 +17,6 @@ export {
   startAwsStack,
   startAzureStack,
   startGcpStack,
+  startSelfhostedStack,
 } from './emulator-stacks.ts';
 export { behindFaultProxies, type FaultyStack, type ResourceRole } from './faulty-stack.ts';

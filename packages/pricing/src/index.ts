@@ -1,3 +1,4 @@
+export * from './machine-hours.ts';
 export * from './model/index.ts';
 export * from './rules.ts';
 export * from './sensitivity.ts';

@@ -22,14 +22,17 @@ export const priceSourceSchema = z
     /** The provider's SKU or meter id, where the provider publishes one. */
     sku: z.string().min(1).optional(),
     asOf: isoDate,
-    /** primary = the provider's own pricing page or price API; secondary = anything else (`via` says what). */
-    class: z.enum(['primary', 'secondary']),
+    /**
+     * primary = the provider's own pricing page or price API; secondary = anything else (`via` says
+     * what); user-stated = a figure the user gave (self-hosted machine-hours), never a published price.
+     */
+    class: z.enum(['primary', 'secondary', 'user-stated']),
     via: z.string().min(1).optional(),
     note: z.string().min(1).optional(),
   })
   .strict()
   .refine((s) => s.class === 'primary' || s.via !== undefined, {
-    message: 'a secondary source names where the figure came from in `via`',
+    message: 'a secondary or user-stated source names where the figure came from in `via`',
     path: ['via'],
   });
 

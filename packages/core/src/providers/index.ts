@@ -7,13 +7,20 @@ import { AWS_PROVIDER } from './aws.ts';
 import { AZURE_PROVIDER } from './azure.ts';
 import { GCP_PROVIDER } from './gcp.ts';
 import { LOCAL_PROVIDER } from './local.ts';
+import { SELFHOSTED_PROVIDER } from './selfhosted.ts';
 import type { ProviderEntry, ResourceName, UrlScheme } from './types.ts';
 
 export type { ParsedResourceUrl, ProviderEntry, ProviderKind, ResourceName, UrlScheme } from './types.ts';
 export { RESOURCE_NAMES } from './types.ts';
 
 /** The built-in providers, in the order reports show them (embedded first). */
-export const PROVIDERS = [LOCAL_PROVIDER, AWS_PROVIDER, GCP_PROVIDER, AZURE_PROVIDER] as const;
+export const PROVIDERS = [
+  LOCAL_PROVIDER,
+  AWS_PROVIDER,
+  GCP_PROVIDER,
+  AZURE_PROVIDER,
+  SELFHOSTED_PROVIDER,
+] as const;
 
 /** A built-in provider's name. */
 export type ProviderName = (typeof PROVIDERS)[number]['name'];
