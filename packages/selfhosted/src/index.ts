@@ -1,0 +1,7 @@
+export {
+  createTrinoWarehouse,
+  createTrinoWarehouseDriver,
+  TrinoHttpError,
+  TrinoQueryError,
+  type TrinoWarehouseOptions,
+} from './trino-warehouse.ts';

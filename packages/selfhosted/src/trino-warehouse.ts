@@ -1,0 +1,385 @@
+/**
+ * The self-hosted warehouse: Trino over its Hive connector, with tables stored as Parquet files on
+ * the S3-compatible store and the lake read in place (the open-source counterpart of Redshift with
+ * Spectrum, or of Hive itself). Parts: `trino-warehouse/protocol.ts` speaks Trino's client protocol,
+ * `values.ts` writes typed values as Trino SQL and reads answers back, `loader.ts` moves lake files
+ * in, `errors.ts` classifies Trino's errors.
+ *
+ * What the Hive connector cannot do, declared rather than faked: no JSON column type (`jsonType`
+ * false); no NOT NULL constraint (a `nullable: false` column is created nullable); no
+ * multi-statement transactions (see `insertRows` and the loader for how all-or-nothing is kept).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type BoundStatement,
+  CloudmuxError,
+  DriverError,
+  type OperationSource,
+  portableWarehouse,
+  type QueryResult,
+  type ResultColumn,
+  type Row,
+  reportUsage,
+  rewriteNamedParameters,
+  type StatementStats,
+  type TableColumn,
+  type TableSchema,
+  trinoDialect,
+  type Warehouse,
+  type WarehouseCapabilities,
+  type WarehouseDriver,
+} from '@cloudmux/core';
+import { trinoErrorCode } from './trino-warehouse/errors.ts';
+import { loadFromObjects } from './trino-warehouse/loader.ts';
+import {
+  collectStatement,
+  type FinishedStatement,
+  runStatement,
+  type TrinoColumn,
+  type TrinoSession,
+} from './trino-warehouse/protocol.ts';
+import { withScratchTables } from './trino-warehouse/scratch.ts';
+import {
+  columnSqlType,
+  decoderFor,
+  fromText,
+  literalOf,
+  portableTypeOf,
+  quoteText,
+  textOf,
+} from './trino-warehouse/values.ts';
+
+export { TrinoHttpError, TrinoQueryError } from './trino-warehouse/protocol.ts';
+
+const PROVIDER = 'selfhosted';
+
+export interface TrinoWarehouseOptions {
+  /** The coordinator's HTTP(S) address, e.g. `http://trino.internal:8080`. */
+  endpoint: string;
+  /** A catalog of the Hive connector whose file system reaches the lake's S3 store. */
+  catalog: string;
+  /** Schema (Hive database) for tables; created on first `ensureTable` if missing. Default `default`. */
+  schema?: string;
+  /** Trino user (`X-Trino-User`). Default `cloudmux`. */
+  user?: string;
+  /** Password for Trino's basic authentication (HTTPS only); never logged. */
+  password?: string;
+  /** Extra session properties sent with every statement. */
+  sessionProperties?: Record<string, string>;
+  /**
+   * Longest SQL text sent in one statement (Trino's `query.max-length`, default 1,000,000
+   * characters). `insertRows` stages larger inserts in a scratch table and copies them in one
+   * statement.
+   */
+  maxStatementLength?: number;
+  /** Where calls are metered (a `Meter`); unmetered when omitted (the registry adds its own). */
+  meter?: OperationSource;
+}
+
+const CAPABILITIES: WarehouseCapabilities = {
+  loadParquet: true,
+  loadCsv: true,
+  loadNdjson: true,
+  loadReplace: true,
+  // Trino reports the bytes each statement processed; nothing is billed per byte.
+  bytesScannedStats: true,
+  bytesBilledStats: false,
+  // Hive tables have no JSON column type (Trino's JSON type exists in queries only).
+  jsonType: false,
+  decimalType: true,
+  microsecondTimestamps: true,
+};
+
+const DEFAULT_MAX_STATEMENT_LENGTH = 1_000_000;
+
+/** Invalid options, named by field with the fix. */
+function configError(problem: string): CloudmuxError {
+  return new CloudmuxError({
+    code: 'InvalidArgument',
+    message: `selfhosted warehouse (Trino): ${problem}`,
+    provider: PROVIDER,
+    resource: 'warehouse',
+    operation: 'create',
+  });
+}
+
+export function createTrinoWarehouse(options: TrinoWarehouseOptions): Warehouse {
+  return portableWarehouse(createTrinoWarehouseDriver(options), { meter: options.meter });
+}
+
+export function createTrinoWarehouseDriver(options: TrinoWarehouseOptions): WarehouseDriver {
+  let endpoint: URL;
+  try {
+    endpoint = new URL(options.endpoint);
+  } catch {
+    throw configError('endpoint must be the Trino coordinator URL, e.g. http://trino.internal:8080');
+  }
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
+    throw configError('endpoint must be an http:// or https:// URL of the Trino coordinator');
+  }
+  if (!options.catalog)
+    throw configError('catalog is required: the name of a Hive catalog on the Trino server');
+  const schema = options.schema ?? 'default';
+  const maxLength = options.maxStatementLength ?? DEFAULT_MAX_STATEMENT_LENGTH;
+  const session: TrinoSession = {
+    endpoint: endpoint.toString().replace(/\/$/, ''),
+    user: options.user ?? 'cloudmux',
+    password: options.password,
+    catalog: options.catalog,
+    schema,
+    properties: {
+      // The Hive connector writes and reads timestamps in milliseconds unless told otherwise.
+      [`${options.catalog}.timestamp_precision`]: 'MICROSECONDS',
+      ...options.sessionProperties,
+    },
+  };
+  const q = trinoDialect.quoteIdent;
+  const tableRef = (table: string) => `${q(options.catalog)}.${q(schema)}.${q(table)}`;
+  /** Trino types of each known table's columns (cleared when this driver creates or drops one). */
+  const columnCache = new Map<string, Array<{ name: string; sqlType: string }>>();
+  let schemaReady: Promise<void> | undefined;
+  let closed = false;
+
+  function meter(sql: string, finished: FinishedStatement) {
+    reportUsage({
+      bytesIn: Buffer.byteLength(sql),
+      bytesOut: finished.bytesOut,
+      units: {
+        'trino.statements': 1,
+        'trino.cpu-ms': finished.stats?.cpuTimeMillis ?? 0,
+        'trino.processed-bytes': finished.stats?.processedBytes ?? 0,
+      },
+    });
+  }
+
+  async function execute(sql: string, signal: AbortSignal | undefined): Promise<FinishedStatement> {
+    if (closed) throw new DriverError('InvalidArgument', { detail: 'the Trino warehouse is closed' });
+    const { finished } = await collectStatement(session, sql, signal);
+    meter(sql, finished);
+    return finished;
+  }
+
+  function stats(finished: FinishedStatement, startedAt: number, rows: number): StatementStats {
+    return {
+      durationMs: performance.now() - startedAt,
+      rows,
+      statementId: finished.queryId,
+      ...(finished.stats?.cpuTimeMillis !== undefined ? { computeMs: finished.stats.cpuTimeMillis } : {}),
+      bytesScanned: finished.stats?.processedBytes ?? 0,
+    };
+  }
+
+  /** `@name` → the parameter's typed literal. */
+  function compile(statement: BoundStatement): string {
+    if (statement.parameters.size === 0) return statement.sql;
+    return rewriteNamedParameters(
+      statement.sql,
+      (name) => literalOf(statement.parameters.get(name)!),
+      trinoDialect.parameterSyntax,
+    );
+  }
+
+  function resultOf(columns: readonly TrinoColumn[] | undefined) {
+    const list = columns ?? [];
+    const decoders = list.map((c) => decoderFor(c.type));
+    const portable: ResultColumn[] = list.map((c) => ({ name: c.name, type: portableTypeOf(c.type) }));
+    const toRow = (data: readonly unknown[]): Row => {
+      const row: Row = {};
+      for (let i = 0; i < list.length; i++) row[list[i]!.name] = decoders[i]!(data[i] ?? null);
+      return row;
+    };
+    return { portable, toRow };
+  }
+
+  async function columnTypes(table: string, signal: AbortSignal | undefined) {
+    const cached = columnCache.get(table);
+    if (cached) return cached;
+    const sql =
+      `SELECT column_name, data_type FROM ${q(options.catalog)}.information_schema.columns ` +
+      `WHERE table_schema = ${quoteText(schema)} AND table_name = ${quoteText(table.toLowerCase())} ` +
+      'ORDER BY ordinal_position';
+    const { rows, finished } = await collectStatement(session, sql, signal);
+    meter(sql, finished);
+    const columns = rows.map(([name, type]) => ({ name: String(name), sqlType: String(type) }));
+    if (columns.length) columnCache.set(table, columns);
+    return columns;
+  }
+
+  async function ensureSchema(signal: AbortSignal | undefined) {
+    schemaReady ??= execute(`CREATE SCHEMA IF NOT EXISTS ${q(options.catalog)}.${q(schema)}`, signal).then(
+      () => undefined,
+    );
+    try {
+      await schemaReady;
+    } catch (error) {
+      schemaReady = undefined;
+      throw error;
+    }
+  }
+
+  /** Rows as one JSON document of texts, cast back to each column's type by Trino. */
+  function insertStatement(
+    target: string,
+    columns: ReadonlyArray<{ name: string; sqlType: string }>,
+    rowsJson: string,
+  ): string {
+    const fields = columns.map((_, i) => `c${i}`);
+    return (
+      `INSERT INTO ${target} (${columns.map((c) => q(c.name)).join(', ')}) ` +
+      `SELECT ${columns.map((c, i) => fromText(fields[i]!, c.sqlType)).join(', ')} ` +
+      `FROM UNNEST(CAST(json_parse(${quoteText(rowsJson)}) AS ARRAY(ROW(${fields.map((f) => `${f} VARCHAR`).join(', ')})))) ` +
+      `AS r(${fields.join(', ')})`
+    );
+  }
+
+  const driver: WarehouseDriver = {
+    provider: PROVIDER,
+    capabilities: CAPABILITIES,
+    dialect: trinoDialect,
+    errorCode: trinoErrorCode,
+    native: () => session,
+
+    async ensureTable(table, tableSchema: TableSchema, call) {
+      const existing = await columnTypes(table, call.signal);
+      if (existing.length) {
+        const same =
+          existing.length === tableSchema.columns.length &&
+          tableSchema.columns.every(
+            (c, i) =>
+              existing[i]?.name === c.name.toLowerCase() && portableTypeOf(existing[i]!.sqlType) === c.type,
+          );
+        if (!same) {
+          throw new DriverError('InvalidArgument', {
+            detail: `table ${table} exists with other columns (${existing.map((c) => `${c.name} ${c.sqlType}`).join(', ')})`,
+          });
+        }
+        return;
+      }
+      await ensureSchema(call.signal);
+      // No NOT NULL: the Hive connector refuses the constraint ("does not support non-null column").
+      const columns = tableSchema.columns.map((c) => `${q(c.name)} ${columnSqlType(c)}`);
+      await execute(
+        `CREATE TABLE IF NOT EXISTS ${tableRef(table)} (${columns.join(', ')}) WITH (format = 'PARQUET')`,
+        call.signal,
+      );
+      columnCache.delete(table);
+    },
+
+    async describeTable(table, call): Promise<TableColumn[] | undefined> {
+      const columns = await columnTypes(table, call.signal);
+      return columns.length
+        ? columns.map((c) => ({ name: c.name, type: portableTypeOf(c.sqlType) }))
+        : undefined;
+    },
+
+    async insertRows(table, _columns, rows, call) {
+      const columns = await columnTypes(table, call.signal);
+      if (!columns.length) throw new DriverError('NotFound', { detail: `table ${table} does not exist` });
+      // Chunks of rows whose statement fits the server's limit on SQL text.
+      const overhead = insertStatement(tableRef(table), columns, '[]').length + 64;
+      const chunks: string[] = [];
+      let current: string[] = [];
+      let length = overhead;
+      for (const row of rows) {
+        const text = JSON.stringify(row.map(textOf));
+        // Quotes are doubled inside the SQL literal.
+        const cost = text.length + (text.match(/'/g)?.length ?? 0) + 1;
+        if (current.length && length + cost > maxLength) {
+          chunks.push(`[${current.join(',')}]`);
+          current = [];
+          length = overhead;
+        }
+        current.push(text);
+        length += cost;
+      }
+      if (current.length) chunks.push(`[${current.join(',')}]`);
+      if (chunks.length === 1) {
+        const finished = await execute(insertStatement(tableRef(table), columns, chunks[0]!), call.signal);
+        return finished.updateCount ?? rows.length;
+      }
+      // Too large for one statement: stage the chunks, then copy them in with one INSERT, so the
+      // table gets every row or none (the Hive connector has no multi-statement transactions).
+      const staging = `${table}__insert_${randomBytes(4).toString('hex')}`;
+      const drop = (name: string) => execute(`DROP TABLE IF EXISTS ${tableRef(name)}`, undefined);
+      return withScratchTables(drop, [staging], async () => {
+        await execute(
+          `CREATE TABLE ${tableRef(staging)} (LIKE ${tableRef(table)}) WITH (format = 'PARQUET')`,
+          call.signal,
+        );
+        for (const chunk of chunks)
+          await execute(insertStatement(tableRef(staging), columns, chunk), call.signal);
+        const names = columns.map((c) => q(c.name)).join(', ');
+        const finished = await execute(
+          `INSERT INTO ${tableRef(table)} (${names}) SELECT ${names} FROM ${tableRef(staging)}`,
+          call.signal,
+        );
+        return finished.updateCount ?? rows.length;
+      });
+    },
+
+    loadFromObjects(table, load, call) {
+      return loadFromObjects({ execute, tableRef, quoteIdent: q, columnTypes }, table, load, call.signal);
+    },
+
+    async query(statement, call): Promise<QueryResult> {
+      const startedAt = performance.now();
+      const sql = compile(statement);
+      if (closed) throw new DriverError('InvalidArgument', { detail: 'the Trino warehouse is closed' });
+      const { rows, finished } = await collectStatement(session, sql, call.signal);
+      meter(sql, finished);
+      // DDL and DML answer with a count, not a result set: no rows, as on the other engines.
+      if (finished.updateType !== undefined) {
+        return { columns: [], rows: [], stats: stats(finished, startedAt, finished.updateCount ?? 0) };
+      }
+      const { portable, toRow } = resultOf(finished.columns);
+      return { columns: portable, rows: rows.map(toRow), stats: stats(finished, startedAt, rows.length) };
+    },
+
+    async *queryPages(statement, pageSize, call) {
+      const startedAt = performance.now();
+      const sql = compile(statement);
+      if (closed) throw new DriverError('InvalidArgument', { detail: 'the Trino warehouse is closed' });
+      // Leaving this loop early returns the protocol's generator, which cancels the query.
+      const iterator = runStatement(session, sql, call.signal);
+      let buffer: Row[] = [];
+      let decoded: ReturnType<typeof resultOf> | undefined;
+      let yielded = 0;
+      const page = (rows: Row[]): QueryResult => ({
+        columns: decoded?.portable ?? [],
+        rows,
+        stats: { durationMs: performance.now() - startedAt, rows: rows.length },
+      });
+      try {
+        for (;;) {
+          const step = await iterator.next();
+          if (step.done) {
+            meter(sql, step.value);
+            decoded ??= resultOf(step.value.updateType === undefined ? step.value.columns : []);
+            if (buffer.length || yielded === 0) yield page(buffer);
+            return;
+          }
+          decoded ??= resultOf(step.value.columns);
+          for (const row of step.value.rows) buffer.push(decoded.toRow(row));
+          while (buffer.length >= pageSize) {
+            yielded++;
+            yield page(buffer.slice(0, pageSize));
+            buffer = buffer.slice(pageSize);
+          }
+        }
+      } finally {
+        await iterator.return(undefined as never);
+      }
+    },
+
+    async dropTable(table, call) {
+      await execute(`DROP TABLE IF EXISTS ${tableRef(table)}`, call.signal);
+      columnCache.delete(table);
+    },
+
+    async close() {
+      closed = true;
+      columnCache.clear();
+    },
+  };
+  return driver;
+}
