@@ -103,7 +103,9 @@ export async function loadFromObjects(
     if (!csv) return q(c.name);
     // The CSV reader has no NULL: an empty field is one, as on the other engines.
     const text = `NULLIF(${q(c.name)}, '')`;
-    return c.sqlType.toLowerCase().startsWith('varchar') ? text : `CAST(${text} AS ${c.sqlType})`;
+    // Named, so the same SELECT can also create the replace's staging table.
+    const value = c.sqlType.toLowerCase().startsWith('varchar') ? text : `CAST(${text} AS ${c.sqlType})`;
+    return `${value} AS ${q(c.name)}`;
   };
   const rows = `SELECT ${columns.map(select).join(', ')} FROM ${context.tableRef(external)} WHERE "$path" IN (${uris.map(quoteText).join(', ')})`;
   const names = columns.map((c) => q(c.name)).join(', ');
