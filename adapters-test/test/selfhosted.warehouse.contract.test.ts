@@ -4,18 +4,22 @@
  * 18–30 s to start and ~625 MB idle), stopped in `afterAll`; the fault group puts the fault proxy in
  * front of Trino's HTTP client protocol.
  */
-import { createS3ObjectStore } from '@cloudmux/aws';
-import { createTrinoWarehouse, type TrinoWarehouseOptions } from '@cloudmux/selfhosted';
+import {
+  createSelfhostedObjectStore,
+  createTrinoWarehouse,
+  type TrinoWarehouseOptions,
+} from '@cloudmux/selfhosted';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
-import type { RunningEmulator } from '../src/emulators/moto.ts';
+import { MINIO_CREDENTIALS, MINIO_REGION } from '../src/emulators/selfhosted-minio.ts';
 import {
-  createMinioBucket,
-  MINIO_CREDENTIALS,
-  MINIO_REGION,
   minioMissingReason,
-  startMinio,
-} from '../src/emulators/selfhosted-minio.ts';
+  minioOptions,
+  SELFHOSTED_TEST_ENV,
+  sharedBucket,
+  sharedMinio,
+  stopSelfhostedStack,
+} from '../src/emulators/selfhosted-stack.ts';
 import { type RunningTrino, startTrino, trinoMissingReason } from '../src/emulators/selfhosted-trino.ts';
 import { proxiedTarget } from '../src/faults/fault-target.ts';
 import { uniqueName } from '../src/harness.ts';
@@ -24,28 +28,19 @@ import { describeUnavailable } from '../src/unavailable.ts';
 const endpoint = 'emulator:trino';
 const unavailable = minioMissingReason() ?? trinoMissingReason();
 
-interface Stack {
-  minio: RunningEmulator;
-  trino: RunningTrino;
-  bucket: string;
-}
-let stack: Promise<Stack> | undefined;
-const servers = () => {
-  stack ??= (async () => {
-    const minio = await startMinio();
-    try {
-      const bucket = uniqueName('cmx-trino');
-      await createMinioBucket(minio.endpoint, bucket);
-      const trino = await startTrino({
-        s3: { endpoint: minio.endpoint, region: MINIO_REGION, ...MINIO_CREDENTIALS, bucket },
-      });
-      return { minio, trino, bucket };
-    } catch (error) {
-      await minio.stop();
-      throw error;
-    }
-  })();
-  return stack;
+let trino: Promise<RunningTrino> | undefined;
+/** One Trino per test file, its metastore and tables in the file's MinIO bucket. */
+const sharedTrino = () => {
+  trino ??= (async () =>
+    startTrino({
+      s3: {
+        endpoint: (await sharedMinio()).endpoint,
+        region: MINIO_REGION,
+        ...MINIO_CREDENTIALS,
+        bucket: await sharedBucket(),
+      },
+    }))();
+  return trino;
 };
 
 const warehouseAt = (trinoEndpoint: string, extra: Partial<TrinoWarehouseOptions> = {}) =>
@@ -55,44 +50,38 @@ if (unavailable) {
   describeUnavailable({ provider: 'selfhosted', interface: 'warehouse', endpoint }, unavailable);
 } else {
   afterAll(async () => {
-    if (!stack) return;
-    const { minio, trino } = await stack;
-    await trino.stop();
-    await minio.stop();
+    try {
+      await (await trino)?.stop();
+    } finally {
+      await stopSelfhostedStack();
+    }
   }, 60_000);
 
   describeWarehouseContract({
     provider: 'selfhosted',
     endpoint,
-    create: async () => warehouseAt((await servers()).trino.endpoint),
+    create: async () => warehouseAt((await sharedTrino()).endpoint),
     destroy: (warehouse) => warehouse.close(),
     faults: proxiedTarget({
-      upstream: async () => (await servers()).trino.endpoint,
+      upstream: async () => (await sharedTrino()).endpoint,
       mode: 'http',
       flavor: 'trino',
       create: async (proxied) => warehouseAt(proxied),
     }),
-    async lake() {
-      const { minio, bucket } = await servers();
-      return createS3ObjectStore({
-        bucket,
-        prefix: `${uniqueName('lake')}/`,
-        clientConfig: {
-          endpoint: minio.endpoint,
-          region: MINIO_REGION,
-          forcePathStyle: true,
-          credentials: { ...MINIO_CREDENTIALS },
-        },
-      });
-    },
+    // The lake through the provider's own object store, as the pipeline writes it.
+    lake: async () =>
+      createSelfhostedObjectStore(
+        await minioOptions(),
+        { env: SELFHOSTED_TEST_ENV },
+        `${uniqueName('lake')}/`,
+      ),
   });
 
   // What only this driver does, on the same servers: an insert larger than one statement.
   describe('selfhosted Trino warehouse', () => {
     it('an insert too large for one statement lands whole through a staging table, or not at all', async () => {
-      const { trino } = await servers();
       // 2,000 characters of SQL per statement: 300 rows need many.
-      const warehouse = warehouseAt(trino.endpoint, { maxStatementLength: 2_000 });
+      const warehouse = warehouseAt((await sharedTrino()).endpoint, { maxStatementLength: 2_000 });
       const table = `cmx_staged_${Date.now().toString(36)}`;
       const scratchTables = async () =>
         (

@@ -30,7 +30,15 @@ export async function startMinio(): Promise<RunningEmulator> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cloudmux-minio-'));
   const proc = startProcess(
     binary,
-    ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    [
+      'server',
+      dataDir,
+      '--address',
+      `127.0.0.1:${port}`,
+      '--console-address',
+      `127.0.0.1:${consolePort}`,
+      '--quiet',
+    ],
     {
       MINIO_ROOT_USER: MINIO_CREDENTIALS.accessKeyId,
       MINIO_ROOT_PASSWORD: MINIO_CREDENTIALS.secretAccessKey,

@@ -49,6 +49,11 @@ export interface S3ObjectStoreOptions {
   partConcurrency?: number;
   /** Override declared capabilities (for endpoints that cannot honour one). */
   capabilities?: Partial<ObjectStoreCapabilities>;
+  /**
+   * Provider name the store reports (in errors, the meter and `provider`). Default `aws`; an
+   * S3-compatible server's provider (e.g. `selfhosted` on MinIO) reuses this driver under its own name.
+   */
+  provider?: string;
   /** Meter for standalone use; the registry attaches its own. */
   meter?: Meter;
 }
@@ -147,7 +152,7 @@ export function createS3ObjectStoreDriver(options: S3ObjectStoreOptions): Object
   }
 
   return {
-    provider: PROVIDER,
+    provider: options.provider ?? PROVIDER,
     capabilities: { ...CAPABILITIES, ...options.capabilities },
     limits: {
       maxKeyBytes: MAX_KEY_BYTES - Buffer.byteLength(prefix),

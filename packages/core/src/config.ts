@@ -6,7 +6,7 @@ import { ConfigError, type ConfigIssue } from './errors.ts';
 export const RESOURCE_KINDS = ['objectStore', 'queue', 'warehouse', 'secretStore'] as const;
 export type ResourceName = (typeof RESOURCE_KINDS)[number];
 
-export const BUILTIN_PROVIDERS = ['local', 'aws', 'gcp', 'azure'] as const;
+export const BUILTIN_PROVIDERS = ['local', 'aws', 'gcp', 'azure', 'selfhosted'] as const;
 
 const providerName = z
   .string()

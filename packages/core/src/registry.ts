@@ -45,6 +45,7 @@ export const BUILTIN_PROVIDER_PACKAGES: Record<string, string> = {
   aws: '@cloudmux/aws',
   gcp: '@cloudmux/gcp',
   azure: '@cloudmux/azure',
+  selfhosted: '@cloudmux/selfhosted',
 };
 
 /** Imports a module by specifier. */

@@ -1,29 +1,32 @@
 /**
  * The embedded SecretStore: one directory per secret, one encrypted file per version.
  *
- * Each version is AES-256-GCM with a fresh 12-byte IV; the secret's name and version are bound as
- * additional authenticated data, so a file copied under another name or version fails to decrypt
- * instead of yielding the wrong secret. A short key id (an HMAC of a constant, not the key) stored
- * beside the ciphertext tells "wrong key" apart from "file corrupted". Versions are claimed with
+ * Each version file is core's sealed secret format (`sealSecretVersion`: AES-256-GCM, name and
+ * version bound as additional data, a key id beside the ciphertext), the same format the
+ * self-hosted provider stores on its S3-compatible server. Versions are claimed with
  * `link()`, which fails when the target exists, so concurrent writers in several processes each get
  * their own version and a reader never sees a half-written file.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   CloudmuxError,
-  ConfigError,
   DriverError,
   type ErrorCode,
   type Meter,
+  openSecretVersion,
+  parseSecretKey,
   portableSecretStore,
   reportUsage,
+  type SealedSecretVersion,
+  type SecretKey,
   type SecretListEntry,
   type SecretStore,
   type SecretStoreCapabilities,
   type SecretStoreDriver,
   type SecretStoreLimits,
+  sealSecretVersion,
 } from '@cloudmux/core';
 import { storageError } from './storage-errors.ts';
 
@@ -42,7 +45,6 @@ export interface FileSecretStoreOptions {
 }
 
 const PROVIDER = 'local';
-const FORMAT = 1;
 const VERSION_FILE = /^v(\d{12})\.json$/;
 /** Hex-encoded names longer than this are hashed to stay under the 255-byte file name limit. */
 const MAX_HEX_NAME = 240;
@@ -60,22 +62,6 @@ export const fileSecretStoreCapabilities: SecretStoreCapabilities = {
  * on those clouds too (Key Vault allows less).
  */
 export const FILE_SECRET_STORE_LIMITS: SecretStoreLimits = { maxValueBytes: 65_536 };
-
-interface VersionFile {
-  format: number;
-  name: string;
-  version: string;
-  createdAt: string;
-  keyId: string;
-  iv: string;
-  tag: string;
-  ciphertext: string;
-}
-
-interface Key {
-  bytes: Buffer;
-  id: string;
-}
 
 /** A code this driver decides; the portable SecretStore writes the message around `detail`. */
 function fail(code: ErrorCode, _operation: string, detail: string, cause?: unknown): DriverError {
@@ -97,24 +83,6 @@ function fsError(operation: string, error: unknown, path: string): CloudmuxError
   return fail('Internal', operation, `secret store I/O failed at ${path} (${code ?? 'unknown'})`, error);
 }
 
-function parseKey(text: string, source: string): Buffer {
-  const trimmed = text.trim();
-  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
-    ? Buffer.from(trimmed, 'hex')
-    : Buffer.from(trimmed, 'base64');
-  if (
-    bytes.length !== 32 ||
-    (!/^[0-9a-fA-F]{64}$/.test(trimmed) && !/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed))
-  ) {
-    throw new ConfigError({
-      field: source,
-      problem: 'the secret store key must be 32 bytes, written as base64 or 64 hex digits',
-      fix: 'generate one with `openssl rand -base64 32`',
-    });
-  }
-  return bytes;
-}
-
 /** The directory name of a secret: hex of its UTF-8 bytes (reversible, no separators, case-safe). */
 function secretDirName(name: string): string {
   const hex = Buffer.from(name, 'utf8').toString('hex');
@@ -123,10 +91,6 @@ function secretDirName(name: string): string {
 
 function versionFileName(version: number): string {
   return `v${String(version).padStart(12, '0')}.json`;
-}
-
-function aad(name: string, version: string): Buffer {
-  return Buffer.from(`cloudmux-secret\0${FORMAT}\0${name}\0${version}`, 'utf8');
 }
 
 /**
@@ -169,13 +133,11 @@ export function createFileSecretStore(options: FileSecretStoreOptions): SecretSt
 }
 
 export function createFileSecretStoreDriver(options: FileSecretStoreOptions): SecretStoreDriver {
-  let keyPromise: Promise<Key> | undefined;
+  let keyPromise: Promise<SecretKey> | undefined;
 
-  const loadKey = (): Promise<Key> => {
+  const loadKey = (): Promise<SecretKey> => {
     keyPromise ??= (async () => {
-      const bytes = options.key ? parseKey(options.key, 'secretStore.key') : await readOrCreateKeyFile();
-      const id = createHmac('sha256', bytes).update('cloudmux-secret-key-id').digest('hex').slice(0, 16);
-      return { bytes, id };
+      return options.key ? parseSecretKey(options.key, 'secretStore.key') : await readOrCreateKeyFile();
     })();
     // A failed load is not cached: the next call may find the file fixed.
     keyPromise.catch(() => {
@@ -184,9 +146,9 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
     return keyPromise;
   };
 
-  async function readOrCreateKeyFile(): Promise<Buffer> {
+  async function readOrCreateKeyFile(): Promise<SecretKey> {
     try {
-      return parseKey(await readFile(options.keyFile, 'utf8'), options.keyFile);
+      return parseSecretKey(await readFile(options.keyFile, 'utf8'), options.keyFile);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         throw fsError('loadKey', error, options.keyFile);
@@ -201,7 +163,7 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw fsError('loadKey', error, options.keyFile);
       });
-      if (raced !== undefined) return parseKey(raced, options.keyFile);
+      if (raced !== undefined) return parseSecretKey(raced, options.keyFile);
       throw fail(
         'PreconditionFailed',
         'loadKey',
@@ -232,7 +194,7 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
     const text = await readFile(options.keyFile, 'utf8').catch((error: unknown) => {
       throw fsError('loadKey', error, options.keyFile);
     });
-    return parseKey(text, options.keyFile);
+    return parseSecretKey(text, options.keyFile);
   }
 
   /** Secrets with at least one version on disk (dot entries are temp files and tombstones). */
@@ -270,11 +232,15 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
     return numbers.sort((a, b) => b - a);
   }
 
-  async function readVersionFile(name: string, version: number, operation: string): Promise<VersionFile> {
+  async function readSealedSecretVersion(
+    name: string,
+    version: number,
+    operation: string,
+  ): Promise<SealedSecretVersion> {
     try {
       return JSON.parse(
         await readFile(join(secretDir(name), versionFileName(version)), 'utf8'),
-      ) as VersionFile;
+      ) as SealedSecretVersion;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw fail('NotFound', operation, `secret '${name}' has no version ${version}`, error);
@@ -283,30 +249,6 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
         throw fail('Internal', operation, `secret '${name}' version ${version} is corrupted`, error);
       }
       throw fsError(operation, error, options.dir);
-    }
-  }
-
-  /** Authenticates against the name and version asked for, so a file moved under another name fails. */
-  function decrypt(key: Key, file: VersionFile, name: string, version: string, operation: string): Buffer {
-    if (file.keyId !== key.id) {
-      throw fail(
-        'PermissionDenied',
-        operation,
-        `cannot decrypt secret '${name}': the key does not match the key it was encrypted with`,
-      );
-    }
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(file.iv, 'base64'));
-      decipher.setAAD(aad(name, version));
-      decipher.setAuthTag(Buffer.from(file.tag, 'base64'));
-      return Buffer.concat([decipher.update(Buffer.from(file.ciphertext, 'base64')), decipher.final()]);
-    } catch (cause) {
-      throw fail(
-        'Internal',
-        operation,
-        `cannot decrypt secret '${name}' version ${version}: the file was modified or corrupted`,
-        cause,
-      );
     }
   }
 
@@ -327,20 +269,7 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
         await mkdir(dir, { recursive: true });
         const next = ((await versionNumbers(name, 'put'))[0] ?? 0) + 1;
         const version = String(next);
-        const iv = randomBytes(12);
-        const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
-        cipher.setAAD(aad(name, version));
-        const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-        const file: VersionFile = {
-          format: FORMAT,
-          name,
-          version,
-          createdAt: new Date().toISOString(),
-          keyId: key.id,
-          iv: iv.toString('base64'),
-          tag: cipher.getAuthTag().toString('base64'),
-          ciphertext: ciphertext.toString('base64'),
-        };
+        const file = sealSecretVersion(key, name, version, plaintext);
         const temp = await writeTemp(dir, JSON.stringify(file));
         try {
           await link(temp, join(dir, versionFileName(next)));
@@ -381,8 +310,8 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
         if (latest === undefined) throw fail('NotFound', 'get', `secret '${name}' does not exist`);
         version = latest;
       }
-      const file = await readVersionFile(name, version, 'get');
-      const plaintext = decrypt(key, file, name, String(version), 'get');
+      const file = await readSealedSecretVersion(name, version, 'get');
+      const plaintext = openSecretVersion(key, file, name, String(version));
       reportUsage({ bytesOut: plaintext.length });
       // SecretValue copies the bytes; the decrypted buffer is wiped once it has.
       const value = new Uint8Array(plaintext);
@@ -393,7 +322,7 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
     async listVersions(name) {
       const items = [];
       for (const number of await versionNumbers(name, 'listVersions')) {
-        const file = await readVersionFile(name, number, 'listVersions');
+        const file = await readSealedSecretVersion(name, number, 'listVersions');
         items.push({
           version: file.version,
           createdAt: new Date(file.createdAt),
@@ -424,11 +353,11 @@ export function createFileSecretStoreDriver(options: FileSecretStoreOptions): Se
           .filter((n): n is string => n !== undefined)
           .sort()[0];
         if (oldest === undefined) continue;
-        let file: VersionFile;
+        let file: SealedSecretVersion;
         try {
           file = JSON.parse(
             await readFile(join(options.dir, entry, `v${oldest}.json`), 'utf8'),
-          ) as VersionFile;
+          ) as SealedSecretVersion;
         } catch (error) {
           // Deleted between readdir and read.
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;

@@ -7,5 +7,14 @@ export {
   secretStoreDriverOf,
   secretStoreOperation,
 } from './portable-secret-store.ts';
+export {
+  openSecretVersion,
+  parseSealedSecretVersion,
+  parseSecretKey,
+  SEALED_SECRET_FORMAT,
+  type SealedSecretVersion,
+  type SecretKey,
+  sealSecretVersion,
+} from './sealed-version.ts';
 export type * from './types.ts';
 export { SecretValue, scrubSecrets } from './value.ts';
