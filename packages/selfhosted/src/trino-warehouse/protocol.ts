@@ -43,7 +43,7 @@ export interface TrinoStats {
 }
 
 /** One answer of the protocol (QueryResults). */
-interface QueryResults {
+export interface QueryResults {
   id: string;
   nextUri?: string;
   columns?: TrinoColumn[];
@@ -114,7 +114,7 @@ const retryDelay = (attempt: number) => Math.min(50 * 2 ** attempt, 1_000);
  * 2^53) becomes a bigint, read from its source text. Trino writes doubles with a point or an
  * exponent, so integer tokens only ever come from integer columns.
  */
-function parseAnswer(text: string): QueryResults {
+export function parseAnswer(text: string): QueryResults {
   if (!/\d{16}/.test(text)) return JSON.parse(text) as QueryResults;
   return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
     typeof value === 'number' && !Number.isSafeInteger(value) && /^-?\d+$/.test(context?.source ?? '')
