@@ -9,7 +9,7 @@ import {
   createTrinoWarehouse,
   type TrinoWarehouseOptions,
 } from '@cloudmux/selfhosted';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
 import { MINIO_CREDENTIALS, MINIO_REGION } from '../src/emulators/selfhosted-minio.ts';
 import {
@@ -49,6 +49,9 @@ const warehouseAt = (trinoEndpoint: string, extra: Partial<TrinoWarehouseOptions
 if (unavailable) {
   describeUnavailable({ provider: 'selfhosted', interface: 'warehouse', endpoint }, unavailable);
 } else {
+  // Started before the suites' own hooks, under a budget of its own: Trino's start-up (18–40 s on
+  // two cores) can outlast the shared 120 s hook timeout when CI runs other servers beside it.
+  beforeAll(() => sharedTrino().then(() => undefined), 300_000);
   afterAll(async () => {
     try {
       await (await trino)?.stop();

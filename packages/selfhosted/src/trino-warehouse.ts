@@ -58,7 +58,7 @@ export interface TrinoWarehouseOptions {
   endpoint: string;
   /** A catalog of the Hive connector whose file system reaches the lake's S3 store. */
   catalog: string;
-  /** Schema (Hive database) for tables; created on first `ensureTable` if missing. Default `default`. */
+  /** Schema (Hive database) for tables; created on first `ensureTable` if missing. Default `cloudmux`. */
   schema?: string;
   /** Trino user (`X-Trino-User`). Default `cloudmux`. */
   user?: string;
@@ -119,7 +119,7 @@ export function createTrinoWarehouseDriver(options: TrinoWarehouseOptions): Ware
   }
   if (!options.catalog)
     throw configError('catalog is required: the name of a Hive catalog on the Trino server');
-  const schema = options.schema ?? 'default';
+  const schema = options.schema ?? 'cloudmux';
   const maxLength = options.maxStatementLength ?? DEFAULT_MAX_STATEMENT_LENGTH;
   const session: TrinoSession = {
     endpoint: endpoint.toString().replace(/\/$/, ''),
