@@ -82,7 +82,7 @@ export function literalOf(value: TypedValue): string {
 /**
  * A typed value as the text `CAST(text AS <column type>)` turns back into it (bytes as base64, read
  * with `from_base64`); null stays null. Used by `insertRows`, which ships all rows as one JSON
- * document of texts: Trino plans one string literal in milliseconds where 10,000 `VALUES` rows of
+ * document of texts: Trino parses and plans one string literal far faster than 10,000 `VALUES` rows of
  * typed literals took seconds.
  */
 export function textOf(value: TypedValue): string | null {
