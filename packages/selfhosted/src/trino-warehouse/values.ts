@@ -82,8 +82,8 @@ export function literalOf(value: TypedValue): string {
 /**
  * A typed value as the text `CAST(text AS <column type>)` turns back into it (bytes as base64, read
  * with `from_base64`); null stays null. Used by `insertRows`, which ships all rows as one JSON
- * document of texts: Trino parses and plans one string literal far faster than 10,000 `VALUES` rows of
- * typed literals took seconds.
+ * document of texts: Trino parses and plans one string literal far faster than 10,000 `VALUES` rows
+ * of typed literals (0.7–1.9 s against 4.9–6.1 s, measured once on the test machine).
  */
 export function textOf(value: TypedValue): string | null {
   if (value.value === null) return null;
