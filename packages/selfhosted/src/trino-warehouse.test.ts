@@ -37,6 +37,13 @@ describe('Trino warehouse options', () => {
     expect(warehouse.provider).toBe('selfhosted');
     expect(warehouse.dialect.name).toBe('trino');
     expect(warehouse.capabilities.jsonType).toBe(false);
+    // The escape hatch names where it connects, never the password.
+    expect(JSON.stringify(warehouse.native())).not.toContain('not-in-errors');
+    expect(warehouse.native()).toMatchObject({
+      endpoint: 'http://127.0.0.1:1',
+      catalog: 'lake',
+      schema: 'cloudmux',
+    });
   });
 
   it('an unreachable coordinator is Unavailable, and the password never appears in the error', async () => {

@@ -35,6 +35,7 @@ import {
   collectStatement,
   type FinishedStatement,
   runStatement,
+  type StatementChunk,
   type TrinoColumn,
   type TrinoSession,
 } from './trino-warehouse/protocol.ts';
@@ -49,7 +50,12 @@ import {
   textOf,
 } from './trino-warehouse/values.ts';
 
-export { TrinoHttpError, TrinoQueryError } from './trino-warehouse/protocol.ts';
+export {
+  type FinishedStatement,
+  type StatementChunk,
+  TrinoHttpError,
+  TrinoQueryError,
+} from './trino-warehouse/protocol.ts';
 
 const PROVIDER = 'selfhosted';
 
@@ -74,6 +80,16 @@ export interface TrinoWarehouseOptions {
   maxStatementLength?: number;
   /** Where calls are metered (a `Meter`); unmetered when omitted (the registry adds its own). */
   meter?: OperationSource;
+}
+
+/** What `warehouse.native()` returns (Trino has no client object of its own here). */
+export interface TrinoConnection {
+  readonly endpoint: string;
+  readonly catalog: string;
+  readonly schema: string;
+  readonly user: string;
+  /** Runs one statement with the driver's session, yielding its rows as they arrive. */
+  run(sql: string, signal?: AbortSignal): AsyncGenerator<StatementChunk, FinishedStatement>;
 }
 
 const CAPABILITIES: WarehouseCapabilities = {
@@ -133,6 +149,15 @@ export function createTrinoWarehouseDriver(options: TrinoWarehouseOptions): Ware
       ...options.sessionProperties,
     },
   };
+  // The escape hatch: where the driver connects, and a way to run any statement with its session.
+  // The password stays inside the session, out of anything a caller might log.
+  const connection: TrinoConnection = Object.freeze({
+    endpoint: session.endpoint,
+    catalog: session.catalog,
+    schema,
+    user: session.user,
+    run: (sql: string, signal?: AbortSignal) => runStatement(session, sql, signal),
+  });
   const q = trinoDialect.quoteIdent;
   const tableRef = (table: string) => `${q(options.catalog)}.${q(schema)}.${q(table)}`;
   /** Trino types of each known table's columns (cleared when this driver creates or drops one). */
@@ -237,7 +262,7 @@ export function createTrinoWarehouseDriver(options: TrinoWarehouseOptions): Ware
     capabilities: CAPABILITIES,
     dialect: trinoDialect,
     errorCode: trinoErrorCode,
-    native: () => session,
+    native: () => connection,
 
     async ensureTable(table, tableSchema: TableSchema, call) {
       const existing = await columnTypes(table, call.signal);
