@@ -9,7 +9,6 @@
  * false); no NOT NULL constraint (a `nullable: false` column is created nullable); no
  * multi-statement transactions (see `insertRows` and the loader for how all-or-nothing is kept).
  */
-import { randomBytes } from 'node:crypto';
 import {
   type BoundStatement,
   CloudmuxError,
@@ -30,6 +29,7 @@ import {
   type WarehouseDriver,
 } from '@cloudmux/core';
 import { trinoErrorCode } from './trino-warehouse/errors.ts';
+import { insertRows } from './trino-warehouse/insert.ts';
 import { loadFromObjects } from './trino-warehouse/loader.ts';
 import {
   collectStatement,
@@ -39,16 +39,7 @@ import {
   type TrinoColumn,
   type TrinoSession,
 } from './trino-warehouse/protocol.ts';
-import { withScratchTables } from './trino-warehouse/scratch.ts';
-import {
-  columnSqlType,
-  decoderFor,
-  fromText,
-  literalOf,
-  portableTypeOf,
-  quoteText,
-  textOf,
-} from './trino-warehouse/values.ts';
+import { columnSqlType, decoderFor, literalOf, portableTypeOf, quoteText } from './trino-warehouse/values.ts';
 
 export {
   type FinishedStatement,
@@ -242,21 +233,6 @@ export function createTrinoWarehouseDriver(options: TrinoWarehouseOptions): Ware
     }
   }
 
-  /** Rows as one JSON document of texts, cast back to each column's type by Trino. */
-  function insertStatement(
-    target: string,
-    columns: ReadonlyArray<{ name: string; sqlType: string }>,
-    rowsJson: string,
-  ): string {
-    const fields = columns.map((_, i) => `c${i}`);
-    return (
-      `INSERT INTO ${target} (${columns.map((c) => q(c.name)).join(', ')}) ` +
-      `SELECT ${columns.map((c, i) => fromText(fields[i]!, c.sqlType)).join(', ')} ` +
-      `FROM UNNEST(CAST(json_parse(${quoteText(rowsJson)}) AS ARRAY(ROW(${fields.map((f) => `${f} VARCHAR`).join(', ')})))) ` +
-      `AS r(${fields.join(', ')})`
-    );
-  }
-
   const driver: WarehouseDriver = {
     provider: PROVIDER,
     capabilities: CAPABILITIES,
@@ -300,46 +276,7 @@ export function createTrinoWarehouseDriver(options: TrinoWarehouseOptions): Ware
     async insertRows(table, _columns, rows, call) {
       const columns = await columnTypes(table, call.signal);
       if (!columns.length) throw new DriverError('NotFound', { detail: `table ${table} does not exist` });
-      // Chunks of rows whose statement fits the server's limit on SQL text.
-      const overhead = insertStatement(tableRef(table), columns, '[]').length + 64;
-      const chunks: string[] = [];
-      let current: string[] = [];
-      let length = overhead;
-      for (const row of rows) {
-        const text = JSON.stringify(row.map(textOf));
-        // Quotes are doubled inside the SQL literal.
-        const cost = text.length + (text.match(/'/g)?.length ?? 0) + 1;
-        if (current.length && length + cost > maxLength) {
-          chunks.push(`[${current.join(',')}]`);
-          current = [];
-          length = overhead;
-        }
-        current.push(text);
-        length += cost;
-      }
-      if (current.length) chunks.push(`[${current.join(',')}]`);
-      if (chunks.length === 1) {
-        const finished = await execute(insertStatement(tableRef(table), columns, chunks[0]!), call.signal);
-        return finished.updateCount ?? rows.length;
-      }
-      // Too large for one statement: stage the chunks, then copy them in with one INSERT, so the
-      // table gets every row or none (the Hive connector has no multi-statement transactions).
-      const staging = `${table}__insert_${randomBytes(4).toString('hex')}`;
-      const drop = (name: string) => execute(`DROP TABLE IF EXISTS ${tableRef(name)}`, undefined);
-      return withScratchTables(drop, [staging], async () => {
-        await execute(
-          `CREATE TABLE ${tableRef(staging)} (LIKE ${tableRef(table)}) WITH (format = 'PARQUET')`,
-          call.signal,
-        );
-        for (const chunk of chunks)
-          await execute(insertStatement(tableRef(staging), columns, chunk), call.signal);
-        const names = columns.map((c) => q(c.name)).join(', ');
-        const finished = await execute(
-          `INSERT INTO ${tableRef(table)} (${names}) SELECT ${names} FROM ${tableRef(staging)}`,
-          call.signal,
-        );
-        return finished.updateCount ?? rows.length;
-      });
+      return insertRows({ execute, tableRef, quoteIdent: q, maxLength }, table, columns, rows, call.signal);
     },
 
     loadFromObjects(table, load, call) {
