@@ -1,9 +1,10 @@
 /**
  * Warehouse contract × self-hosted: Trino 476 over its Hive connector, the file metastore, the
  * managed tables and the lake all on MinIO. One MinIO and one Trino for the whole file (Trino takes
- * 18–30 s to start and ~625 MB idle), stopped in `afterAll`; the fault group puts the fault proxy in
+ * 20–40 s to start and 420–720 MB), stopped in `afterAll`; the fault group puts the fault proxy in
  * front of Trino's HTTP client protocol.
  */
+import { loadConfig, openResources } from '@cloudmux/core';
 import {
   createSelfhostedObjectStore,
   createTrinoWarehouse,
@@ -80,8 +81,37 @@ if (unavailable) {
       ),
   });
 
-  // What only this driver does, on the same servers: an insert larger than one statement.
+  // What only this driver does, on the same servers: config wiring, an insert larger than one statement.
   describe('selfhosted Trino warehouse', () => {
+    it('opens through config (warehouse: selfhosted) as the Trino driver, metered', async () => {
+      const running = await sharedTrino();
+      const env = { TRINO_PASSWORD: '' };
+      const { config } = loadConfig({
+        env,
+        overrides: {
+          resources: { warehouse: 'selfhosted' },
+          providers: { selfhosted: { trino: { endpoint: running.endpoint, catalog: running.catalog } } },
+        },
+      });
+      const resources = await openResources(config, {
+        importer: (specifier) => import(specifier),
+        only: ['warehouse'],
+        env,
+      });
+      try {
+        expect(resources.providers.warehouse).toBe('selfhosted');
+        expect(resources.warehouse.dialect.name).toBe('trino');
+        const answer = await resources.warehouse.query('SELECT @n + 1 AS n', { n: 41n });
+        expect(answer.rows).toEqual([{ n: 42n }]);
+        const operations = resources.meter
+          .snapshot()
+          .operations.map((o) => `${o.provider}:${o.resource}.${o.operation}`);
+        expect(operations).toContain('selfhosted:warehouse.query');
+      } finally {
+        await resources.close();
+      }
+    });
+
     it('an insert too large for one statement lands whole through a staging table, or not at all', async () => {
       // 2,000 characters of SQL per statement: 300 rows need many.
       const warehouse = warehouseAt((await sharedTrino()).endpoint, { maxStatementLength: 2_000 });
