@@ -14,21 +14,8 @@ if [ -x "$VENV/bin/moto_server" ] && [ "$("$VENV/bin/python" -c 'import importli
   exit 0
 fi
 
-PYTHON="$(command -v python3 || true)"
-if [ -z "$PYTHON" ] || ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
-  # Debian/Ubuntu ship venv and ensurepip separately from the interpreter.
-  if command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
-    PYTHON="$(command -v python3)"
-  else
-    echo "aws.sh: python3 with venv is required to install moto" >&2
-    exit 1
-  fi
-fi
-
-rm -rf "$VENV"
-mkdir -p "$(dirname "$VENV")"
-"$PYTHON" -m venv "$VENV"
+source scripts/python-venv.sh
+new_venv "$VENV" moto
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 "$VENV/bin/moto_server" --help >/dev/null
 echo "moto $MOTO_VERSION installed in $VENV"

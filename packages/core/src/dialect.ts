@@ -3,7 +3,7 @@
  * and build engine-specific fragments through `dialect.fn`.
  */
 
-export type DialectName = 'duckdb' | 'bigquery' | 'redshift' | 'tsql';
+export type DialectName = 'duckdb' | 'bigquery' | 'redshift' | 'tsql' | 'trino';
 
 export interface SqlFunctions {
   /** Continuous percentile of `expr` (0 < p < 1) as an aggregate. */
@@ -240,9 +240,31 @@ export const tsqlDialect: SqlDialect = {
   },
 };
 
+/**
+ * Trino (ANSI quoting; `ARRAY[…]` brackets and no dollar quotes or backslash escapes). Trino has no
+ * exact percentile: `approx_percentile` (a quantile digest) is its only one, aggregate and window.
+ */
+export const trinoDialect: SqlDialect = {
+  name: 'trino',
+  quoteIdent: ansiQuote,
+  parameterSyntax: {},
+  limit: (sql, n) => `${sql} LIMIT ${Math.trunc(n)}`,
+  fn: {
+    percentile: (expr, p) => `approx_percentile(${expr}, ${p})`,
+    percentileOver: (expr, p, partitionBy) =>
+      `approx_percentile(${expr}, ${p}) OVER (${partitionClause(partitionBy)})`,
+    dateTrunc: (unit, expr) => `date_trunc('${unit}', ${expr})`,
+    hourOf: (expr) => `hour(${expr})`,
+    toDate: (expr) => `CAST(${expr} AS DATE)`,
+    countIf: (condition) => `count_if(${condition})`,
+    toFloat: (expr) => `CAST(${expr} AS DOUBLE)`,
+  },
+};
+
 export const dialects: Record<DialectName, SqlDialect> = {
   duckdb: duckdbDialect,
   bigquery: bigqueryDialect,
   redshift: redshiftDialect,
   tsql: tsqlDialect,
+  trino: trinoDialect,
 };

@@ -35,6 +35,7 @@ export {
   rewriteNamedParameters,
   type SqlDialect,
   type SqlFunctions,
+  trinoDialect,
   tsqlDialect,
 } from './dialect.ts';
 export {
@@ -166,6 +167,7 @@ export {
   type TypedValue,
   timestampText,
   type ValueType,
+  valueOfType,
   type WarehouseDriver,
 } from './warehouse/index.ts';
 export {

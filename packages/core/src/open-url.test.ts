@@ -194,13 +194,9 @@ describe('queue, warehouse and secret store URLs', () => {
   });
 
   it('every built-in provider opens every resource it serves from a URL scheme of its own', () => {
-    // The self-hosted warehouse (Trino) brings its scheme with its driver.
-    const without: Partial<Record<string, string[]>> = { warehouse: ['selfhosted'] };
     for (const resource of RESOURCE_NAMES) {
       expect(new Set(PROVIDERS.filter((p) => p.schemes[resource]).map((p) => p.name))).toEqual(
-        new Set(
-          ['local', 'aws', 'gcp', 'azure', 'selfhosted'].filter((p) => !without[resource]?.includes(p)),
-        ),
+        new Set(['local', 'aws', 'gcp', 'azure', 'selfhosted']),
       );
       const schemes = urlSchemes(resource);
       expect(new Set(schemes).size).toBe(schemes.length);
@@ -243,5 +239,22 @@ describe('self-hosted URLs', () => {
       provider: 'selfhosted',
       options: { s3: { bucket: 'lake' }, secretStore: { prefix: 'secrets/', keyEnv: 'MY_KEY' } },
     });
+  });
+
+  it('trino names the coordinator, catalog and schema as JDBC does; a path without a catalog is refused', () => {
+    expect(
+      resourceUrlConfig('warehouse', 'trino://trino.internal:8443/lake/analytics?tls=true&user=etl'),
+    ).toEqual({
+      provider: 'selfhosted',
+      options: {
+        trino: { endpoint: 'https://trino.internal:8443', catalog: 'lake', schema: 'analytics', user: 'etl' },
+      },
+    });
+    expect(resourceUrlConfig('warehouse', 'trino://trino:8080/lake')).toMatchObject({
+      options: { trino: { endpoint: 'http://trino:8080', catalog: 'lake' } },
+    });
+    for (const url of ['trino://trino:8080', 'trino://trino:8080/lake/a/b']) {
+      expect(configErrorOf(() => resourceUrlConfig('warehouse', url)).field).toBe('url path');
+    }
   });
 });

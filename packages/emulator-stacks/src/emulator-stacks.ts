@@ -29,10 +29,14 @@ import {
 import {
   createMinioBucket,
   MINIO_CREDENTIALS,
+  MINIO_REGION,
   minioMissingReason,
   natsMissingReason,
+  type RunningTrino,
   startMinio,
   startNats,
+  startTrino,
+  trinoMissingReason,
 } from '@cloudmux/emulators/selfhosted';
 
 export type EmulatedProvider = 'aws' | 'gcp' | 'azure' | 'selfhosted';
@@ -257,9 +261,9 @@ export async function startAzureStack(): Promise<EmulatorStackResult> {
 }
 
 /**
- * The self-hosted stack on real servers: MinIO (objects, and the encrypted secrets) and nats-server
- * with JetStream (queue). The warehouse is the local provider's DuckDB until the Trino driver of
- * the self-hosted provider lands (issue 15's warehouse part), and `detail` says so.
+ * The self-hosted stack on real servers: MinIO (objects, the encrypted secrets, and Trino's
+ * metastore and tables), nats-server with JetStream (queue) and Trino with the Hive connector
+ * (warehouse over the lake). Trino starts in 20–40 s on two cores, so it starts beside the others.
  */
 export async function startSelfhostedStack(): Promise<EmulatorStackResult> {
   const missing = emulatorStackUnavailable('selfhosted');
@@ -269,31 +273,36 @@ export async function startSelfhostedStack(): Promise<EmulatorStackResult> {
   const nats = await started.add(startNats());
   const dir = await mkdtemp(join(tmpdir(), 'cloudmux-selfhosted-stack-'));
   started.onStop(() => rm(dir, { recursive: true, force: true }));
+  let trino: RunningTrino;
   try {
     await createMinioBucket(minio.endpoint, LAKE);
     // A key file rather than a variable: every process that re-opens the config finds it.
     await writeFile(join(dir, 'secret.key'), `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    trino = await started.add(
+      startTrino({
+        s3: { endpoint: minio.endpoint, region: MINIO_REGION, ...MINIO_CREDENTIALS, bucket: LAKE },
+      }),
+    );
   } catch (error) {
     await started.stop();
     throw error;
   }
   return {
     config: {
-      resources: { ...resourcesOf('selfhosted'), warehouse: 'local' },
+      resources: resourcesOf('selfhosted'),
       providers: {
         selfhosted: {
           s3: { endpoint: minio.endpoint, bucket: LAKE, credentials: { ...MINIO_CREDENTIALS } },
           nats: { servers: nats.endpoint },
+          trino: { endpoint: trino.endpoint, catalog: trino.catalog, schema: 'cloudmux' },
           secretStore: { keyFile: join(dir, 'secret.key') },
         },
-        local: { root: dir, warehouse: { file: 'warehouse.duckdb' } },
       },
     },
     detail: {
       objectStore: 'MinIO (S3-compatible)',
       queue: 'nats-server (JetStream)',
-      warehouse:
-        'local DuckDB (the Trino warehouse of the self-hosted provider is not wired into this stack yet)',
+      warehouse: 'Trino 476 (Hive connector, file metastore and tables on MinIO)',
       secretStore: 'encrypted objects on MinIO',
     },
     stop: () => started.stop(),
@@ -312,7 +321,7 @@ export function emulatorStackUnavailable(provider: EmulatedProvider): string | u
         ? undefined
         : 'azurite is not installed (a dependency of @cloudmux/emulators: run pnpm install)';
     case 'selfhosted':
-      return minioMissingReason() ?? natsMissingReason();
+      return minioMissingReason() ?? natsMissingReason() ?? trinoMissingReason();
   }
 }
 

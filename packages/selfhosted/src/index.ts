@@ -5,11 +5,13 @@ import { ConfigError, type ProviderContext } from '@cloudmux/core';
 import { createNatsQueue } from './nats-queue/index.ts';
 import { requireEnv, requireSection, type SelfhostedOptions, selfhostedOptionsSchema } from './options.ts';
 import { createS3SecretStore } from './s3-secret-store.ts';
+import { createTrinoWarehouse } from './trino-warehouse.ts';
 
 export * from './nats-errors.ts';
 export * from './nats-queue/index.ts';
 export * from './options.ts';
 export * from './s3-secret-store.ts';
+export * from './trino-warehouse.ts';
 
 /** Provider module: the registry imports this package when config chooses `selfhosted`. */
 export const providerName = 'selfhosted';
@@ -92,4 +94,21 @@ async function readKeyFile(file: string): Promise<string> {
       cause,
     });
   }
+}
+
+export function createWarehouse(options: SelfhostedOptions, context: ProviderContext) {
+  const trino = requireSection(
+    options,
+    'trino',
+    '{ "endpoint": "http://trino.internal:8080", "catalog": "lake" }',
+  );
+  const password = context.env[trino.passwordEnv];
+  return createTrinoWarehouse({
+    endpoint: trino.endpoint,
+    catalog: trino.catalog,
+    schema: trino.schema,
+    user: trino.user,
+    maxStatementLength: trino.maxStatementLength,
+    ...(password ? { password } : {}),
+  });
 }

@@ -57,6 +57,27 @@ export const selfhostedOptionsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The warehouse: a Trino coordinator whose Hive catalog keeps its tables on the S3 server
+     * above and reads the lake from it (see the README for the catalog file).
+     */
+    trino: z
+      .object({
+        /** The coordinator's URL, e.g. `http://trino.internal:8080`. */
+        endpoint: z.string().url(),
+        /** The Hive catalog (`etc/catalog/<name>.properties`, `connector.name=hive`). */
+        catalog: z.string().min(1),
+        /** Schema (Hive database) of cloudmux's tables; created if missing. Default `cloudmux`. */
+        schema: z.string().min(1).default('cloudmux'),
+        /** Trino user. Default `cloudmux`. */
+        user: z.string().min(1).default('cloudmux'),
+        /** Environment variable holding the password (basic auth, HTTPS only), when the server wants one. Default `TRINO_PASSWORD`. */
+        passwordEnv: z.string().min(1).default('TRINO_PASSWORD'),
+        /** Trino's `query.max-length` on this server. Default 1,000,000 (Trino's default). */
+        maxStatementLength: z.number().int().min(10_000).default(1_000_000),
+      })
+      .strict()
+      .optional(),
     /** Secrets: encrypted objects in the S3 bucket above. */
     secretStore: z
       .object({
@@ -79,7 +100,7 @@ export type SelfhostedOptions = z.output<typeof selfhostedOptionsSchema>;
 export type SelfhostedOptionsInput = z.input<typeof selfhostedOptionsSchema>;
 
 /** The config section a resource needs, or a ConfigError naming it. */
-export function requireSection<K extends 's3' | 'nats'>(
+export function requireSection<K extends 's3' | 'nats' | 'trino'>(
   options: SelfhostedOptions,
   key: K,
   example: string,

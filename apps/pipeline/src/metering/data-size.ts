@@ -100,6 +100,13 @@ const SIZE_STATEMENTS: Record<string, SizeStatement> = {
     bytes: ([row]) => Number(row?.size_bytes ?? 0),
     note: 'BigQuery: __TABLES__.size_bytes (the table resource numBytes: logical bytes)',
   },
+  trino: {
+    // The Hive connector's hidden columns: each row names the file holding it and that file's size.
+    sql: (table) =>
+      `SELECT SUM(size) AS bytes FROM (SELECT DISTINCT "$path" AS path, "$file_size" AS size FROM "${table.replaceAll('"', '""')}")`,
+    bytes: ([row]) => Number(row?.bytes ?? 0),
+    note: 'Trino (Hive connector): sizes of the Parquet files holding the table ("$file_size" over distinct "$path"); an empty table has no file',
+  },
   tsql: {
     // Dedicated SQL pools answer one row per distribution; serverless pools do not support it.
     sql: (table) => `DBCC PDW_SHOWSPACEUSED("${table.replaceAll('"', '')}")`,

@@ -12,8 +12,10 @@ import type { IncomingMessage } from 'node:http';
  * - `gcp`: the JSON error envelope of Google's REST APIs (Cloud Storage, BigQuery).
  * - `azure-storage`: the Storage XML error with `x-ms-error-code: ServerBusy`.
  * - `azure-json`: the JSON error of Azure's other REST APIs (Key Vault).
+ * - `trino`: a Trino coordinator (its HTTP server) shedding load answers a plain-text 503; the
+ *   client protocol asks clients to retry a `nextUri` after 50–100 ms.
  */
-export type ServiceFlavor = 'aws' | 'gcp' | 'azure-storage' | 'azure-json';
+export type ServiceFlavor = 'aws' | 'gcp' | 'azure-storage' | 'azure-json' | 'trino';
 
 export interface ThrottleAnswer {
   status: number;
@@ -85,6 +87,12 @@ export function throttleResponse(flavor: ServiceFlavor, req: IncomingMessage): T
         body: JSON.stringify({
           error: { code: 'ServiceUnavailable', message: 'The service is busy (injected by the fault proxy)' },
         }),
+      };
+    case 'trino':
+      return {
+        status: 503,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body: 'Service Unavailable (injected by the fault proxy)',
       };
   }
 }

@@ -68,18 +68,20 @@ export async function ensureStream(
   settings: StoredQueueSettings,
 ): Promise<void> {
   const name = streamNameOf(layout, queue);
+  const subjects = [subjectOf(layout, queue)];
+  const description = describeSettings(settings);
   const config: Partial<StreamConfig> & { name: string } = {
     name,
-    subjects: [subjectOf(layout, queue)],
+    subjects,
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
-    description: describeSettings(settings),
+    description,
   };
   try {
     await jsm.streams.add(config);
   } catch (error) {
     if (apiErrorOf(error)?.err_code !== JS_STREAM_NAME_IN_USE) throw error;
-    await jsm.streams.update(name, { description: config.description, subjects: config.subjects });
+    await jsm.streams.update(name, { description, subjects });
   }
   const ackWait = nanos(settings.visibilityTimeoutSeconds * 1000);
   const existing = await jsm.consumers.info(name, CONSUMER).catch((error: unknown) => {
