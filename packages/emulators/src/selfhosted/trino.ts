@@ -62,7 +62,56 @@ const properties = (entries: Record<string, string | number | boolean>) =>
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')}\n`;
 
-/** Starts Trino on a free port and resolves once `/v1/info` reports it has finished starting. */
+/** Runs one statement through the client protocol (POST, then follow nextUri); its rows, or the error. */
+async function statement(endpoint: string, sql: string): Promise<{ rows: unknown[][] } | { error: string }> {
+  const headers = { 'X-Trino-User': 'cloudmux-health' };
+  let response = await fetch(`${endpoint}/v1/statement`, {
+    method: 'POST',
+    body: sql,
+    headers,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const rows: unknown[][] = [];
+  for (;;) {
+    if (!response.ok) return { error: `HTTP ${response.status}` };
+    const page = (await response.json()) as {
+      nextUri?: string;
+      error?: { errorName?: string };
+      data?: unknown[][];
+    };
+    if (page.error) return { error: page.error.errorName ?? 'error' };
+    rows.push(...(page.data ?? []));
+    if (!page.nextUri) return { rows };
+    response = await fetch(page.nextUri, { headers, signal: AbortSignal.timeout(10_000) });
+  }
+}
+
+const READY_SCHEMA = `${TRINO_CATALOG}.cloudmux_ready`;
+
+/**
+ * True once a scan of a table in the lake catalog is scheduled. `/v1/info` says "started" before
+ * the node has announced the catalog to discovery; until then every table scan fails with
+ * NO_NODES_AVAILABLE (seen under load, while SELECT 1 and system tables already answer).
+ */
+async function scansLakeTables(endpoint: string): Promise<boolean> {
+  for (const setup of [
+    `CREATE SCHEMA IF NOT EXISTS ${READY_SCHEMA}`,
+    `CREATE TABLE IF NOT EXISTS ${READY_SCHEMA}.probe (one integer)`,
+  ]) {
+    if ('error' in (await statement(endpoint, setup))) return false;
+  }
+  return !('error' in (await statement(endpoint, `SELECT count(*) FROM ${READY_SCHEMA}.probe`)));
+}
+
+/** Removes the readiness probe, so the catalog holds only what tests and the pipeline create. */
+async function dropReadinessProbe(endpoint: string): Promise<void> {
+  for (const sql of [`DROP TABLE IF EXISTS ${READY_SCHEMA}.probe`, `DROP SCHEMA IF EXISTS ${READY_SCHEMA}`]) {
+    const result = await statement(endpoint, sql);
+    if ('error' in result) throw new Error(`trino: ${sql} failed: ${result.error}`);
+  }
+}
+
+/** Starts Trino on a free port and resolves once it has finished starting and answers a query. */
 export async function startTrino(options: { s3: TrinoS3Store; timeoutMs?: number }): Promise<RunningTrino> {
   const missing = trinoMissingReason();
   if (missing) throw new Error(missing);
@@ -146,13 +195,14 @@ export async function startTrino(options: { s3: TrinoS3Store; timeoutMs?: number
       async () => {
         const response = await fetch(`${endpoint}/v1/info`, { signal: AbortSignal.timeout(2000) });
         const info = (await response.json()) as { starting?: boolean };
-        return response.ok && info.starting === false;
+        return response.ok && info.starting === false && (await scansLakeTables(endpoint));
       },
       'trino',
       options.timeoutMs ?? 180_000,
     );
+    await dropReadinessProbe(endpoint);
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    await stop();
     throw error;
   }
   return { endpoint, catalog: TRINO_CATALOG, startupMs: performance.now() - startedAt, stop };
