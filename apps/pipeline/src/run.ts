@@ -9,7 +9,7 @@ import { countFlights } from './data/flights.ts';
 import { ensureApiKey } from './ingest/api-key.ts';
 import { createIngestor } from './ingest/ingestor.ts';
 import { invalidSamples } from './ingest/invalid-samples.ts';
-import { replayFlights } from './ingest/replay.ts';
+import { repeatSetting, replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
 import { log } from './log.ts';
 import { countingQueue, type DataSize, lakeSize, warehouseTableBytes } from './metering/data-size.ts';
@@ -27,6 +27,11 @@ export interface RunOptions {
   events: number | 'all';
   /** First row of the flights file to replay. Default 0. */
   start?: number;
+  /**
+   * Replays the selected flights this many times (default 1; `--repeat 10` makes all 3M flights a
+   * 30M-event run): each copy with ids and times shifted, so it is new data (see replayFlights).
+   */
+  repeat?: number;
   eventsPerMessage?: number;
   consumers?: number;
   /** Malformed events posted through the HTTP endpoint to show quarantine at work. */
@@ -117,10 +122,12 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     usage.cut('setup');
     const available = await countFlights();
     const start = options.start ?? 0;
-    const total = Math.max(
+    const repeat = repeatSetting(options.repeat);
+    const perCopy = Math.max(
       0,
       options.events === 'all' ? available - start : Math.min(available - start, options.events),
     );
+    const total = perCopy * repeat;
     const started = performance.now();
 
     // Speed layer first, so it consumes while the replay produces.
@@ -195,7 +202,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     });
     const replay = await replayFlights(ingestor, {
       start,
-      limit: total,
+      limit: perCopy,
+      repeat,
+      fileRows: available,
       onProgress: (progress) => options.onProgress?.({ stage: 'ingest', value: progress.read, total }),
     });
     let injected = { accepted: 0, quarantined: 0, messages: 0 };
