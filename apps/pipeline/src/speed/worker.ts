@@ -62,7 +62,8 @@ async function main(): Promise<void> {
         }
       },
     });
-    send({ type: 'done', ...result, processed: takeProcessed() });
+    const cpu = process.cpuUsage();
+    send({ type: 'done', ...result, processed: takeProcessed(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
     log('info', 'consumer-finished', { pid: process.pid, ...result });
   } finally {
     clearInterval(usageTimer);
