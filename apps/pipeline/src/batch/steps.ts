@@ -344,10 +344,16 @@ const catalog: Step<BatchContext> = {
           'Per-message hourly aggregates per airport and route, the speed view not yet covered by the batch',
       },
     );
-    for (const view of VIEWS) {
-      const probe = await warehouse.query(
-        warehouse.dialect.limit(`SELECT * FROM ${warehouse.dialect.quoteIdent(view.name)}`, 1),
-      );
+    // One probe per view for its column types, all at once (each is a round trip to the warehouse).
+    const probes = await Promise.all(
+      VIEWS.map((view) =>
+        warehouse.query(
+          warehouse.dialect.limit(`SELECT * FROM ${warehouse.dialect.quoteIdent(view.name)}`, 1),
+        ),
+      ),
+    );
+    for (const [index, view] of VIEWS.entries()) {
+      const probe = probes[index]!;
       entries.push({
         name: `warehouse.${view.name}`,
         kind: 'view',
