@@ -186,19 +186,25 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       const service = createConnection(upstream);
       track(service);
       const relay = (from: Socket, to: Socket) => {
+        // The last delayed write: an end or close must wait for it, or a peer that sends its answer
+        // and closes (TLS with Connection: close) loses the answer to the delay (socket hang up).
+        let written = Promise.resolve();
         from.on('data', (chunk: Buffer) => {
           if (!delayMs) {
             to.write(chunk);
             return;
           }
           from.pause();
-          setTimeout(() => {
-            to.write(chunk);
-            from.resume();
-          }, delayMs);
+          written = new Promise((resolve) =>
+            setTimeout(() => {
+              to.write(chunk);
+              from.resume();
+              resolve();
+            }, delayMs),
+          );
         });
-        from.on('end', () => to.end());
-        from.on('close', () => to.destroy());
+        from.on('end', () => void written.then(() => to.end()));
+        from.on('close', () => void written.then(() => to.destroy()));
       };
       relay(client, service);
       relay(service, client);
