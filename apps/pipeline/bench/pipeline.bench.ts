@@ -10,16 +10,19 @@
  *    (30,000,000 events, `run --repeat 10`).
  * Writes .reports/bench-pipeline.json and the pipeline section of BENCHMARKS.md at the repo root.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EmulatedProvider } from '@cloudmux/adapters-test';
 import { openPipeline, type PipelineContextOptions, repoRoot } from '../src/context.ts';
 import { createIngestor } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
 import { LAYOUT } from '../src/layout.ts';
 import { resetPipelineState } from '../src/reset.ts';
-import { type RunSummary, runPipeline } from '../src/run.ts';
+import type { RunSummary } from '../src/run.ts';
 import { spawnConsumer } from '../src/speed/pool.ts';
 import { silenceSqliteExperimentalWarning } from '../src/warnings.ts';
 import { measureFloor } from './floor.ts';
@@ -31,22 +34,44 @@ silenceSqliteExperimentalWarning();
 const root = repoRoot();
 const benchDir = join(root, '.cloudmux', 'bench-pipeline');
 const context: PipelineContextOptions = { baseDir: benchDir, provider: 'local' };
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/**
+ * One `pipeline run --events all --repeat N --json` as its own process, as a user runs it: its peak
+ * RSS is that process's alone, not this one's after the other measurements (freed memory is not
+ * returned to the system, so a later run here would report an earlier one's peak).
+ */
 async function fullRun(repeat: number): Promise<FullRun> {
   log(`run: all flights × ${repeat}, 2 consumers`);
+  const config = join(benchDir, 'cloudmux.config.json');
+  await writeFile(config, '{}\n');
   const idle = cpuIdleShare();
-  const summary: RunSummary = await runPipeline({
-    context,
-    events: 'all',
-    repeat,
-    consumers: 2,
-    eventsPerMessage: 1_000,
-    injectInvalid: 12,
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@cloudmux/source',
+      '--no-warnings',
+      CLI,
+      'run',
+      '--events',
+      'all',
+      '--repeat',
+      String(repeat),
+    ]
+      .concat(['--provider', 'local', '--config', config, '--consumers', '2', '--batch-size', '1000'])
+      .concat(['--inject-invalid', '12', '--json']),
+    { cwd: benchDir, env: { ...process.env, INIT_CWD: benchDir }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
   });
-  if (!summary.reconciled)
-    throw new Error(`run × ${repeat} did not reconcile: ${JSON.stringify(summary.events)}`);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  const summary = JSON.parse(stdout) as RunSummary;
+  if (code !== 0 || !summary.reconciled)
+    throw new Error(`run × ${repeat} did not reconcile (exit ${code}): ${JSON.stringify(summary.events)}`);
   log(`  ${summary.totalSeconds.toFixed(2)} s, ${Math.round(summary.eventsPerSecond)} events/s`);
   return {
     events: summary.events,
