@@ -183,6 +183,24 @@ describe('fault proxy, tcp mode', () => {
     }
   });
 
+  it('keeps the byte order when the latency is lifted while chunks are still delayed', async () => {
+    proxy.latency(100);
+    const socket = connect(proxy.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk;
+    });
+    await once(socket, 'connect');
+    socket.write('first;');
+    await new Promise((r) => setTimeout(r, 20));
+    proxy.heal();
+    socket.write('second;');
+    while (received.length < 'first;second;'.length) await new Promise((r) => setTimeout(r, 20));
+    socket.destroy();
+    expect(received).toBe('first;second;');
+  });
+
   it('reset and blackhole apply to the next connections only', async () => {
     proxy.resetCounts();
     proxy.failNext('reset');

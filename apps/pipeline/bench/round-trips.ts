@@ -98,3 +98,12 @@ export async function measureRoundTrips(
     await stack.stop();
   }
 }
+
+/** Alone: `node --conditions=@cloudmux/source bench/round-trips.ts [aws,gcp,azure] [events]`. */
+if (import.meta.main) {
+  const providers = (process.argv[2] ?? 'aws,gcp,azure').split(',') as EmulatedProvider[];
+  const events = Number(process.argv[3] ?? 100_000);
+  const figures = [];
+  for (const provider of providers) figures.push(await measureRoundTrips(provider, events, 20));
+  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), figures }, null, 2)}\n`);
+}
