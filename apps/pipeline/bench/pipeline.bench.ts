@@ -36,7 +36,12 @@ const benchDir = join(root, '.cloudmux', 'bench-pipeline');
 const context: PipelineContextOptions = { baseDir: benchDir, provider: 'local' };
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const log = (message: string) => process.stderr.write(`${message}\n`);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** The middle value; for an even count the mean of the two in the middle. */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 
 /**
  * One `pipeline run --events all --repeat N --json` as its own process, as a user runs it: its peak
