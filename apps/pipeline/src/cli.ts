@@ -7,7 +7,7 @@ import { readCatalog } from './catalog.ts';
 import { openPipeline, type PipelineContextOptions } from './context.ts';
 import { ensureApiKey } from './ingest/api-key.ts';
 import { createIngestor } from './ingest/ingestor.ts';
-import { replayFlights } from './ingest/replay.ts';
+import { MAX_REPEAT, repeatSetting, replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
 import { log, logFormat, setLogFormat } from './log.ts';
 import { formatUsage } from './metering/format.ts';
@@ -32,6 +32,14 @@ const nonNegativeInt = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
   return n;
+};
+/** A typed config check as commander's argument error, so the usage line names the option. */
+const commanderArgument = <T>(check: () => T): T => {
+  try {
+    return check();
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 };
 const eventCount = (value: string): number | 'all' => (value === 'all' ? 'all' : positiveInt(value));
 
@@ -74,6 +82,12 @@ withResourceOptions(
     .command('run')
     .description('the whole flow end to end on the first N flights, with a reconciled summary')
     .option('--events <n|all>', `flights to replay (3 million with 'all')`, eventCount, DEFAULT_EVENTS)
+    .option(
+      '--repeat <n>',
+      `replay the chosen flights n times (1–${MAX_REPEAT}), each copy with ids shifted by the file's rows and times by 26 weeks: --events all --repeat 10 is a 30M-event run`,
+      (value: string) => commanderArgument(() => repeatSetting(value, '--repeat')),
+      1,
+    )
     .option('--batch-size <n>', 'events per queue message', positiveInt, 1_000)
     .option('--consumers <n>', 'speed-layer consumer processes', positiveInt, 2)
     .option(
@@ -96,6 +110,7 @@ withResourceOptions(
   const summary = await runPipeline({
     context: contextOf(options),
     events: options.events,
+    repeat: options.repeat,
     eventsPerMessage: options.batchSize,
     consumers: options.consumers,
     injectInvalid: options.injectInvalid,

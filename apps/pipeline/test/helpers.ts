@@ -4,16 +4,11 @@ import { type FlightColumns, flightEventId, readFlights } from '../src/data/flig
 import { createIngestor } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
 import { LAYOUT } from '../src/layout.ts';
+import type { FlightEvent } from '../src/schema.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
 
-export interface SourceRow {
-  id: string;
-  ts: number;
-  delay: number;
-  distance: number;
-  origin: string;
-  destination: string;
-}
+/** A flight as the source file gives it: the shape of a valid event. */
+export type SourceRow = FlightEvent;
 
 /** Source rows straight from the shipped Parquet file, as plain objects. */
 export async function sourceRows(start: number, limit: number): Promise<SourceRow[]> {

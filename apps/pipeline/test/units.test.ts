@@ -8,6 +8,7 @@ import { invalidSamples } from '../src/ingest/invalid-samples.ts';
 import { parseSpeedKey, speedKey } from '../src/layout.ts';
 import { flightEventSchemaWith, validateEvents } from '../src/schema.ts';
 import { emptyBucket, mergeBucket, partialOf, percentileOf, statsOf } from '../src/speed/aggregates.ts';
+import { consumerConcurrencySetting, maxDeliveriesSetting } from '../src/speed/consumer.ts';
 import { separatePoison } from '../src/speed/poison.ts';
 import { quantileCont } from './helpers.ts';
 
@@ -246,5 +247,28 @@ describe('orchestrator', () => {
     expect(byName.independent).toMatchObject({ status: 'succeeded' });
     const saved = JSON.parse(store.saved.get('batch/runs/run-test.json')!) as { status: string };
     expect(saved.status).toBe('failed');
+  });
+});
+
+describe('consumer settings', () => {
+  it('takes PIPELINE_CONSUMER_CONCURRENCY and PIPELINE_MAX_DELIVERIES, refusing bad values with the variable named', () => {
+    expect(consumerConcurrencySetting({})).toBe(4);
+    expect(consumerConcurrencySetting({ PIPELINE_CONSUMER_CONCURRENCY: '16' })).toBe(16);
+    expect(maxDeliveriesSetting({ PIPELINE_MAX_DELIVERIES: '7' })).toBe(7);
+    for (const bad of ['0', '65', '2.5', 'many']) {
+      let caught: unknown;
+      try {
+        consumerConcurrencySetting({ PIPELINE_CONSUMER_CONCURRENCY: bad });
+      } catch (error) {
+        caught = error;
+      }
+      expect(CloudmuxError.isInstance(caught) && caught.code).toBe('InvalidArgument');
+      expect((caught as Error).message).toMatch(
+        /^PIPELINE_CONSUMER_CONCURRENCY=".*" must be a whole number from 1 to 64/,
+      );
+    }
+    expect(() => maxDeliveriesSetting({ PIPELINE_MAX_DELIVERIES: '0' })).toThrow(
+      'PIPELINE_MAX_DELIVERIES="0" must be a whole number from 1 to 100 (Pub/Sub accepts 5 to 100)',
+    );
   });
 });

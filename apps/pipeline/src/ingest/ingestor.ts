@@ -7,9 +7,9 @@ import {
   sleep,
 } from '@cloudmux/core';
 import { type EventTimeBounds, eventTimeBounds } from '../event-time.ts';
-import { batchKey, batchSize, type EventBatch, emptyBatch, pushEvent } from '../events.ts';
+import { batchKey, type EventBatch, emptyBatch, pushEvent, sliceBatch } from '../events.ts';
 import { LAYOUT, newId } from '../layout.ts';
-import { flightEventSchemaWith, type RejectedEvent, validateEvents } from '../schema.ts';
+import { type FlightEvent, flightEventSchemaWith, type RejectedEvent } from '../schema.ts';
 
 export interface IngestorOptions {
   objectStore: ObjectStore;
@@ -56,6 +56,11 @@ export interface IngestManifest {
 export interface Ingestor {
   /** Validates, quarantines the invalid events with their reasons, and enqueues the valid ones. */
   ingest(events: readonly unknown[], source: string): Promise<IngestResult>;
+  /**
+   * The same for events given as columns (the replay reads them so): the same rules, without an
+   * object per event. The columns are not altered.
+   */
+  ingestColumns(columns: EventBatch, source: string): Promise<IngestResult>;
 }
 
 export function createIngestor(options: IngestorOptions): Ingestor {
@@ -101,76 +106,121 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     }
   }
 
+  /** Splits valid events off, with the reasons of each rejected one; a repeated id is rejected too. */
+  function validate(
+    count: number,
+    checkAt: (i: number) => FlightEvent | string[],
+    eventAt: (i: number) => unknown,
+  ): { valid: EventBatch; rejected: RejectedEvent[] } {
+    const valid = emptyBatch();
+    const rejected: RejectedEvent[] = [];
+    // A repeated id inside one call is quarantined rather than counted twice and deduped later.
+    const seen = new Set<string>();
+    for (let i = 0; i < count; i++) {
+      const result = checkAt(i);
+      if (Array.isArray(result)) rejected.push({ event: eventAt(i), reasons: result });
+      else if (seen.has(result.id))
+        rejected.push({ event: eventAt(i), reasons: ['id: duplicate of an earlier event in this request'] });
+      else {
+        seen.add(result.id);
+        pushEvent(valid, result);
+      }
+    }
+    return { valid, rejected };
+  }
+
+  async function accept(
+    received: number,
+    valid: EventBatch,
+    rejected: RejectedEvent[],
+    source: string,
+  ): Promise<IngestResult> {
+    const ingestId = newId('ingest');
+    let quarantineKey: string | undefined;
+    if (rejected.length) {
+      const at = new Date().toISOString();
+      quarantineKey = `${LAYOUT.quarantinePrefix}dt=${at.slice(0, 10)}/${ingestId}.json`;
+      await objectStore.put(
+        quarantineKey,
+        JSON.stringify({ ingestId, source, at, count: rejected.length, events: rejected }),
+        { contentType: 'application/json' },
+      );
+    }
+    const accepted = valid.id.length;
+    const batches: EventBatch[] = [];
+    for (let from = 0; from < accepted; from += perMessage)
+      batches.push(sliceBatch(valid, from, Math.min(accepted, from + perMessage)));
+    const names = batches.map(batchKey);
+    const manifest: IngestManifest = {
+      ingestId,
+      source,
+      at: new Date().toISOString(),
+      received,
+      accepted,
+      quarantined: rejected.length,
+      messages: batches.length,
+      messageEvents: Object.fromEntries(names.map((name, index) => [name, batches[index]!.id.length])),
+    };
+    const manifestKey = `${LAYOUT.ingestPrefix}${ingestId}.json`;
+    const writeManifest = () =>
+      objectStore.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
+    await writeManifest();
+    const sent: string[] = [];
+    try {
+      await enqueue(batches, names, sent);
+    } catch (error) {
+      // The caller is told to retry; only what the queue took counts as accepted.
+      manifest.sentOnly = sent;
+      await writeManifest();
+      throw error;
+    }
+    return {
+      ingestId,
+      received,
+      accepted,
+      quarantined: rejected.length,
+      messages: batches.length,
+      ...(quarantineKey ? { quarantineKey } : {}),
+      reasons: rejected.slice(0, 20),
+    };
+  }
+
   return {
     async ingest(events, source) {
-      const ingestId = newId('ingest');
-      const { valid: checked, rejected } = validateEvents(events, schema);
-      // A repeated id inside one call is quarantined rather than counted twice and deduped later.
-      const seen = new Set<string>();
-      const valid = checked.filter((event, index) => {
-        if (!seen.has(event.id)) {
-          seen.add(event.id);
-          return true;
-        }
-        rejected.push({
-          event: checked[index],
-          reasons: ['id: duplicate of an earlier event in this request'],
-        });
-        return false;
+      const { valid, rejected } = validate(
+        events.length,
+        (i) => schema.check(events[i]),
+        (i) => events[i],
+      );
+      return accept(events.length, valid, rejected, source);
+    },
+    async ingestColumns(columns, source) {
+      const { id, ts, delay, distance, origin, destination } = columns;
+      const eventAt = (i: number) => ({
+        id: id[i],
+        ts: ts[i],
+        delay: delay[i],
+        distance: distance[i],
+        origin: origin[i],
+        destination: destination[i],
       });
-      let quarantineKey: string | undefined;
-      if (rejected.length) {
-        const at = new Date().toISOString();
-        quarantineKey = `${LAYOUT.quarantinePrefix}dt=${at.slice(0, 10)}/${ingestId}.json`;
-        await objectStore.put(
-          quarantineKey,
-          JSON.stringify({ ingestId, source, at, count: rejected.length, events: rejected }),
-          { contentType: 'application/json' },
-        );
-      }
-      const batches: EventBatch[] = [];
-      let current = emptyBatch();
-      for (const event of valid) {
-        pushEvent(current, event);
-        if (batchSize(current) >= perMessage) {
-          batches.push(current);
-          current = emptyBatch();
-        }
-      }
-      if (batchSize(current)) batches.push(current);
-      const names = batches.map(batchKey);
-      const manifest: IngestManifest = {
-        ingestId,
-        source,
-        at: new Date().toISOString(),
-        received: events.length,
-        accepted: valid.length,
-        quarantined: rejected.length,
-        messages: batches.length,
-        messageEvents: Object.fromEntries(names.map((name, index) => [name, batchSize(batches[index]!)])),
-      };
-      const manifestKey = `${LAYOUT.ingestPrefix}${ingestId}.json`;
-      const writeManifest = () =>
-        objectStore.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
-      await writeManifest();
-      const sent: string[] = [];
-      try {
-        await enqueue(batches, names, sent);
-      } catch (error) {
-        // The caller is told to retry; only what the queue took counts as accepted.
-        manifest.sentOnly = sent;
-        await writeManifest();
-        throw error;
-      }
-      return {
-        ingestId,
-        received: events.length,
-        accepted: valid.length,
-        quarantined: rejected.length,
-        messages: batches.length,
-        ...(quarantineKey ? { quarantineKey } : {}),
-        reasons: rejected.slice(0, 20),
-      };
+      const { valid, rejected } = validate(
+        id.length,
+        (i) => {
+          const time = schema.checkFields(id[i], ts[i], delay[i], distance[i], origin[i], destination[i]);
+          if (typeof time !== 'number') return time;
+          return {
+            id: id[i]!,
+            ts: time,
+            delay: delay[i]!,
+            distance: distance[i]!,
+            origin: origin[i]!,
+            destination: destination[i]!,
+          };
+        },
+        eventAt,
+      );
+      return accept(id.length, valid, rejected, source);
     },
   };
 }

@@ -20,9 +20,23 @@ export function encodeParquet(batch: EventBatch): Uint8Array {
     columnData: [
       // Ids are unique: a dictionary would only be built to be thrown away.
       { name: 'id', data: batch.id, type: 'STRING', nullable: false, encoding: 'PLAIN' },
-      { name: 'ts', data: batch.ts, type: 'TIMESTAMP', nullable: false },
-      { name: 'delay', data: BigInt64Array.from(batch.delay, BigInt), type: 'INT64', nullable: false },
-      { name: 'distance', data: BigInt64Array.from(batch.distance, BigInt), type: 'INT64', nullable: false },
+      // Numbers are PLAIN (then compressed): sampling and building a dictionary for each of them
+      // was the largest cost of writing the lake, for files a few per cent smaller.
+      { name: 'ts', data: batch.ts, type: 'TIMESTAMP', nullable: false, encoding: 'PLAIN' },
+      {
+        name: 'delay',
+        data: BigInt64Array.from(batch.delay, BigInt),
+        type: 'INT64',
+        nullable: false,
+        encoding: 'PLAIN',
+      },
+      {
+        name: 'distance',
+        data: BigInt64Array.from(batch.distance, BigInt),
+        type: 'INT64',
+        nullable: false,
+        encoding: 'PLAIN',
+      },
       { name: 'origin', data: batch.origin, type: 'STRING', nullable: false },
       { name: 'destination', data: batch.destination, type: 'STRING', nullable: false },
     ],

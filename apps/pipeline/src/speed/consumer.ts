@@ -24,18 +24,50 @@ import {
 /** Deliveries of a failing message before it is dead-lettered, unless configured. */
 export const DEFAULT_MAX_DELIVERIES = 5;
 
-/** PIPELINE_MAX_DELIVERIES, else the default; a bad value names the variable. */
-export function maxDeliveriesSetting(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.PIPELINE_MAX_DELIVERIES;
-  if (text === undefined || text === '') return DEFAULT_MAX_DELIVERIES;
+/** A whole number from the environment within [min, max], else the default; a bad value names the variable. */
+function wholeNumberSetting(
+  env: NodeJS.ProcessEnv,
+  variable: string,
+  operation: string,
+  range: { min: number; max: number; fallback: number; note?: string },
+): number {
+  const text = env[variable];
+  if (text === undefined || text === '') return range.fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 100)
+  if (!Number.isInteger(n) || n < range.min || n > range.max)
     throw new CloudmuxError({
       code: 'InvalidArgument',
-      operation: 'maxDeliveries',
-      message: `PIPELINE_MAX_DELIVERIES=${JSON.stringify(text)} must be a whole number from 1 to 100 (Pub/Sub accepts 5 to 100)`,
+      operation,
+      message: `${variable}=${JSON.stringify(text)} must be a whole number from ${range.min} to ${range.max}${range.note ? ` (${range.note})` : ''}`,
     });
   return n;
+}
+
+/** PIPELINE_MAX_DELIVERIES, else the default; a bad value names the variable. */
+export function maxDeliveriesSetting(env: NodeJS.ProcessEnv = process.env): number {
+  return wholeNumberSetting(env, 'PIPELINE_MAX_DELIVERIES', 'maxDeliveries', {
+    min: 1,
+    max: 100,
+    fallback: DEFAULT_MAX_DELIVERIES,
+    note: 'Pub/Sub accepts 5 to 100',
+  });
+}
+
+/**
+ * Receive loops per consumer process unless configured. Each loop receives, writes and acks in
+ * turn, so against a cloud queue a loop spends most of its time waiting on round trips; several keep
+ * calls in flight. On the local provider the process is CPU-bound and more loops add nothing.
+ */
+export const DEFAULT_CONSUMER_CONCURRENCY = 4;
+
+/** PIPELINE_CONSUMER_CONCURRENCY (receive loops per consumer process, 1–64), else the default. */
+export function consumerConcurrencySetting(env: NodeJS.ProcessEnv = process.env): number {
+  return wholeNumberSetting(env, 'PIPELINE_CONSUMER_CONCURRENCY', 'consumerConcurrency', {
+    min: 1,
+    max: 64,
+    fallback: DEFAULT_CONSUMER_CONCURRENCY,
+    note: 'receive loops per consumer process',
+  });
 }
 
 export interface ConsumerOptions {
@@ -44,7 +76,7 @@ export interface ConsumerOptions {
   queueName?: string;
   /** Messages asked for per receive (capped by the queue's batch limit). */
   receiveBatch?: number;
-  /** Receive loops in this process (default 2). */
+  /** Receive loops in this process (default PIPELINE_CONSUMER_CONCURRENCY or 4). */
   concurrency?: number;
   /** Long-poll wait per receive. */
   waitSeconds?: number;
@@ -254,6 +286,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, loop));
+  const loops = Math.max(1, options.concurrency ?? consumerConcurrencySetting());
+  await Promise.all(Array.from({ length: loops }, loop));
   return progress;
 }

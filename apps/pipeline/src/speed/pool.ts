@@ -13,6 +13,8 @@ export interface ConsumerProcess {
   readonly child: ChildProcess;
   /** Last progress it reported. */
   readonly progress: ConsumerProgress;
+  /** CPU seconds the process used, as it reported when done; undefined before. */
+  readonly cpuSeconds: number | undefined;
   /** Its meter as last reported (cumulative for the process); undefined until the first report. */
   readonly usage: MeterSnapshot | undefined;
   /** Resolves when the worker has opened its resources. */
@@ -55,6 +57,7 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
   createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', writeLogLine);
   const progress: ConsumerProgress = { messages: 0, events: 0, files: 0 };
   let usage: MeterSnapshot | undefined;
+  let cpuSeconds: number | undefined;
   let error: string | undefined;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -67,6 +70,7 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
       progress.messages = message.messages;
       progress.events = message.events;
       progress.files = message.files;
+      if (message.type === 'done') cpuSeconds = message.cpuSeconds;
       options.onProgress?.({ ...progress });
     } else if (message.type === 'error') error = `${message.code}: ${message.message}`;
     else if (message.type === 'usage') usage = message.snapshot;
@@ -96,6 +100,9 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
     progress,
     get usage() {
       return usage;
+    },
+    get cpuSeconds() {
+      return cpuSeconds;
     },
     ready,
     exited,

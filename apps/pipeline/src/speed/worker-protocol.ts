@@ -7,7 +7,15 @@ import type { MeterSnapshot } from '@cloudmux/core';
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; messages: number; events: number; files: number; processed: string[] }
-  | { type: 'done'; messages: number; events: number; files: number; processed: string[] }
+  | {
+      type: 'done';
+      messages: number;
+      events: number;
+      files: number;
+      processed: string[];
+      /** CPU time of the process (user + system), for the benchmark's scaling figures. */
+      cpuSeconds?: number;
+    }
   | { type: 'error'; code: string; message: string }
   | { type: 'usage'; snapshot: MeterSnapshot };
 

@@ -10,10 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { openPipeline, type PipelineContextOptions } from '../context.ts';
 import { LAYOUT } from '../layout.ts';
 import { log } from '../log.ts';
-import { runConsumer } from './consumer.ts';
+import { type ConsumerProgress, runConsumer } from './consumer.ts';
 import { USAGE_INTERVAL_MS, type WorkerMessage } from './worker-protocol.ts';
 
 const send = (message: WorkerMessage) => process.send?.(message);
+/** Least time between two progress reports to the parent. */
+const PROGRESS_INTERVAL_MS = 100;
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.env.PIPELINE_CONTEXT ?? '{}') as PipelineContextOptions & {
@@ -45,7 +47,17 @@ async function main(): Promise<void> {
       providers: resources.providers,
       drainOnStart: draining,
     });
+    // Reports at most every PROGRESS_INTERVAL_MS, and always the last one: the parent stops the
+    // consumers once every message is reported processed, and on a queue without a depth (Pub/Sub)
+    // a held-back last report left them waiting for the quiet time (32 s) instead.
     let last = 0;
+    let latest: ConsumerProgress | undefined;
+    let trailing: NodeJS.Timeout | undefined;
+    const report = () => {
+      trailing = undefined;
+      last = performance.now();
+      if (latest) send({ type: 'progress', ...latest, processed: takeProcessed() });
+    };
     const result = await runConsumer({
       objectStore: resources.objectStore,
       queue: resources.queue,
@@ -55,14 +67,15 @@ async function main(): Promise<void> {
       onProcessed: (key) => processed.push(key),
       ...(options.quietSeconds !== undefined ? { quietSeconds: options.quietSeconds } : {}),
       onProgress: (progress) => {
-        const now = performance.now();
-        if (now - last > 100) {
-          last = now;
-          send({ type: 'progress', ...progress, processed: takeProcessed() });
-        }
+        latest = progress;
+        const wait = PROGRESS_INTERVAL_MS - (performance.now() - last);
+        if (wait <= 0) report();
+        else trailing ??= setTimeout(report, wait);
       },
     });
-    send({ type: 'done', ...result, processed: takeProcessed() });
+    clearTimeout(trailing);
+    const cpu = process.cpuUsage();
+    send({ type: 'done', ...result, processed: takeProcessed(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
     log('info', 'consumer-finished', { pid: process.pid, ...result });
   } finally {
     clearInterval(usageTimer);

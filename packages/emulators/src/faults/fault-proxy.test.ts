@@ -156,6 +156,51 @@ describe('fault proxy, tcp mode', () => {
     proxy.heal();
   });
 
+  it('with latency, delivers a reply the service sends just before it closes the connection', async () => {
+    // A service that answers and closes at once (TLS with Connection: close does): the close must
+    // wait for the delayed reply, or the client sees the connection end without it.
+    const closer = createTcpServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end('answer-then-close'));
+    });
+    closer.listen(0, '127.0.0.1');
+    await once(closer, 'listening');
+    const slow = await startFaultProxy({ target: `127.0.0.1:${portOf(closer)}`, mode: 'tcp' });
+    slow.latency(30);
+    try {
+      const socket = connect(slow.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      socket.write('question');
+      await once(socket, 'close');
+      expect(received).toBe('answer-then-close');
+    } finally {
+      await slow.stop();
+      await new Promise((r) => closer.close(r));
+    }
+  });
+
+  it('keeps the byte order when the latency is lifted while chunks are still delayed', async () => {
+    proxy.latency(100);
+    const socket = connect(proxy.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk;
+    });
+    await once(socket, 'connect');
+    socket.write('first;');
+    await new Promise((r) => setTimeout(r, 20));
+    proxy.heal();
+    socket.write('second;');
+    while (received.length < 'first;second;'.length) await new Promise((r) => setTimeout(r, 20));
+    socket.destroy();
+    expect(received).toBe('first;second;');
+  });
+
   it('reset and blackhole apply to the next connections only', async () => {
     proxy.resetCounts();
     proxy.failNext('reset');

@@ -179,19 +179,33 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       const service = createConnection(upstream);
       track(service);
       const relay = (from: Socket, to: Socket) => {
+        // The last delayed write: an end or close must wait for it, or a peer that sends its answer
+        // and closes (TLS with Connection: close) loses the answer to the delay (socket hang up).
+        let written = Promise.resolve();
+        let pending = 0;
         from.on('data', (chunk: Buffer) => {
-          if (!delayMs) {
+          if (!delayMs && pending === 0) {
             to.write(chunk);
             return;
           }
-          from.pause();
-          setTimeout(() => {
-            to.write(chunk);
-            from.resume();
-          }, delayMs);
+          // Each chunk arrives delayMs later, without holding the stream: latency, not a bandwidth
+          // cap. (Pausing until each chunk was written let one chunk through per delay, throttling
+          // every call multiplexed on the connection — gRPC — far below what a distant service
+          // does.) Each write waits for the one before, so the order holds when the delay changes.
+          pending++;
+          const before = written;
+          written = new Promise((resolve) =>
+            setTimeout(() => {
+              void before.then(() => {
+                to.write(chunk);
+                pending--;
+                resolve();
+              });
+            }, delayMs),
+          );
         });
-        from.on('end', () => to.end());
-        from.on('close', () => to.destroy());
+        from.on('end', () => void written.then(() => to.end()));
+        from.on('close', () => void written.then(() => to.destroy()));
       };
       relay(client, service);
       relay(service, client);
