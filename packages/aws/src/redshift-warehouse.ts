@@ -17,8 +17,8 @@ import {
   type Column,
   type ColumnType,
   DriverError,
+  type DriverLoadOptions,
   type ErrorCode,
-  type LoadOptions,
   type LoadResult,
   type OperationSource,
   portableWarehouse,
@@ -392,7 +392,7 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
       return inserted;
     },
 
-    async loadFromObjects(table, load: LoadOptions): Promise<LoadResult> {
+    async loadFromObjects(table, load: DriverLoadOptions): Promise<LoadResult> {
       if (!options.iamRoleArn) {
         throw new DriverError('InvalidArgument', {
           detail:
@@ -409,11 +409,10 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
         csv: "FORMAT AS CSV IGNOREHEADER 1 TIMEFORMAT 'auto'",
         ndjson: "FORMAT AS JSON 'auto' TIMEFORMAT 'auto'",
       }[load.format];
-      let files: number;
+      const files = load.keys.length;
       let from: string;
       let manifestKey: string | undefined;
-      if (load.keys) {
-        files = load.keys.length;
+      if (load.prefix === undefined) {
         // Exact keys need a manifest: a plain S3 path in COPY is a prefix and could match more.
         manifestKey = `.cloudmux/manifests/${randomUUID()}.manifest`;
         const manifest = {
@@ -422,16 +421,8 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
         await load.source.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
         from = `'${load.source.uriOf(manifestKey).replaceAll("'", "''")}' MANIFEST`;
       } else {
-        let count = 0;
-        for await (const _ of load.source.listAll({ prefix: load.prefix! })) count++;
-        files = count;
-        // Redshift's COPY fails on a prefix that matches nothing; say so before issuing it.
-        if (!files) {
-          throw new DriverError('NotFound', {
-            detail: `no objects under ${load.source.uriOf(load.prefix!)}`,
-          });
-        }
-        from = `'${load.source.uriOf(load.prefix!).replaceAll("'", "''")}'`;
+        // The portable layer listed the prefix (and refused an empty one); COPY reads it natively.
+        from = `'${load.source.uriOf(load.prefix).replaceAll("'", "''")}'`;
       }
       const copy = `COPY ${tableRef(table)} FROM ${from} IAM_ROLE '${options.iamRoleArn.replaceAll("'", "''")}' ${format}`;
       try {

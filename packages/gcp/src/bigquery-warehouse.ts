@@ -483,15 +483,7 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
     async loadFromObjects(table, loadOptions): Promise<LoadResult> {
       const started = performance.now();
       const source = loadOptions.source;
-      let keys = loadOptions.keys ? [...loadOptions.keys] : undefined;
-      if (!keys) {
-        keys = [];
-        for await (const info of source.listAll({ prefix: loadOptions.prefix })) keys.push(info.key);
-        if (keys.length === 0) {
-          throw new DriverError('NotFound', { detail: `no objects under ${loadOptions.prefix}` });
-        }
-      }
-      const uris = keys.map((key) => source.uriOf(key));
+      const uris = loadOptions.keys.map((key) => source.uriOf(key));
       if (uris.some((uri) => !uri.startsWith('gs://'))) {
         throw new DriverError('InvalidArgument', {
           detail: 'BigQuery loads only from Cloud Storage (gs://) objects',
