@@ -4,10 +4,12 @@
  * CLOUDMUX_AWS_BUCKET). Each adapter works under a unique key prefix of one bucket per file; the
  * oracle reads objects with the raw SDK.
  */
+
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createS3ObjectStore } from '@cloudmux/aws';
+import { describeObjectStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
 import {
   AWS_LIVE,
   awsUnavailableReason,
@@ -16,10 +18,8 @@ import {
   s3SqsEndpoint,
   stopSharedMoto,
   testBucket,
-} from '../src/emulators/aws.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = awsUnavailableReason('s3-sqs');
 
@@ -72,13 +72,17 @@ let bucket: Promise<string> | undefined;
 let raw: Promise<S3Client> | undefined;
 
 if (unavailable) {
-  describeUnavailable({ provider: 'aws', interface: 'objectStore', endpoint: s3SqsEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'aws', interface: 'objectStore', endpoint: s3SqsEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(async () => {
     (await raw)?.destroy();
     await stopSharedMoto();
   });
-  describeObjectStoreContract({
+  describeObjectStoreContract(vitest, {
     provider: 'aws',
     endpoint: s3SqsEndpoint,
     ...(AWS_LIVE ? {} : { endpointGaps: S3_SQS_EMULATOR === 'fauxqs' ? FAUXQS_GAPS : MOTO_GAPS }),

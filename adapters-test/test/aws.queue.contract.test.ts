@@ -3,9 +3,11 @@
  * real AWS with CLOUDMUX_LIVE_AWS=1. Each adapter gets a unique queue-name prefix; the suite
  * deletes the queues it makes.
  */
+
 import { createSqsQueue } from '@cloudmux/aws';
+import { describeQueueContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeQueueContract } from '../src/contracts/queue.ts';
 import {
   AWS_LIVE,
   awsUnavailableReason,
@@ -14,20 +16,18 @@ import {
   s3SqsEndpoint,
   sqsClientConfig,
   stopSharedMoto,
-} from '../src/emulators/aws.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = awsUnavailableReason('s3-sqs');
 /** The queue prefix each queue create() made is bound to, for its URL. */
 const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
-  describeUnavailable({ provider: 'aws', interface: 'queue', endpoint: s3SqsEndpoint }, unavailable);
+  describeUnavailable(vitest, { provider: 'aws', interface: 'queue', endpoint: s3SqsEndpoint }, unavailable);
 } else {
   afterAll(stopSharedMoto);
-  describeQueueContract({
+  describeQueueContract(vitest, {
     provider: 'aws',
     endpoint: s3SqsEndpoint,
     ...(!AWS_LIVE && S3_SQS_EMULATOR === 'fauxqs'

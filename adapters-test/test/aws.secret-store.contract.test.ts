@@ -3,9 +3,11 @@
  * CLOUDMUX_LIVE_AWS=1. Each case gets a unique name prefix; deletes are forced so a rerun can
  * reuse nothing and leaves nothing in a recovery window.
  */
+
 import { createSecretsManagerSecretStore } from '@cloudmux/aws';
+import { describeSecretStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
 import {
   AWS_LIVE,
   awsClientConfig,
@@ -13,20 +15,22 @@ import {
   awsUnavailableReason,
   awsUrlTarget,
   stopSharedMoto,
-} from '../src/emulators/aws.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = awsUnavailableReason();
 /** The name prefix each store create() made is bound to, for its URL. */
 const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
-  describeUnavailable({ provider: 'aws', interface: 'secretStore', endpoint: awsEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'aws', interface: 'secretStore', endpoint: awsEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(stopSharedMoto);
-  describeSecretStoreContract({
+  describeSecretStoreContract(vitest, {
     provider: 'aws',
     endpoint: awsEndpoint,
     async create() {

@@ -3,9 +3,12 @@
  * test server (PGlite) with COPY reading from S3 on moto by default; a real Serverless workgroup or
  * provisioned cluster with CLOUDMUX_LIVE_AWS=1 (see src/emulators/aws.ts for the variables).
  */
+
 import { createRedshiftWarehouse, createS3ObjectStore } from '@cloudmux/aws';
+import { describeUnavailable, describeWarehouseContract, uniqueName } from '@cloudmux/conformance';
+import { type RedshiftDataServer, startRedshiftDataServer } from '@cloudmux/emulators/aws';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
 import {
   AWS_LIVE,
   awsClientConfig,
@@ -17,11 +20,8 @@ import {
   s3ClientConfig,
   stopSharedMoto,
   testBucket,
-} from '../src/emulators/aws.ts';
-import { type RedshiftDataServer, startRedshiftDataServer } from '../src/emulators/redshift-data-server.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/aws.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const endpoint = AWS_LIVE ? 'live' : 'emulator:redshift-data-server';
 const unavailable = awsUnavailableReason();
@@ -48,13 +48,17 @@ const lakeBucket = () => {
 };
 
 if (unavailable) {
-  describeUnavailable({ provider: 'aws', interface: 'warehouse', endpoint: awsEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'aws', interface: 'warehouse', endpoint: awsEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(async () => {
     await (await server)?.stop();
     await stopSharedMoto();
   });
-  describeWarehouseContract({
+  describeWarehouseContract(vitest, {
     provider: 'aws',
     endpoint,
     async create() {

@@ -2,24 +2,25 @@
  * ObjectStore contract × Azure Blob Storage: against Azurite by default, against a real storage
  * account with CLOUDMUX_LIVE_AZURE=1. The oracle reads blobs through the raw SDK.
  */
+
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createBlobObjectStore } from '@cloudmux/azure';
+import { describeObjectStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import type { ObjectStore } from '@cloudmux/core';
-import { afterAll } from 'vitest';
-import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
-import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
 import {
+  AZURE_FAULT_RETRY,
   AZURITE_ACCOUNT,
   AZURITE_KEY,
   type AzuriteInstance,
   azuriteEntry,
+  azuriteThroughProxy,
   startAzurite,
-} from '../src/emulators/azurite.ts';
-import { AZURE_FAULT_RETRY, azuriteThroughProxy } from '../src/faults/azure-fault-clients.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '@cloudmux/emulators/azure';
+import * as vitest from 'vitest';
+import { afterAll } from 'vitest';
+import { AZURE_LIVE, liveEnv } from '../src/endpoints/azure.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 let azurite: Promise<AzuriteInstance> | undefined;
 afterAll(async () => {
@@ -31,11 +32,12 @@ const raw = new WeakMap<ObjectStore, { container: ContainerClient; prefix: strin
 
 if (!AZURE_LIVE && !azuriteEntry()) {
   describeUnavailable(
+    vitest,
     { provider: 'azure', interface: 'objectStore', endpoint: 'emulator:azurite' },
     'azurite is not installed (a devDependency of adapters-test: run pnpm install)',
   );
 } else {
-  describeObjectStoreContract({
+  describeObjectStoreContract(vitest, {
     provider: 'azure',
     endpoint: AZURE_LIVE ? 'live' : 'emulator:azurite',
     async create() {

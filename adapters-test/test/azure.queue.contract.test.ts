@@ -2,23 +2,24 @@
  * Queue contract × Azure Queue Storage: against Azurite by default, against a real storage account
  * with CLOUDMUX_LIVE_AZURE=1.
  */
+
 import { DefaultAzureCredential } from '@azure/identity';
 import { QueueServiceClient, StorageSharedKeyCredential } from '@azure/storage-queue';
 import { createQueueStorageQueue } from '@cloudmux/azure';
-import { afterAll } from 'vitest';
-import { describeQueueContract } from '../src/contracts/queue.ts';
-import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
+import { describeQueueContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import {
+  AZURE_FAULT_RETRY,
   AZURITE_ACCOUNT,
   AZURITE_KEY,
   type AzuriteInstance,
   azuriteEntry,
+  azuriteThroughProxy,
   startAzurite,
-} from '../src/emulators/azurite.ts';
-import { AZURE_FAULT_RETRY, azuriteThroughProxy } from '../src/faults/azure-fault-clients.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '@cloudmux/emulators/azure';
+import * as vitest from 'vitest';
+import { afterAll } from 'vitest';
+import { AZURE_LIVE, liveEnv } from '../src/endpoints/azure.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 let azurite: Promise<AzuriteInstance> | undefined;
 afterAll(async () => {
@@ -27,11 +28,12 @@ afterAll(async () => {
 
 if (!AZURE_LIVE && !azuriteEntry()) {
   describeUnavailable(
+    vitest,
     { provider: 'azure', interface: 'queue', endpoint: 'emulator:azurite' },
     'azurite is not installed (a devDependency of adapters-test: run pnpm install)',
   );
 } else {
-  describeQueueContract({
+  describeQueueContract(vitest, {
     provider: 'azure',
     endpoint: AZURE_LIVE ? 'live' : 'emulator:azurite',
     async create() {

@@ -2,16 +2,17 @@
  * SecretStore contract × Azure Key Vault: against the wire-compatible test server by default (Azure
  * has no Key Vault emulator), against a real vault with CLOUDMUX_LIVE_AZURE=1.
  */
+
 import { Agent } from 'node:https';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { createKeyVaultSecretStore } from '@cloudmux/azure';
+import { describeSecretStoreContract } from '@cloudmux/conformance';
 import type { SecretStore } from '@cloudmux/core';
+import { AZURE_FAULT_RETRY, type KeyVaultServer, startKeyVaultServer } from '@cloudmux/emulators/azure';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
-import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
-import { type KeyVaultServer, startKeyVaultServer } from '../src/emulators/key-vault-server.ts';
-import { AZURE_FAULT_RETRY } from '../src/faults/azure-fault-clients.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
+import { AZURE_LIVE, liveEnv } from '../src/endpoints/azure.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 let server: Promise<KeyVaultServer> | undefined;
 afterAll(async () => {
@@ -23,7 +24,7 @@ function staticCredential(token: string): TokenCredential {
   return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 }
 
-describeSecretStoreContract({
+describeSecretStoreContract(vitest, {
   provider: 'azure',
   endpoint: AZURE_LIVE ? 'live' : 'emulator:key-vault-server',
   async create(): Promise<SecretStore> {

@@ -2,16 +2,21 @@
  * Warehouse contract × Azure Synapse SQL: against the wire-compatible TDS test server (DuckDB
  * underneath) with Azurite as the lake, or a real Synapse pool with CLOUDMUX_LIVE_AZURE=1.
  */
+
 import { DefaultAzureCredential } from '@azure/identity';
 import { createBlobObjectStore, createSynapseWarehouse } from '@cloudmux/azure';
+import { describeUnavailable, describeWarehouseContract, uniqueName } from '@cloudmux/conformance';
+import {
+  type AzuriteInstance,
+  azuriteEntry,
+  startAzurite,
+  startTdsServer,
+  type TdsServer,
+} from '@cloudmux/emulators/azure';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
-import { AZURE_LIVE, liveEnv } from '../src/emulators/azure-live.ts';
-import { type AzuriteInstance, azuriteEntry, startAzurite } from '../src/emulators/azurite.ts';
-import { startTdsServer, type TdsServer } from '../src/emulators/tds-server.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+import { AZURE_LIVE, liveEnv } from '../src/endpoints/azure.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 let azurite: Promise<AzuriteInstance> | undefined;
 let tds: Promise<TdsServer> | undefined;
@@ -23,11 +28,12 @@ afterAll(async () => {
 const endpoint = AZURE_LIVE ? 'live' : 'emulator:tds-server';
 if (!AZURE_LIVE && !azuriteEntry()) {
   describeUnavailable(
+    vitest,
     { provider: 'azure', interface: 'warehouse', endpoint },
     'azurite (the lake for COPY INTO) is not installed (a devDependency of adapters-test: run pnpm install)',
   );
 } else {
-  describeWarehouseContract({
+  describeWarehouseContract(vitest, {
     provider: 'azure',
     endpoint,
     async create() {

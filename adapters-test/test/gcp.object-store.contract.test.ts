@@ -2,11 +2,14 @@
  * ObjectStore contract × Cloud Storage: fake-gcs-server by default, a real bucket with
  * CLOUDMUX_LIVE_GCP=1. Each run writes under a fresh bucket (emulator) or a unique prefix (live).
  */
+
+import { describeObjectStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import type { ObjectStore } from '@cloudmux/core';
+import { throwawayServiceAccount } from '@cloudmux/emulators/gcp';
 import { createGcsObjectStore } from '@cloudmux/gcp';
 import { Storage } from '@google-cloud/storage';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
 import {
   EMULATOR_PROJECT,
   gcpLive,
@@ -14,11 +17,8 @@ import {
   gcpUnavailableReason,
   gcsEndpoint,
   sharedFakeGcs,
-} from '../src/emulators/gcp.ts';
-import { throwawayServiceAccount } from '../src/emulators/gcp-signing-key.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/gcp.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = gcpUnavailableReason({ fakeGcs: true });
 
@@ -26,10 +26,14 @@ const unavailable = gcpUnavailableReason({ fakeGcs: true });
 const raw = new WeakMap<ObjectStore, { storage: Storage; bucket: string; prefix: string }>();
 
 if (unavailable) {
-  describeUnavailable({ provider: 'gcp', interface: 'objectStore', endpoint: gcsEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'gcp', interface: 'objectStore', endpoint: gcsEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(() => sharedFakeGcs.stop());
-  describeObjectStoreContract({
+  describeObjectStoreContract(vitest, {
     provider: 'gcp',
     endpoint: gcsEndpoint,
     async create() {

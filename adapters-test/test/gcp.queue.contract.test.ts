@@ -2,9 +2,11 @@
  * Queue contract × Pub/Sub: Google's pstest fake by default, a real project with
  * CLOUDMUX_LIVE_GCP=1. Each adapter gets a unique topic prefix; the suite deletes what it makes.
  */
+
+import { describeQueueContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { createPubSubQueue } from '@cloudmux/gcp';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeQueueContract } from '../src/contracts/queue.ts';
 import {
   EMULATOR_PROJECT,
   gcpLive,
@@ -12,20 +14,18 @@ import {
   gcpUnavailableReason,
   pubsubEndpoint,
   sharedPstest,
-} from '../src/emulators/gcp.ts';
-import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/gcp.ts';
+import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = gcpUnavailableReason({ pstest: true });
 /** The topic prefix each queue create() made is bound to, for its URL. */
 const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
-  describeUnavailable({ provider: 'gcp', interface: 'queue', endpoint: pubsubEndpoint }, unavailable);
+  describeUnavailable(vitest, { provider: 'gcp', interface: 'queue', endpoint: pubsubEndpoint }, unavailable);
 } else {
   afterAll(() => sharedPstest.stop());
-  describeQueueContract({
+  describeQueueContract(vitest, {
     provider: 'gcp',
     endpoint: pubsubEndpoint,
     async create() {

@@ -3,9 +3,11 @@
  * secret-manager-server.ts) by default, a real project with CLOUDMUX_LIVE_GCP=1. Each adapter gets
  * a unique secret prefix; the suite deletes the secrets it makes.
  */
+
+import { describeSecretStoreContract, describeUnavailable, uniqueName } from '@cloudmux/conformance';
 import { createSecretManagerSecretStore } from '@cloudmux/gcp';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
 import {
   EMULATOR_PROJECT,
   gcpLive,
@@ -13,10 +15,8 @@ import {
   gcpUnavailableReason,
   secretManagerEndpoint,
   sharedSecretManager,
-} from '../src/emulators/gcp.ts';
-import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/gcp.ts';
+import { GRPC_FAULTS_UNSUPPORTED, LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = gcpUnavailableReason({});
 /** The id prefix each store create() made is bound to, for its URL. */
@@ -24,12 +24,13 @@ const prefixes = new WeakMap<object, string>();
 
 if (unavailable) {
   describeUnavailable(
+    vitest,
     { provider: 'gcp', interface: 'secretStore', endpoint: secretManagerEndpoint },
     unavailable,
   );
 } else {
   afterAll(() => sharedSecretManager.stop());
-  describeSecretStoreContract({
+  describeSecretStoreContract(vitest, {
     provider: 'gcp',
     endpoint: secretManagerEndpoint,
     async create() {

@@ -3,10 +3,12 @@
  * bigquery-server.ts) with loads read from fake-gcs-server by default, a real project with
  * CLOUDMUX_LIVE_GCP=1. Each run uses its own dataset, deleted with its contents afterwards.
  */
+
+import { describeUnavailable, describeWarehouseContract, uniqueName } from '@cloudmux/conformance';
 import { createBigQueryWarehouse, createGcsObjectStore } from '@cloudmux/gcp';
 import { BigQuery } from '@google-cloud/bigquery';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
 import {
   bigqueryEndpoint,
   EMULATOR_PROJECT,
@@ -15,10 +17,8 @@ import {
   gcpUnavailableReason,
   sharedBigQuery,
   sharedFakeGcs,
-} from '../src/emulators/gcp.ts';
-import { LIVE_NO_FAULTS, proxiedTarget } from '../src/faults/fault-target.ts';
-import { uniqueName } from '../src/harness.ts';
-import { describeUnavailable } from '../src/unavailable.ts';
+} from '../src/endpoints/gcp.ts';
+import { LIVE_NO_FAULTS, proxiedTarget } from '../src/fault-target.ts';
 
 const unavailable = gcpUnavailableReason({ fakeGcs: true });
 const dataset = uniqueName('cmx').replaceAll('-', '_');
@@ -33,13 +33,17 @@ async function connection() {
 }
 
 if (unavailable) {
-  describeUnavailable({ provider: 'gcp', interface: 'warehouse', endpoint: bigqueryEndpoint }, unavailable);
+  describeUnavailable(
+    vitest,
+    { provider: 'gcp', interface: 'warehouse', endpoint: bigqueryEndpoint },
+    unavailable,
+  );
 } else {
   afterAll(async () => {
     await sharedBigQuery.stop();
     await sharedFakeGcs.stop();
   });
-  describeWarehouseContract({
+  describeWarehouseContract(vitest, {
     provider: 'gcp',
     endpoint: bigqueryEndpoint,
     async create() {

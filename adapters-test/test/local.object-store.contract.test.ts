@@ -2,13 +2,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeObjectStoreContract } from '@cloudmux/conformance';
 import type { ObjectStore } from '@cloudmux/core';
 import { createFsObjectStore } from '@cloudmux/local';
-import { describeObjectStoreContract } from '../src/contracts/object-store.ts';
+import * as vitest from 'vitest';
 
 const roots = new WeakMap<ObjectStore, string>();
 
-describeObjectStoreContract({
+describeObjectStoreContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:

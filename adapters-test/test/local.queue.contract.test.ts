@@ -2,13 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeQueueContract } from '@cloudmux/conformance';
 import { createSqliteQueue } from '@cloudmux/local';
-import { describeQueueContract } from '../src/contracts/queue.ts';
+import * as vitest from 'vitest';
 
 // One database file per run, removed afterwards; the suite makes its own uniquely named queues in it.
 const dirs = new WeakMap<object, string>();
 
-describeQueueContract({
+describeQueueContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:

@@ -2,13 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeSecretStoreContract } from '@cloudmux/conformance';
 import type { SecretStore } from '@cloudmux/core';
 import { createFileSecretStore } from '@cloudmux/local';
-import { describeSecretStoreContract } from '../src/contracts/secret-store.ts';
+import * as vitest from 'vitest';
 
 const roots = new WeakMap<SecretStore, string>();
 
-describeSecretStoreContract({
+describeSecretStoreContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:

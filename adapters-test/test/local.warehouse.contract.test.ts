@@ -2,14 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeWarehouseContract } from '@cloudmux/conformance';
 import { createDuckDbWarehouse, createFsObjectStore } from '@cloudmux/local';
+import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
-import { describeWarehouseContract } from '../src/contracts/warehouse.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'cloudmux-wh-contract-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-describeWarehouseContract({
+describeWarehouseContract(vitest, {
   provider: 'local',
   endpoint: 'embedded',
   noFaultsReason:

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the GCP emulators the contract suites use into adapters-test/.emulators/bin/:
+# Builds the GCP emulators the contract suites use into packages/emulators/.emulators/bin/:
 #   fake-gcs-server  (Cloud Storage)  and  pstest-server  (Pub/Sub, Google's in-memory fake).
-# Versions are pinned by adapters-test/emulators-go/go.mod + go.sum. Idempotent: a binary is rebuilt
+# Versions are pinned by packages/emulators/go/go.mod + go.sum. Idempotent: a binary is rebuilt
 # only when go.mod/go.sum/the wrapper source changed since it was built (stamp file).
 set -euo pipefail
-cd "$(dirname "$0")/../../adapters-test/emulators-go"
+cd "$(dirname "$0")/../../packages/emulators/go"
 bin=../.emulators/bin
 mkdir -p "$bin"
 if ! command -v go >/dev/null 2>&1; then
@@ -23,4 +23,4 @@ export GOFLAGS="-mod=readonly -buildvcs=false -p=2"
 go build -trimpath -ldflags='-s -w' -o "$bin/fake-gcs-server" github.com/fsouza/fake-gcs-server
 go build -trimpath -ldflags='-s -w' -o "$bin/pstest-server" ./pstest-server
 echo "$stamp_value" > "$stamp_file"
-echo "built fake-gcs-server and pstest-server into adapters-test/.emulators/bin"
+echo "built fake-gcs-server and pstest-server into packages/emulators/.emulators/bin"

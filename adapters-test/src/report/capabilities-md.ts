@@ -3,7 +3,6 @@
  * per interface a capability × provider/endpoint matrix, the case counts, and every skip with its
  * reason.
  */
-
 import type { ResourceName } from '@cloudmux/core';
 import type { ContractReport, ContractResult } from './contract-report.ts';
 

@@ -3,9 +3,9 @@
  * provider × interface × endpoint, from the `contract` and `skipReason` metadata each case records.
  */
 import { basename } from 'node:path';
+import type { ContractMeta, Endpoint } from '@cloudmux/conformance';
 import { BUILTIN_PROVIDERS, RESOURCE_NAMES, type ResourceName } from '@cloudmux/core';
 import type { TestCase, TestModule } from 'vitest/node';
-import type { ContractMeta, Endpoint } from '../harness.ts';
 
 export interface ContractSkip {
   case: string;

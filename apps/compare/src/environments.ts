@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CloudmuxConfigInput, loadConfig } from '@cloudmux/core';
+import type { EmulatorStackResult } from '@cloudmux/emulator-stacks';
 
 /** Where a provider's resources come from for one comparison run. */
 export interface Environment {
@@ -16,13 +17,6 @@ export interface Environment {
   detail: Record<string, string>;
   config: CloudmuxConfigInput;
   baseDir: string;
-  stop(): Promise<void>;
-}
-
-/** A started set of emulators for one cloud provider, as adapters-test provides them. */
-export interface EmulatorStack {
-  config: CloudmuxConfigInput;
-  detail: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +55,7 @@ export function configuredRegion(provider: string, config: CloudmuxConfigInput):
  * Opens a provider for the comparison:
  * - `local`: the embedded provider in a fresh temp directory;
  * - a cloud provider with `CLOUDMUX_COMPARE_<PROVIDER>_CONFIG` set: that config file against the live cloud;
- * - otherwise its emulators from @cloudmux/adapters-test; when they are not installed the provider is
+ * - otherwise its emulator stack (@cloudmux/emulator-stacks); when its emulators are not installed the provider is
  *   skipped with the reason.
  */
 export async function openEnvironment(provider: string): Promise<EnvironmentResult> {
@@ -102,15 +96,15 @@ export async function openEnvironment(provider: string): Promise<EnvironmentResu
       },
     };
   }
-  let stacks: Record<string, () => Promise<EmulatorStack | { skipped: string }>>;
+  // Loaded on demand: the stacks pull in every emulator and test server, which a local-only or
+  // live-only comparison never needs.
+  let stacks: Record<string, () => Promise<EmulatorStackResult>>;
   try {
-    ({ emulatorStacks: stacks } = (await import('@cloudmux/adapters-test')) as unknown as {
-      emulatorStacks: typeof stacks;
-    });
+    ({ emulatorStacks: stacks } = await import('@cloudmux/emulator-stacks'));
   } catch (error) {
-    return { ok: false, reason: `emulator harness unavailable: ${(error as Error).message}` };
+    return { ok: false, reason: `emulator stacks unavailable: ${(error as Error).message}` };
   }
-  const start = stacks?.[provider];
+  const start = stacks[provider];
   if (!start)
     return {
       ok: false,

@@ -1,7 +1,7 @@
 /**
  * Chaos runs: the whole pipeline (`runPipeline`: replay → ingest → speed consumers → lake → batch →
  * reconciliation) under injected faults, on the local provider and on each cloud through its
- * emulators with every service behind a fault proxy (@cloudmux/adapters-test). Three runs each:
+ * emulators with every service behind a fault proxy (@cloudmux/emulator-stacks). Three runs each:
  * - `consumer-killed`: the first consumer process is SIGKILLed at its first progress report,
  *   holding received, unacked messages;
  * - `connections-cut`: the connection to each service is cut (open connections reset, new ones
@@ -19,16 +19,16 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CloudmuxError } from '@cloudmux/core';
 import {
   behindFaultProxies,
   type EmulatedProvider,
   emulatorStacks,
   emulatorStackUnavailable,
-  type FaultProxy,
   type FaultyStack,
   type ResourceRole,
-} from '@cloudmux/adapters-test';
-import { CloudmuxError } from '@cloudmux/core';
+} from '@cloudmux/emulator-stacks';
+import type { FaultProxy } from '@cloudmux/emulators';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { openPipeline, type PipelineContextOptions } from '../src/context.ts';
 import { LAYOUT } from '../src/layout.ts';

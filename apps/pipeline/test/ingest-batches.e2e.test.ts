@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emulatorStacks, emulatorStackUnavailable } from '@cloudmux/adapters-test';
+import { emulatorStacks, emulatorStackUnavailable } from '@cloudmux/emulator-stacks';
 import { describe, expect, it } from 'vitest';
 import { openPipeline } from '../src/context.ts';
 import { createIngestor } from '../src/ingest/ingestor.ts';

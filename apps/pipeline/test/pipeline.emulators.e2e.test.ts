@@ -1,9 +1,9 @@
 /**
  * The end-to-end suite on each cloud provider through its emulators (the stacks from
- * @cloudmux/adapters-test). Choose providers with PIPELINE_EMULATOR_PROVIDERS (default all three).
+ * @cloudmux/emulator-stacks). Choose providers with PIPELINE_EMULATOR_PROVIDERS (default all three).
  * A provider whose emulators are not installed is skipped with the reason in the suite name.
  */
-import { type EmulatedProvider, emulatorStacks, emulatorStackUnavailable } from '@cloudmux/adapters-test';
+import { type EmulatedProvider, emulatorStacks, emulatorStackUnavailable } from '@cloudmux/emulator-stacks';
 import { describe, it } from 'vitest';
 import {
   describePipelineEndToEnd,

@@ -1,13 +1,6 @@
-/**
- * Emulator wiring for this package's own tests. The emulators live in adapters-test (which depends
- * on this package), so they are imported by path rather than as a package to avoid a dependency cycle.
- */
+/** Emulator wiring for this package's own tests (the emulators come from @cloudmux/emulators). */
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import {
-  motoMissingReason,
-  type RunningEmulator,
-  startMoto,
-} from '../../../adapters-test/src/emulators/moto.ts';
+import { motoMissingReason, type RunningEmulator, startMoto } from '@cloudmux/emulators/aws';
 
 export { motoMissingReason };
 
@@ -54,4 +47,4 @@ export function clientConfig(endpoint: string) {
 export {
   type RedshiftDataServer,
   startRedshiftDataServer,
-} from '../../../adapters-test/src/emulators/redshift-data-server.ts';
+} from '@cloudmux/emulators/aws';

@@ -1,12 +1,12 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { CloudmuxError } from '@cloudmux/core';
 import {
   type EmulatorStack,
   emulatorStackUnavailable,
   PROVIDER_MODULES_ENV,
   startAzureStack,
-} from '@cloudmux/adapters-test';
-import { CloudmuxError } from '@cloudmux/core';
+} from '@cloudmux/emulator-stacks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runDoctor } from '../src/doctor/run.ts';
 import { provisionAzure, teardownAzure } from '../src/provision/azure.ts';

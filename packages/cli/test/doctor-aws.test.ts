@@ -1,4 +1,4 @@
-import { type EmulatorStack, emulatorStackUnavailable, startAwsStack } from '@cloudmux/adapters-test';
+import { type EmulatorStack, emulatorStackUnavailable, startAwsStack } from '@cloudmux/emulator-stacks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runDoctor } from '../src/doctor/run.ts';
 import { checkOf, statuses, stubNoCredentials, tempDir, writeConfig } from './helpers.ts';

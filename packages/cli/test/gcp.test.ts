@@ -1,4 +1,4 @@
-import { type EmulatorStack, emulatorStackUnavailable, startGcpStack } from '@cloudmux/adapters-test';
+import { type EmulatorStack, emulatorStackUnavailable, startGcpStack } from '@cloudmux/emulator-stacks';
 import { BigQuery } from '@google-cloud/bigquery';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';

@@ -7,13 +7,8 @@ import {
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  type EmulatorStack,
-  emulatorStackUnavailable,
-  type RedshiftServerlessServer,
-  startAwsStack,
-  startRedshiftServerlessServer,
-} from '@cloudmux/adapters-test';
+import { type EmulatorStack, emulatorStackUnavailable, startAwsStack } from '@cloudmux/emulator-stacks';
+import { type RedshiftServerlessServer, startRedshiftServerlessServer } from '@cloudmux/emulators/aws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runProvision } from '../src/commands/provision.ts';
 import { runDoctor } from '../src/doctor/run.ts';

@@ -6,17 +6,15 @@ import {
   Timestamp,
   type Warehouse,
 } from '@cloudmux/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BigQueryServer,
-  startBigQueryServer,
-} from '../../../adapters-test/src/emulators/bigquery-server.ts';
-import {
   FAKE_GCS_MISSING,
   type FakeGcs,
   fakeGcsAvailable,
+  startBigQueryServer,
   startFakeGcs,
-} from '../../../adapters-test/src/emulators/fake-gcs.ts';
+} from '@cloudmux/emulators/gcp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBigQueryWarehouse } from './bigquery-warehouse.ts';
 import { createGcsObjectStore } from './gcs-object-store.ts';
 

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CloudmuxError, type ObjectStore, runWithUsage } from '@cloudmux/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FAKE_GCS_MISSING,
   type FakeGcs,
   fakeGcsAvailable,
   startFakeGcs,
-} from '../../../adapters-test/src/emulators/fake-gcs.ts';
-import { throwawayServiceAccount } from '../../../adapters-test/src/emulators/gcp-signing-key.ts';
+  throwawayServiceAccount,
+} from '@cloudmux/emulators/gcp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGcsObjectStore } from './gcs-object-store.ts';
 
 const available = fakeGcsAvailable();

@@ -1,19 +1,17 @@
 import { ConfigError, messageText, openResources, parseConfig, parseProviderOptions } from '@cloudmux/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BigQueryServer,
-  startBigQueryServer,
-} from '../../../adapters-test/src/emulators/bigquery-server.ts';
-import {
   type FakeGcs,
   fakeGcsAvailable,
-  startFakeGcs,
-} from '../../../adapters-test/src/emulators/fake-gcs.ts';
-import { type Pstest, pstestAvailable, startPstest } from '../../../adapters-test/src/emulators/pstest.ts';
-import {
+  type Pstest,
+  pstestAvailable,
   type SecretManagerServer,
+  startBigQueryServer,
+  startFakeGcs,
+  startPstest,
   startSecretManagerServer,
-} from '../../../adapters-test/src/emulators/secret-manager-server.ts';
+} from '@cloudmux/emulators/gcp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as gcp from './index.ts';
 
 describe('providers.gcp options', () => {

@@ -6,13 +6,8 @@ import {
   type Queue,
   type ReceivedMessage,
 } from '@cloudmux/core';
+import { PSTEST_MISSING, type Pstest, pstestAvailable, startPstest } from '@cloudmux/emulators/gcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PSTEST_MISSING,
-  type Pstest,
-  pstestAvailable,
-  startPstest,
-} from '../../../adapters-test/src/emulators/pstest.ts';
 import { createPubSubQueue } from './pubsub-queue.ts';
 
 const available = pstestAvailable();

@@ -1,9 +1,6 @@
 import { CloudmuxError, runWithUsage } from '@cloudmux/core';
+import { type SecretManagerServer, startSecretManagerServer } from '@cloudmux/emulators/gcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type SecretManagerServer,
-  startSecretManagerServer,
-} from '../../../adapters-test/src/emulators/secret-manager-server.ts';
 import {
   crc32cOf,
   createSecretManagerSecretStore,

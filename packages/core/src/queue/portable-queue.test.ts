@@ -1,7 +1,8 @@
 /**
  * The portable Queue's own logic over a scripted in-memory driver: how it chunks, what it hands
  * the driver, how driver failures become CloudmuxErrors, and what the meter sees. Every provider's
- * behaviour through this layer is pinned by the queue contract suite (adapters-test) on real engines.
+ * behaviour through this layer is pinned by the queue contract suite (@cloudmux/conformance, run by
+ * adapters-test) on real engines.
  */
 import { describe, expect, it } from 'vitest';
 import type { QueueCapabilities, QueueLimits } from '../capabilities.ts';
