@@ -8,6 +8,7 @@ import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { createKeyVaultSecretStore } from '@cloudmux/azure';
 import { describeSecretStoreContract } from '@cloudmux/conformance';
 import type { SecretStore } from '@cloudmux/core';
+import { AZURE_EMULATOR_PROVIDER } from '@cloudmux/emulator-stacks';
 import { AZURE_FAULT_RETRY, type KeyVaultServer, startKeyVaultServer } from '@cloudmux/emulators/azure';
 import * as vitest from 'vitest';
 import { afterAll } from 'vitest';
@@ -55,7 +56,7 @@ describeSecretStoreContract(vitest, {
     // stack's provider module (the official one plus those settings) opens the URL instead.
     return {
       url: `azurekeyvault://${new URL(kv.vaultUrl).host}`,
-      providers: { azure: new URL('../src/emulator-providers/azure.ts', import.meta.url).href },
+      providers: { azure: AZURE_EMULATOR_PROVIDER },
       providerOptions: {
         testServers: {
           keyVaultCertificate: kv.certificate,

@@ -1,9 +1,13 @@
 import { NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3';
-import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import {
+  ListSecretsCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { QueueDoesNotExist } from '@aws-sdk/client-sqs';
-import { CloudmuxError } from '@cloudmux/core';
+import { DriverError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { codeOf, translateAwsError } from './errors.ts';
+import { codeOf, withCredentialsHint } from './errors.ts';
 
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 
@@ -31,42 +35,40 @@ describe('AWS SDK error translation', () => {
     expect(codeOf(s3Error('Unknown', 418))).toBe('InvalidArgument');
   });
 
-  it('treats throttling and outages as retryable and keeps the cause', () => {
-    const slow = translateAwsError(s3Error('SlowDown', 503, 'server'), {
-      resource: 'objectStore',
-      operation: 'put',
-    });
-    expect(slow.code).toBe('Throttled');
-    expect(slow.retryable).toBe(true);
-    expect(slow.provider).toBe('aws');
-    expect(slow.cause).toBeInstanceOf(S3ServiceException);
-    const throttled = new Error('rate exceeded');
-    throttled.name = 'ThrottlingException';
-    expect(translateAwsError(throttled, { resource: 'queue', operation: 'send' }).retryable).toBe(true);
-    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    const unreachable = translateAwsError(refused, { resource: 'queue', operation: 'send' });
-    expect([unreachable.code, unreachable.retryable]).toEqual(['Unavailable', true]);
-    const denied = translateAwsError(s3Error('AccessDenied', 403), {
-      resource: 'objectStore',
-      operation: 'get',
-    });
-    expect(denied.retryable).toBe(false);
+  it('classifies throttling and outages as the codes the portable layer retries', () => {
+    expect(codeOf(s3Error('SlowDown', 503, 'server'))).toBe('Throttled');
+    const throttled = Object.assign(new Error('rate exceeded'), { name: 'ThrottlingException' });
+    expect(codeOf(throttled)).toBe('Throttled');
+    expect(codeOf(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
+      'Unavailable',
+    );
+    expect(codeOf(s3Error('AccessDenied', 403))).toBe('PermissionDenied');
   });
 
-  it('a missing credential chain names the service and the fix, not only the SDK class', () => {
-    const sdk = Object.assign(new Error('Could not load credentials from any providers'), {
-      name: 'CredentialsProviderError',
-    });
-    const error = translateAwsError(sdk, { resource: 'secretStore', operation: 'list' });
-    expect(error.code).toBe('Unauthenticated');
-    expect(error.cause).toBe(sdk);
-    // The message is the feature: which service refused and what to do.
-    expect(error.message).toMatch(/^Secrets Manager list failed: no AWS credentials found/);
-    expect(error.message).toContain('AWS_PROFILE');
-  });
-
-  it('passes a CloudmuxError through unchanged', () => {
-    const original = new CloudmuxError({ code: 'InvalidArgument', message: 'bad' });
-    expect(translateAwsError(original, { resource: 'queue', operation: 'send' })).toBe(original);
+  it('a missing credential chain names the service and the fix, not only the SDK class', async () => {
+    // A real client whose credential chain fails: the SDK throws while signing, before any request.
+    const client = withCredentialsHint(
+      new SecretsManagerClient({
+        region: 'eu-west-1',
+        credentials: async () => {
+          throw Object.assign(new Error('Could not load credentials from any providers'), {
+            name: 'CredentialsProviderError',
+          });
+        },
+      }),
+      'secretStore',
+    );
+    const error = await client.send(new ListSecretsCommand({})).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(DriverError.isInstance(error)).toBe(true);
+    const driverError = error as DriverError;
+    expect(driverError.code).toBe('Unauthenticated');
+    expect((driverError.cause as Error).name).toBe('CredentialsProviderError');
+    // The detail is the feature: which service refused and what to do.
+    expect(driverError.detail).toMatch(/^Secrets Manager: no AWS credentials found/);
+    expect(driverError.detail).toContain('AWS_PROFILE');
+    client.destroy();
   });
 });

@@ -157,51 +157,6 @@ export function codeOf(error: unknown): ErrorCode {
   return 'Internal';
 }
 
-export interface ErrorContext {
-  resource: ResourceName;
-  operation: string;
-  /** What the call was about (a key, queue or secret name), for the message. Never a value. */
-  subject?: string;
-}
-
-/**
- * Translates any error thrown by an AWS SDK call into a CloudmuxError. A CloudmuxError passes
- * through unchanged. The message names the AWS error and the subject; the SDK message is kept
- * because AWS messages never echo request payloads (so no secret value can leak through it).
- */
-export function translateAwsError(
-  error: unknown,
-  context: ErrorContext,
-  override?: ErrorCode,
-): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
-  const code = override ?? codeOf(error);
-  const name = awsErrorName(error) ?? 'Error';
-  const status = awsStatus(error);
-  const detail = (error as SdkErrorLike | null)?.message;
-  if (name === 'CredentialsProviderError') {
-    return new CloudmuxError({
-      code: 'Unauthenticated',
-      message: `${SERVICE[context.resource] ?? 'AWS'} ${context.operation}${context.subject ? ` ${context.subject}` : ''} failed: ${NO_CREDENTIALS}`,
-      provider: PROVIDER,
-      resource: context.resource,
-      operation: context.operation,
-      cause: error,
-    });
-  }
-  const message =
-    `${context.operation}${context.subject ? ` ${context.subject}` : ''} failed: ${name}` +
-    `${status ? ` (HTTP ${status})` : ''}${detail && detail !== name && detail !== 'UnknownError' ? `: ${detail}` : ''}`;
-  return new CloudmuxError({
-    code,
-    message,
-    provider: PROVIDER,
-    resource: context.resource,
-    operation: context.operation,
-    cause: error,
-  });
-}
-
 /** The AWS service behind each resource, so a failure says which service refused. */
 const SERVICE: Partial<Record<ResourceName, string>> = {
   objectStore: 'S3',
@@ -217,15 +172,6 @@ const SERVICE: Partial<Record<ResourceName, string>> = {
 const NO_CREDENTIALS =
   'no AWS credentials found (the SDK tried the environment, the shared config/SSO profile, credential_process, web identity and container/instance metadata). ' +
   'Fix: run `aws sso login --profile <name>` and set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or attach a role; `cloudmux doctor --provider aws` shows each source';
-
-/** Runs an SDK call and translates whatever it throws. */
-export async function awsCall<T>(context: ErrorContext, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw translateAwsError(error, context);
-  }
-}
 
 export function invalidArgument(resource: ResourceName, operation: string, message: string): CloudmuxError {
   return new CloudmuxError({ code: 'InvalidArgument', message, provider: PROVIDER, resource, operation });

@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import {
   BatchExecuteStatementCommand,
   CancelStatementCommand,
-  type ColumnMetadata,
   DescribeStatementCommand,
   type DescribeStatementCommandOutput,
   ExecuteStatementCommand,
-  type Field,
   GetStatementResultCommand,
   RedshiftDataClient,
   type RedshiftDataClientConfig,
@@ -14,12 +11,8 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import {
   type BoundStatement,
-  type Column,
   type ColumnType,
   DriverError,
-  type ErrorCode,
-  type LoadOptions,
-  type LoadResult,
   type OperationSource,
   portableWarehouse,
   type QueryResult,
@@ -30,14 +23,20 @@ import {
   rewriteNamedParameters,
   type StatementStats,
   type TableSchema,
-  Timestamp,
-  type TypedValue,
-  timestampText,
   type Warehouse,
   type WarehouseCapabilities,
   type WarehouseDriver,
 } from '@cloudmux/core';
 import { codeOf, invalidArgument, PROVIDER, withCredentialsHint } from './errors.ts';
+import { copyFromS3, type Executed } from './redshift/loader.ts';
+import {
+  columnTypeOf,
+  exactLongs,
+  fieldValue,
+  placeholder,
+  SQL_TYPES,
+  sqlErrorCode,
+} from './redshift/values.ts';
 
 export interface RedshiftWarehouseOptions {
   /** A ready client; when given, `clientConfig` is ignored and `close()` leaves it open. */
@@ -80,84 +79,6 @@ const CAPABILITIES: WarehouseCapabilities = {
   decimalType: true,
   microsecondTimestamps: true,
 };
-
-const SQL_TYPES: Record<ColumnType, (c: Column) => string> = {
-  string: () => 'VARCHAR(65535)',
-  int64: () => 'BIGINT',
-  float64: () => 'DOUBLE PRECISION',
-  bool: () => 'BOOLEAN',
-  timestamp: () => 'TIMESTAMP',
-  date: () => 'DATE',
-  decimal: (c) => `DECIMAL(${c.precision ?? 38}, ${c.scale ?? 9})`,
-  json: () => 'SUPER',
-};
-
-/** information_schema / Data API type names → portable column types. */
-function columnTypeOf(typeName: string | undefined): ColumnType | 'unknown' {
-  const t = (typeName ?? '').toLowerCase();
-  if (/^(int[248]?|bigint|integer|smallint)$/.test(t)) return 'int64';
-  if (/^(float[48]?|double precision|real)$/.test(t)) return 'float64';
-  if (/^(bool|boolean)$/.test(t)) return 'bool';
-  if (/^(varchar|bpchar|char|text|character varying|character|name)$/.test(t)) return 'string';
-  if (/^timestamp( without time zone)?$/.test(t) || t === 'timestamptz' || t === 'timestamp with time zone')
-    return 'timestamp';
-  if (t === 'date') return 'date';
-  if (t === 'numeric' || t === 'decimal') return 'decimal';
-  if (t === 'super' || t === 'jsonb' || t === 'json') return 'json';
-  return 'unknown';
-}
-
-/** Redshift timestamps come as `YYYY-MM-DD HH:MM:SS[.ffffff][+00]`; kept to the microsecond. */
-function parseTimestamp(text: string): Timestamp {
-  const m =
-    /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([+-])(\d{2})(?::?(\d{2}))?)?/.exec(
-      text,
-    );
-  if (!m) return Timestamp.fromDate(new Date(text));
-  const seconds =
-    BigInt(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))) /
-    1000n;
-  const micros = BigInt((m[7] ?? '').padEnd(6, '0') || '0');
-  const offset = m[8] ? (m[8] === '-' ? -1n : 1n) * (BigInt(m[9]!) * 3600n + BigInt(m[10] ?? '0') * 60n) : 0n;
-  return new Timestamp((seconds - offset) * 1_000_000n + micros);
-}
-
-function fieldValue(field: Field, column: ColumnMetadata | undefined): unknown {
-  if (field.isNull) return null;
-  const type = columnTypeOf(column?.typeName);
-  if (field.longValue !== undefined) return BigInt(field.longValue);
-  if (field.doubleValue !== undefined) return field.doubleValue;
-  if (field.booleanValue !== undefined) return field.booleanValue;
-  if (field.blobValue !== undefined) return field.blobValue;
-  const text = field.stringValue ?? '';
-  switch (type) {
-    case 'timestamp':
-      return parseTimestamp(text);
-    case 'json':
-      return JSON.parse(text);
-    case 'int64':
-      return BigInt(text);
-    case 'float64':
-      return Number(text);
-    default:
-      return text;
-  }
-}
-
-/** Maps a failed statement's database message to a code; the message itself is kept. */
-function sqlErrorCode(message: string): ErrorCode {
-  if (/permission denied/i.test(message)) return 'PermissionDenied';
-  if (/already exists/i.test(message)) return 'AlreadyExists';
-  if (/does not exist/i.test(message)) return 'NotFound';
-  if (/could not serialize|deadlock|serializable isolation/i.test(message)) return 'Unavailable';
-  return 'InvalidArgument';
-}
-
-interface Executed {
-  id: string;
-  description: DescribeStatementCommandOutput;
-  durationMs: number;
-}
 
 export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Warehouse {
   return portableWarehouse(createRedshiftWarehouseDriver(options), { meter: options.meter });
@@ -392,67 +313,8 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
       return inserted;
     },
 
-    async loadFromObjects(table, load: LoadOptions): Promise<LoadResult> {
-      if (!options.iamRoleArn) {
-        throw new DriverError('InvalidArgument', {
-          detail:
-            'loadFromObjects needs providers.aws.redshift.iamRoleArn (the role COPY assumes to read S3)',
-        });
-      }
-      if (!load.source.uriOf('x').startsWith('s3://')) {
-        throw new DriverError('InvalidArgument', {
-          detail: 'Redshift COPY reads from S3: the source must be an S3 store',
-        });
-      }
-      const format = {
-        parquet: 'FORMAT AS PARQUET',
-        csv: "FORMAT AS CSV IGNOREHEADER 1 TIMEFORMAT 'auto'",
-        ndjson: "FORMAT AS JSON 'auto' TIMEFORMAT 'auto'",
-      }[load.format];
-      let files: number;
-      let from: string;
-      let manifestKey: string | undefined;
-      if (load.keys) {
-        files = load.keys.length;
-        // Exact keys need a manifest: a plain S3 path in COPY is a prefix and could match more.
-        manifestKey = `.cloudmux/manifests/${randomUUID()}.manifest`;
-        const manifest = {
-          entries: load.keys.map((key) => ({ url: load.source.uriOf(key), mandatory: true })),
-        };
-        await load.source.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
-        from = `'${load.source.uriOf(manifestKey).replaceAll("'", "''")}' MANIFEST`;
-      } else {
-        let count = 0;
-        for await (const _ of load.source.listAll({ prefix: load.prefix! })) count++;
-        files = count;
-        // Redshift's COPY fails on a prefix that matches nothing; say so before issuing it.
-        if (!files) {
-          throw new DriverError('NotFound', {
-            detail: `no objects under ${load.source.uriOf(load.prefix!)}`,
-          });
-        }
-        from = `'${load.source.uriOf(load.prefix!).replaceAll("'", "''")}'`;
-      }
-      const copy = `COPY ${tableRef(table)} FROM ${from} IAM_ROLE '${options.iamRoleArn.replaceAll("'", "''")}' ${format}`;
-      try {
-        // Replace deletes and loads in one transaction (TRUNCATE would commit on its own in Redshift).
-        const executed =
-          load.mode === 'replace'
-            ? await executeBatch([`DELETE FROM ${tableRef(table)}`, copy])
-            : await execute(copy, []);
-        const copied =
-          load.mode === 'replace'
-            ? (executed.description.SubStatements?.at(-1)?.ResultRows ?? 0)
-            : (executed.description.ResultRows ?? 0);
-        return {
-          rowsLoaded: Math.max(0, copied),
-          files,
-          stats: { ...stats(executed), rows: Math.max(0, copied) },
-        };
-      } finally {
-        if (manifestKey) await load.source.delete(manifestKey);
-      }
-    },
+    loadFromObjects: (table, load) =>
+      copyFromS3({ iamRoleArn: options.iamRoleArn, tableRef, execute, executeBatch, stats }, table, load),
 
     async query(statement): Promise<QueryResult> {
       const bound = compile(statement);
@@ -500,69 +362,4 @@ export function createRedshiftWarehouseDriver(options: RedshiftWarehouseOptions)
     },
   };
   return driver;
-}
-
-/**
- * The Data API writes BIGINT values as JSON numbers (`longValue`), which JSON.parse rounds beyond
- * 2^53. Before the SDK parses a GetStatementResult response, long integers of 16+ digits are
- * rewritten as `stringValue`, which `fieldValue` turns into an exact bigint for int64 columns.
- */
-type ResultMiddleware = Parameters<GetStatementResultCommand['middlewareStack']['addRelativeTo']>[0];
-const exactLongs: ResultMiddleware = ((next: (args: unknown) => Promise<{ response: unknown }>) =>
-  async (args: unknown) => {
-    const result = await next(args);
-    const response = result.response as { body?: unknown };
-    const body = response.body;
-    if (body && typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
-      const text = Buffer.concat(chunks).toString('utf8');
-      response.body = Buffer.from(text.replace(/"longValue"\s*:\s*(-?\d{16,})/g, '"stringValue":"$1"'));
-    }
-    return result;
-  }) as unknown as ResultMiddleware;
-
-function sqlType(type: ColumnType): string {
-  return SQL_TYPES[type]({ name: '', type });
-}
-
-/** Decimal parameters keep their own scale (the column default of 9 would round finer values). */
-const decimalType = (text: string) => `DECIMAL(38, ${Math.min(/\.(\d+)/.exec(text)?.[1]?.length ?? 0, 37)})`;
-
-/**
- * The SQL for one typed value, pushing its text parameter onto `parameters` when it has one. Data
- * API parameters are strings (an empty one is refused, so the empty string is a literal), cast to
- * the value's type; timestamps travel as UTC text with six fractional digits.
- */
-function placeholder(value: TypedValue, name: string, parameters: SqlParameter[]): string {
-  if (value.value === null) {
-    return value.type === 'bytes' ? 'CAST(NULL AS VARBYTE)' : `CAST(NULL AS ${sqlType(value.type)})`;
-  }
-  const bind = (text: string, wrap: (p: string) => string) => {
-    if (text === '') return wrap("''");
-    parameters.push({ name, value: text });
-    return wrap(`:${name}`);
-  };
-  switch (value.type) {
-    case 'string':
-      return bind(value.value, (p) => p);
-    case 'int64':
-      return bind(value.value.toString(), (p) => `CAST(${p} AS BIGINT)`);
-    case 'float64':
-      return bind(String(value.value), (p) => `CAST(${p} AS DOUBLE PRECISION)`);
-    case 'bool':
-      return bind(String(value.value), (p) => `CAST(${p} AS BOOLEAN)`);
-    case 'timestamp':
-      return bind(timestampText(value.value), (p) => `CAST(${p} AS TIMESTAMP)`);
-    case 'date':
-      return bind(value.value, (p) => `CAST(${p} AS DATE)`);
-    case 'decimal': {
-      const type = decimalType(value.value);
-      return bind(value.value, (p) => `CAST(${p} AS ${type})`);
-    }
-    case 'json':
-      return bind(value.value, (p) => `JSON_PARSE(${p})`);
-    case 'bytes':
-      return bind(Buffer.from(value.value).toString('hex'), (p) => `FROM_HEX(${p})`);
-  }
 }

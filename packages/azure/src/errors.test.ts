@@ -1,11 +1,9 @@
-import { CloudmuxError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { translateError } from './errors.ts';
+import { classify } from './errors.ts';
 
-const ctx = { resource: 'objectStore', operation: 'test' } as const;
-const code = (error: unknown) => translateError(error, ctx).code;
+const code = (error: unknown) => classify(error).code;
 
-describe('translateError', () => {
+describe("classify (the drivers' errorCode)", () => {
   it('uses the service error code first and the status code when there is none (HEAD 404)', () => {
     expect(code({ statusCode: 404 })).toBe('NotFound');
     expect(code({ statusCode: 409, code: 'BlobAlreadyExists' })).toBe('AlreadyExists');
@@ -15,20 +13,16 @@ describe('translateError', () => {
     expect(code({ statusCode: 409, code: 'Conflict' })).toBe('AlreadyExists');
   });
 
-  it('marks throttling and outages retryable', () => {
+  it('classifies throttling and outages as the codes the portable layer retries', () => {
     for (const error of [{ statusCode: 429 }, { statusCode: 503, code: 'ServerBusy' }, { statusCode: 503 }]) {
-      const translated = translateError(error, ctx);
-      expect(['Throttled', 'Unavailable']).toContain(translated.code);
-      expect(translated.retryable).toBe(true);
+      expect(['Throttled', 'Unavailable']).toContain(code(error));
     }
-    expect(translateError({ statusCode: 404 }, ctx).retryable).toBe(false);
+    expect(code({ statusCode: 404 })).toBe('NotFound');
   });
 
   it('maps SQL error numbers; the documented transient ones are retryable Unavailable', () => {
     for (const number of [40613, 40501, 49918, 10928, 4060, 1205]) {
-      const translated = translateError({ name: 'RequestError', number }, ctx);
-      expect(translated.code).toBe('Unavailable');
-      expect(translated.retryable).toBe(true);
+      expect(classify({ name: 'RequestError', number })).toEqual({ code: 'Unavailable', retryable: true });
     }
     expect(code({ name: 'RequestError', number: 208 })).toBe('NotFound');
     expect(code({ name: 'RequestError', number: 2714 })).toBe('AlreadyExists');
@@ -36,12 +30,5 @@ describe('translateError', () => {
     expect(code({ name: 'ConnectionError', code: 'ESOCKET' })).toBe('Unavailable');
     expect(code({ name: 'ConnectionError', code: 'ELOGIN' })).toBe('Unauthenticated');
     expect(code({ name: 'RequestError', originalError: { number: 40197 } })).toBe('Unavailable');
-  });
-
-  it('passes CloudmuxErrors through and keeps the cause', () => {
-    const original = new CloudmuxError({ code: 'Timeout', message: 't' });
-    expect(translateError(original, ctx)).toBe(original);
-    const raw = { statusCode: 500 };
-    expect(translateError(raw, ctx).cause).toBe(raw);
   });
 });

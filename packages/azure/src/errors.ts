@@ -1,4 +1,4 @@
-import { CloudmuxError, type ErrorCode, type ResourceName } from '@cloudmux/core';
+import type { ErrorCode } from '@cloudmux/core';
 
 export const PROVIDER = 'azure';
 
@@ -83,41 +83,6 @@ interface ErrorShape {
   precedingErrors?: unknown[];
 }
 
-export interface ErrorContext {
-  resource: ResourceName;
-  operation: string;
-  /** What the call was about (a key, queue, secret name); never a secret value. */
-  subject?: string;
-}
-
-/** Translates any error an Azure SDK or mssql throws into a CloudmuxError (passes CloudmuxErrors through). */
-export function translateError(error: unknown, context: ErrorContext): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
-  const { code, retryable } = classify(error);
-  const shape = (error ?? {}) as ErrorShape;
-  const detail = [
-    shape.statusCode !== undefined ? `status ${shape.statusCode}` : undefined,
-    typeof shape.code === 'string' ? shape.code : undefined,
-    typeof shape.number === 'number' ? `sql error ${shape.number}` : undefined,
-  ]
-    .filter(Boolean)
-    .join(', ');
-  return new CloudmuxError({
-    code,
-    message: `azure ${context.resource} ${context.operation}${context.subject ? ` '${context.subject}'` : ''} failed: ${code}${detail ? ` (${detail})` : ''}${error instanceof Error ? `: ${sanitize(error.message)}` : ''}`,
-    provider: PROVIDER,
-    resource: context.resource,
-    operation: context.operation,
-    ...(retryable !== undefined ? { retryable } : {}),
-    cause: error,
-  });
-}
-
-// Storage messages embed RequestId/Time lines; keep only the first line so errors stay readable.
-function sanitize(message: string): string {
-  return message.split('\n')[0]?.slice(0, 300) ?? '';
-}
-
 export function classify(error: unknown): { code: ErrorCode; retryable?: boolean } {
   const shape = (error ?? {}) as ErrorShape;
   const sqlNumber = sqlErrorNumber(shape);
@@ -181,13 +146,4 @@ function sqlErrorNumber(shape: ErrorShape): number | undefined {
   const original = shape.originalError as ErrorShape | undefined;
   if (original && typeof original.number === 'number') return original.number;
   return undefined;
-}
-
-/** Runs `fn`, translating whatever it throws. */
-export async function guarded<T>(context: ErrorContext, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw translateError(error, context);
-  }
 }

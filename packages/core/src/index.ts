@@ -160,6 +160,7 @@ export { type CivilDate, epochDaysOfCivil, parseIsoDate, parseIsoTimestamp } fro
 export { type BillableUnits, type CallUsage, reportUsage, runWithUsage, type UsageReport } from './usage.ts';
 export {
   type BoundStatement,
+  type DriverLoadOptions,
   type ParameterValue,
   type PortableWarehouseOptions,
   portableWarehouse,

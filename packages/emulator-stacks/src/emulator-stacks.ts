@@ -201,7 +201,12 @@ export async function startGcpStack(): Promise<EmulatorStackResult> {
   };
 }
 
-const AZURE_EMULATOR_PROVIDER = new URL('./providers/azure.ts', import.meta.url).href;
+/**
+ * The Azure provider module for the emulators (the official one plus the test servers' certificate,
+ * token and SQL password under `providers.azure.testServers`), as a specifier for a registry's
+ * `providers` override — what the stack sets, and what a URL opener needs to reach the Key Vault test server.
+ */
+export const AZURE_EMULATOR_PROVIDER = new URL('./providers/azure.ts', import.meta.url).href;
 
 /**
  * Azurite for Blob and Queue Storage, the TDS test server (Synapse SQL on DuckDB, COPY INTO from

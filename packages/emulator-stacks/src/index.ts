@@ -8,6 +8,7 @@
  * one package doing both would be a dependency cycle.
  */
 export {
+  AZURE_EMULATOR_PROVIDER,
   type EmulatedProvider,
   type EmulatorStack,
   type EmulatorStackResult,

@@ -20,10 +20,7 @@
 import {
   type BoundStatement,
   bigqueryDialect,
-  type Column,
-  type ColumnType,
   DriverError,
-  type LoadResult,
   type OperationSource,
   portableWarehouse,
   type QueryResult,
@@ -32,13 +29,22 @@ import {
   reportUsage,
   type StatementStats,
   type TableSchema,
-  Timestamp,
-  type TypedValue,
   type Warehouse,
   type WarehouseCapabilities,
   type WarehouseDriver,
 } from '@cloudmux/core';
 import { BigQuery, type BigQueryOptions, type Job } from '@google-cloud/bigquery';
+import { loadFromGcs } from './bigquery/loader.ts';
+import {
+  type BqField,
+  canonicalType,
+  columnTypeOf,
+  decode,
+  fieldOf,
+  insertValue,
+  type QueryResponse,
+  queryParameter,
+} from './bigquery/values.ts';
 import { errorCodeOf, PROVIDER } from './errors.ts';
 
 export interface BigQueryWarehouseOptions {
@@ -74,162 +80,6 @@ const MB = 1024 * 1024;
 const TEN_MB = 10 * MB;
 const STREAMING_MIN_ROW_BYTES = 1024;
 const INSERT_MAX_BYTES = 9 * MB;
-
-interface BqField {
-  name: string;
-  type: string;
-  mode?: string;
-  precision?: string;
-  scale?: string;
-}
-
-interface QueryResponse {
-  schema?: { fields?: BqField[] };
-  rows?: Array<{ f: Array<{ v: unknown }> }>;
-  pageToken?: string;
-  jobComplete?: boolean;
-  totalRows?: string;
-}
-
-const BQ_TYPE: Record<ColumnType, string> = {
-  string: 'STRING',
-  int64: 'INT64',
-  float64: 'FLOAT64',
-  bool: 'BOOL',
-  timestamp: 'TIMESTAMP',
-  date: 'DATE',
-  decimal: 'NUMERIC',
-  json: 'JSON',
-};
-
-function canonicalType(type: string): string {
-  const t = type.toUpperCase();
-  if (t === 'INTEGER') return 'INT64';
-  if (t === 'FLOAT') return 'FLOAT64';
-  if (t === 'BOOLEAN') return 'BOOL';
-  return t;
-}
-
-function columnTypeOf(type: string): ColumnType | 'unknown' {
-  switch (canonicalType(type)) {
-    case 'INT64':
-      return 'int64';
-    case 'FLOAT64':
-      return 'float64';
-    case 'BOOL':
-      return 'bool';
-    case 'STRING':
-      return 'string';
-    case 'TIMESTAMP':
-      return 'timestamp';
-    case 'DATE':
-      return 'date';
-    case 'NUMERIC':
-    case 'BIGNUMERIC':
-      return 'decimal';
-    case 'JSON':
-      return 'json';
-    default:
-      return 'unknown';
-  }
-}
-
-function fieldOf(column: Column): BqField {
-  let type = BQ_TYPE[column.type];
-  const field: BqField = {
-    name: column.name,
-    type,
-    mode: column.nullable === false ? 'REQUIRED' : 'NULLABLE',
-  };
-  if (column.type === 'decimal') {
-    const precision = column.precision ?? 38;
-    const scale = column.scale ?? 9;
-    // NUMERIC holds at most 29 integer digits and 9 fractional ones; wider needs BIGNUMERIC.
-    if (scale > 9 || precision - scale > 29) type = 'BIGNUMERIC';
-    field.type = type;
-    if (column.precision !== undefined || column.scale !== undefined) {
-      field.precision = String(precision);
-      field.scale = String(scale);
-    }
-  }
-  return field;
-}
-
-/** A wire value of a query result → the core's JS value. */
-function decode(type: string, value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  const text = String(value);
-  switch (canonicalType(type)) {
-    case 'INT64':
-      return BigInt(text);
-    case 'FLOAT64':
-      // Number() also reads the 'NaN', 'Infinity' and '-Infinity' BigQuery sends for FLOAT64.
-      return Number(text);
-    case 'BOOL':
-      return text === 'true';
-    case 'TIMESTAMP':
-      // With useInt64Timestamp the value is epoch microseconds; older servers send float seconds.
-      return /^-?\d+$/.test(text)
-        ? new Timestamp(BigInt(text))
-        : Timestamp.fromDate(new Date(Number(text) * 1000));
-    case 'JSON':
-      return JSON.parse(text);
-    default:
-      return text;
-  }
-}
-
-interface QueryParameter {
-  name: string;
-  parameterType: { type: string };
-  parameterValue: { value?: string };
-}
-
-/** NUMERIC holds 29 integer and 9 fractional digits; a wider decimal parameter is BIGNUMERIC. */
-function decimalType(text: string): string {
-  const [whole = '', fraction = ''] = text.replace(/^-/, '').split('.');
-  return fraction.length > 9 || whole.replace(/^0+/, '').length > 29 ? 'BIGNUMERIC' : 'NUMERIC';
-}
-
-const BYTES_TYPE = 'BYTES';
-
-/** A typed value → its GoogleSQL type and wire text (null: no value). */
-function wire(value: TypedValue): { type: string; text: string | undefined } {
-  if (value.value === null)
-    return { type: value.type === 'bytes' ? BYTES_TYPE : BQ_TYPE[value.type], text: undefined };
-  switch (value.type) {
-    case 'timestamp':
-      return { type: 'TIMESTAMP', text: new Timestamp(value.value).toISOStringMicros() };
-    case 'decimal':
-      return { type: decimalType(value.value), text: value.value };
-    case 'bytes':
-      return { type: BYTES_TYPE, text: Buffer.from(value.value).toString('base64') };
-    case 'int64':
-    case 'float64':
-    case 'bool':
-      return { type: BQ_TYPE[value.type], text: String(value.value) };
-    default:
-      return { type: BQ_TYPE[value.type], text: value.value };
-  }
-}
-
-function queryParameter(name: string, value: TypedValue): QueryParameter {
-  const { type, text } = wire(value);
-  return { name, parameterType: { type }, parameterValue: text === undefined ? {} : { value: text } };
-}
-
-/** A typed row value → the JSON insertAll expects for its column. */
-function insertValue(value: TypedValue): unknown {
-  if (value.value === null) return null;
-  switch (value.type) {
-    case 'float64':
-    case 'bool':
-    case 'string':
-      return value.value;
-    default:
-      return wire(value).text;
-  }
-}
 
 export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Warehouse {
   return portableWarehouse(createBigQueryWarehouseDriver(options), { meter: options.meter });
@@ -480,72 +330,12 @@ export function createBigQueryWarehouseDriver(options: BigQueryWarehouseOptions)
       return rows.length;
     },
 
-    async loadFromObjects(table, loadOptions): Promise<LoadResult> {
-      const started = performance.now();
-      const source = loadOptions.source;
-      let keys = loadOptions.keys ? [...loadOptions.keys] : undefined;
-      if (!keys) {
-        keys = [];
-        for await (const info of source.listAll(
-          loadOptions.prefix === undefined ? {} : { prefix: loadOptions.prefix },
-        ))
-          keys.push(info.key);
-        if (keys.length === 0) {
-          throw new DriverError('NotFound', { detail: `no objects under ${loadOptions.prefix}` });
-        }
-      }
-      const uris = keys.map((key) => source.uriOf(key));
-      if (uris.some((uri) => !uri.startsWith('gs://'))) {
-        throw new DriverError('InvalidArgument', {
-          detail: 'BigQuery loads only from Cloud Storage (gs://) objects',
-        });
-      }
-      const sourceFormat =
-        loadOptions.format === 'parquet'
-          ? 'PARQUET'
-          : loadOptions.format === 'csv'
-            ? 'CSV'
-            : 'NEWLINE_DELIMITED_JSON';
-      await ensureDataset();
-      const [job] = await bq().createJob({
-        location,
-        configuration: {
-          load: {
-            sourceUris: uris,
-            destinationTable: { projectId: options.projectId, datasetId: options.dataset, tableId: table },
-            sourceFormat,
-            writeDisposition: loadOptions.mode === 'replace' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
-            createDisposition: 'CREATE_NEVER',
-            ...(sourceFormat === 'CSV' ? { skipLeadingRows: 1, allowQuotedNewlines: true } : {}),
-            ...(sourceFormat === 'PARQUET' ? { parquetOptions: { enableListInference: true } } : {}),
-          },
-        },
-      });
-      let meta: Record<string, unknown>;
-      for (;;) {
-        [meta] = (await job.getMetadata()) as unknown as [Record<string, unknown>];
-        if ((meta.status as { state?: string } | undefined)?.state === 'DONE') break;
-        // Load jobs run server-side; polling jobs.get is the documented way to wait for them.
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      const failed = jobError(meta.status);
-      if (failed) throw failed;
-      const load = ((meta.statistics as { load?: Record<string, string> } | undefined)?.load ?? {}) as Record<
-        string,
-        string
-      >;
-      const loadedBytes = Number(load.inputFileBytes ?? 0);
-      reportUsage({ units: { 'bigquery.bytes-loaded': loadedBytes } });
-      return {
-        rowsLoaded: Number(load.outputRows ?? 0),
-        files: Number(load.inputFiles ?? uris.length),
-        stats: {
-          durationMs: performance.now() - started,
-          rows: Number(load.outputRows ?? 0),
-          statementId: job.id ?? '',
-        },
-      };
-    },
+    loadFromObjects: (table, load) =>
+      loadFromGcs(
+        { bq, ensureDataset, jobError, location, projectId: options.projectId, dataset: options.dataset },
+        table,
+        load,
+      ),
 
     async query(statement) {
       const started = performance.now();

@@ -1,6 +1,5 @@
-import { CloudmuxError } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { errorCodeOf, gcpCall, toCloudmuxError } from './errors.ts';
+import { errorCodeOf } from './errors.ts';
 
 /** The shapes the Google clients throw, as they arrive (fields only, no client needed). */
 const http = (code: number, reason?: string) =>
@@ -42,30 +41,10 @@ describe('gcp error translation', () => {
     expect(errorCodeOf(grpc(12))).toBe('Unsupported');
   });
 
-  it('maps network failures and marks the transient codes retryable', () => {
-    const refused = toCloudmuxError(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }), {
-      resource: 'queue',
-      operation: 'send',
-    });
-    expect(refused.code).toBe('Unavailable');
-    expect(refused.retryable).toBe(true);
-    expect(refused.provider).toBe('gcp');
-    expect(toCloudmuxError(grpc(8), { resource: 'queue', operation: 'send' }).retryable).toBe(true);
-    expect(toCloudmuxError(http(404), { resource: 'queue', operation: 'send' }).retryable).toBe(false);
+  it('maps network failures and the transient codes to what the portable layer retries', () => {
+    expect(errorCodeOf(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toBe('Unavailable');
+    expect(errorCodeOf(grpc(8))).toBe('Throttled');
+    expect(errorCodeOf(http(404))).toBe('NotFound');
     expect(errorCodeOf(Object.assign(new Error('t'), { code: 'ETIMEDOUT' }))).toBe('Timeout');
-  });
-
-  it('passes CloudmuxErrors through and wraps anything else with its cause', async () => {
-    const original = new CloudmuxError({ code: 'NotFound', message: 'x' });
-    await expect(
-      gcpCall({ resource: 'objectStore', operation: 'get' }, () => Promise.reject(original)),
-    ).rejects.toBe(original);
-    const cause = http(412);
-    const wrapped = await gcpCall({ resource: 'objectStore', operation: 'put' }, () =>
-      Promise.reject(cause),
-    ).catch((e: unknown) => e);
-    expect(CloudmuxError.hasCode(wrapped, 'PreconditionFailed')).toBe(true);
-    expect((wrapped as Error).cause).toBe(cause);
-    expect((wrapped as CloudmuxError).operation).toBe('put');
   });
 });

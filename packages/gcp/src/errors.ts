@@ -1,10 +1,10 @@
 /**
- * One translation of every error the Google Cloud clients throw into a CloudmuxError. Three shapes
- * reach us: HTTP (`ApiError` from the Storage/BigQuery clients, `code` = HTTP status, `errors[].reason`),
+ * One classification of every error the Google Cloud clients throw into an ErrorCode (the driver's
+ * `errorCode`; the portable layer writes the message). Three shapes reach us: HTTP (`ApiError` from the Storage/BigQuery clients, `code` = HTTP status, `errors[].reason`),
  * gRPC (google-gax / grpc-js, `code` = gRPC status 0–16), and Node network errors (`code` = 'ECONNREFUSED').
  * BigQuery job failures carry a `reason` string only, so reasons are mapped too.
  */
-import { CloudmuxError, type ErrorCode, type ResourceName } from '@cloudmux/core';
+import type { ErrorCode } from '@cloudmux/core';
 
 export const PROVIDER = 'gcp';
 
@@ -104,44 +104,4 @@ export function errorCodeOf(error: unknown): ErrorCode {
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'Timeout';
   if (e.cause && e.cause !== error) return errorCodeOf(e.cause);
   return 'Internal';
-}
-
-export interface CallContext {
-  resource: ResourceName;
-  operation: string;
-}
-
-/** Wraps a client error; CloudmuxErrors pass through untouched. */
-export function toCloudmuxError(error: unknown, context: CallContext, code?: ErrorCode): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
-  const resolved = code ?? errorCodeOf(error);
-  const detail = error instanceof Error ? error.message : String(error);
-  return new CloudmuxError({
-    code: resolved,
-    // The client's message names the resource, never a payload, so it is safe to keep.
-    message: `gcp ${context.resource}.${context.operation} failed (${resolved}): ${detail.slice(0, 500)}`,
-    provider: PROVIDER,
-    resource: context.resource,
-    operation: context.operation,
-    cause: error,
-  });
-}
-
-/** Runs a client call and translates whatever it throws. */
-export async function gcpCall<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw toCloudmuxError(error, context);
-  }
-}
-
-export function invalidArgument(context: CallContext, message: string): CloudmuxError {
-  return new CloudmuxError({
-    code: 'InvalidArgument',
-    message,
-    provider: PROVIDER,
-    resource: context.resource,
-    operation: context.operation,
-  });
 }

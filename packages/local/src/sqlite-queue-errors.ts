@@ -3,7 +3,7 @@
  * ("unable to open database file", "attempt to write a readonly database"); where it does not say
  * why, the file system is asked, so the error names the path and the cause.
  */
-import { CloudmuxError, type ErrorCode } from '@cloudmux/core';
+import { CloudmuxError, DriverError, type ErrorCode } from '@cloudmux/core';
 import { storageError, writeProblem } from './storage-errors.ts';
 
 // Primary result codes (the low byte of an extended code): https://sqlite.org/rescode.html
@@ -17,21 +17,18 @@ const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
 const SQLITE_NOTADB = 26;
 
-function fail(code: ErrorCode, operation: string, message: string, cause: unknown, retryable?: boolean) {
-  return new CloudmuxError({
-    code,
-    message,
-    provider: 'local',
-    resource: 'queue',
-    operation,
-    cause,
-    ...(retryable === undefined ? {} : { retryable }),
-  });
+// The detail names the database file and SQLite's cause; the portable queue writes the message.
+function fail(code: ErrorCode, detail: string, cause: unknown, retryable?: boolean) {
+  return new DriverError(code, { detail, cause, ...(retryable === undefined ? {} : { retryable }) });
 }
 
 /** Translates a failure on the queue database `file`; CloudmuxErrors pass through. */
-export function translateQueueError(error: unknown, operation: string, file: string): CloudmuxError {
-  if (CloudmuxError.isInstance(error)) return error;
+export function translateQueueError(
+  error: unknown,
+  operation: string,
+  file: string,
+): CloudmuxError | DriverError {
+  if (CloudmuxError.isInstance(error) || DriverError.isInstance(error)) return error;
   // Creating the database's directory fails with a plain fs error.
   const storage = storageError(error, { resource: 'queue', operation, path: file });
   if (storage) return storage;
@@ -41,11 +38,10 @@ export function translateQueueError(error: unknown, operation: string, file: str
   switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return fail('Unavailable', operation, `${what} is locked by another process`, error);
+      return fail('Unavailable', `${what} is locked by another process`, error);
     case SQLITE_FULL:
       return fail(
         'Unavailable',
-        operation,
         `${what}: the disk is full (SQLITE_FULL); free space, then retry`,
         error,
         true,
@@ -57,31 +53,24 @@ export function translateQueueError(error: unknown, operation: string, file: str
       // database read-only: its journal lives beside it).
       const problem = writeProblem(file);
       const found = problem && storageError(problem, { resource: 'queue', operation, path: file });
-      if (found) return fail(found.code, operation, `${what}: ${found.message}`, error);
+      if (found) return fail(found.code, `${what}: ${found.detail}`, error);
       if (primary === SQLITE_CANTOPEN) {
         return fail(
           'Internal',
-          operation,
           `${what} cannot be opened: ${problem?.code ?? errstr ?? 'unknown cause'}`,
           error,
         );
       }
-      return fail(
-        'PermissionDenied',
-        operation,
-        `${what} is read-only: ${errstr ?? 'SQLITE_READONLY'}`,
-        error,
-      );
+      return fail('PermissionDenied', `${what} is read-only: ${errstr ?? 'SQLITE_READONLY'}`, error);
     }
     case SQLITE_IOERR:
-      return fail('Unavailable', operation, `${what}: disk I/O error (${errstr ?? 'SQLITE_IOERR'})`, error);
+      return fail('Unavailable', `${what}: disk I/O error (${errstr ?? 'SQLITE_IOERR'})`, error);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return fail('Internal', operation, `${what} is corrupt or not a SQLite database (${errstr})`, error);
+      return fail('Internal', `${what} is corrupt or not a SQLite database (${errstr})`, error);
     default:
       return fail(
         'Internal',
-        operation,
         `${what}: ${errstr ?? (error instanceof Error ? error.message : String(error))}`,
         error,
       );

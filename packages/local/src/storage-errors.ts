@@ -7,7 +7,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { CloudmuxError, type ErrorCode, type ResourceName } from '@cloudmux/core';
+import { DriverError, type ErrorCode, type ResourceName } from '@cloudmux/core';
 
 interface Cause {
   code: ErrorCode;
@@ -55,22 +55,19 @@ export const errnoOf = (error: unknown): string | undefined =>
   (error as NodeJS.ErrnoException | undefined)?.code;
 
 /**
- * The CloudmuxError for a failed filesystem call on the provider's own storage, naming the path
- * and the cause; undefined when the errno is not a storage condition (ENOENT, EEXIST, ENOTDIR…),
- * which the caller interprets in its own terms.
+ * The DriverError for a failed filesystem call on the provider's own storage, its detail naming the
+ * path, the cause and the fix (the portable layer writes the message around it); undefined when the
+ * errno is not a storage condition (ENOENT, EEXIST, ENOTDIR…), which the caller interprets itself.
  */
-export function storageError(error: unknown, context: StorageContext): CloudmuxError | undefined {
+export function storageError(error: unknown, context: StorageContext): DriverError | undefined {
   const errno = errnoOf(error);
   const cause = errno === undefined ? undefined : CAUSES[errno];
   if (!cause) return undefined;
   const path = (error as NodeJS.ErrnoException).path ?? context.path;
-  return new CloudmuxError({
-    code: cause.code,
-    message: `${context.operation}: cannot access ${path}: ${cause.text} (${errno}); ${cause.fix}`,
-    provider: context.provider ?? 'local',
-    resource: context.resource,
-    operation: context.operation,
+  return new DriverError(cause.code, {
+    detail: `cannot access ${path}: ${cause.text} (${errno}); ${cause.fix}`,
     cause: error,
+    retryable: cause.code === 'Unavailable',
   });
 }
 

@@ -3,7 +3,13 @@
  * driver that executes): COPY INTO from the source store, through a staging table when the load
  * must land all or nothing, JSON lines parsed in SQL.
  */
-import { DriverError, type LoadOptions, type LoadResult, type WarehouseDriver } from '@cloudmux/core';
+import {
+  DriverError,
+  type DriverLoadOptions,
+  type LoadOptions,
+  type LoadResult,
+  type WarehouseDriver,
+} from '@cloudmux/core';
 import sql from 'mssql';
 import type { SynapseWarehouseOptions } from '../synapse-warehouse.ts';
 import { portableOf, sqlTypeOf } from './dialect.ts';
@@ -14,21 +20,14 @@ export async function loadFromObjects(
   driver: WarehouseDriver,
   options: Pick<SynapseWarehouseOptions, 'loadCredential'>,
   table: string,
-  load: LoadOptions,
+  load: DriverLoadOptions,
 ): Promise<LoadResult> {
   session.requireDedicated('loadFromObjects');
   const started = performance.now();
   const p = await session.connect();
   const existing = await session.existingColumns(table, p);
   if (existing.length === 0) throw new DriverError('NotFound', { detail: `table '${table}' does not exist` });
-  const keys = load.keys ? [...load.keys] : [];
-  if (!load.keys) {
-    for await (const object of load.source.listAll({ ...(load.prefix ? { prefix: load.prefix } : {}) }))
-      keys.push(object.key);
-  }
-  if (keys.length === 0) {
-    throw new DriverError('NotFound', { detail: `no objects under prefix '${load.prefix ?? ''}'` });
-  }
+  const keys = load.keys;
   let bytes = 0;
   for (const key of keys) bytes += (await load.source.head(key)).size;
   const fileOptions =
@@ -39,7 +38,7 @@ export async function loadFromObjects(
         : // JSON lines: each line whole into one column (a field terminator and quote that never occur).
           "FILE_TYPE = 'CSV', FIELDTERMINATOR = '0x0b', FIELDQUOTE = '0x0b', ROWTERMINATOR = '0x0a'";
   const sourceUrl = (key: string) => `'${load.source.uriOf(key).replaceAll("'", "''")}'`;
-  const copyInto = async (target: string, files: string[]) => {
+  const copyInto = async (target: string, files: readonly string[]) => {
     const credential = await copyCredential(options, load, files[0] as string);
     const text = `COPY INTO ${target} FROM ${files.map(sourceUrl).join(', ')} WITH (${fileOptions}${credential ? `, CREDENTIAL = ${credential}` : ''})`;
     const result = await session.run(text, undefined, p);

@@ -6,7 +6,7 @@
  */
 import type { CloudmuxError, ErrorCode } from '../errors.ts';
 import type { ResourceName } from '../providers/types.ts';
-import type { UsageReport } from '../usage.ts';
+import { reportUsage, type UsageReport } from '../usage.ts';
 import { cancelledError, portableError } from './errors.ts';
 
 /** What a driver method receives with every call. */
@@ -122,8 +122,9 @@ export function start<R>(
   }
 }
 
-const ignore = () => {};
-const UNMETERED: ReportingCall = { report: ignore };
+// An unmetered call's usage goes to the metered call it runs inside, if any (an unmetered lake
+// store read by a metered warehouse load counts there), through the ambient `reportUsage`.
+const UNMETERED: ReportingCall = { report: reportUsage };
 
 export function plainOperation(spec: OperationSpec): OperationRunner {
   return {
@@ -136,7 +137,7 @@ export function plainOperation(spec: OperationSpec): OperationRunner {
       const { subject, signal } = runOptions(how, positionalSubject, positionalSignal);
       if (signal?.aborted) return Promise.reject(failureOf(undefined, spec, subject, signal));
       const pending = signal
-        ? raceAbort(start(call, { signal, report: ignore }), signal)
+        ? raceAbort(start(call, { signal, report: reportUsage }), signal)
         : start(call, UNMETERED);
       return pending.catch((raw: unknown) => {
         throw failureOf(raw, spec, subject, signal);

@@ -17,6 +17,9 @@ import type { DriverCall } from '../queue/driver.ts';
 import type { ColumnType, LoadOptions, LoadResult, QueryResult, TableSchema } from './types.ts';
 import type { TypedValue } from './values.ts';
 
+/** What a driver's loader receives: the caller's options with the keys resolved. */
+export type DriverLoadOptions = LoadOptions & { readonly keys: readonly string[] };
+
 export type { DriverCall } from '../queue/driver.ts';
 
 /**
@@ -58,8 +61,12 @@ export interface WarehouseDriver {
     rows: readonly (readonly TypedValue[])[],
     call: DriverCall,
   ): Promise<number>;
-  /** Format and capability already checked; exactly one of `keys` and `prefix` is set. */
-  loadFromObjects(table: string, load: LoadOptions, call: DriverCall): Promise<LoadResult>;
+  /**
+   * Format and capability already checked; `keys` is always the non-empty list to load (the
+   * portable layer lists a `prefix` once, for every driver); `prefix` stays set when the caller
+   * gave one, for engines that read a prefix natively (Redshift COPY).
+   */
+  loadFromObjects(table: string, load: DriverLoadOptions, call: DriverCall): Promise<LoadResult>;
   query(statement: BoundStatement, call: DriverCall): Promise<QueryResult>;
   /** Pages of at most `pageSize` rows (at least one page, possibly empty). */
   queryPages(statement: BoundStatement, pageSize: number, call: DriverCall): AsyncIterable<QueryResult>;

@@ -1,4 +1,4 @@
-export type { BoundStatement, TableColumn, WarehouseDriver } from './driver.ts';
+export type { BoundStatement, DriverLoadOptions, TableColumn, WarehouseDriver } from './driver.ts';
 export { type PortableWarehouseOptions, portableWarehouse, warehouseDriverOf } from './portable-warehouse.ts';
 export { bindStatement } from './statement.ts';
 export * from './types.ts';

@@ -33,6 +33,8 @@ function scriptedDriver(failures: number) {
     operation: string;
     statement?: BoundStatement;
     rows?: readonly (readonly TypedValue[])[];
+    keys?: readonly string[];
+    prefix?: string | undefined;
   }> = [];
   let remaining = failures;
   const transient = () => {
@@ -69,8 +71,8 @@ function scriptedDriver(failures: number) {
       transient();
       return rows.length;
     },
-    async loadFromObjects() {
-      calls.push({ operation: 'loadFromObjects' });
+    async loadFromObjects(_table, load) {
+      calls.push({ operation: 'loadFromObjects', keys: load.keys, prefix: load.prefix });
       transient();
       return { rowsLoaded: 0, files: 1, stats: { durationMs: 0 } };
     },
@@ -203,6 +205,29 @@ describe('portable Warehouse', () => {
       'InvalidArgument',
     );
     expect(calls).toEqual([]);
+  });
+
+  it('lists a prefix once for every driver: the driver gets its keys, and an empty prefix is NotFound', async () => {
+    const { driver, calls } = scriptedDriver(0);
+    const warehouse = portableWarehouse(driver);
+    const objects = ['lake/a.parquet', 'lake/b.parquet', 'other/c.parquet'];
+    // The source store's listing, as an ObjectStore's listAll yields it.
+    const source = {
+      location: 'mem://lake/',
+      async *listAll(options: { prefix?: string }) {
+        for (const key of objects) if (key.startsWith(options.prefix ?? '')) yield { key };
+      },
+    } as never;
+    await warehouse.loadFromObjects('t', { source, prefix: 'lake/', format: 'parquet' });
+    await warehouse.loadFromObjects('t', { source, keys: ['other/c.parquet'], format: 'parquet' });
+    expect(calls).toEqual([
+      { operation: 'loadFromObjects', keys: ['lake/a.parquet', 'lake/b.parquet'], prefix: 'lake/' },
+      { operation: 'loadFromObjects', keys: ['other/c.parquet'], prefix: undefined },
+    ]);
+    expect(await codeOf(warehouse.loadFromObjects('t', { source, prefix: 'none/', format: 'parquet' }))).toBe(
+      'NotFound',
+    );
+    expect(calls).toHaveLength(2);
   });
 
   it('a call whose signal aborted is Cancelled, and pages stop when the signal aborts', async () => {

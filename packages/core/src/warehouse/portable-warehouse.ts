@@ -4,6 +4,7 @@
  * messages, metering with each call's idempotency, timeouts and cancellation. Each call runs
  * through one `OperationRunner` resolved at construction.
  */
+import type { ObjectStore } from '../object-store/types.ts';
 import { DriverError } from '../portable/errors.ts';
 import type { OperationSource } from '../portable/operation.ts';
 import {
@@ -175,7 +176,10 @@ class PortableWarehouse extends PortableResource<WarehouseDriver, Operation> imp
         }
         if (load.prefix !== undefined && typeof load.prefix !== 'string')
           throw invalid('prefix must be a string');
-        return d.loadFromObjects(table, load, callOf(load));
+        if (load.keys) return d.loadFromObjects(table, { ...load, keys: load.keys }, callOf(load));
+        return keysUnder(load.source, load.prefix as string, load.signal).then((keys) =>
+          d.loadFromObjects(table, { ...load, keys }, callOf(load)),
+        );
       },
       // Replace swaps the whole contents, so repeating it ends in the same table; append would double.
       load?.mode === 'replace',
@@ -298,4 +302,23 @@ function typedRows(table: string, columns: readonly TableColumn[], rows: readonl
     out[r] = values;
   }
   return out;
+}
+
+/**
+ * Every key under `prefix`, in the store's listing order; none is NotFound (Redshift's COPY failed on
+ * an empty prefix, BigQuery and DuckDB loaded nothing): one listing and one answer for every driver.
+ */
+async function keysUnder(
+  source: ObjectStore,
+  prefix: string,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const info of source.listAll(signal ? { prefix, signal } : { prefix })) keys.push(info.key);
+  if (keys.length === 0) {
+    throw new DriverError('NotFound', {
+      detail: `no objects under prefix ${JSON.stringify(prefix)} in ${source.location}`,
+    });
+  }
+  return keys;
 }

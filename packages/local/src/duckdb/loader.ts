@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { DriverError, type LoadOptions, type LoadResult, reportUsage, type SqlDialect } from '@cloudmux/core';
+import {
+  DriverError,
+  type DriverLoadOptions,
+  type LoadOptions,
+  type LoadResult,
+  reportUsage,
+  type SqlDialect,
+} from '@cloudmux/core';
 import type { DuckDbDriver } from './driver.ts';
 import { tableColumns } from './schema.ts';
 
@@ -46,22 +53,6 @@ function readerSql(
   }
 }
 
-async function keysToLoad(options: LoadOptions): Promise<string[]> {
-  if (options.keys && options.prefix !== undefined) throw invalid('pass either keys or prefix, not both');
-  if (options.keys) {
-    if (options.keys.length === 0) throw invalid('keys is empty');
-    return [...options.keys];
-  }
-  if (options.prefix === undefined) throw invalid('pass keys or a prefix to load');
-  const keys: string[] = [];
-  for await (const info of options.source.listAll({ prefix: options.prefix })) keys.push(info.key);
-  if (keys.length === 0)
-    throw new DriverError('NotFound', {
-      detail: `no objects under prefix ${JSON.stringify(options.prefix)} in ${options.source.location}`,
-    });
-  return keys.sort();
-}
-
 async function fileSize(path: string, key: string): Promise<number> {
   try {
     return (await stat(path)).size;
@@ -79,7 +70,7 @@ async function fileSize(path: string, key: string): Promise<number> {
  * own `get` (to this call when the store is unwrapped, to the store's record when it is metered).
  */
 async function localPaths(
-  options: LoadOptions,
+  options: DriverLoadOptions,
   keys: readonly string[],
   scratch: () => Promise<string>,
 ): Promise<{ paths: string[]; inPlaceBytes: number }> {
@@ -111,12 +102,12 @@ export async function loadFromObjects(
   driver: DuckDbDriver,
   dialect: SqlDialect,
   table: string,
-  options: LoadOptions,
+  options: DriverLoadOptions,
 ): Promise<LoadResult> {
   const startedAt = performance.now();
   const mode = options.mode ?? 'append';
   if (mode !== 'append' && mode !== 'replace') throw invalid(`unknown load mode ${String(mode)}`);
-  const keys = await keysToLoad(options);
+  const keys = options.keys;
   let scratchDir: string | undefined;
   try {
     const { paths, inPlaceBytes } = await localPaths(options, keys, async () => {

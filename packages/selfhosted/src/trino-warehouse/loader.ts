@@ -14,7 +14,7 @@
  * them leaves it empty until the (idempotent) replace is run again. Stated in the README.
  */
 import { randomBytes } from 'node:crypto';
-import { DriverError, type LoadOptions, type LoadResult } from '@cloudmux/core';
+import { DriverError, type DriverLoadOptions, type LoadResult } from '@cloudmux/core';
 import type { FinishedStatement } from './protocol.ts';
 import { withScratchTables } from './scratch.ts';
 import { quoteText } from './values.ts';
@@ -38,16 +38,6 @@ const invalid = (detail: string) => new DriverError('InvalidArgument', { detail 
 /** Hive lists no file or folder whose name starts with '_' or '.', so such an object would be skipped silently. */
 const HIDDEN_SEGMENT = /(^|\/)[_.]/;
 
-async function keysToLoad(load: LoadOptions): Promise<string[]> {
-  if (load.keys) return [...load.keys];
-  const keys: string[] = [];
-  for await (const info of load.source.listAll({ prefix: load.prefix! })) keys.push(info.key);
-  if (keys.length === 0) {
-    throw new DriverError('NotFound', { detail: `no objects under ${load.source.uriOf(load.prefix!)}` });
-  }
-  return keys.sort();
-}
-
 /** The deepest directory holding every URI (the external table's location). */
 function commonDirectory(uris: readonly string[]): string {
   let prefix = uris[0]!;
@@ -62,7 +52,7 @@ function commonDirectory(uris: readonly string[]): string {
 export async function loadFromObjects(
   context: LoaderContext,
   table: string,
-  load: LoadOptions,
+  load: DriverLoadOptions,
   signal: AbortSignal | undefined,
 ): Promise<LoadResult> {
   const startedAt = performance.now();
@@ -72,7 +62,8 @@ export async function loadFromObjects(
         'on the server the catalog is configured for',
     );
   }
-  const keys = await keysToLoad(load);
+  // The portable type listed a prefix load already; sorted, the statement is the same for the same set.
+  const keys = [...load.keys].sort();
   const uris = keys.map((key) => load.source.uriOf(key));
   const location = commonDirectory(uris);
   if (!location.startsWith('s3://') || location.split('/').length < 5) {
