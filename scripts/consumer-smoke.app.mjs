@@ -46,8 +46,8 @@ try {
   await resources.close();
 }
 
-// The cloud providers and the pricing package load from the same install (no cloud call is made).
-for (const name of ['aws', 'gcp', 'azure']) {
+// The cloud and self-hosted providers and the pricing package load from the same install (no cloud call is made).
+for (const name of ['aws', 'gcp', 'azure', 'selfhosted']) {
   const provider = await import(`@cloudmux/${name}`);
   assert.equal(provider.providerName, name);
 }

@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/toolchain.sh"
 cd "$CLOUDMUX_ROOT"
 
-PACKAGES=(core local aws gcp azure pricing conformance)
+PACKAGES=(core local aws gcp azure selfhosted pricing conformance)
 DUCKDB_VERSION="$(node -p 'require("./packages/local/package.json").devDependencies["@duckdb/node-api"]')"
 LEAN_LIMIT_MB=25
 started=$SECONDS

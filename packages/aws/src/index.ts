@@ -13,6 +13,7 @@ export {
   type AwsOptionsInput,
   awsOptionsSchema,
   clientSettings,
+  S3_MULTIPART_OPTIONS,
   sdkCredentials,
 } from './options.ts';
 export {

@@ -8,6 +8,18 @@ const url = z.string().url();
  * default chain (environment, shared profiles, SSO, web identity/IRSA, assume-role); explicit
  * `credentials` exist only for emulators, which accept any key.
  */
+/** How streamed uploads are split: S3's multipart rules, shared by every S3-compatible provider. */
+export const S3_MULTIPART_OPTIONS = {
+  /** Streams larger than this upload in parts of this size (min 5 MiB). Default 8 MiB. */
+  partSizeBytes: z
+    .number()
+    .int()
+    .min(5 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
+  /** Parts uploaded at once per multipart upload. Default 4. */
+  partConcurrency: z.number().int().min(1).max(32).default(4),
+};
+
 export const awsOptionsSchema = z
   .object({
     /** AWS region, e.g. `eu-west-1`. Default: the SDK chain (AWS_REGION, profile). */
@@ -48,14 +60,7 @@ export const awsOptionsSchema = z
          * default streaming checksums. Default: the SDK's (`WHEN_SUPPORTED`).
          */
         requestChecksumCalculation: z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).optional(),
-        /** Streams larger than this upload in parts of this size (min 5 MiB). Default 8 MiB. */
-        partSizeBytes: z
-          .number()
-          .int()
-          .min(5 * 1024 * 1024)
-          .default(8 * 1024 * 1024),
-        /** Parts uploaded at once per multipart upload. Default 4. */
-        partConcurrency: z.number().int().min(1).max(32).default(4),
+        ...S3_MULTIPART_OPTIONS,
       })
       .strict()
       .optional(),

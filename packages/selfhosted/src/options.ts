@@ -1,3 +1,4 @@
+import { S3_MULTIPART_OPTIONS } from '@cloudmux/aws';
 import { ConfigError, requireProviderSection } from '@cloudmux/core';
 import { z } from 'zod';
 
@@ -31,14 +32,7 @@ export const selfhostedOptionsSchema = z
           .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
           .strict()
           .optional(),
-        /** Streams larger than this upload in parts of this size (min 5 MiB). Default 8 MiB. */
-        partSizeBytes: z
-          .number()
-          .int()
-          .min(5 * 1024 * 1024)
-          .default(8 * 1024 * 1024),
-        /** Parts uploaded at once per multipart upload. Default 4. */
-        partConcurrency: z.number().int().min(1).max(32).default(4),
+        ...S3_MULTIPART_OPTIONS,
       })
       .strict()
       .optional(),
