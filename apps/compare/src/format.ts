@@ -1,4 +1,5 @@
 /** Text formatting shared by the renderers and the verdict: plain ASCII-safe text, no symbols that need a special font. */
+import { providerEntry } from '@cloudmux/core';
 
 export const usd = (n: number): string =>
   n === 0
@@ -39,7 +40,10 @@ export function batchesLabel(batchRunsPerDay: number): string {
   return batchRunsPerDay === 24 ? 'hourly batches' : `${batchRunsPerDay} batch runs per day`;
 }
 
-export function endpointLabel(endpoint: string): string {
+export function endpointLabel(endpoint: string, provider?: string): string {
+  // The self-hosted stack's "emulators" are the real servers (MinIO, nats-server, Trino), run here.
+  if (endpoint === 'emulator' && provider !== undefined && providerEntry(provider)?.kind === 'selfHosted')
+    return 'real servers on this machine (not a production cluster)';
   return endpoint === 'emulator'
     ? 'emulator on this machine (not cloud latency)'
     : endpoint === 'live'

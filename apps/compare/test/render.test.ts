@@ -94,4 +94,10 @@ describe('report rendering', () => {
     expect(md).not.toMatch(/\p{Extended_Pictographic}/u);
     expect(renderHtml(results([provider('local', 'embedded')]))).not.toMatch(/\p{Extended_Pictographic}/u);
   });
+
+  it('labels emulators as emulators and the self-hosted stack as real servers here, neither as the cloud', () => {
+    const md = renderMarkdown(results([provider('aws', 'emulator'), provider('selfhosted', 'emulator')]));
+    expect(md).toMatch(/\| aws \| emulator on this machine \(not cloud latency\) \|/);
+    expect(md).toMatch(/\| selfhosted \| real servers on this machine \(not a production cluster\) \|/);
+  });
 });

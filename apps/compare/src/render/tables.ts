@@ -28,7 +28,7 @@ export function providersTable(results: Results): Table {
     rows: [
       ...results.providers.map((p) => [
         p.name,
-        endpointLabel(p.endpoint),
+        endpointLabel(p.endpoint, p.name),
         p.region,
         p.pricingRegion ?? 'none',
         p.pipeline ? Math.round(p.pipeline.eventsPerSecond).toLocaleString('en-US') : 'no pipeline run',
