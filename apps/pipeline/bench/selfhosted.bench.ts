@@ -2,9 +2,8 @@
  * The self-hosted stack against the local provider (not a test): the same pipeline over the same
  * flights, run one after the other in this process — the local provider (filesystem, SQLite,
  * DuckDB) as the baseline, then the stack on real servers started here (MinIO for the lake and the
- * secrets, nats-server with JetStream for the queue; the warehouse is the local DuckDB on both, as
- * long as the stack has no Trino wired in, so the ratio isolates object store + queue). Both servers
- * run on this machine: their latency is a local server's, not a production cluster's.
+ * secrets, nats-server with JetStream for the queue, Trino over the lake for the warehouse). The
+ * servers run on this machine: their latency is a local server's, not a production cluster's.
  *
  * `BENCH_EVENTS=300000` runs a slice; default all 3,000,000 flights. Writes
  * .reports/bench-selfhosted.json and the selfhosted section of BENCHMARKS.md.
