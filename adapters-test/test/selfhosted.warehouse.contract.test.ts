@@ -56,7 +56,7 @@ if (unavailable) {
 } else {
   // Started before the suites' own hooks, under a budget of its own: Trino's start-up (18–40 s on
   // two cores) can outlast the shared 120 s hook timeout when CI runs other servers beside it.
-  beforeAll(() => sharedTrino().then(() => undefined), 300_000);
+  beforeAll(() => sharedTrino().then(() => undefined), 480_000);
   afterAll(async () => {
     try {
       await (await trino)?.stop();

@@ -12,6 +12,7 @@ import { LAYOUT } from './layout.ts';
 import { log, logFormat, setLogFormat } from './log.ts';
 import { formatUsage } from './metering/format.ts';
 import { RunProgress } from './progress.ts';
+import { REQUEST_RETRY_BUDGET } from './retry-budget.ts';
 import { type RunSummary, runPipeline } from './run.ts';
 import { createApi } from './serving/api.ts';
 import { maxDeliveriesSetting, runConsumer } from './speed/consumer.ts';
@@ -147,6 +148,8 @@ withResourceOptions(
     objectStore: resources.objectStore,
     queue: resources.queue,
     eventsPerMessage: options.batchSize,
+    // A client is waiting: a longer outage gets 503 + Retry-After instead of a hanging request.
+    retry: REQUEST_RETRY_BUDGET,
   });
   const app = createApi({
     resources,

@@ -19,6 +19,12 @@ export interface RetryBudget {
 /** Default of PIPELINE_RETRY_SECONDS: several times the few-second outages the chaos runs inject. */
 export const DEFAULT_RETRY_SECONDS = 30;
 
+/**
+ * For work a client is waiting on (POST /events): a blip of a second or two is ridden out; a longer
+ * outage is answered with 503 + Retry-After, and the client sends again.
+ */
+export const REQUEST_RETRY_BUDGET: RetryBudget = { budgetMs: 2_000, baseDelayMs: 50, maxDelayMs: 500 };
+
 /** PIPELINE_RETRY_SECONDS (0 to 3600; 0 turns the budget off), else the default; a bad value names the variable. */
 export function retryBudgetSetting(env: NodeJS.ProcessEnv = process.env): RetryBudget {
   const text = env.PIPELINE_RETRY_SECONDS;

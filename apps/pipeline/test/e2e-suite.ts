@@ -25,6 +25,12 @@ import { archiveDeadLetters, type DeadLetterRecord, ensurePipelineQueue } from '
 import { spawnConsumer } from '../src/speed/pool.ts';
 import { expectedAirportDays, expectedHours, expectedTopRoutes, lakeIds, sourceRows } from './helpers.ts';
 
+/**
+ * What a case that starts an emulator stack may spend on the start alone: seconds on an idle
+ * machine, but Trino's JVM took over 3 minutes while CI's other suites loaded both cores.
+ */
+const STACK_TIMEOUT_MS = 420_000;
+
 export interface PipelineEnvironment {
   context: PipelineContextOptions;
   stop(): Promise<void>;
@@ -149,7 +155,7 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
         consumers: 2,
         injectInvalid: INVALID,
       });
-    }, 300_000);
+    }, STACK_TIMEOUT_MS + 180_000);
 
     afterAll(async () => {
       await environment?.stop();
@@ -377,69 +383,76 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
       if (baseDir) await rm(baseDir, { recursive: true, force: true });
     });
 
-    it('loses and duplicates nothing when a consumer process is killed mid-stream and restarted', async () => {
-      // A fresh environment: the lake and the warehouse start empty.
-      baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-kill-${target.provider}-`));
-      environment = await target.open(baseDir);
-      const { context } = environment;
-      const flights = target.crashFlights;
-      const messages = flights / 20;
-      const { resources } = await openPipeline(context);
-      try {
-        await resources.queue.ensureQueue(LAYOUT.queue, { visibilityTimeoutSeconds: 2 });
-        const ingestor = createIngestor({
-          objectStore: resources.objectStore,
-          queue: resources.queue,
-          eventsPerMessage: 20,
-        });
-        const replay = await replayFlights(ingestor, { start: 100_000, limit: flights });
-        expect(replay.messages).toBe(messages);
+    it(
+      'loses and duplicates nothing when a consumer process is killed mid-stream and restarted',
+      async () => {
+        // A fresh environment: the lake and the warehouse start empty.
+        baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-kill-${target.provider}-`));
+        environment = await target.open(baseDir);
+        const { context } = environment;
+        const flights = target.crashFlights;
+        const messages = flights / 20;
+        const { resources } = await openPipeline(context);
+        try {
+          await resources.queue.ensureQueue(LAYOUT.queue, { visibilityTimeoutSeconds: 2 });
+          const ingestor = createIngestor({
+            objectStore: resources.objectStore,
+            queue: resources.queue,
+            eventsPerMessage: 20,
+          });
+          const replay = await replayFlights(ingestor, { start: 100_000, limit: flights });
+          expect(replay.messages).toBe(messages);
 
-        // Killed at its first progress report, while it still holds received, unacked messages.
-        const victim = spawnConsumer({
-          context,
-          onProgress: (progress) => {
-            if (progress.messages >= 5) victim.child.kill('SIGKILL');
-          },
-        });
-        const killed = await victim.exited;
-        expect(killed.signal).toBe('SIGKILL');
-        expect(victim.progress.messages).toBeGreaterThanOrEqual(5);
-        expect(victim.progress.messages).toBeLessThan(messages);
+          // Killed at its first progress report, while it still holds received, unacked messages.
+          const victim = spawnConsumer({
+            context,
+            onProgress: (progress) => {
+              if (progress.messages >= 5) victim.child.kill('SIGKILL');
+            },
+          });
+          const killed = await victim.exited;
+          expect(killed.signal).toBe('SIGKILL');
+          expect(victim.progress.messages).toBeGreaterThanOrEqual(5);
+          expect(victim.progress.messages).toBeLessThan(messages);
 
-        // The successor drains the rest, including the victim's messages once their visibility ends.
-        const successor = spawnConsumer({ context, drainOnStart: true });
-        const finished = await successor.exited;
-        expect(finished.code).toBe(0);
-        if (resources.queue.capabilities.approximateDepth) {
-          expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
+          // The successor drains the rest, including the victim's messages once their visibility ends.
+          const successor = spawnConsumer({ context, drainOnStart: true });
+          const finished = await successor.exited;
+          expect(finished.code).toBe(0);
+          if (resources.queue.capabilities.approximateDepth) {
+            expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
+          }
+
+          const ids = await lakeIds(resources.objectStore);
+          expect(ids.length).toBe(flights);
+          expect(new Set(ids).size).toBe(flights);
+
+          const { record, results } = await runBatch({
+            objectStore: resources.objectStore,
+            warehouse: resources.warehouse,
+          });
+          expect(record.status).toBe('succeeded');
+          expect(results).toMatchObject({ accepted: flights, landed: flights, loaded: flights });
+
+          // A re-run finds nothing new to load and reaches the same counts.
+          const again = await runBatch({
+            objectStore: resources.objectStore,
+            warehouse: resources.warehouse,
+          });
+          expect(again.record.status).toBe('succeeded');
+          expect(again.results).toMatchObject({
+            filesLoaded: 0,
+            rowsLoaded: 0,
+            accepted: flights,
+            landed: flights,
+            loaded: flights,
+          });
+        } finally {
+          await resources.close();
         }
-
-        const ids = await lakeIds(resources.objectStore);
-        expect(ids.length).toBe(flights);
-        expect(new Set(ids).size).toBe(flights);
-
-        const { record, results } = await runBatch({
-          objectStore: resources.objectStore,
-          warehouse: resources.warehouse,
-        });
-        expect(record.status).toBe('succeeded');
-        expect(results).toMatchObject({ accepted: flights, landed: flights, loaded: flights });
-
-        // A re-run finds nothing new to load and reaches the same counts.
-        const again = await runBatch({ objectStore: resources.objectStore, warehouse: resources.warehouse });
-        expect(again.record.status).toBe('succeeded');
-        expect(again.results).toMatchObject({
-          filesLoaded: 0,
-          rowsLoaded: 0,
-          accepted: flights,
-          landed: flights,
-          loaded: flights,
-        });
-      } finally {
-        await resources.close();
-      }
-    }, 240_000);
+      },
+      STACK_TIMEOUT_MS + 120_000,
+    );
   });
 }
 
@@ -458,107 +471,111 @@ export function describePoisonHandling(target: PipelineE2ETarget): void {
       if (baseDir) await rm(baseDir, { recursive: true, force: true });
     });
 
-    it('quarantines poison events, dead-letters a message that keeps failing, acks the rest and reconciles', async () => {
-      baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-poison-${target.provider}-`));
-      environment = await target.open(baseDir);
-      const sink = await alertSink();
-      const { resources } = await openPipeline(environment.context);
-      const maxDeliveries = 3;
-      try {
-        await ensurePipelineQueue(resources.queue, { visibilityTimeoutSeconds: 10, maxDeliveries });
-        // Ingest as it was before event-time bounds: 2^53 - 1 is accepted and reaches the consumer.
-        const ingestor = createIngestor({
-          objectStore: resources.objectStore,
-          queue: resources.queue,
-          eventsPerMessage: 50,
-          eventTimeBounds: { min: 0, max: () => Number.MAX_SAFE_INTEGER },
-        });
-        const day = Date.parse('2001-01-03T00:00:00Z');
-        const healthy = Array.from({ length: 100 }, (_, i) =>
-          flightAt(`ok-${String(i).padStart(4, '0')}`, i === 37 ? 9007199254740991 : day + i * 60_000),
-        );
-        const doomed = Array.from({ length: 50 }, (_, i) =>
-          flightAt(`dl-${String(i).padStart(4, '0')}`, day + i * 60_000),
-        );
-        expect((await ingestor.ingest(healthy, 'test')).messages).toBe(2);
-        expect((await ingestor.ingest(doomed, 'test')).messages).toBe(1);
+    it(
+      'quarantines poison events, dead-letters a message that keeps failing, acks the rest and reconciles',
+      async () => {
+        baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-poison-${target.provider}-`));
+        environment = await target.open(baseDir);
+        const sink = await alertSink();
+        const { resources } = await openPipeline(environment.context);
+        const maxDeliveries = 3;
+        try {
+          await ensurePipelineQueue(resources.queue, { visibilityTimeoutSeconds: 10, maxDeliveries });
+          // Ingest as it was before event-time bounds: 2^53 - 1 is accepted and reaches the consumer.
+          const ingestor = createIngestor({
+            objectStore: resources.objectStore,
+            queue: resources.queue,
+            eventsPerMessage: 50,
+            eventTimeBounds: { min: 0, max: () => Number.MAX_SAFE_INTEGER },
+          });
+          const day = Date.parse('2001-01-03T00:00:00Z');
+          const healthy = Array.from({ length: 100 }, (_, i) =>
+            flightAt(`ok-${String(i).padStart(4, '0')}`, i === 37 ? 9007199254740991 : day + i * 60_000),
+          );
+          const doomed = Array.from({ length: 50 }, (_, i) =>
+            flightAt(`dl-${String(i).padStart(4, '0')}`, day + i * 60_000),
+          );
+          expect((await ingestor.ingest(healthy, 'test')).messages).toBe(2);
+          expect((await ingestor.ingest(doomed, 'test')).messages).toBe(1);
 
-        // The doomed message lands its lake file, then its speed partial can never be written.
-        const store = failingPuts(
-          resources.objectStore,
-          (key) => key.startsWith(LAYOUT.speedPrefix) && key.includes('/dl-'),
-        );
-        const progress = await runConsumer({
-          objectStore: store,
-          queue: resources.queue,
-          receiveBatch: 10,
-          untilDrained: () => true,
-          waitSeconds: 0,
-          maxDeliveries,
-          retryBaseSeconds: 1,
-          ...(target.quietSeconds ? { quietSeconds: target.quietSeconds + 4 } : {}),
-        });
-        expect(progress.messages).toBe(2);
-        expect(progress.events).toBe(99);
-        expect(progress.quarantined).toBe(1);
-        expect(progress.failures).toBeGreaterThanOrEqual(maxDeliveries);
+          // The doomed message lands its lake file, then its speed partial can never be written.
+          const store = failingPuts(
+            resources.objectStore,
+            (key) => key.startsWith(LAYOUT.speedPrefix) && key.includes('/dl-'),
+          );
+          const progress = await runConsumer({
+            objectStore: store,
+            queue: resources.queue,
+            receiveBatch: 10,
+            untilDrained: () => true,
+            waitSeconds: 0,
+            maxDeliveries,
+            retryBaseSeconds: 1,
+            ...(target.quietSeconds ? { quietSeconds: target.quietSeconds + 4 } : {}),
+          });
+          expect(progress.messages).toBe(2);
+          expect(progress.events).toBe(99);
+          expect(progress.quarantined).toBe(1);
+          expect(progress.failures).toBeGreaterThanOrEqual(maxDeliveries);
 
-        // A queue with a depth has moved the message by the time it reads empty; Pub/Sub forwards
-        // to the dead-letter topic on its own schedule, so there it is archived as soon as it is there.
-        const byBatch = resources.queue.capabilities.approximateDepth;
-        if (!byBatch) {
-          let archived = 0;
-          const deadline = Date.now() + 60_000;
-          while (archived === 0 && Date.now() < deadline)
-            archived += (await archiveDeadLetters(resources.queue, resources.objectStore)).archived;
-          expect(archived).toBe(1);
+          // A queue with a depth has moved the message by the time it reads empty; Pub/Sub forwards
+          // to the dead-letter topic on its own schedule, so there it is archived as soon as it is there.
+          const byBatch = resources.queue.capabilities.approximateDepth;
+          if (!byBatch) {
+            let archived = 0;
+            const deadline = Date.now() + 60_000;
+            while (archived === 0 && Date.now() < deadline)
+              archived += (await archiveDeadLetters(resources.queue, resources.objectStore)).archived;
+            expect(archived).toBe(1);
+          }
+
+          const { record, results } = await runBatch({
+            objectStore: resources.objectStore,
+            warehouse: resources.warehouse,
+            queue: resources.queue,
+            alertWebhook: sink.url,
+          });
+          expect(record.status).toBe('succeeded');
+          expect(results).toMatchObject({
+            accepted: 150,
+            landed: 99,
+            loaded: 99,
+            speedQuarantined: 1,
+            deadLettered: 50,
+            deadLetteredMessages: 1,
+          });
+          const ids = await lakeIds(resources.objectStore);
+          expect(ids.filter((id) => id.startsWith('dl-'))).toEqual([]);
+          expect(ids).toHaveLength(99);
+
+          const speedQuarantine: Array<{ count: number; events: Array<{ reasons: string[] }> }> = [];
+          for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.speedQuarantinePrefix }))
+            speedQuarantine.push(JSON.parse(await (await resources.objectStore.get(info.key)).text()));
+          expect(speedQuarantine.flatMap((q) => q.events.map((e) => e.reasons[0]!.split(':')[0]))).toEqual([
+            'ts',
+          ]);
+
+          const letters: DeadLetterRecord[] = [];
+          for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.deadLetterPrefix }))
+            letters.push(JSON.parse(await (await resources.objectStore.get(info.key)).text()));
+          expect(letters).toHaveLength(1);
+          expect(letters[0]!.events).toBe(50);
+          expect(letters[0]!.lastFailure?.error.code).toBe('Unavailable');
+          expect(letters[0]!.lastFailure?.deliveryCount).toBe(maxDeliveries);
+          if (resources.queue.capabilities.approximateDepth)
+            expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
+          if (byBatch) {
+            const alerts = sink.alerts.filter((alert) => alert.alert === 'messages-dead-lettered');
+            expect(alerts).toHaveLength(1);
+            expect(alerts[0]).toMatchObject({ messages: 1, events: 50 });
+          }
+        } finally {
+          await sink.close();
+          await resources.close();
         }
-
-        const { record, results } = await runBatch({
-          objectStore: resources.objectStore,
-          warehouse: resources.warehouse,
-          queue: resources.queue,
-          alertWebhook: sink.url,
-        });
-        expect(record.status).toBe('succeeded');
-        expect(results).toMatchObject({
-          accepted: 150,
-          landed: 99,
-          loaded: 99,
-          speedQuarantined: 1,
-          deadLettered: 50,
-          deadLetteredMessages: 1,
-        });
-        const ids = await lakeIds(resources.objectStore);
-        expect(ids.filter((id) => id.startsWith('dl-'))).toEqual([]);
-        expect(ids).toHaveLength(99);
-
-        const speedQuarantine: Array<{ count: number; events: Array<{ reasons: string[] }> }> = [];
-        for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.speedQuarantinePrefix }))
-          speedQuarantine.push(JSON.parse(await (await resources.objectStore.get(info.key)).text()));
-        expect(speedQuarantine.flatMap((q) => q.events.map((e) => e.reasons[0]!.split(':')[0]))).toEqual([
-          'ts',
-        ]);
-
-        const letters: DeadLetterRecord[] = [];
-        for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.deadLetterPrefix }))
-          letters.push(JSON.parse(await (await resources.objectStore.get(info.key)).text()));
-        expect(letters).toHaveLength(1);
-        expect(letters[0]!.events).toBe(50);
-        expect(letters[0]!.lastFailure?.error.code).toBe('Unavailable');
-        expect(letters[0]!.lastFailure?.deliveryCount).toBe(maxDeliveries);
-        if (resources.queue.capabilities.approximateDepth)
-          expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
-        if (byBatch) {
-          const alerts = sink.alerts.filter((alert) => alert.alert === 'messages-dead-lettered');
-          expect(alerts).toHaveLength(1);
-          expect(alerts[0]).toMatchObject({ messages: 1, events: 50 });
-        }
-      } finally {
-        await sink.close();
-        await resources.close();
-      }
-    }, 240_000);
+      },
+      STACK_TIMEOUT_MS + 120_000,
+    );
   });
 }
 
@@ -576,60 +593,64 @@ export function describeWarehouseRecovery(target: PipelineE2ETarget): void {
       if (baseDir) await rm(baseDir, { recursive: true, force: true });
     });
 
-    it('loads an id sent in two requests once, and rebuilds a dropped table from the lake', async () => {
-      baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-warehouse-${target.provider}-`));
-      environment = await target.open(baseDir);
-      const { resources } = await openPipeline(environment.context);
-      try {
-        await ensurePipelineQueue(resources.queue, { maxDeliveries: 5 });
-        const ingestor = createIngestor({
-          objectStore: resources.objectStore,
-          queue: resources.queue,
-          eventsPerMessage: 100,
-        });
-        const at = Date.parse('2001-01-05T10:00:00Z');
-        await ingestor.ingest([flightAt('twice', at), flightAt('a', at)], 'client');
-        await ingestor.ingest([flightAt('twice', at), flightAt('b', at)], 'client');
-        await replayFlights(ingestor, { start: 200_000, limit: 300 });
-        await runConsumer({
-          objectStore: resources.objectStore,
-          queue: resources.queue,
-          untilDrained: () => true,
-          waitSeconds: 0,
-          ...(target.quietSeconds ? { quietSeconds: target.quietSeconds } : {}),
-        });
-        expect((await lakeIds(resources.objectStore)).filter((id) => id === 'twice')).toHaveLength(2);
-        const first = await runBatch({
-          objectStore: resources.objectStore,
-          warehouse: resources.warehouse,
-          queue: resources.queue,
-        });
-        expect(first.record.status).toBe('succeeded');
-        expect(first.results).toMatchObject({ accepted: 304, landed: 304, duplicates: 1, loaded: 303 });
-        const d = resources.warehouse.dialect;
-        const twice = await resources.warehouse.query<{ n: bigint | number }>(
-          `SELECT COUNT(*) AS n FROM ${d.quoteIdent(LAYOUT.table)} WHERE id = 'twice'`,
-        );
-        expect(Number(twice.rows[0]?.n)).toBe(1);
+    it(
+      'loads an id sent in two requests once, and rebuilds a dropped table from the lake',
+      async () => {
+        baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-warehouse-${target.provider}-`));
+        environment = await target.open(baseDir);
+        const { resources } = await openPipeline(environment.context);
+        try {
+          await ensurePipelineQueue(resources.queue, { maxDeliveries: 5 });
+          const ingestor = createIngestor({
+            objectStore: resources.objectStore,
+            queue: resources.queue,
+            eventsPerMessage: 100,
+          });
+          const at = Date.parse('2001-01-05T10:00:00Z');
+          await ingestor.ingest([flightAt('twice', at), flightAt('a', at)], 'client');
+          await ingestor.ingest([flightAt('twice', at), flightAt('b', at)], 'client');
+          await replayFlights(ingestor, { start: 200_000, limit: 300 });
+          await runConsumer({
+            objectStore: resources.objectStore,
+            queue: resources.queue,
+            untilDrained: () => true,
+            waitSeconds: 0,
+            ...(target.quietSeconds ? { quietSeconds: target.quietSeconds } : {}),
+          });
+          expect((await lakeIds(resources.objectStore)).filter((id) => id === 'twice')).toHaveLength(2);
+          const first = await runBatch({
+            objectStore: resources.objectStore,
+            warehouse: resources.warehouse,
+            queue: resources.queue,
+          });
+          expect(first.record.status).toBe('succeeded');
+          expect(first.results).toMatchObject({ accepted: 304, landed: 304, duplicates: 1, loaded: 303 });
+          const d = resources.warehouse.dialect;
+          const twice = await resources.warehouse.query<{ n: bigint | number }>(
+            `SELECT COUNT(*) AS n FROM ${d.quoteIdent(LAYOUT.table)} WHERE id = 'twice'`,
+          );
+          expect(Number(twice.rows[0]?.n)).toBe(1);
 
-        // The warehouse loses the table; the bookkeeping still says every lake file is loaded.
-        await resources.warehouse.dropTable(LAYOUT.table);
-        const repaired = await runBatch({
-          objectStore: resources.objectStore,
-          warehouse: resources.warehouse,
-          queue: resources.queue,
-        });
-        expect(repaired.record.status).toBe('succeeded');
-        expect(repaired.record.steps.find((step) => step.name === 'load')?.output).toMatchObject({
-          rowsLoaded: 304,
-          repaired: expect.any(String),
-        });
-        expect(repaired.results).toMatchObject({ accepted: 304, landed: 304, duplicates: 1, loaded: 303 });
-        const api = createApi({ resources });
-        expect((await api.request('/routes/top-delayed?limit=3&minFlights=1')).status).toBe(200);
-      } finally {
-        await resources.close();
-      }
-    }, 240_000);
+          // The warehouse loses the table; the bookkeeping still says every lake file is loaded.
+          await resources.warehouse.dropTable(LAYOUT.table);
+          const repaired = await runBatch({
+            objectStore: resources.objectStore,
+            warehouse: resources.warehouse,
+            queue: resources.queue,
+          });
+          expect(repaired.record.status).toBe('succeeded');
+          expect(repaired.record.steps.find((step) => step.name === 'load')?.output).toMatchObject({
+            rowsLoaded: 304,
+            repaired: expect.any(String),
+          });
+          expect(repaired.results).toMatchObject({ accepted: 304, landed: 304, duplicates: 1, loaded: 303 });
+          const api = createApi({ resources });
+          expect((await api.request('/routes/top-delayed?limit=3&minFlights=1')).status).toBe(200);
+        } finally {
+          await resources.close();
+        }
+      },
+      STACK_TIMEOUT_MS + 120_000,
+    );
   });
 }

@@ -16,6 +16,7 @@ import { openPipeline, type PipelineContextOptions } from '../src/context.ts';
 import { ensureApiKey } from '../src/ingest/api-key.ts';
 import { createIngestor } from '../src/ingest/ingestor.ts';
 import { LAYOUT } from '../src/layout.ts';
+import { REQUEST_RETRY_BUDGET } from '../src/retry-budget.ts';
 import { createApi } from '../src/serving/api.ts';
 
 const MiB = 1024 * 1024;
@@ -42,6 +43,7 @@ async function startServer(
     objectStore: resources.objectStore,
     queue: resources.queue,
     eventsPerMessage: 1000,
+    retry: REQUEST_RETRY_BUDGET,
   });
   const app = createApi({ resources, ingestor, ...(routes.maxConcurrent ? { ingest: routes } : {}) });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

@@ -134,6 +134,75 @@ describe('retry budget', () => {
     }
   }, 60_000);
 
+  it('an ingest rides out an outage of the queue (whole sendAll calls failing) and of the object store: every message sent once at least, none lost', async () => {
+    const resources = await open();
+    try {
+      await ensurePipelineQueue(resources.queue, { maxDeliveries: 5 });
+      // The object store is out as the ingest starts (its manifest write), the queue from its first send.
+      const storeCut = outage(true);
+      const queueCut = outage();
+      let sendCalls = 0;
+      const queue = faulty<Queue>(resources.queue, {
+        sendAll: (operation) => {
+          sendCalls++;
+          queueCut.start();
+          queueCut.check(operation);
+        },
+      });
+      const objectStore = faulty<ObjectStore>(resources.objectStore, { put: storeCut.check });
+      const ingestor = createIngestor({ objectStore, queue, eventsPerMessage: 5 });
+      const result = await ingestor.ingest(
+        [...Array.from({ length: 40 }, (_, i) => event(i)), { id: 'bad' }],
+        'test',
+      );
+      expect(queueCut.failed).toBeGreaterThan(0);
+      expect(storeCut.failed).toBeGreaterThan(0);
+      expect(sendCalls).toBe(queueCut.failed + 1);
+      expect(result).toMatchObject({ accepted: 40, quarantined: 1, messages: 8 });
+      expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 8 });
+      const manifests: string[] = [];
+      for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.ingestPrefix }))
+        manifests.push(info.key);
+      expect(manifests).toHaveLength(1);
+    } finally {
+      await resources.close();
+    }
+  }, 60_000);
+
+  it('an ingest surfaces a queue outage longer than its budget as retryable, and records what was sent', async () => {
+    const resources = await open();
+    try {
+      await ensurePipelineQueue(resources.queue, { maxDeliveries: 5 });
+      const queue = faulty<Queue>(resources.queue, {
+        sendAll: (operation) => {
+          throw unavailable(operation);
+        },
+      });
+      const ingestor = createIngestor({
+        objectStore: resources.objectStore,
+        queue,
+        eventsPerMessage: 5,
+        retry: { budgetMs: 200, baseDelayMs: 5, maxDelayMs: 20 },
+      });
+      await expect(
+        ingestor.ingest(
+          Array.from({ length: 10 }, (_, i) => event(i)),
+          'test',
+        ),
+      ).rejects.toMatchObject({ code: 'Unavailable', retryable: true });
+      const manifests: string[] = [];
+      for await (const info of resources.objectStore.listAll({ prefix: LAYOUT.ingestPrefix }))
+        manifests.push(info.key);
+      expect(manifests).toHaveLength(1);
+      const manifest = JSON.parse(await (await resources.objectStore.get(manifests[0]!)).text()) as {
+        sentOnly?: string[];
+      };
+      expect(manifest.sentOnly).toEqual([]);
+    } finally {
+      await resources.close();
+    }
+  });
+
   it('a consumer exits at once on a non-retryable queue error', async () => {
     const resources = await open();
     try {

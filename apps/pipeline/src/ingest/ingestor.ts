@@ -1,14 +1,14 @@
-import {
-  backoffDelay,
-  CloudmuxError,
-  type ObjectStore,
-  type Queue,
-  type SendEntry,
-  sleep,
-} from '@cloudmux/core';
+import { CloudmuxError, type ObjectStore, type Queue, type SendEntry, sleep } from '@cloudmux/core';
 import { type EventTimeBounds, eventTimeBounds } from '../event-time.ts';
 import { batchKey, type EventBatch, emptyBatch, pushEvent, sliceBatch } from '../events.ts';
 import { LAYOUT, newId } from '../layout.ts';
+import {
+  failureStreak,
+  isRetryable,
+  type RetryBudget,
+  retryBudgetSetting,
+  withinRetryBudget,
+} from '../retry-budget.ts';
 import { type FlightEvent, flightEventSchemaWith, type RejectedEvent } from '../schema.ts';
 
 export interface IngestorOptions {
@@ -19,6 +19,8 @@ export interface IngestorOptions {
   queueName?: string;
   /** Accepted event times; default from PIPELINE_EVENT_TIME_MIN/MAX, else 1970-01-01 .. now + 1 day. */
   eventTimeBounds?: EventTimeBounds;
+  /** How long failed writes and sends are retried; default from PIPELINE_RETRY_SECONDS. */
+  retry?: RetryBudget;
 }
 
 export interface IngestResult {
@@ -69,18 +71,33 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   const perMessage = Math.max(1, Math.trunc(options.eventsPerMessage));
   // Built here so a bad PIPELINE_EVENT_TIME_* setting fails at start-up, naming the variable.
   const schema = flightEventSchemaWith(options.eventTimeBounds ?? eventTimeBounds());
+  const budget = options.retry ?? retryBudgetSetting();
 
-  /** Sends the batches; `sent` collects the names of those the queue took, also when it throws. */
+  /**
+   * Sends the batches; `sent` collects the names of those the queue took, also when it throws.
+   * Failures are retried within the retry budget (a cut connection, a throttled queue): entries
+   * reported failed are sent again on their own; when a whole call fails, every entry not yet known
+   * to be taken is sent again. A message sent twice is harmless: the speed layer names a message by
+   * its events (batchKey) and counts it once per name.
+   */
   async function enqueue(batches: EventBatch[], names: string[], sent: string[]): Promise<void> {
     const entries = batches.map((batch, index) => ({ body: JSON.stringify(batch), name: names[index]! }));
-    // sendAll splits into requests within the queue's limits on entries and bytes (SQS: 10 entries,
-    // 256 KiB) and reports per entry; only the failed ones are sent again.
+    const streak = failureStreak(budget);
     let pending = entries;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const results = await queue.sendAll(
-        queueName,
-        pending.map((entry): SendEntry => ({ body: entry.body })),
-      );
+      let results: Awaited<ReturnType<Queue['sendAll']>>;
+      try {
+        // sendAll splits into requests within the queue's limits on entries and bytes (SQS: 10
+        // entries, 256 KiB) and reports per entry.
+        results = await queue.sendAll(
+          queueName,
+          pending.map((entry): SendEntry => ({ body: entry.body })),
+        );
+      } catch (error) {
+        // Not retryable, or the budget is spent: surfaced as it is.
+        await sleep(streak.next(error));
+        continue;
+      }
       const failed: typeof pending = [];
       let lastError: Error | undefined;
       results.forEach((result, index) => {
@@ -89,19 +106,25 @@ export function createIngestor(options: IngestorOptions): Ingestor {
           lastError = result.error;
         } else sent.push(pending[index]!.name);
       });
-      if (failed.length && attempt >= 5) {
-        const retryable = !CloudmuxError.isInstance(lastError) || lastError.retryable;
-        throw new CloudmuxError({
-          code: retryable ? 'Unavailable' : CloudmuxError.isInstance(lastError) ? lastError.code : 'Internal',
-          message: `${failed.length} messages could not be enqueued after ${attempt} attempts`,
-          resource: 'queue',
-          operation: 'ingest',
-          retryable,
-          cause: lastError,
-        });
-      }
-      if (failed.length)
-        await sleep(backoffDelay({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 2000 }, attempt));
+      if (failed.length) {
+        const delayMs = streak.delayFor(lastError);
+        if (delayMs === undefined) {
+          const retryable = isRetryable(lastError);
+          throw new CloudmuxError({
+            code: retryable
+              ? 'Unavailable'
+              : CloudmuxError.isInstance(lastError)
+                ? lastError.code
+                : 'Internal',
+            message: `${failed.length} messages could not be enqueued after ${attempt} attempts`,
+            resource: 'queue',
+            operation: 'ingest',
+            retryable,
+            cause: lastError,
+          });
+        }
+        await sleep(delayMs);
+      } else streak.succeeded();
       pending = failed;
     }
   }
@@ -139,12 +162,11 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     let quarantineKey: string | undefined;
     if (rejected.length) {
       const at = new Date().toISOString();
-      quarantineKey = `${LAYOUT.quarantinePrefix}dt=${at.slice(0, 10)}/${ingestId}.json`;
-      await objectStore.put(
-        quarantineKey,
-        JSON.stringify({ ingestId, source, at, count: rejected.length, events: rejected }),
-        { contentType: 'application/json' },
-      );
+      const key = `${LAYOUT.quarantinePrefix}dt=${at.slice(0, 10)}/${ingestId}.json`;
+      const body = JSON.stringify({ ingestId, source, at, count: rejected.length, events: rejected });
+      // A put of the same key and body again is harmless: retried through an outage.
+      await withinRetryBudget(() => objectStore.put(key, body, { contentType: 'application/json' }), budget);
+      quarantineKey = key;
     }
     const accepted = valid.id.length;
     const batches: EventBatch[] = [];
@@ -163,7 +185,10 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     };
     const manifestKey = `${LAYOUT.ingestPrefix}${ingestId}.json`;
     const writeManifest = () =>
-      objectStore.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' });
+      withinRetryBudget(
+        () => objectStore.put(manifestKey, JSON.stringify(manifest), { contentType: 'application/json' }),
+        budget,
+      );
     await writeManifest();
     const sent: string[] = [];
     try {
