@@ -1,3 +1,4 @@
+import { BUILTIN_PROVIDERS } from '@cloudmux/core';
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runHistory } from './batch/orchestrator.ts';
@@ -61,12 +62,8 @@ function contextOf(options: CommonOptions): PipelineContextOptions {
 const withResourceOptions = (command: Command) =>
   command
     .addOption(
-      new Option('--provider <name>', 'take all four resources from one provider').choices([
-        'local',
-        'aws',
-        'gcp',
-        'azure',
-      ]),
+      // The registry's list: a provider added there is a choice here.
+      new Option('--provider <name>', 'take all four resources from one provider').choices(BUILTIN_PROVIDERS),
     )
     .option(
       '--config <file>',

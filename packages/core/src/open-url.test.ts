@@ -133,9 +133,9 @@ describe('queue, warehouse and secret store URLs', () => {
         },
       },
     });
-    expect(resourceUrlConfig('warehouse', 'duckdb:///srv/cm/wh.duckdb?threads=2')).toEqual({
+    expect(resourceUrlConfig('warehouse', 'duckdb:///srv/cm/wh.duckdb?threads=2&memoryLimit=1GB')).toEqual({
       provider: 'local',
-      options: { root: '/srv/cm', warehouse: { file: '/srv/cm/wh.duckdb', threads: 2 } },
+      options: { root: '/srv/cm', warehouse: { file: '/srv/cm/wh.duckdb', threads: 2, memoryLimit: '1GB' } },
     });
   });
 

@@ -58,6 +58,7 @@ export async function createWarehouse(options: LocalOptions, context: ProviderCo
   return createDuckDbWarehouse({
     file,
     ...(options.warehouse.threads ? { threads: options.warehouse.threads } : {}),
+    ...(options.warehouse.memoryLimit ? { memoryLimit: options.warehouse.memoryLimit } : {}),
   });
 }
 

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** A DuckDB memory size: a number and a unit DuckDB accepts. */
+export const MEMORY_SIZE = /^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
 /** Options of the embedded local provider (`providers.local` in the config). All have defaults. */
 export const localOptionsSchema = z
   .object({
@@ -28,6 +31,14 @@ export const localOptionsSchema = z
         /** DuckDB database file relative to root, or ':memory:'. */
         file: z.string().min(1).default('warehouse.duckdb'),
         threads: z.number().int().positive().optional(),
+        /** DuckDB's memory_limit; DuckDB's default is 80 % of RAM. */
+        memoryLimit: z
+          .string()
+          .regex(MEMORY_SIZE, {
+            message:
+              "write a size such as '512MB' or '2GiB' (a number, then B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
+          })
+          .optional(),
       })
       .strict()
       .prefault({}),

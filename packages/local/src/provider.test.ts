@@ -126,6 +126,31 @@ describe('the local provider through the registry', () => {
     expect(error.fix).toContain('"NORMAL"');
   });
 
+  it('warehouse.memoryLimit bounds DuckDB; a size DuckDB would not read is a ConfigError naming the field', async () => {
+    const config = parseConfig({ providers: { local: { warehouse: { memoryLimit: '256MB' } } } });
+    const resources = await openResources(config, {
+      importer: (s) => import(s),
+      baseDir: dir,
+      env: {},
+      only: ['warehouse'],
+    });
+    try {
+      const result = await resources.warehouse.query("SELECT current_setting('memory_limit') AS limit_");
+      // DuckDB reports the limit in its own units (256MB = 244.1 MiB).
+      expect(String(result.rows[0]?.limit_)).toMatch(/^244\.1 MiB$/);
+    } finally {
+      await resources.close();
+    }
+    for (const bad of ['lots', '256', '-1GB']) {
+      const badConfig = parseConfig({ providers: { local: { warehouse: { memoryLimit: bad } } } });
+      const error = await configErrorOf(
+        openResources(badConfig, { importer: (s) => import(s), baseDir: dir, env: {}, only: ['warehouse'] }),
+      );
+      expect(error.field).toBe('providers.local.warehouse.memoryLimit');
+      expect(error.message).toContain("'512MB'");
+    }
+  });
+
   it('an unknown option of the local provider is a ConfigError naming it', async () => {
     const config = parseConfig({ providers: { local: { objectStore: { fsynch: true } } } });
     const error = await configErrorOf(openResources(config, { importer: (s) => import(s), baseDir: dir }));

@@ -35,11 +35,16 @@ export const LOCAL_PROVIDER = defineProvider({
     warehouse: {
       duckdb: {
         localPath: true,
-        parameters: ['threads'],
-        example: 'duckdb:///srv/cloudmux/warehouse.duckdb?threads=4',
+        parameters: ['threads', 'memoryLimit'],
+        example: 'duckdb:///srv/cloudmux/warehouse.duckdb?threads=4&memoryLimit=1GB',
         options: (url) => ({
           root: dirname(url.absolutePath),
-          warehouse: defined({ file: url.absolutePath, threads: positiveInteger(url, 'threads') }),
+          warehouse: defined({
+            file: url.absolutePath,
+            threads: positiveInteger(url, 'threads'),
+            // Checked by the local provider's options (the size format DuckDB accepts).
+            memoryLimit: url.query.get('memoryLimit'),
+          }),
         }),
       },
     },

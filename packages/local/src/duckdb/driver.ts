@@ -26,6 +26,12 @@ export interface DuckDbDriverOptions {
   file: string;
   /** DuckDB worker threads; DuckDB's default is one per core. */
   threads?: number;
+  /**
+   * DuckDB's `memory_limit` (`'512MB'`, `'2GiB'`): what its buffer pool may hold before larger
+   * operations spill to a temporary directory beside the database file. DuckDB's default is 80 % of
+   * the machine's RAM, which an embedded engine sharing a laptop rarely wants.
+   */
+  memoryLimit?: string;
 }
 
 interface SharedInstance {
@@ -71,6 +77,7 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
         // Nothing is downloaded at run time: the extensions used (parquet, json, icu) are built in.
         const config: Record<string, string> = { autoinstall_known_extensions: 'false' };
         if (options.threads) config.threads = String(options.threads);
+        if (options.memoryLimit) config.memory_limit = options.memoryLimit;
         const created: SharedInstance = {
           // A first run on a fresh checkout has no state directory yet.
           instance: (key === undefined
