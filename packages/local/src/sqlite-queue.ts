@@ -33,6 +33,7 @@ import {
   type Statements,
   transaction,
 } from './sqlite-queue/statements.ts';
+import { createSleepers, POLL_MAX_MS, POLL_MIN_MS, parseReceipt, wake } from './sqlite-queue/wake-ups.ts';
 import { translateQueueError } from './sqlite-queue-errors.ts';
 
 export interface SqliteQueueOptions {
@@ -71,30 +72,7 @@ const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
 /** FIFO deduplication window, as on SQS. */
 const DEDUP_WINDOW_MS = 5 * 60 * 1000;
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
-/** Cross-process long polls look for work at this interval, growing while the queue stays empty. */
-const POLL_MIN_MS = 5;
-const POLL_MAX_MS = 100;
 
-/** Wakes long polls of this process when a message lands; keyed by database file and queue. */
-const waiters = new Map<string, Set<() => void>>();
-
-function wake(key: string): void {
-  const set = waiters.get(key);
-  if (!set) return;
-  for (const resolveWaiter of set) resolveWaiter();
-}
-
-function parseReceipt(receipt: string): { seq: number; deliveries: number } {
-  const dot = receipt.indexOf('.');
-  const seq = Number(receipt.slice(0, dot));
-  const deliveries = Number(receipt.slice(dot + 1));
-  if (dot <= 0 || !Number.isSafeInteger(seq) || !Number.isSafeInteger(deliveries)) {
-    throw new DriverError('InvalidArgument', { detail: 'not a receipt issued by the local queue' });
-  }
-  return { seq, deliveries };
-}
-
-/** The local queue: the portable Queue over the SQLite driver. */
 export function createSqliteQueue(options: SqliteQueueOptions): Queue {
   return portableQueue(createSqliteQueueDriver(options), { meter: options.meter });
 }
@@ -109,7 +87,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
   let db: DatabaseSync | undefined;
   let statements: Statements | undefined;
   let closed = false;
-  const pendingWaits = new Set<() => void>();
+  const sleepers = createSleepers();
 
   const keyOf = (queue: string) => `${file}\0${queue}`;
   // Storage failures get their message here: it names the database file and the cause.
@@ -254,30 +232,6 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
     return rows.map(toMessage);
   }
 
-  /** Sleeps until a send in this process wakes the queue, `ms` pass, the client closes or the signal aborts. */
-  function sleepUntilWoken(queue: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((done) => {
-      const key = keyOf(queue);
-      let set = waiters.get(key);
-      if (!set) {
-        set = new Set();
-        waiters.set(key, set);
-      }
-      const finish = () => {
-        clearTimeout(timer);
-        set.delete(finish);
-        if (set.size === 0) waiters.delete(key);
-        pendingWaits.delete(finish);
-        signal?.removeEventListener('abort', finish);
-        done();
-      };
-      const timer = setTimeout(finish, ms);
-      set.add(finish);
-      pendingWaits.add(finish);
-      signal?.addEventListener('abort', finish, { once: true });
-    });
-  }
-
   async function receive(
     name: string,
     limit: number,
@@ -301,7 +255,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
       // Woken at once by a send in this process; another process's send is seen by the next poll.
       // Between wake-ups a cheap read (no write lock) decides whether a claim is worth trying.
       for (;;) {
-        await sleepUntilWoken(name, Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
+        await sleepers.sleep(keyOf(name), Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
         if (over() || Date.now() >= deadline) break;
         const ready = read('receive', (s) => s.anyReady.get(name, Date.now()));
         if (ready || !read('receive', (s) => s.getQueue.get(name))) break;
@@ -471,7 +425,7 @@ export function createSqliteQueueDriver(options: SqliteQueueOptions): QueueDrive
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      for (const finish of [...pendingWaits]) finish();
+      sleepers.wakeAll();
       statements = undefined;
       db?.close();
       db = undefined;
