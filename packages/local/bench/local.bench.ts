@@ -376,18 +376,6 @@ async function benchWarehouse(work: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Meter: the same calls wrapped and unwrapped, alternating, in the same run.
 
-/** mulberry32: a small seeded generator, so the bench draws the same orders on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 async function benchMeter(work: string): Promise<number> {
   const { createFsObjectStore } = await import('../src/fs-object-store/index.ts');
   const meter = new Meter();
@@ -484,12 +472,11 @@ async function benchMeter(work: string): Promise<number> {
     let plainMs = 0;
     let wrappedMs = 0;
     const pairs = workload.pairs;
-    // Which side goes first is drawn per pair (seeded, so runs repeat): a fixed ABBA pattern lines
-    // up with SQLite's periodic work (a WAL checkpoint every ~160 cycles here) and biased one side
-    // by 3–4 % in either direction, the control included.
-    const random = seededRandom(0x5eed + pairs);
+    // Which side goes first is drawn per pair: a fixed ABBA pattern lines up with SQLite's periodic
+    // work (a WAL checkpoint every ~160 cycles here) and biased one side by 3–4 % in either
+    // direction, the control included.
     for (let p = 0; p < pairs; p++) {
-      const wrappedFirst = random() < 0.5;
+      const wrappedFirst = Math.random() < 0.5;
       const a = await block(wrappedFirst ? wrapped : plain);
       const b = await block(wrappedFirst ? plain : wrapped);
       const [plainBlock, wrappedBlock] = wrappedFirst ? [b, a] : [a, b];

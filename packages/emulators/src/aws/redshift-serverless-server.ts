@@ -20,19 +20,9 @@
  * tags; ARNs use a fixed account id; creation is paced by reads, not time; nothing is billed.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ApiError, type JsonHandler, serveAwsJson } from './json-protocol.ts';
 
 const ACCOUNT = '123456789012';
-
-class ApiError extends Error {
-  readonly type: string;
-  readonly status: number;
-  constructor(type: string, message: string, status = 400) {
-    super(message);
-    this.type = type;
-    this.status = status;
-  }
-}
 
 interface Namespace {
   namespaceName: string;
@@ -126,7 +116,7 @@ export async function startRedshiftServerlessServer(
     };
   };
 
-  const handlers: Record<string, (input: Record<string, unknown>) => unknown> = {
+  const handlers: Record<string, JsonHandler> = {
     CreateNamespace(input) {
       const name = requireName(input, 'namespaceName');
       if (namespaces.has(name)) throw new ApiError('ConflictException', `Namespace ${name} already exists`);
@@ -235,17 +225,10 @@ export async function startRedshiftServerlessServer(
     },
   };
 
-  const server = createServer((req, res) => void handle(req, res));
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('RedshiftServerless.')
-      ? target.slice('RedshiftServerless.'.length)
-      : '';
-    let status = 200;
-    let payload: unknown;
-    try {
+  const server = await serveAwsJson({
+    service: 'RedshiftServerless',
+    handlers,
+    authorize(req) {
       const authorization = String(req.headers.authorization ?? '');
       if (
         !/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[^/]+\/redshift-serverless\/aws4_request/.test(
@@ -257,36 +240,13 @@ export async function startRedshiftServerlessServer(
           'Missing or invalid SigV4 Authorization header',
         );
       }
-      const handler = handlers[operation];
-      if (req.method !== 'POST' || !handler) {
-        throw new ApiError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`);
-      }
-      const input = chunks.length
-        ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)
-        : {};
-      calls.push({ operation, input });
-      payload = handler(input);
-    } catch (error) {
-      const api =
-        error instanceof ApiError ? error : new ApiError('InternalServerException', String(error), 500);
-      status = api.status;
-      payload = { __type: api.type, message: api.message };
-      res.setHeader('x-amzn-errortype', api.type);
-    }
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
-    res.end(JSON.stringify(payload));
-  }
-
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+    },
+    onCall: (operation, input) => calls.push({ operation, input }),
+  });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     region,
     calls,
-    async stop() {
-      await new Promise<void>((done) => server.close(() => done()));
-      server.closeAllConnections();
-    },
+    stop: () => server.close(),
   };
 }

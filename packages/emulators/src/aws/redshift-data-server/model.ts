@@ -28,15 +28,7 @@ export interface Statement extends SubStatement {
   target: Record<string, string>;
 }
 
-export class ApiError extends Error {
-  readonly type: string;
-  readonly status: number;
-  constructor(type: string, message: string, status = 400) {
-    super(message);
-    this.type = type;
-    this.status = status;
-  }
-}
+export { ApiError } from '../json-protocol.ts';
 
 // Every PostgreSQL type the server maps is read as text, so values keep their exact digits.
 const TEXT_OIDS = [

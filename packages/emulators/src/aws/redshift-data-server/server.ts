@@ -34,10 +34,10 @@
  *   per column and slice.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { PGlite } from '@electric-sql/pglite';
 import { parquetReadObjects } from 'hyparquet';
+import { type JsonHandler, serveAwsJson } from '../json-protocol.ts';
 import {
   ApiError,
   field,
@@ -323,7 +323,7 @@ export async function startRedshiftDataServer(
     };
   }
 
-  const handlers: Record<string, (input: Record<string, unknown>) => unknown> = {
+  const handlers: Record<string, JsonHandler> = {
     ExecuteStatement(input) {
       if (typeof input.Sql !== 'string' || !input.Sql)
         throw new ApiError('ValidationException', 'Sql is required.');
@@ -417,43 +417,12 @@ export async function startRedshiftDataServer(
     },
   };
 
-  const server: Server = createServer((req, res) => void handle(req, res));
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('RedshiftData.') ? target.slice('RedshiftData.'.length) : '';
-    let status = 200;
-    let payload: unknown;
-    try {
-      const handler = handlers[operation];
-      if (req.method !== 'POST' || !handler) {
-        throw new ApiError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`);
-      }
-      const input = chunks.length
-        ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)
-        : {};
-      payload = handler(input);
-    } catch (error) {
-      const api =
-        error instanceof ApiError ? error : new ApiError('InternalServerException', String(error), 500);
-      status = api.status;
-      payload = { __type: api.type, message: api.message };
-      res.setHeader('x-amzn-errortype', api.type);
-    }
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
-    res.end(toJson(payload));
-  }
-
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const server = await serveAwsJson({ service: 'RedshiftData', handlers, toJson });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     db,
     async stop() {
-      await new Promise<void>((done) => server.close(() => done()));
-      server.closeAllConnections();
+      await server.close();
       await queue;
       s3?.destroy();
       await db.close();
