@@ -38,6 +38,11 @@ import {
 import { type ClientConfig, PubSub, type Topic, v1 } from '@google-cloud/pubsub';
 import { errorCodeOf, PROVIDER } from './errors.ts';
 
+/** grpc-js's channel option for the HTTP/2 receive window (google-gax passes `grpc-node.*` through). */
+const GRPC_FLOW_CONTROL_WINDOW = 'grpc-node.flow_control_window';
+/** 4 MiB: a full pull of 1,000-event messages in one window (grpc-java's default is 1 MiB). */
+const FLOW_CONTROL_WINDOW_BYTES = 4 * 1024 * 1024;
+
 export interface PubSubQueueOptions {
   projectId: string;
   /** Prefix of topic/subscription ids. Default `cloudmux-`. */
@@ -139,7 +144,12 @@ export function createPubSubQueueDriver(options: PubSubQueueOptions): QueueDrive
 
   const client = (): PubSub => {
     if (!pubsub) {
-      const config: ClientConfig = { projectId: options.projectId };
+      const config: ClientConfig & { [GRPC_FLOW_CONTROL_WINDOW]?: number } = {
+        projectId: options.projectId,
+        // A pulled batch is often larger than HTTP/2's default 64 KiB window: with it, each batch
+        // waits on WINDOW_UPDATE round trips, which at cloud latency serialise the receive path.
+        [GRPC_FLOW_CONTROL_WINDOW]: FLOW_CONTROL_WINDOW_BYTES,
+      };
       if (options.apiEndpoint) config.apiEndpoint = options.apiEndpoint;
       if (options.keyFilename) config.keyFilename = options.keyFilename;
       pubsub = new PubSub(config);
