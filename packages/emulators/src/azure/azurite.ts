@@ -93,7 +93,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     rmSync(workspace, { recursive: true, force: true });
   };
   try {
-    const endpoints = await waitForListening(child, options.startupTimeoutMs ?? 30_000);
+    // A few seconds on an idle machine; over 30 s was seen while CI loaded both cores with nine test
+    // workers importing at once. Within the 120 s hook timeout the suites give a start.
+    const endpoints = await waitForListening(child, options.startupTimeoutMs ?? 90_000);
     const blobEndpoint = `${endpoints.blob}/${AZURITE_ACCOUNT}`;
     const queueEndpoint = `${endpoints.queue}/${AZURITE_ACCOUNT}`;
     // Health check: the services answer HTTP (an anonymous request is refused, which proves they serve).
