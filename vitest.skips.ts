@@ -1,10 +1,17 @@
 /**
  * A reporter that ends every run with the list of skipped tests and why each was skipped, so a
- * skip is never just a count ("7 skipped"). The reason is the note given to `ctx.skip(note)` or
- * `it.skip` titles that carry one; a skip with neither is listed as "no reason given" so it stands
- * out in review.
+ * skip is never just a count ("7 skipped"), and then with the failures again, one line each, so
+ * the last lines of a long CI log name what failed instead of ending on the skip list.
+ *
+ * The skip reason is the note given to `ctx.skip(note)` or `it.skip` titles that carry one; a skip
+ * with neither is listed as "no reason given" so it stands out in review.
  */
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
+
+interface SerializedError {
+  readonly name?: string;
+  readonly message?: string;
+}
 
 export class SkipReasonsReporter implements Reporter {
   #nameFilterActive = false;
@@ -14,18 +21,43 @@ export class SkipReasonsReporter implements Reporter {
     this.#nameFilterActive = Boolean(vitest.config.testNamePattern);
   }
 
-  onTestRunEnd(testModules: readonly TestModule[]): void {
-    const lines: string[] = [];
+  onTestRunEnd(testModules: readonly TestModule[], unhandledErrors: readonly SerializedError[] = []): void {
+    const skipped: string[] = [];
+    const failed: string[] = [];
     for (const module of testModules) {
       for (const test of module.children.allTests('skipped')) {
         const reason = reasonOf(test);
         if (!reason && this.#nameFilterActive) continue;
-        lines.push(`  ↓ ${module.relativeModuleId} > ${test.fullName} — ${reason ?? 'no reason given'}`);
+        skipped.push(`  ↓ ${module.relativeModuleId} > ${test.fullName} — ${reason ?? 'no reason given'}`);
+      }
+      // A module whose import or hook failed has errors of its own and may have no failed test.
+      for (const error of module.errors())
+        failed.push(`  × ${module.relativeModuleId} — ${firstLine(error)}`);
+      for (const test of module.children.allTests('failed')) {
+        const [error] = test.result().errors ?? [];
+        failed.push(
+          `  × ${module.relativeModuleId} > ${test.fullName} — ${error ? firstLine(error) : 'failed'}`,
+        );
       }
     }
-    if (lines.length === 0) return;
-    process.stdout.write(`\n Skipped tests (${lines.length}), each with its reason:\n${lines.join('\n')}\n`);
+    for (const error of unhandledErrors) failed.push(`  × unhandled error — ${firstLine(error)}`);
+    if (skipped.length > 0) {
+      process.stdout.write(
+        `\n Skipped tests (${skipped.length}), each with its reason:\n${skipped.join('\n')}\n`,
+      );
+    }
+    if (failed.length > 0) {
+      process.stdout.write(
+        `\n Failed (${failed.length}), repeated here so the end of the log names them:\n${failed.join('\n')}\n`,
+      );
+    }
   }
+}
+
+function firstLine(error: SerializedError): string {
+  const text = `${error.name ?? 'Error'}: ${error.message ?? ''}`;
+  const line = text.split('\n', 1)[0] ?? text;
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 /** Titles of skipped suites and tests carry their reason as `… — skipped: <reason>`. */

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { BUILTIN_PROVIDERS } from '@cloudmux/core';
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -50,12 +52,22 @@ interface CommonOptions {
   config?: string;
 }
 
-/** pnpm runs scripts in the package directory; a relative --config means the caller's directory. */
+/**
+ * pnpm runs scripts in the package directory; a relative --config means the caller's directory, and
+ * without --config or $CLOUDMUX_CONFIG a `cloudmux.config.json` there is the config, as the help says
+ * (else the repository root's, then the built-in defaults).
+ */
 function contextOf(options: CommonOptions): PipelineContextOptions {
   const callerDir = process.env.INIT_CWD ?? process.cwd();
+  const inCallerDir = resolve(callerDir, 'cloudmux.config.json');
+  const configFile = options.config
+    ? resolve(callerDir, options.config)
+    : !process.env.CLOUDMUX_CONFIG && existsSync(inCallerDir)
+      ? inCallerDir
+      : undefined;
   return {
     ...(options.provider ? { provider: options.provider } : {}),
-    ...(options.config ? { configFile: new URL(options.config, `file://${callerDir}/`).pathname } : {}),
+    ...(configFile ? { configFile } : {}),
   };
 }
 
@@ -355,7 +367,12 @@ export function buildProgram(): Command {
 
 if (import.meta.main)
   program.parseAsync().catch((error: unknown) => {
-    const err = error as { code?: string; message?: string };
-    log('error', 'pipeline-failed', { code: err.code ?? 'Internal', message: err.message ?? String(error) });
+    const err = error as { code?: string; message?: string; field?: string };
+    log('error', 'pipeline-failed', {
+      code: err.code ?? 'Internal',
+      // A ConfigError names the field at fault.
+      ...(typeof err.field === 'string' ? { field: err.field } : {}),
+      message: err.message ?? String(error),
+    });
     process.exitCode = 1;
   });

@@ -124,6 +124,27 @@ function expectTimedStages(records: LogRecord[]): void {
 }
 
 describe('pipeline run output', () => {
+  it('reads cloudmux.config.json in the directory it was started from when --config is not given', async () => {
+    const dir = await freshDir();
+    // An unknown key: a config that is read fails at once, naming the field.
+    await writeFile(join(dir, 'cloudmux.config.json'), JSON.stringify({ resources: { bucket: 'x' } }));
+    const args = runArgs(dir).filter((arg, i, all) => arg !== '--config' && all[i - 1] !== '--config');
+    const failure = await promisify(execFile)(process.execPath, args, {
+      cwd: dir,
+      env: { ...process.env, INIT_CWD: dir, CLOUDMUX_CONFIG: '' },
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    const records = parseJsonLines(failure!.stderr.split('\n').filter(Boolean));
+    expect(records.at(-1)).toMatchObject({
+      event: 'pipeline-failed',
+      code: 'InvalidArgument',
+      field: 'resources.bucket',
+    });
+  });
+
   it('writes JSON lines, the consumers’ included, when stderr is not a terminal', async () => {
     const dir = await freshDir();
     const { stderr } = await promisify(execFile)(process.execPath, runArgs(dir), {

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
+import { CloudmuxError, type ObjectStore, type Resources } from '@cloudmux/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../src/batch/run.ts';
 import { readCatalog } from '../src/catalog.ts';
@@ -60,16 +60,24 @@ const START = 12_828;
 const FIRST = 3_000;
 const INVALID = 12;
 
+/** Runs one consumer on open resources until the queue is empty. */
+async function drainWith(
+  resources: Pick<Resources, 'objectStore' | 'queue'>,
+  quietSeconds: number | undefined,
+): Promise<void> {
+  await runConsumer({
+    objectStore: resources.objectStore,
+    queue: resources.queue,
+    untilDrained: () => true,
+    waitSeconds: 0,
+    ...(quietSeconds ? { quietSeconds } : {}),
+  });
+}
+
 async function drain(context: PipelineContextOptions, quietSeconds: number | undefined): Promise<void> {
   const { resources } = await openPipeline(context);
   try {
-    await runConsumer({
-      objectStore: resources.objectStore,
-      queue: resources.queue,
-      untilDrained: () => true,
-      waitSeconds: 0,
-      ...(quietSeconds ? { quietSeconds } : {}),
-    });
+    await drainWith(resources, quietSeconds);
   } finally {
     await resources.close();
   }
@@ -283,13 +291,7 @@ export function describePipelineEndToEnd(target: PipelineE2ETarget): void {
           eventsPerMessage: 200,
         });
         await replayFlights(ingestor, { start: START + FIRST, limit: target.speedOnlyFlights });
-        await runConsumer({
-          objectStore: resources.objectStore,
-          queue: resources.queue,
-          untilDrained: () => true,
-          waitSeconds: 0,
-          ...(target.quietSeconds ? { quietSeconds: target.quietSeconds } : {}),
-        });
+        await drainWith(resources, target.quietSeconds);
         const rows = await sourceRows(START, FIRST + target.speedOnlyFlights);
         const api = createApi({ resources });
 
@@ -610,13 +612,7 @@ export function describeWarehouseRecovery(target: PipelineE2ETarget): void {
           await ingestor.ingest([flightAt('twice', at), flightAt('a', at)], 'client');
           await ingestor.ingest([flightAt('twice', at), flightAt('b', at)], 'client');
           await replayFlights(ingestor, { start: 200_000, limit: 300 });
-          await runConsumer({
-            objectStore: resources.objectStore,
-            queue: resources.queue,
-            untilDrained: () => true,
-            waitSeconds: 0,
-            ...(target.quietSeconds ? { quietSeconds: target.quietSeconds } : {}),
-          });
+          await drainWith(resources, target.quietSeconds);
           expect((await lakeIds(resources.objectStore)).filter((id) => id === 'twice')).toHaveLength(2);
           const first = await runBatch({
             objectStore: resources.objectStore,

@@ -1,3 +1,4 @@
+import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { CloudmuxError } from './errors.ts';
 import { Meter } from './meter.ts';
@@ -453,6 +454,36 @@ describe('Meter', () => {
       durations.reduce((sum, d) => sum + d, 0),
       6,
     );
+  });
+
+  it('percentiles and snapshots hold every sample, however many calls came before the read', async () => {
+    // Samples are folded into the histogram in blocks; reads between, at and across block edges must
+    // all see every sample. 1,300 calls: two full blocks and a partial one.
+    const meter = new Meter({ keepRecords: 2_000 });
+    const store = portableSecretStore(
+      scriptedSecretStore({ get: [async () => new SecretValue('db', '1', 'x')] }).store,
+      { meter },
+    );
+    for (const upTo of [1, 511, 512, 513, 1_300]) {
+      while (meter.records.length < upTo) await store.get('db');
+      const [summary] = meter.summary();
+      expect(summary?.count).toBe(upTo);
+      const durations = meter.records.map((r) => r.durationMs).sort((a, b) => a - b);
+      // HDR keeps 3 significant digits of µs (at least 1 µs): the p99 is the sample at that rank.
+      const exact = Math.max(durations[Math.ceil(0.99 * upTo) - 1]!, 0.001);
+      expect(summary!.p99Ms).toBeGreaterThanOrEqual(exact * 0.99 - 0.001);
+      expect(summary!.p99Ms).toBeLessThanOrEqual(exact * 1.01 + 0.001);
+      const copy = new Meter();
+      copy.merge(meter.snapshot());
+      expect(copy.summary()[0]).toEqual(summary);
+    }
+    meter.reset();
+    await store.get('db');
+    expect(meter.summary()[0]?.count).toBe(1);
+    const histogramCount = hdr.decodeFromCompressedBase64(
+      meter.snapshot().operations[0]!.histogram,
+    ).totalCount;
+    expect(histogramCount).toBe(1);
   });
 
   it('a snapshot holds only operations called since the last reset', async () => {
