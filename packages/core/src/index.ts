@@ -13,6 +13,7 @@ export type {
   SecretStoreCapabilities,
   WarehouseCapabilities,
 } from './capabilities.ts';
+export { mapConcurrent } from './concurrency.ts';
 export {
   type CloudmuxConfig,
   type CloudmuxConfigInput,

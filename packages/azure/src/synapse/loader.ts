@@ -8,12 +8,16 @@ import {
   type DriverLoadOptions,
   type LoadOptions,
   type LoadResult,
+  mapConcurrent,
   type WarehouseDriver,
 } from '@cloudmux/core';
 import sql from 'mssql';
 import type { SynapseWarehouseOptions } from '../synapse-warehouse.ts';
 import { portableOf, sqlTypeOf } from './dialect.ts';
 import type { SynapseSession } from './session.ts';
+
+/** Files whose HEAD or per-file COPY is in flight at once: round trips overlap, the pool's connections bound it. */
+const LOAD_CONCURRENCY = 8;
 
 export async function loadFromObjects(
   session: SynapseSession,
@@ -29,7 +33,9 @@ export async function loadFromObjects(
   if (existing.length === 0) throw new DriverError('NotFound', { detail: `table '${table}' does not exist` });
   const keys = load.keys;
   let bytes = 0;
-  for (const key of keys) bytes += (await load.source.head(key)).size;
+  // The sizes are what a serverless pool bills; one HEAD per file, several in flight.
+  for (const head of await mapConcurrent(keys, LOAD_CONCURRENCY, (key) => load.source.head(key)))
+    bytes += head.size;
   const fileOptions =
     load.format === 'csv'
       ? "FILE_TYPE = 'CSV', FIRSTROW = 2, FIELDQUOTE = '\"'"
@@ -67,7 +73,10 @@ export async function loadFromObjects(
       );
     }
     try {
-      if (perFile) for (const key of keys) await copyInto(session.qualified(stage), [key]);
+      // Copies into the staging heap may run side by side (the service queues what it must); the
+      // move into the table below is the one step that has to be atomic.
+      if (perFile)
+        await mapConcurrent(keys, LOAD_CONCURRENCY, (key) => copyInto(session.qualified(stage), [key]));
       else await copyInto(session.qualified(stage), keys);
       const select =
         load.format === 'ndjson' ? jsonSelect(stage) : `SELECT * FROM ${session.qualified(stage)}`;
