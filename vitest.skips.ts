@@ -1,7 +1,9 @@
 /**
  * A reporter that ends every run with the list of skipped tests and why each was skipped, so a
- * skip is never just a count ("7 skipped"), and then with the failures again, one line each, so
- * the last lines of a long CI log name what failed instead of ending on the skip list.
+ * skip is never just a count ("7 skipped"); then the tests that passed only on a retry, with what
+ * their first attempt threw (suites against real servers retry once: a flake is named, never
+ * hidden); then the failures again, one line each, so the last lines of a long CI log name what
+ * failed instead of ending on the skip list.
  *
  * The skip reason is the note given to `ctx.skip(note)` or `it.skip` titles that carry one; a skip
  * with neither is listed as "no reason given" so it stands out in review.
@@ -23,12 +25,21 @@ export class SkipReasonsReporter implements Reporter {
 
   onTestRunEnd(testModules: readonly TestModule[], unhandledErrors: readonly SerializedError[] = []): void {
     const skipped: string[] = [];
+    const flaky: string[] = [];
     const failed: string[] = [];
     for (const module of testModules) {
       for (const test of module.children.allTests('skipped')) {
         const reason = reasonOf(test);
         if (!reason && this.#nameFilterActive) continue;
         skipped.push(`  ↓ ${module.relativeModuleId} > ${test.fullName} — ${reason ?? 'no reason given'}`);
+      }
+      for (const test of module.children.allTests('passed')) {
+        const diagnostic = test.diagnostic();
+        if (!diagnostic?.flaky) continue;
+        const [error] = test.result().errors ?? [];
+        flaky.push(
+          `  ~ ${module.relativeModuleId} > ${test.fullName} — passed on retry ${diagnostic.retryCount}; first attempt: ${error ? firstLine(error) : 'failed'}`,
+        );
       }
       // A module whose import or hook failed has errors of its own and may have no failed test.
       for (const error of module.errors())
@@ -44,6 +55,11 @@ export class SkipReasonsReporter implements Reporter {
     if (skipped.length > 0) {
       process.stdout.write(
         `\n Skipped tests (${skipped.length}), each with its reason:\n${skipped.join('\n')}\n`,
+      );
+    }
+    if (flaky.length > 0) {
+      process.stdout.write(
+        `\n Passed only on a retry (${flaky.length}): flaky under this machine's load, or a real fault that comes and goes:\n${flaky.join('\n')}\n`,
       );
     }
     if (failed.length > 0) {
