@@ -76,10 +76,16 @@ async function runProbe(state: string, asNobody: boolean): Promise<ProbeResults>
   return JSON.parse(stdout) as ProbeResults;
 }
 
-/** Whether this process may start the probe as the unprivileged user (needs CAP_SETUID). */
+/**
+ * Whether this process may start the probe as the unprivileged user (needs CAP_SETUID), and that
+ * user can read the probe, this package and the directory the state goes in (a checkout in a
+ * root-only directory cannot be read by it, whatever Node binary it runs).
+ */
 async function canRunAsNobody(): Promise<boolean> {
+  const paths = JSON.stringify([PROBE, PACKAGE_DIR, base]);
+  const check = `const fs = require('node:fs'); for (const p of ${paths}) fs.accessSync(p, fs.constants.R_OK | (fs.statSync(p).isDirectory() ? fs.constants.X_OK : 0));`;
   try {
-    await promisify(execFile)(process.execPath, ['-e', '0'], { uid: NOBODY, gid: NOBODY, timeout: 10_000 });
+    await promisify(execFile)(process.execPath, ['-e', check], { uid: NOBODY, gid: NOBODY, timeout: 10_000 });
     return true;
   } catch {
     return false;
@@ -99,7 +105,7 @@ describe('a read-only state directory', () => {
     it(`(${scenario}) every local resource fails with PermissionDenied naming the path`, async (ctx) => {
       if (isRoot && !(await canRunAsNobody())) {
         ctx.skip(
-          'running as root without the right to switch to uid 65534: file permissions do not apply to root',
+          'running as root, and uid 65534 cannot be switched to or cannot read this checkout: file permissions do not apply to root',
         );
       }
       const state = join(base, 'state');
