@@ -161,9 +161,12 @@ export class Meter implements OperationSource {
   readonly #records: MeterRecord[] = [];
   readonly #options: MeterOptions;
   #otel: OTel | undefined;
+  /** Something reads per-call records (kept records, onRecord, OpenTelemetry): each call then needs its own usage. */
+  #recordsWanted: boolean;
 
   constructor(options: MeterOptions = {}) {
     this.#options = options;
+    this.#recordsWanted = (options.keepRecords ?? 0) > 0 || options.onRecord !== undefined;
   }
 
   /** Loads @opentelemetry/api when `openTelemetry` is on; call once before use. */
@@ -176,6 +179,7 @@ export class Meter implements OperationSource {
         description: 'Duration of cloudmux adapter calls',
       }),
     };
+    this.#recordsWanted = true;
   }
 
   get records(): readonly MeterRecord[] {
@@ -326,13 +330,10 @@ export class Meter implements OperationSource {
       call: (driverCall: ReportingCall) => Promise<R>,
       signal: AbortSignal | undefined,
     ) => {
-      let pending = usage
-        ? ambient
-          ? runWithUsage(usage, start, call, usage)
-          : start(call, usage)
-        : ambient
-          ? runWithUsage(aggregate, start, call, direct)
-          : start(call, direct);
+      const driverCall = usage ?? direct;
+      let pending = ambient
+        ? runWithUsage(usage ?? aggregate, start, call, driverCall)
+        : start(call, driverCall);
       if (timeoutMs) pending = withTimeout(pending, timeoutMs, context);
       return signal ? raceAbort(pending, signal) : pending;
     };
@@ -375,7 +376,7 @@ export class Meter implements OperationSource {
         const how = runOptions(given, subject, signal);
         if (how.signal?.aborted) return Promise.reject(failureOf(undefined, spec, how.subject, how.signal));
         const startedAt = performance.now();
-        const usage = how.signal || this.#keepsRecords() ? new MeteredCall(how.signal) : undefined;
+        const usage = how.signal || this.#recordsWanted ? new MeteredCall(how.signal) : undefined;
         return attempt(usage, call, how.signal).then(
           (result) => {
             this.#record(aggregate, startedAt, 1, usage, 'ok');
@@ -386,12 +387,6 @@ export class Meter implements OperationSource {
         );
       },
     };
-  }
-
-  /** Whether anything reads per-call records (which need each call's own usage). */
-  #keepsRecords(): boolean {
-    const { keepRecords = 0, onRecord } = this.#options;
-    return keepRecords > 0 || onRecord !== undefined || this.#otel !== undefined;
   }
 
   #aggregate(provider: string, resource: ResourceName, operation: string): Aggregate {
@@ -448,9 +443,9 @@ export class Meter implements OperationSource {
           aggregate.units[unit] = (aggregate.units[unit] ?? 0) + (usage.units[unit] ?? 0);
       }
     }
-    const { keepRecords = 0, onRecord } = this.#options;
     // A call started before OpenTelemetry was enabled has no usage record: its bytes count as 0 here.
-    if (keepRecords > 0 || onRecord || this.#otel) {
+    if (this.#recordsWanted) {
+      const { keepRecords = 0, onRecord } = this.#options;
       const record: MeterRecord = {
         provider: aggregate.provider,
         resource: aggregate.resource,
