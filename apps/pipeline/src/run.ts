@@ -146,12 +146,14 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     };
     // Every message sent has a distinct name; once all of them are reported processed the consumers
     // can stop at once — the only drain signal on a queue that reports no depth besides a quiet time.
+    // A message dead-lettered on its last delivery is settled too: it will not come back.
     const processedMessages = new Set<string>();
+    const deadLetteredMessages = new Set<string>();
     let sentMessages: number | undefined;
+    const allSettled = () =>
+      sentMessages !== undefined && processedMessages.size + deadLetteredMessages.size >= sentMessages;
     const stopWhenAllProcessed = () => {
-      if (sentMessages !== undefined && processedMessages.size >= sentMessages) {
-        for (const consumer of consumers) consumer.stop();
-      }
+      if (allSettled()) for (const consumer of consumers) consumer.stop();
     };
     let draining = false;
     const startConsumer = () => {
@@ -166,6 +168,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         },
         onProcessed: (keys) => {
           for (const key of keys) processedMessages.add(key);
+          stopWhenAllProcessed();
+        },
+        onDeadLettered: (ids) => {
+          for (const id of ids) deadLetteredMessages.add(id);
           stopWhenAllProcessed();
         },
       });
@@ -226,11 +232,26 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     sentMessages = replay.messages + injected.messages;
     stopWhenAllProcessed();
     await Promise.all(pool.map(supervise));
-    // Everyone stopped but the queue still holds messages (e.g. a failing one waiting for its retry):
-    // one more consumer drains it.
+    // Everyone stopped but messages are still out (a failing one waiting for its retry, or a killed
+    // consumer's messages not yet visible again when the others' quiet time ran out — on a queue
+    // without a depth, quiet time is only a guess): one more consumer drains them. The queue's depth
+    // decides where it has one; elsewhere the count of messages sent but not yet settled, until a
+    // round settles nothing: a killed consumer may have processed messages it never reported, so
+    // the count alone can stay short (the batch's reconciliation then has the last word).
+    const settled = () => processedMessages.size + deadLetteredMessages.size;
+    let roundSettled = true;
     for (let round = 0; round < 5; round++) {
-      if ((await queueDrained(resources.queue, queueName)) !== false) break;
+      const drained = await queueDrained(resources.queue, queueName);
+      if (drained === true || (drained === undefined && (allSettled() || !roundSettled))) break;
+      log('info', 'speed-drain-round', {
+        round: round + 1,
+        sent: sentMessages,
+        processed: processedMessages.size,
+        deadLettered: deadLetteredMessages.size,
+      });
+      const before = settled();
       await supervise(startConsumer());
+      roundSettled = settled() > before;
     }
     let consumedEvents = 0;
     for (const progress of consumed.values()) consumedEvents += progress.events;

@@ -48,7 +48,9 @@ describe('dead-lettering by the consumer', () => {
       for (const options of (queue as unknown as { ensured: Array<Record<string, unknown>> }).ensured)
         expect(options.deadLetterQueue).toBeUndefined();
       await queue.send(LAYOUT.queue, 'not an event batch');
+      const deadLettered: string[] = [];
       const progress = await runConsumer({
+        onDeadLettered: (id) => deadLettered.push(id),
         objectStore: resources.objectStore,
         queue,
         untilDrained: () => true,
@@ -57,6 +59,8 @@ describe('dead-lettering by the consumer', () => {
         retryBaseSeconds: 1,
       });
       expect(progress.failures).toBe(2);
+      // Reported once, on its last delivery: the run counts it as settled and stops waiting for it.
+      expect(deadLettered).toHaveLength(1);
       expect(await resources.queue.depth(LAYOUT.queue)).toMatchObject({ visible: 0, inFlight: 0 });
       expect(await resources.queue.depth(LAYOUT.deadLetterQueue)).toMatchObject({ visible: 1 });
       const archived = await archiveDeadLetters(queue, resources.objectStore);

@@ -505,9 +505,13 @@ export function describePoisonHandling(target: PipelineE2ETarget): void {
             resources.objectStore,
             (key) => key.startsWith(LAYOUT.speedPrefix) && key.includes('/dl-'),
           );
+          const deadLettered: string[] = [];
+          const processed: string[] = [];
           const progress = await runConsumer({
             objectStore: store,
             queue: resources.queue,
+            onDeadLettered: (id) => deadLettered.push(id),
+            onProcessed: (key) => processed.push(key),
             receiveBatch: 10,
             untilDrained: () => true,
             waitSeconds: 0,
@@ -519,6 +523,9 @@ export function describePoisonHandling(target: PipelineE2ETarget): void {
           expect(progress.events).toBe(99);
           expect(progress.quarantined).toBe(1);
           expect(progress.failures).toBeGreaterThanOrEqual(maxDeliveries);
+          // What the run counts to know the speed layer is done: two processed, one dead-lettered.
+          expect(new Set(processed).size).toBe(2);
+          expect(new Set(deadLettered).size).toBe(1);
 
           // A queue with a depth has moved the message by the time it reads empty; Pub/Sub forwards
           // to the dead-letter topic on its own schedule, so there it is archived as soon as it is there.

@@ -90,6 +90,11 @@ export interface ConsumerOptions {
   quietSeconds?: number;
   signal?: AbortSignal;
   onProgress?: (progress: ConsumerProgress) => void;
+  /**
+   * Called with a message's id when it fails on its last delivery and goes to the dead-letter queue
+   * (moved by the queue, or sent there by the consumer): it will not come back.
+   */
+  onDeadLettered?: (messageId: string) => void;
   /** Called with each processed message's name once it is written and acked. */
   onProcessed?: (messageKey: string) => void;
   /**
@@ -203,9 +208,11 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
       at: new Date().toISOString(),
       error: reason,
     });
-    if (!queue.capabilities.deadLetter && message.deliveryCount >= maxDeliveries) {
+    const last = message.deliveryCount >= maxDeliveries;
+    if (!queue.capabilities.deadLetter && last) {
       await queue.send(deadLetterQueue, message.body);
       await queue.ack(queueName, message);
+      options.onDeadLettered?.(message.id);
       return;
     }
     const delaySeconds = retryDelaySeconds(message.deliveryCount, retryBaseSeconds);
@@ -213,6 +220,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
       await queue.nack(queueName, message, { delaySeconds });
       releasedUntil = Math.max(releasedUntil, performance.now() + delaySeconds * 1000);
     } else await queue.nack(queueName, message);
+    // The queue moves it to the dead-letter queue instead of delivering it again.
+    if (last) options.onDeadLettered?.(message.id);
   };
   let emptyPolls = 0;
   let lastMessageAt = performance.now();
@@ -258,7 +267,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
         continue;
       }
       const result = outcome.value;
-      if (result.key) options.onProcessed?.(result.key);
+      // An empty batch has no name from its events: its queue id stands in (stable across deliveries).
+      options.onProcessed?.(result.key ?? messages[index]!.id);
       progress.messages++;
       progress.events += result.events;
       progress.files += result.files;

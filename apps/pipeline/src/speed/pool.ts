@@ -36,6 +36,8 @@ export interface SpawnConsumerOptions {
   onProgress?: (progress: ConsumerProgress) => void;
   /** Names of messages the consumer has processed and acked, as it reports them. */
   onProcessed?: (messageKeys: readonly string[]) => void;
+  /** Ids of messages the consumer released on their last delivery, to the dead-letter queue. */
+  onDeadLettered?: (messageIds: readonly string[]) => void;
 }
 
 /** Starts one speed-layer consumer as its own Node process (so it can be killed and restarted). */
@@ -67,6 +69,7 @@ export function spawnConsumer(options: SpawnConsumerOptions): ConsumerProcess {
     if (message.type === 'ready') markReady();
     else if (message.type === 'progress' || message.type === 'done') {
       if (message.processed.length) options.onProcessed?.(message.processed);
+      if (message.deadLettered.length) options.onDeadLettered?.(message.deadLettered);
       progress.messages = message.messages;
       progress.events = message.events;
       progress.files = message.files;

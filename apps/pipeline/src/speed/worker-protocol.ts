@@ -6,13 +6,22 @@ import type { MeterSnapshot } from '@cloudmux/core';
 
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'progress'; messages: number; events: number; files: number; processed: string[] }
+  | {
+      type: 'progress';
+      messages: number;
+      events: number;
+      files: number;
+      processed: string[];
+      /** Ids of messages released on their last delivery (dead-lettered), since the last report. */
+      deadLettered: string[];
+    }
   | {
       type: 'done';
       messages: number;
       events: number;
       files: number;
       processed: string[];
+      deadLettered: string[];
       /** CPU time of the process (user + system), for the benchmark's scaling figures. */
       cpuSeconds?: number;
     }

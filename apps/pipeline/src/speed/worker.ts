@@ -30,10 +30,13 @@ async function main(): Promise<void> {
     if (message?.type === 'stop') stop.abort();
   });
   let processed: string[] = [];
-  const takeProcessed = () => {
-    const names = processed;
+  let deadLettered: string[] = [];
+  // What finished since the last report: processed message names and dead-lettered message ids.
+  const takeSettled = () => {
+    const settled = { processed, deadLettered };
     processed = [];
-    return names;
+    deadLettered = [];
+    return settled;
   };
   const { resources } = await openPipeline(options, ['objectStore', 'queue']);
   const sendUsage = () => {
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
     const report = () => {
       trailing = undefined;
       last = performance.now();
-      if (latest) send({ type: 'progress', ...latest, processed: takeProcessed() });
+      if (latest) send({ type: 'progress', ...latest, ...takeSettled() });
     };
     const result = await runConsumer({
       objectStore: resources.objectStore,
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
       untilDrained: () => draining,
       signal: stop.signal,
       onProcessed: (key) => processed.push(key),
+      onDeadLettered: (id) => deadLettered.push(id),
       ...(options.quietSeconds !== undefined ? { quietSeconds: options.quietSeconds } : {}),
       onProgress: (progress) => {
         latest = progress;
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
     });
     clearTimeout(trailing);
     const cpu = process.cpuUsage();
-    send({ type: 'done', ...result, processed: takeProcessed(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+    send({ type: 'done', ...result, ...takeSettled(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
     log('info', 'consumer-finished', { pid: process.pid, ...result });
   } finally {
     clearInterval(usageTimer);
