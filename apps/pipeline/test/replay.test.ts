@@ -5,7 +5,7 @@
  */
 import { CloudmuxError, type ObjectStore, type Queue, type SendEntry } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
-import { countFlights, readFlights } from '../src/data/flights.ts';
+import { countFlights, readFlights, SLICE_ROWS } from '../src/data/flights.ts';
 import { emptyBatch, pushEvent } from '../src/events.ts';
 import { createIngestor, type IngestManifest, type Ingestor } from '../src/ingest/ingestor.ts';
 import { invalidSamples } from '../src/ingest/invalid-samples.ts';
@@ -80,12 +80,12 @@ function memoryResources(): {
 describe('replay', () => {
   it('reads the file in whole slices, in file order, equal row for row to the source', async () => {
     const slices: Array<[number, number]> = [];
-    for await (const columns of readFlights({ start: 10, limit: 120_000 }))
+    for await (const columns of readFlights({ start: 10, limit: 2.4 * SLICE_ROWS }))
       slices.push([columns.offset, columns.length]);
     expect(slices).toEqual([
-      [10, 50_000],
-      [50_010, 50_000],
-      [100_010, 20_000],
+      [10, SLICE_ROWS],
+      [10 + SLICE_ROWS, SLICE_ROWS],
+      [10 + 2 * SLICE_ROWS, 0.4 * SLICE_ROWS],
     ]);
     const ingestor = recordingIngestor();
     await replayFlights(ingestor, { start: 2_999_990, limit: 100 });

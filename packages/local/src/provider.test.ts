@@ -126,21 +126,29 @@ describe('the local provider through the registry', () => {
     expect(error.fix).toContain('"NORMAL"');
   });
 
-  it('warehouse.memoryLimit bounds DuckDB; a size DuckDB would not read is a ConfigError naming the field', async () => {
-    const config = parseConfig({ providers: { local: { warehouse: { memoryLimit: '256MB' } } } });
-    const resources = await openResources(config, {
-      importer: (s) => import(s),
-      baseDir: dir,
-      env: {},
-      only: ['warehouse'],
-    });
-    try {
-      const result = await resources.warehouse.query("SELECT current_setting('memory_limit') AS limit_");
-      // DuckDB reports the limit in its own units (256MB = 244.1 MiB).
-      expect(String(result.rows[0]?.limit_)).toMatch(/^244\.1 MiB$/);
-    } finally {
-      await resources.close();
-    }
+  it('warehouse.memoryLimit bounds DuckDB (256MB unless set); a size DuckDB would not read is a ConfigError naming the field', async () => {
+    const limitOf = async (warehouse: Record<string, unknown>, sub: string) => {
+      const config = parseConfig({
+        providers: { local: { warehouse: { file: `${sub}.duckdb`, ...warehouse } } },
+      });
+      const resources = await openResources(config, {
+        importer: (s) => import(s),
+        baseDir: dir,
+        env: {},
+        only: ['warehouse'],
+      });
+      try {
+        const result = await resources.warehouse.query(
+          "SELECT current_setting('memory_limit') AS limit_, current_setting('preserve_insertion_order') AS ordered",
+        );
+        return { limit: String(result.rows[0]?.limit_), ordered: result.rows[0]?.ordered };
+      } finally {
+        await resources.close();
+      }
+    };
+    // DuckDB reports the limit in its own units (512MB = 488.2 MiB, 256MB = 244.1 MiB).
+    expect(await limitOf({ memoryLimit: '512MB' }, 'set')).toEqual({ limit: '488.2 MiB', ordered: false });
+    expect(await limitOf({}, 'default')).toEqual({ limit: '244.1 MiB', ordered: false });
     for (const bad of ['lots', '256', '-1GB']) {
       const badConfig = parseConfig({ providers: { local: { warehouse: { memoryLimit: bad } } } });
       const error = await configErrorOf(

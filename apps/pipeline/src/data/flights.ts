@@ -45,8 +45,13 @@ export async function countFlights(file = FLIGHTS_FILE): Promise<number> {
   return Number(metadata.num_rows);
 }
 
-/** Rows per yielded slice: big enough for one ingest call, small enough to keep memory flat. */
-const SLICE_ROWS = 50_000;
+/**
+ * Rows per yielded slice: one ingest call. Small enough that a slice and what ingest makes of it
+ * die young in V8's nursery instead of growing the old generation: 50,000-row slices kept the run
+ * process at 380–450 MB through ingest and let it grow to 1.7 GB in a 30M-event run; 10,000 hold it
+ * at ~310 MB, flat at 30M, and ingest is no slower.
+ */
+export const SLICE_ROWS = 10_000;
 
 /**
  * Reads the source Parquet in file order and yields typed columns of at most `SLICE_ROWS` rows.

@@ -1,5 +1,5 @@
 import { CloudmuxError } from '@cloudmux/core';
-import { type FlightColumns, flightEventId, readFlights } from '../data/flights.ts';
+import { type FlightColumns, flightEventId, readFlights, SLICE_ROWS } from '../data/flights.ts';
 import type { EventBatch } from '../events.ts';
 import type { Ingestor, IngestResult } from './ingestor.ts';
 
@@ -80,7 +80,8 @@ export function flightBatch(
  */
 export async function replayFlights(ingestor: Ingestor, options: ReplayOptions = {}): Promise<ReplayResult> {
   // A set rate needs small chunks so the pacing is smooth; as fast as possible wants big ones.
-  const chunkSize = options.chunkSize ?? (options.rate ? Math.max(1, Math.ceil(options.rate / 10)) : 50_000);
+  const chunkSize =
+    options.chunkSize ?? (options.rate ? Math.max(1, Math.ceil(options.rate / 10)) : SLICE_ROWS);
   const repeat = repeatSetting(options.repeat);
   if (repeat > 1 && !options.fileRows)
     throw new CloudmuxError({
