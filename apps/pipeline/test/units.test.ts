@@ -7,7 +7,14 @@ import { parseEventsBody } from '../src/ingest/http.ts';
 import { invalidSamples } from '../src/ingest/invalid-samples.ts';
 import { parseSpeedKey, speedKey } from '../src/layout.ts';
 import { flightEventSchemaWith, validateEvents } from '../src/schema.ts';
-import { emptyBucket, mergeBucket, partialOf, percentileOf, statsOf } from '../src/speed/aggregates.ts';
+import {
+  emptyBucket,
+  mergeBucket,
+  partialOf,
+  percentileOf,
+  speedPartialJson,
+  statsOf,
+} from '../src/speed/aggregates.ts';
 import { consumerConcurrencySetting, maxDeliveriesSetting } from '../src/speed/consumer.ts';
 import { separatePoison } from '../src/speed/poison.ts';
 import { quantileCont } from './helpers.ts';
@@ -189,6 +196,25 @@ describe('speed aggregates', () => {
     expect(partial.airports.AAA![hour]).toEqual({ n: 2, sum: 15, delayed: 1, delays: [20, -5] });
     expect(Object.keys(partial.routes['AAA>BBB']!)).toHaveLength(2);
     expect(partial).toMatchObject({ count: 3, minTs: t, maxTs: t + 3_600_000 });
+  });
+
+  it('writes the stored partial as exactly the text JSON.stringify gives for partialOf', () => {
+    const batch = emptyBatch();
+    const t = Date.parse('2001-03-01T23:59:00Z');
+    const codes = ['ORD', 'A"B', 'ÅÄÖ', 'SF\\O', 'ORD'];
+    for (let i = 0; i < 40; i++)
+      pushEvent(batch, {
+        ...event(`e${i}`, t + i * 1_234_567, [0, -7, 15.5, 16, 1e-7, 123456789][i % 6]!),
+        origin: codes[i % codes.length]!,
+        destination: codes[(i * 3) % codes.length]!,
+      });
+    const { json, maxTs } = speedPartialJson(batch, 'key "with" quotes', [
+      'lake/a.parquet',
+      'lake/b.parquet',
+    ]);
+    const expected = partialOf(batch, 'key "with" quotes', ['lake/a.parquet', 'lake/b.parquet']);
+    expect(json).toBe(JSON.stringify(expected));
+    expect(maxTs).toBe(expected.maxTs);
   });
 });
 

@@ -11,7 +11,7 @@ import { landBatch } from '../lake/writer.ts';
 import { LAYOUT, speedKey } from '../layout.ts';
 import { log } from '../log.ts';
 import { failureStreak, type RetryBudget, retryBudgetSetting } from '../retry-budget.ts';
-import { partialOf } from './aggregates.ts';
+import { speedPartialJson } from './aggregates.ts';
 import {
   asEventBatch,
   notAnEventBatch,
@@ -145,13 +145,13 @@ export async function processMessage(
   if (poison.length) await quarantineFromSpeed(store, key, poison);
   if (batch.id.length === 0) return { events: 0, files: 0, quarantined: poison.length, key };
   const landed = await landBatch(store, batch, key);
-  const partial = partialOf(
+  const partial = speedPartialJson(
     batch,
     key,
     landed.map((file) => file.key),
   );
   // Written after the lake files: a partial that exists proves its files exist.
-  await store.put(speedKey(dayOf(partial.maxTs), key, landed.length), JSON.stringify(partial), {
+  await store.put(speedKey(dayOf(partial.maxTs), key, landed.length), partial.json, {
     contentType: 'application/json',
   });
   return { events: batch.id.length, files: landed.length, quarantined: poison.length, key };
