@@ -24,19 +24,25 @@ export interface MeterRecord {
   units: BillableUnits;
 }
 
-export interface OperationSummary {
+/** One operation's counts and latency percentiles, as `Meter.summary()` gives them. */
+export interface OperationSummary extends OperationCounts {
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+/** What an operation's aggregate counts, in memory and in a snapshot alike. */
+export interface OperationCounts {
   provider: string;
   resource: ResourceName;
   operation: string;
   count: number;
   errors: number;
   retries: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  meanMs: number;
   totalMs: number;
+  /** Exact maximum; HDR reports bucket bounds, which may exceed it slightly. */
+  maxMs: number;
   bytesIn: number;
   bytesOut: number;
   units: BillableUnits;
@@ -48,19 +54,7 @@ export interface OperationSummary {
  * One operation's aggregate in a form that crosses process boundaries (JSON over IPC or in a file):
  * the latency histogram travels HDR-encoded, so merged percentiles are those of all the samples.
  */
-export interface OperationSnapshot {
-  provider: string;
-  resource: ResourceName;
-  operation: string;
-  count: number;
-  errors: number;
-  retries: number;
-  totalMs: number;
-  maxMs: number;
-  bytesIn: number;
-  bytesOut: number;
-  units: BillableUnits;
-  items: number;
+export interface OperationSnapshot extends OperationCounts {
   /** Durations in µs, HDR histogram compressed and base64-encoded. */
   histogram: string;
 }
@@ -90,25 +84,12 @@ export interface MeterOptions {
  */
 export const PENDING_SAMPLES = 512;
 
-export interface Aggregate {
-  provider: string;
-  resource: ResourceName;
-  operation: string;
+export interface Aggregate extends OperationCounts {
   /** Every sample folded in so far; read it through `histogramOf`. */
   histogram: hdr.Histogram;
   /** Durations in ms not yet in `histogram`. */
   pending: Float64Array;
   pendingCount: number;
-  count: number;
-  errors: number;
-  retries: number;
-  totalMs: number;
-  /** Exact maximum; HDR reports bucket bounds, which may exceed it slightly. */
-  maxMs: number;
-  bytesIn: number;
-  bytesOut: number;
-  units: BillableUnits;
-  items: number;
 }
 
 /** A new, empty aggregate for one operation. */
@@ -136,8 +117,8 @@ export function newAggregate(provider: string, resource: ResourceName, operation
   };
 }
 
-export function summaryOf(a: Aggregate): OperationSummary {
-  const histogram = histogramOf(a);
+/** The counts of `a`, copied (its units too, so the copy does not change as `a` records). */
+function countsOf(a: Aggregate): OperationCounts {
   return {
     provider: a.provider,
     resource: a.resource,
@@ -145,12 +126,8 @@ export function summaryOf(a: Aggregate): OperationSummary {
     count: a.count,
     errors: a.errors,
     retries: a.retries,
-    p50Ms: Math.min(histogram.getValueAtPercentile(50) / 1000, a.maxMs),
-    p90Ms: Math.min(histogram.getValueAtPercentile(90) / 1000, a.maxMs),
-    p99Ms: Math.min(histogram.getValueAtPercentile(99) / 1000, a.maxMs),
-    maxMs: a.maxMs,
-    meanMs: a.count ? a.totalMs / a.count : 0,
     totalMs: a.totalMs,
+    maxMs: a.maxMs,
     bytesIn: a.bytesIn,
     bytesOut: a.bytesOut,
     units: { ...a.units },
@@ -158,22 +135,19 @@ export function summaryOf(a: Aggregate): OperationSummary {
   };
 }
 
-export function snapshotOf(a: Aggregate): OperationSnapshot {
+export function summaryOf(a: Aggregate): OperationSummary {
+  const histogram = histogramOf(a);
   return {
-    provider: a.provider,
-    resource: a.resource,
-    operation: a.operation,
-    count: a.count,
-    errors: a.errors,
-    retries: a.retries,
-    totalMs: a.totalMs,
-    maxMs: a.maxMs,
-    bytesIn: a.bytesIn,
-    bytesOut: a.bytesOut,
-    units: { ...a.units },
-    items: a.items,
-    histogram: hdr.encodeIntoCompressedBase64(histogramOf(a)),
+    ...countsOf(a),
+    p50Ms: Math.min(histogram.getValueAtPercentile(50) / 1000, a.maxMs),
+    p90Ms: Math.min(histogram.getValueAtPercentile(90) / 1000, a.maxMs),
+    p99Ms: Math.min(histogram.getValueAtPercentile(99) / 1000, a.maxMs),
+    meanMs: a.count ? a.totalMs / a.count : 0,
   };
+}
+
+export function snapshotOf(a: Aggregate): OperationSnapshot {
+  return { ...countsOf(a), histogram: hdr.encodeIntoCompressedBase64(histogramOf(a)) };
 }
 
 /** Adds an operation's snapshot (e.g. from a worker process) into `a`. */
