@@ -31,7 +31,7 @@ export const localOptionsSchema = z
         /** DuckDB database file relative to root, or ':memory:'. */
         file: z.string().min(1).default('warehouse.duckdb'),
         threads: z.number().int().positive().optional(),
-        /** DuckDB's memory_limit; DuckDB's default is 80 % of RAM. */
+        /** DuckDB's memory_limit; 256MB when unset (DEFAULT_MEMORY_LIMIT in duckdb/driver.ts), not DuckDB's 80 % of RAM. */
         memoryLimit: z
           .string()
           .regex(MEMORY_SIZE, {
