@@ -87,8 +87,10 @@ export class RunProgress {
     }
     // Measured from the stage's first report, so the time before its first batch does not dilute it.
     const seconds = (now - stage.startedAt) / 1000;
-    // Under a second the rate is mostly noise (two consumers reporting a moment apart).
-    const rate = seconds >= 1 ? (update.value - stage.startValue) / seconds : 0;
+    // Under a second the rate is mostly noise (two consumers reporting a moment apart), except the
+    // last report: a stage that finished in under a second still has a rate over its whole time.
+    const measured = seconds >= 1 || (update.done === true && seconds > 0);
+    const rate = measured ? (update.value - stage.startValue) / seconds : 0;
     const left = update.total - update.value;
     const payload =
       rate > 0

@@ -160,6 +160,13 @@ export async function processMessage(
 /** Empty receives in a row needed, besides the quiet time, on a queue that reports no depth. */
 const QUIET_POLLS = 5;
 
+/**
+ * The long poll, in seconds, that confirms an empty queue whose depth is asked next: SQS rounds it up
+ * to its 1 s minimum, so a cloud queue still gets a whole long poll, while a queue that waits in
+ * fractions (the local one) answers in a fifth of a second instead of holding the caller for one.
+ */
+export const CONFIRM_WAIT_SECONDS = 0.2;
+
 /** True/false from the queue's depth; undefined when the queue cannot report one (Pub/Sub). */
 export async function queueDrained(queue: Queue, queueName: string): Promise<boolean | undefined> {
   if (!queue.capabilities.approximateDepth) return undefined;
@@ -237,10 +244,14 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
   // seconds) is backed off and the pass tried again; messages it held but did not ack come back after
   // the visibility timeout and are written again under the same names. Only a non-retryable failure,
   // or retryable ones in a row for longer than the budget, ends the loop (and the process).
+  // While draining a queue with a depth, an empty receive is followed by a depth check that decides:
+  // its wait only confirms the queue is empty (a consumer of `consume --drain` left a second late).
+  const drainWait = Math.min(waitSeconds, CONFIRM_WAIT_SECONDS);
   const pass = async (): Promise<boolean> => {
+    const wait = queue.capabilities.approximateDepth && options.untilDrained?.() ? drainWait : waitSeconds;
     const messages = await queue.receive(queueName, {
       maxMessages,
-      ...(queue.capabilities.longPoll ? { waitSeconds } : {}),
+      ...(queue.capabilities.longPoll ? { waitSeconds: wait } : {}),
     });
     if (messages.length === 0) {
       emptyPolls++;
@@ -252,7 +263,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<Required<Co
           performance.now() - Math.max(lastMessageAt, releasedUntil) >= quietMs && emptyPolls >= QUIET_POLLS;
         if (drained === true || (drained === undefined && quiet)) return false;
       }
-      if (!queue.capabilities.longPoll || waitSeconds === 0) await sleep(50);
+      if (!queue.capabilities.longPoll || wait === 0) await sleep(50);
       return true;
     }
     emptyPolls = 0;

@@ -1,6 +1,7 @@
 import { CloudmuxError, type ObjectStore, type Queue, type ReceivedMessage } from '@cloudmux/core';
 import { batchKey, dedupeBatch } from '../events.ts';
 import { LAYOUT, messageKeyOfLakeFile, parseSpeedKey } from '../layout.ts';
+import { CONFIRM_WAIT_SECONDS } from './consumer.ts';
 import { asEventBatch, bodyHash, type FailureRecord } from './poison.ts';
 
 export interface PipelineQueueOptions {
@@ -86,13 +87,19 @@ export async function archiveDeadLetters(
   // The common case, nothing dead-lettered: a queue whose depth says empty gets one receive, not
   // three (its depth is approximate on cloud services, so it is not taken as the last word).
   let idleLimit = 3;
+  let waitSeconds = 1;
   if (queue.capabilities.approximateDepth) {
     const depth = await queue.depth(deadLetterQueue);
-    if (depth.visible === 0 && depth.inFlight === 0 && !depth.delayed) idleLimit = 1;
+    if (depth.visible === 0 && depth.inFlight === 0 && !depth.delayed) {
+      idleLimit = 1;
+      // A short confirming wait (SQS still long-polls its 1 s minimum): the local queue no longer
+      // holds every batch for a second.
+      waitSeconds = CONFIRM_WAIT_SECONDS;
+    }
   }
   const keys = new Set<string>();
   const seen = new Set<string>();
-  const wait = queue.capabilities.longPoll ? { waitSeconds: 1 } : {};
+  const wait = queue.capabilities.longPoll ? { waitSeconds } : {};
   // Until several receives in a row bring nothing new: a queue without depth (Pub/Sub) may answer
   // empty once early, and a dead letter may be delivered again (at least once; the Pub/Sub emulator
   // even after its ack). A bound on receives keeps a queue that never empties from holding the run.
