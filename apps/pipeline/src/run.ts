@@ -150,8 +150,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const processedMessages = new Set<string>();
     const deadLetteredMessages = new Set<string>();
     let sentMessages: number | undefined;
-    const allSettled = () =>
-      sentMessages !== undefined && processedMessages.size + deadLetteredMessages.size >= sentMessages;
+    const settled = () => processedMessages.size + deadLetteredMessages.size;
+    const allSettled = () => sentMessages !== undefined && settled() >= sentMessages;
     const stopWhenAllProcessed = () => {
       if (allSettled()) for (const consumer of consumers) consumer.stop();
     };
@@ -238,7 +238,6 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     // decides where it has one; elsewhere the count of messages sent but not yet settled, until a
     // round settles nothing: a killed consumer may have processed messages it never reported, so
     // the count alone can stay short (the batch's reconciliation then has the last word).
-    const settled = () => processedMessages.size + deadLetteredMessages.size;
     let roundSettled = true;
     for (let round = 0; round < 5; round++) {
       const drained = await queueDrained(resources.queue, queueName);

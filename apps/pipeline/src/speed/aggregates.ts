@@ -155,8 +155,8 @@ function hourlyJson(groups: Iterable<[string, HoursOf]>): string {
 }
 
 /**
- * `JSON.stringify(partialOf(batch, key, files))`, the same text (and the partial's maxTs), written straight from the maps.
- * Objects keyed by epoch milliseconds gave V8 a new hidden class per hour key and a number-to-string
+ * `JSON.stringify(partialOf(batch, key, files))`, the same text (and the partial's maxTs), written
+ * straight from the maps. Objects keyed by epoch milliseconds gave V8 a new hidden class per hour key and a number-to-string
  * conversion per lookup (with the route-key strings, ~10 % of a consumer's CPU). Numbers are written
  * by template literals, which format finite numbers exactly as JSON does; every delay and timestamp
  * here is finite (validated at ingest and again by the speed layer).
