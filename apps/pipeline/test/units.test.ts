@@ -1,9 +1,11 @@
 import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
 import { describe, expect, it } from 'vitest';
 import { runDag, type Step, topologicalOrder } from '../src/batch/orchestrator.ts';
+import { loadChunks } from '../src/batch/steps.ts';
 import { eventTimeBounds } from '../src/event-time.ts';
 import { batchKey, dayOf, dedupeBatch, emptyBatch, pushEvent, splitByDay } from '../src/events.ts';
 import { parseEventsBody } from '../src/ingest/http.ts';
+import { messagesOf } from '../src/ingest/ingestor.ts';
 import { invalidSamples } from '../src/ingest/invalid-samples.ts';
 import { parseSpeedKey, speedKey } from '../src/layout.ts';
 import { flightEventSchemaWith, validateEvents } from '../src/schema.ts';
@@ -161,6 +163,71 @@ describe('event batches', () => {
       messageKey: 'fl-1_fl-9_abcdef01',
       files: 2,
     });
+  });
+});
+
+describe('load chunks', () => {
+  const files = (sizes: number[]) => sizes.map((size, i) => ({ key: `k${i}`, size }));
+  const keysOf = (chunks: Array<Array<{ key: string }>>) => chunks.map((chunk) => chunk.map((f) => f.key));
+
+  it('cuts at the key limit and at the byte limit, whichever comes first, keeping order', () => {
+    expect(keysOf(loadChunks(files([1, 1, 1, 1, 1]), { keys: 2, bytes: 100 }))).toEqual([
+      ['k0', 'k1'],
+      ['k2', 'k3'],
+      ['k4'],
+    ]);
+    expect(keysOf(loadChunks(files([40, 40, 40, 10, 90]), { keys: 10, bytes: 100 }))).toEqual([
+      ['k0', 'k1'],
+      ['k2', 'k3'],
+      ['k4'],
+    ]);
+  });
+
+  it('gives a file larger than the byte limit a chunk of its own, and nothing for no files', () => {
+    expect(keysOf(loadChunks(files([10, 500, 10]), { keys: 10, bytes: 100 }))).toEqual([
+      ['k0'],
+      ['k1'],
+      ['k2'],
+    ]);
+    expect(loadChunks([], { keys: 10, bytes: 100 })).toEqual([]);
+  });
+});
+
+describe('messages of events', () => {
+  const batchOf = (count: number, idLength: number) => {
+    const batch = emptyBatch();
+    for (let i = 0; i < count; i++)
+      pushEvent(batch, {
+        id: String(i).padStart(idLength, '0'),
+        ts: 1_700_000_000_000 + i,
+        delay: i % 7,
+        distance: 100 + i,
+        origin: 'SEA',
+        destination: 'LAX',
+      });
+    return batch;
+  };
+
+  it('keeps perMessage events a message when they fit, with the body the queue is sent', () => {
+    const messages = messagesOf(batchOf(25, 4), 10, 1 << 20);
+    expect(messages.map((m) => m.batch.id.length)).toEqual([10, 10, 5]);
+    for (const m of messages) expect(m.body).toBe(JSON.stringify(m.batch));
+  });
+
+  it('cuts a message over the byte limit into parts that fit, every event once and in order', () => {
+    const events = batchOf(1_000, 64);
+    const limit = 10_000;
+    const messages = messagesOf(events, 1_000, limit);
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) expect(Buffer.byteLength(m.body)).toBeLessThanOrEqual(limit);
+    expect(messages.flatMap((m) => m.batch.id)).toEqual(events.id);
+    expect(messages.flatMap((m) => m.batch.distance)).toEqual(events.distance);
+  });
+
+  it('refuses an event that alone is over the limit, naming it', () => {
+    expect(() => messagesOf(batchOf(2, 64), 2, 50)).toThrow(
+      /event "0+" is \d+ bytes as a message, over the queue's limit of 50/,
+    );
   });
 });
 

@@ -42,18 +42,41 @@ export interface BatchContext {
 
 const TABLE_SCHEMA = { columns: LAKE_COLUMNS };
 /**
- * Keys per load chunk (≈ 1,000 events each, so ≈ 1M rows): keeps the statement text bounded on
- * engines that list files inline, and the staging table and its one-row-per-id sort bounded in
- * memory whatever the lake holds (5,000 keys took 2.5 GB in DuckDB for a 30M-event load).
+ * A load chunk's bounds. Keys: the statement text stays bounded on engines that list files inline.
+ * Bytes (≈ 1M rows of the lake's ~15 bytes a row): the staging table and its one-row-per-id sort stay
+ * bounded in memory whatever the lake holds and however many events each file has — a chunk of
+ * 5,000 files of 1,000 events took 2.5 GB in DuckDB, and files are as large as the queue messages
+ * they come from (`--batch-size`).
  */
-const KEYS_PER_LOAD = 1_000;
+export const LOAD_CHUNK = { keys: 1_000, bytes: 16 * 1024 * 1024 };
 
-async function lakeFiles(store: ObjectStore): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const info of store.listAll({ prefix: LAYOUT.lakePrefix })) {
-    if (info.key.endsWith('.parquet')) keys.push(info.key);
+/** Files cut into load chunks in their order, each within `limits` (a larger single file goes alone). */
+export function loadChunks<F extends { key: string; size: number }>(
+  files: readonly F[],
+  limits: { keys: number; bytes: number } = LOAD_CHUNK,
+): F[][] {
+  const chunks: F[][] = [];
+  let chunk: F[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    if (chunk.length > 0 && (chunk.length >= limits.keys || bytes + file.size > limits.bytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(file);
+    bytes += file.size;
   }
-  return keys.sort();
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+async function lakeFiles(store: ObjectStore): Promise<Array<{ key: string; size: number }>> {
+  const files: Array<{ key: string; size: number }> = [];
+  for await (const info of store.listAll({ prefix: LAYOUT.lakePrefix })) {
+    if (info.key.endsWith('.parquet')) files.push({ key: info.key, size: info.size });
+  }
+  return files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /**
@@ -126,14 +149,14 @@ const load: Step<BatchContext> = {
       repaired = true;
     }
     const loaded = new Set(state.loadedFiles);
-    const fresh = (await lakeFiles(objectStore)).filter((key) => !loaded.has(key));
+    const fresh = (await lakeFiles(objectStore)).filter((file) => !loaded.has(file.key));
     const target = d.quoteIdent(LAYOUT.table);
     const staging = d.quoteIdent(LAYOUT.stagingTable);
     const columns = 'id, ts, delay, distance, origin, destination';
     let rows = 0;
     let duplicates = 0;
-    for (let start = 0; start < fresh.length; start += KEYS_PER_LOAD) {
-      const keys = fresh.slice(start, start + KEYS_PER_LOAD);
+    for (const chunk of loadChunks(fresh)) {
+      const keys = chunk.map((file) => file.key);
       const staged = await warehouse.loadFromObjects(LAYOUT.stagingTable, {
         source: objectStore,
         keys,

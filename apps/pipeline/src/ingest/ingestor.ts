@@ -14,7 +14,10 @@ import { type FlightEvent, flightEventSchemaWith, type RejectedEvent } from '../
 export interface IngestorOptions {
   objectStore: ObjectStore;
   queue: Queue;
-  /** Events per queue message. It sets the cost: SQS bills per 64 KB chunk, Pub/Sub per request. */
+  /**
+   * Events per queue message at most: fewer where the body would exceed the queue's maxMessageBytes.
+   * It sets the cost: SQS bills per 64 KB chunk, Pub/Sub per request.
+   */
   eventsPerMessage: number;
   queueName?: string;
   /** Accepted event times; default from PIPELINE_EVENT_TIME_MIN/MAX, else 1970-01-01 .. now + 1 day. */
@@ -55,6 +58,47 @@ export interface IngestManifest {
   sentOnly?: string[];
 }
 
+/** One queue message of events: the events, and the body that carries them. */
+export interface EventMessage {
+  batch: EventBatch;
+  body: string;
+}
+
+/**
+ * Cuts events into queue messages: at most `perMessage` events each, and each body within the
+ * queue's `maxMessageBytes` (its UTF-8 bytes; nothing else is sent with it). A message over the limit
+ * is cut again into as many even parts as its size needs, so valid events of any length — ids are up
+ * to 64 characters, ~100 bytes an event as JSON — fit any queue: on Azure Queue Storage (48 KiB)
+ * 1,000 such events are ~100 KB, which the queue would refuse.
+ */
+export function messagesOf(events: EventBatch, perMessage: number, maxMessageBytes: number): EventMessage[] {
+  const messages: EventMessage[] = [];
+  const cut = (batch: EventBatch) => {
+    const body = JSON.stringify(batch);
+    const bytes = Buffer.byteLength(body);
+    if (bytes <= maxMessageBytes) {
+      messages.push({ batch, body });
+      return;
+    }
+    const count = batch.id.length;
+    if (count === 1)
+      throw new CloudmuxError({
+        code: 'InvalidArgument',
+        resource: 'queue',
+        operation: 'ingest',
+        message: `event ${JSON.stringify(batch.id[0])} is ${bytes} bytes as a message, over the queue's limit of ${maxMessageBytes}`,
+      });
+    // A little more than the size says: parts are even in events, not in bytes.
+    const parts = Math.min(count, Math.ceil((bytes / maxMessageBytes) * 1.05));
+    const size = Math.ceil(count / parts);
+    for (let from = 0; from < count; from += size) cut(sliceBatch(batch, from, Math.min(count, from + size)));
+  };
+  const count = events.id.length;
+  for (let from = 0; from < count; from += perMessage)
+    cut(sliceBatch(events, from, Math.min(count, from + perMessage)));
+  return messages;
+}
+
 export interface Ingestor {
   /** Validates, quarantines the invalid events with their reasons, and enqueues the valid ones. */
   ingest(events: readonly unknown[], source: string): Promise<IngestResult>;
@@ -74,14 +118,14 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   const budget = options.retry ?? retryBudgetSetting();
 
   /**
-   * Sends the batches; `sent` collects the names of those the queue took, also when it throws.
+   * Sends the messages; `sent` collects the names of those the queue took, also when it throws.
    * Failures are retried within the retry budget (a cut connection, a throttled queue): entries
    * reported failed are sent again on their own; when a whole call fails, every entry not yet known
    * to be taken is sent again. A message sent twice is harmless: the speed layer names a message by
    * its events (batchKey) and counts it once per name.
    */
-  async function enqueue(batches: EventBatch[], names: string[], sent: string[]): Promise<void> {
-    const entries = batches.map((batch, index) => ({ body: JSON.stringify(batch), name: names[index]! }));
+  async function enqueue(messages: readonly EventMessage[], names: string[], sent: string[]): Promise<void> {
+    const entries = messages.map((message, index) => ({ body: message.body, name: names[index]! }));
     const streak = failureStreak(budget);
     let pending = entries;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -169,10 +213,8 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       quarantineKey = key;
     }
     const accepted = valid.id.length;
-    const batches: EventBatch[] = [];
-    for (let from = 0; from < accepted; from += perMessage)
-      batches.push(sliceBatch(valid, from, Math.min(accepted, from + perMessage)));
-    const names = batches.map(batchKey);
+    const messages = messagesOf(valid, perMessage, queue.limits.maxMessageBytes);
+    const names = messages.map((message) => batchKey(message.batch));
     const manifest: IngestManifest = {
       ingestId,
       source,
@@ -180,8 +222,8 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       received,
       accepted,
       quarantined: rejected.length,
-      messages: batches.length,
-      messageEvents: Object.fromEntries(names.map((name, index) => [name, batches[index]!.id.length])),
+      messages: messages.length,
+      messageEvents: Object.fromEntries(names.map((name, index) => [name, messages[index]!.batch.id.length])),
     };
     const manifestKey = `${LAYOUT.ingestPrefix}${ingestId}.json`;
     const writeManifest = () =>
@@ -192,7 +234,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     await writeManifest();
     const sent: string[] = [];
     try {
-      await enqueue(batches, names, sent);
+      await enqueue(messages, names, sent);
     } catch (error) {
       // The caller is told to retry; only what the queue took counts as accepted.
       manifest.sentOnly = sent;
@@ -204,7 +246,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       received,
       accepted,
       quarantined: rejected.length,
-      messages: batches.length,
+      messages: messages.length,
       ...(quarantineKey ? { quarantineKey } : {}),
       reasons: rejected.slice(0, 20),
     };
