@@ -69,6 +69,8 @@ function memoryResources(): {
     },
   } as unknown as ObjectStore;
   const queue = {
+    // The local queue's limit: what the ingestor cuts messages by.
+    limits: { maxMessageBytes: 1024 * 1024 },
     async sendAll(_queue: string, entries: SendEntry[]) {
       for (const entry of entries) bodies.push(String(entry.body));
       return entries.map(() => ({ ok: true, id: String(bodies.length) }));
