@@ -142,16 +142,19 @@ export function partialOf(batch: EventBatch, key: string, files: string[]): Spee
 }
 
 function hourlyJson(groups: Iterable<[string, HoursOf]>): string {
-  const parts: string[] = [];
+  let out = '{';
+  let firstGroup = true;
   for (const [group, hours] of groups) {
-    const buckets: string[] = [];
-    for (const [hour, b] of hours)
-      buckets.push(
-        `"${hour}":{"n":${b.n},"sum":${b.sum},"delayed":${b.delayed},"delays":[${b.delays.join(',')}]}`,
-      );
-    parts.push(`${JSON.stringify(group)}:{${buckets.join(',')}}`);
+    out += firstGroup ? `${JSON.stringify(group)}:{` : `,${JSON.stringify(group)}:{`;
+    firstGroup = false;
+    let firstHour = true;
+    for (const [hour, b] of hours) {
+      out += `${firstHour ? '' : ','}"${hour}":{"n":${b.n},"sum":${b.sum},"delayed":${b.delayed},"delays":[${b.delays.join(',')}]}`;
+      firstHour = false;
+    }
+    out += '}';
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 /**
