@@ -9,7 +9,7 @@ import { readBatchState } from './batch/state.ts';
 import { readCatalog } from './catalog.ts';
 import { openPipeline, type PipelineContextOptions } from './context.ts';
 import { ensureApiKey } from './ingest/api-key.ts';
-import { createIngestor } from './ingest/ingestor.ts';
+import { createIngestor, DEFAULT_EVENTS_PER_MESSAGE } from './ingest/ingestor.ts';
 import { MAX_REPEAT, repeatSetting, replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
 import { log, logFormat, setLogFormat } from './log.ts';
@@ -98,7 +98,7 @@ withResourceOptions(
       (value: string) => commanderArgument(() => repeatSetting(value, '--repeat')),
       1,
     )
-    .option('--batch-size <n>', 'events per queue message', positiveInt, 1_000)
+    .option('--batch-size <n>', 'events per queue message', positiveInt, DEFAULT_EVENTS_PER_MESSAGE)
     .option('--consumers <n>', 'speed-layer consumer processes', positiveInt, 2)
     .option(
       '--inject-invalid <n>',
@@ -141,7 +141,12 @@ withResourceOptions(
     )
     .option('--port <n>', 'port', positiveInt, 8787)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--batch-size <n>', 'events per queue message for POST /events', positiveInt, 1_000)
+    .option(
+      '--batch-size <n>',
+      'events per queue message for POST /events',
+      positiveInt,
+      DEFAULT_EVENTS_PER_MESSAGE,
+    )
     .option(
       '--max-ingest-concurrency <n>',
       'POST /events requests handled at once; more get 503 + Retry-After',
@@ -179,7 +184,7 @@ withResourceOptions(
     .description('replay flights into the queue (no consumers, no batch)')
     .option('--events <n|all>', 'flights to replay', eventCount, DEFAULT_EVENTS)
     .option('--rate <n>', 'events per second (default: as fast as possible)', positiveInt)
-    .option('--batch-size <n>', 'events per queue message', positiveInt, 1_000),
+    .option('--batch-size <n>', 'events per queue message', positiveInt, DEFAULT_EVENTS_PER_MESSAGE),
 ).action(async (options) => {
   const { resources } = await openPipeline(contextOf(options), ['objectStore', 'queue']);
   try {

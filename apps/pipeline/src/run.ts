@@ -7,7 +7,7 @@ import { writeRunSummary } from './batch/run-report.ts';
 import { openPipeline, type PipelineContextOptions } from './context.ts';
 import { countFlights } from './data/flights.ts';
 import { ensureApiKey } from './ingest/api-key.ts';
-import { createIngestor } from './ingest/ingestor.ts';
+import { createIngestor, DEFAULT_EVENTS_PER_MESSAGE } from './ingest/ingestor.ts';
 import { invalidSamples } from './ingest/invalid-samples.ts';
 import { repeatSetting, replayFlights } from './ingest/replay.ts';
 import { LAYOUT } from './layout.ts';
@@ -104,7 +104,7 @@ export interface RunSummary {
 
 /** The whole flow end to end: replay → ingest → speed layer → lake → batch DAG → serving answers. */
 export async function runPipeline(options: RunOptions): Promise<RunSummary> {
-  const perMessage = options.eventsPerMessage ?? 1_000;
+  const perMessage = options.eventsPerMessage ?? DEFAULT_EVENTS_PER_MESSAGE;
   const consumerCount = Math.max(1, options.consumers ?? 2);
   const queueName = LAYOUT.queue;
   const { resources } = await openPipeline(options.context);
