@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EmulatedProvider } from '@cloudmux/emulator-stacks';
 import { openPipeline, type PipelineContextOptions, repoRoot } from '../src/context.ts';
-import { createIngestor } from '../src/ingest/ingestor.ts';
+import { createIngestor, DEFAULT_EVENTS_PER_MESSAGE } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
 import { LAYOUT } from '../src/layout.ts';
 import { resetPipelineState } from '../src/reset.ts';
@@ -66,7 +66,16 @@ async function fullRun(repeat: number): Promise<FullRun> {
       '--repeat',
       String(repeat),
     ]
-      .concat(['--provider', 'local', '--config', config, '--consumers', '2', '--batch-size', '1000'])
+      .concat([
+        '--provider',
+        'local',
+        '--config',
+        config,
+        '--consumers',
+        '2',
+        '--batch-size',
+        String(DEFAULT_EVENTS_PER_MESSAGE),
+      ])
       .concat(['--inject-invalid', '12', '--json']),
     { cwd: benchDir, env: { ...process.env, INIT_CWD: benchDir }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -99,7 +108,7 @@ async function speedDrain(events: number, consumers: number) {
     const ingestor = createIngestor({
       objectStore: resources.objectStore,
       queue: resources.queue,
-      eventsPerMessage: 1_000,
+      eventsPerMessage: DEFAULT_EVENTS_PER_MESSAGE,
     });
     await replayFlights(ingestor, { limit: events });
   } finally {
@@ -172,7 +181,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     command: `pnpm --filter @cloudmux/pipeline bench (part of pnpm bench)${process.env.BENCH_30M === '1' ? ' with BENCH_30M=1' : ''}`,
     machine: benchMachine(loadAtStart),
-    settings: { provider: 'local', eventsPerMessage: 1_000, consumers: 2 },
+    settings: { provider: 'local', eventsPerMessage: DEFAULT_EVENTS_PER_MESSAGE, consumers: 2 },
     full,
     floor: { ...floor, ratio: full.seconds / floor.seconds, target: 10 },
     speedLayer: {

@@ -63,6 +63,8 @@ export async function measureRoundTrips(
         const summary = await runPipeline({
           context: { baseDir, overrides: faulty.config },
           events,
+          // 1,000 rather than the default 10,000: 100 messages, so what is measured is how many calls
+          // the pipeline keeps in flight, not how few calls ten large messages need.
           eventsPerMessage: 1_000,
           consumers: 2,
           injectInvalid: 0,
