@@ -54,6 +54,11 @@ export interface FlightEventSchema {
   ): number | string[];
   /** The same rules for an event object; fields other than the six are refused. */
   check(event: unknown): FlightEvent | string[];
+  /**
+   * The same rules with the time bounds fixed as they are now, for one request: a default maximum
+   * moves with the clock, and reading the clock once per event was 2 % of ingest.
+   */
+  atNow(): FlightEventSchema;
 }
 
 export function flightEventSchemaWith(bounds: EventTimeBounds): FlightEventSchema {
@@ -93,6 +98,10 @@ export function flightEventSchemaWith(bounds: EventTimeBounds): FlightEventSchem
   };
   return {
     checkFields,
+    atNow() {
+      const max = bounds.max();
+      return flightEventSchemaWith({ min: bounds.min, max: () => max });
+    },
     check(event) {
       if (typeof event !== 'object' || event === null || Array.isArray(event))
         return [`(event): expected an object, received ${typeName(event)}`];

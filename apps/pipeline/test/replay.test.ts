@@ -128,7 +128,9 @@ describe('replay', () => {
 describe('columnar ingest', () => {
   it('gives the same verdicts, reasons, manifests and messages as ingest of objects', async () => {
     const rows = await sourceRows(515_370, 30);
-    const events: unknown[] = [...rows, ...invalidSamples(6), { ...rows[3]! }];
+    // The last event's time is an ISO string: both paths send it as epoch milliseconds.
+    const iso = { ...rows[5]!, id: 'iso-time-1', ts: new Date(rows[5]!.ts).toISOString() };
+    const events: unknown[] = [...rows, ...invalidSamples(6), { ...rows[3]! }, iso];
     const columns = emptyBatch();
     for (const event of events) pushEvent(columns, event as FlightEvent);
     const results = [];
@@ -149,6 +151,10 @@ describe('columnar ingest', () => {
       });
     }
     expect(results[1]).toEqual(results[0]);
+    expect(results[0]!.bodies.join('')).toContain(`"iso-time-1"`);
+    const sent = results[1]!.bodies.map((body) => JSON.parse(body) as { id: string[]; ts: unknown[] });
+    const withIso = sent.find((batch) => batch.id.includes('iso-time-1'))!;
+    expect(withIso.ts[withIso.id.indexOf('iso-time-1')]).toBe(rows[5]!.ts);
     // Row 515,377 has a delay below -120; six malformed samples; one repeated id.
     expect(results[0]!.quarantined).toBe(8);
     expect(results[0]!.reasons.map((r) => r.reasons[0]!.split(':')[0])).toEqual([

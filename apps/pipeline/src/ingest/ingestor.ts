@@ -118,6 +118,8 @@ export interface Ingestor {
   ingestColumns(columns: EventBatch, source: string): Promise<IngestResult>;
 }
 
+const DUPLICATE_IN_REQUEST = 'id: duplicate of an earlier event in this request';
+
 export function createIngestor(options: IngestorOptions): Ingestor {
   const queueName = options.queueName ?? LAYOUT.queue;
   const { objectStore, queue } = options;
@@ -183,20 +185,16 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   }
 
   /** Splits valid events off, with the reasons of each rejected one; a repeated id is rejected too. */
-  function validate(
-    count: number,
-    checkAt: (i: number) => FlightEvent | string[],
-    eventAt: (i: number) => unknown,
-  ): { valid: EventBatch; rejected: RejectedEvent[] } {
+  function validate(events: readonly unknown[]): { valid: EventBatch; rejected: RejectedEvent[] } {
     const valid = emptyBatch();
     const rejected: RejectedEvent[] = [];
+    const { check } = schema.atNow();
     // A repeated id inside one call is quarantined rather than counted twice and deduped later.
     const seen = new Set<string>();
-    for (let i = 0; i < count; i++) {
-      const result = checkAt(i);
-      if (Array.isArray(result)) rejected.push({ event: eventAt(i), reasons: result });
-      else if (seen.has(result.id))
-        rejected.push({ event: eventAt(i), reasons: ['id: duplicate of an earlier event in this request'] });
+    for (const event of events) {
+      const result = check(event);
+      if (Array.isArray(result)) rejected.push({ event, reasons: result });
+      else if (seen.has(result.id)) rejected.push({ event, reasons: [DUPLICATE_IN_REQUEST] });
       else {
         seen.add(result.id);
         pushEvent(valid, result);
@@ -263,39 +261,62 @@ export function createIngestor(options: IngestorOptions): Ingestor {
 
   return {
     async ingest(events, source) {
-      const { valid, rejected } = validate(
-        events.length,
-        (i) => schema.check(events[i]),
-        (i) => events[i],
-      );
+      const { valid, rejected } = validate(events);
       return accept(events.length, valid, rejected, source);
     },
     async ingestColumns(columns, source) {
       const { id, ts, delay, distance, origin, destination } = columns;
-      const eventAt = (i: number) => ({
-        id: id[i],
-        ts: ts[i],
-        delay: delay[i],
-        distance: distance[i],
-        origin: origin[i],
-        destination: destination[i],
-      });
-      const { valid, rejected } = validate(
-        id.length,
-        (i) => {
-          const time = schema.checkFields(id[i], ts[i], delay[i], distance[i], origin[i], destination[i]);
-          if (typeof time !== 'number') return time;
-          return {
+      const count = id.length;
+      // The columns are checked in place: no object per event, and when every event is valid with its
+      // time already in epoch milliseconds (the replay's normal case) they are the valid batch as
+      // they are. Otherwise the valid rows are copied out, with their times normalised.
+      const rejected: RejectedEvent[] = [];
+      const times = new Array<number>(count);
+      let rejects: Uint8Array | undefined;
+      let normalised = false;
+      const seen = new Set<string>();
+      // One time bound for the whole call: the default maximum moves with the clock.
+      const { checkFields } = schema.atNow();
+      for (let i = 0; i < count; i++) {
+        const time = checkFields(id[i], ts[i], delay[i], distance[i], origin[i], destination[i]);
+        let reasons: string[] | undefined;
+        if (typeof time !== 'number') reasons = time;
+        else if (seen.has(id[i]!)) reasons = [DUPLICATE_IN_REQUEST];
+        else {
+          seen.add(id[i]!);
+          times[i] = time;
+          if (time !== ts[i]) normalised = true;
+          continue;
+        }
+        rejects ??= new Uint8Array(count);
+        rejects[i] = 1;
+        rejected.push({
+          event: {
+            id: id[i],
+            ts: ts[i],
+            delay: delay[i],
+            distance: distance[i],
+            origin: origin[i],
+            destination: destination[i],
+          },
+          reasons,
+        });
+      }
+      let valid: EventBatch = columns;
+      if (rejects || normalised) {
+        valid = emptyBatch();
+        for (let i = 0; i < count; i++) {
+          if (rejects?.[i]) continue;
+          pushEvent(valid, {
             id: id[i]!,
-            ts: time,
+            ts: times[i]!,
             delay: delay[i]!,
             distance: distance[i]!,
             origin: origin[i]!,
             destination: destination[i]!,
-          };
-        },
-        eventAt,
-      );
+          });
+        }
+      }
       return accept(id.length, valid, rejected, source);
     },
   };
