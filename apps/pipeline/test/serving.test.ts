@@ -12,11 +12,14 @@ import { runBatch } from '../src/batch/run.ts';
 import { readBatchState, writeBatchState } from '../src/batch/state.ts';
 import { dropIfExists } from '../src/batch/views.ts';
 import { openPipeline, type PipelineContext } from '../src/context.ts';
+import { emptyBatch, pushEvent } from '../src/events.ts';
 import { createIngestor } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
-import { LAYOUT } from '../src/layout.ts';
+import { LAYOUT, speedKey } from '../src/layout.ts';
 import { createApi } from '../src/serving/api.ts';
 import { isIsoDate } from '../src/serving/params.ts';
+import { SpeedViewReader } from '../src/serving/speed-view.ts';
+import { partialOf, speedPartialJson } from '../src/speed/aggregates.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
 
 let baseDir: string;
@@ -181,5 +184,39 @@ describe('/metrics', () => {
 
   it("keeps the meter's own text well formed as well", () => {
     expectWellFormed(pipeline.resources.meter.toPrometheus());
+  });
+});
+
+describe('speed partials', () => {
+  it("serves an airport from a partial's routes, and from its stored airports in partials written before", async () => {
+    const store = pipeline.resources.objectStore;
+    const t = Date.parse('2100-01-01T10:05:00Z');
+    const hour = String(Date.parse('2100-01-01T10:00:00Z'));
+    const batch = emptyBatch();
+    for (const [id, destination, delay] of [
+      ['p1', 'BBB', 20],
+      ['p2', 'CCC', -5],
+    ] as const)
+      pushEvent(batch, { id, ts: t, delay, distance: 100, origin: 'AAA', destination });
+    const fresh = speedKey('2100-01-01', 'routes-only', 0);
+    await store.put(fresh, speedPartialJson(batch, 'routes-only', []).json);
+    // An older partial: its airports are what it says, not derived from its routes again.
+    const older = speedKey('2100-01-01', 'with-airports', 0);
+    const stored = { n: 1, sum: 7, delayed: 0, delays: [7] };
+    await store.put(
+      older,
+      JSON.stringify({ ...partialOf(batch, 'with-airports', []), airports: { ZZZ: { [hour]: stored } } }),
+    );
+    try {
+      const view = await new SpeedViewReader(store).read('2099-12-31');
+      expect(view.partials).toBe(2);
+      expect(view.airports.AAA![hour]).toMatchObject({ n: 2, sum: 15, delayed: 1 });
+      expect([...view.airports.AAA![hour]!.delays].sort()).toEqual([-5, 20]);
+      expect(view.airports.ZZZ![hour]).toEqual(stored);
+      expect(view.routes['AAA>BBB']![hour]).toMatchObject({ n: 2, sum: 40 });
+    } finally {
+      await store.delete(fresh);
+      await store.delete(older);
+    }
   });
 });

@@ -12,6 +12,8 @@ import { flightEventSchemaWith, validateEvents } from '../src/schema.ts';
 import {
   emptyBucket,
   mergeBucket,
+  mergeHourly,
+  originOf,
   partialOf,
   percentileOf,
   speedPartialJson,
@@ -260,7 +262,15 @@ describe('speed aggregates', () => {
       pushEvent(batch, e);
     const partial = partialOf(batch, 'k', ['f']);
     const hour = String(Date.parse('2001-01-01T10:00:00Z'));
-    expect(partial.airports.AAA![hour]).toEqual({ n: 2, sum: 15, delayed: 1, delays: [20, -5] });
+    expect(partial.airports).toBeUndefined();
+    const airports = {};
+    mergeHourly(airports, partial.routes, Number.NEGATIVE_INFINITY, originOf);
+    expect(airports).toEqual({
+      AAA: {
+        [hour]: { n: 2, sum: 15, delayed: 1, delays: [20, -5] },
+        [String(Date.parse('2001-01-01T11:00:00Z'))]: { n: 1, sum: 1, delayed: 0, delays: [1] },
+      },
+    });
     expect(Object.keys(partial.routes['AAA>BBB']!)).toHaveLength(2);
     expect(partial).toMatchObject({ count: 3, minTs: t, maxTs: t + 3_600_000 });
   });

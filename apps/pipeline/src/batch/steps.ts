@@ -359,16 +359,13 @@ const catalog: Step<BatchContext> = {
         name: 'speed.partials',
         kind: 'object-prefix',
         location: `${storeRoot}${LAYOUT.speedPrefix}`,
-        schema: [
-          { name: 'airports', type: 'json' },
-          { name: 'routes', type: 'json' },
-        ],
+        schema: [{ name: 'routes', type: 'json' }],
         rows: partials,
         producedBy: 'speed-layer consumer; compacted by batch step compact-speed',
         inputs: [QUEUE],
         updatedAt: now,
         description:
-          'Per-message hourly aggregates per airport and route, the speed view not yet covered by the batch',
+          'Per-message hourly aggregates per route (an airport is its routes from it), the speed view not yet covered by the batch',
       },
     );
     // One probe per view for its column types, all at once (each is a round trip to the warehouse).

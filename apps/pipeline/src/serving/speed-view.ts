@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@cloudmux/core';
 import { dayOf } from '../events.ts';
 import { LAYOUT, parseSpeedKey } from '../layout.ts';
-import { type HourlyBuckets, mergeHourly, type SpeedPartial } from '../speed/aggregates.ts';
+import { type HourlyBuckets, mergeHourly, originOf, type SpeedPartial } from '../speed/aggregates.ts';
 
 export interface SpeedView {
   /** Hours at or after this (epoch ms) — the start of the batch cutoff day. */
@@ -61,7 +61,9 @@ export class SpeedViewReader {
     for (const key of keys) {
       const partial = this.#cache.get(key)!;
       view.events += partial.count;
-      mergeHourly(view.airports, partial.airports, fromTs);
+      // An airport's hours are its routes' hours merged; older partials stored them as well.
+      if (partial.airports) mergeHourly(view.airports, partial.airports, fromTs);
+      else mergeHourly(view.airports, partial.routes, fromTs, originOf);
       mergeHourly(view.routes, partial.routes, fromTs);
     }
     return view;

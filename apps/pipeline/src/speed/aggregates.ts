@@ -23,7 +23,11 @@ export interface SpeedPartial {
   maxTs: number;
   /** Lake files the same message produced; the batch layer's load manifest is matched against them. */
   files: string[];
-  airports: HourlyBuckets;
+  /**
+   * Per origin airport: only in partials written before 2026-12-03. An airport's hour is the merge of
+   * its routes' hours (`originOf`), so consumers no longer write every delay a second time.
+   */
+  airports?: HourlyBuckets;
   routes: HourlyBuckets;
 }
 
@@ -49,6 +53,11 @@ function bucketAt(buckets: HourlyBuckets, group: string, hour: number | string):
 
 export function routeKey(origin: string, destination: string): string {
   return `${origin}>${destination}`;
+}
+
+/** The origin airport of a route key (airport codes are letters and digits, never `>`). */
+export function originOf(route: string): string {
+  return route.slice(0, route.indexOf('>'));
 }
 
 /** Hour start → bucket of one group, while a partial is built (numeric keys, no string per event). */
@@ -81,11 +90,10 @@ function toHourly(groups: Iterable<[string, HoursOf]>): HourlyBuckets {
   return out;
 }
 
-/** A batch's aggregates while they are built: maps keyed by the hour's number, groups in first-seen order. */
+/** A batch's aggregates while they are built: maps keyed by the hour's number, routes in first-seen order. */
 interface PartialMaps {
   minTs: number;
   maxTs: number;
-  airports: Map<string, HoursOf>;
   /** `origin>destination` → hours, in the order routes were first seen. */
   routes: Array<[string, HoursOf]>;
 }
@@ -93,7 +101,6 @@ interface PartialMaps {
 function partialMaps(batch: EventBatch): PartialMaps {
   let minTs = Number.POSITIVE_INFINITY;
   let maxTs = Number.NEGATIVE_INFINITY;
-  const airports = new Map<string, HoursOf>();
   // By origin, then destination: no route-key string per event.
   const byOrigin = new Map<string, Map<string, HoursOf>>();
   const routes: Array<[string, HoursOf]> = [];
@@ -105,12 +112,6 @@ function partialMaps(batch: EventBatch): PartialMaps {
     const hour = hourStart(ts);
     if (ts < minTs) minTs = ts;
     if (ts > maxTs) maxTs = ts;
-    let airport = airports.get(origin);
-    if (!airport) {
-      airport = new Map();
-      airports.set(origin, airport);
-    }
-    add(hourBucket(airport, hour), delay);
     let fromOrigin = byOrigin.get(origin);
     if (!fromOrigin) {
       fromOrigin = new Map();
@@ -124,7 +125,7 @@ function partialMaps(batch: EventBatch): PartialMaps {
     }
     add(hourBucket(route, hour), delay);
   }
-  return { minTs, maxTs, airports, routes };
+  return { minTs, maxTs, routes };
 }
 
 /** The speed layer's aggregates of one batch, as stored (see speedPartialJson for the text). */
@@ -136,7 +137,6 @@ export function partialOf(batch: EventBatch, key: string, files: string[]): Spee
     minTs: maps.minTs,
     maxTs: maps.maxTs,
     files,
-    airports: toHourly(maps.airports),
     routes: toHourly(maps.routes),
   };
 }
@@ -172,7 +172,7 @@ export function speedPartialJson(
   const maps = partialMaps(batch);
   const json =
     `{"key":${JSON.stringify(key)},"count":${batch.id.length},"minTs":${maps.minTs},"maxTs":${maps.maxTs},` +
-    `"files":${JSON.stringify(files)},"airports":${hourlyJson(maps.airports)},"routes":${hourlyJson(maps.routes)}}`;
+    `"files":${JSON.stringify(files)},"routes":${hourlyJson(maps.routes)}}`;
   return { json, maxTs: maps.maxTs };
 }
 
@@ -183,17 +183,22 @@ export function mergeBucket(into: Bucket, from: Bucket): void {
   for (const delay of from.delays) into.delays.push(delay);
 }
 
-/** Adds `from` into `into`, keeping only hours at or after `fromHour`. */
+/**
+ * Adds `from` into `into`, keeping only hours at or after `fromHour`; each group of `from` goes into
+ * the group `groupOf` names (routes into their origin airports with `originOf`).
+ */
 export function mergeHourly(
   into: HourlyBuckets,
   from: HourlyBuckets,
   fromHour = Number.NEGATIVE_INFINITY,
+  groupOf: (group: string) => string = (group) => group,
 ): void {
   for (const group in from) {
     const hours = from[group]!;
+    const target = groupOf(group);
     for (const hour in hours) {
       if (Number(hour) < fromHour) continue;
-      mergeBucket(bucketAt(into, group, hour), hours[hour]!);
+      mergeBucket(bucketAt(into, target, hour), hours[hour]!);
     }
   }
 }
