@@ -7,6 +7,7 @@ import { batchKey, dayOf, dedupeBatch, emptyBatch, pushEvent, splitByDay } from 
 import { parseEventsBody } from '../src/ingest/http.ts';
 import { messagesOf } from '../src/ingest/ingestor.ts';
 import { invalidSamples } from '../src/ingest/invalid-samples.ts';
+import { utf8Values } from '../src/lake/writer.ts';
 import { parseSpeedKey, speedKey } from '../src/layout.ts';
 import { flightEventSchemaWith, validateEvents } from '../src/schema.ts';
 import {
@@ -165,6 +166,16 @@ describe('event batches', () => {
       messageKey: 'fl-1_fl-9_abcdef01',
       files: 2,
     });
+  });
+});
+
+describe('lake encoding', () => {
+  it('gives each string its own UTF-8 bytes, from one buffer for ASCII and one at a time otherwise', () => {
+    const encoder = new TextEncoder();
+    for (const values of [['fl-0000001', 'a', '', 'x.y:z_-'], ['fl-1', 'fé', '東京', ''], []]) {
+      const bytes = utf8Values(values);
+      expect(bytes.map((b) => [...b])).toEqual(values.map((v) => [...encoder.encode(v)]));
+    }
   });
 });
 
