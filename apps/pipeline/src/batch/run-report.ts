@@ -1,6 +1,7 @@
 import { CloudmuxError, type ObjectStore } from '@cloudmux/core';
 import type { SourceCounts } from '../ingest/ingestor.ts';
 import { LAYOUT } from '../layout.ts';
+import { readAllJson } from '../stored-json.ts';
 import type { CheckResult } from './quality.ts';
 
 /**
@@ -28,10 +29,10 @@ const reportKey = (runId: string) => `${LAYOUT.batchReportsPrefix}${runId}.json`
 /** Quarantined events counted per failing field; an event failing two fields counts under both. */
 export async function quarantineReasons(store: ObjectStore): Promise<Record<string, number>> {
   const byField: Record<string, number> = {};
-  for await (const info of store.listAll({ prefix: LAYOUT.quarantinePrefix })) {
-    const body = JSON.parse(await (await store.get(info.key)).text()) as {
-      events: Array<{ reasons: string[] }>;
-    };
+  for (const { value: body } of await readAllJson<{ events: Array<{ reasons: string[] }> }>(
+    store,
+    LAYOUT.quarantinePrefix,
+  )) {
     for (const entry of body.events) {
       const fields = new Set(entry.reasons.map((reason) => reason.split(':')[0]!.trim()));
       for (const field of fields) byField[field] = (byField[field] ?? 0) + 1;

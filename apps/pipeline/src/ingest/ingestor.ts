@@ -9,7 +9,8 @@ import {
   retryBudgetSetting,
   withinRetryBudget,
 } from '../retry-budget.ts';
-import { type FlightEvent, flightEventSchemaWith, type RejectedEvent } from '../schema.ts';
+import { flightEventSchemaWith, type RejectedEvent } from '../schema.ts';
+import { readAllJson } from '../stored-json.ts';
 
 /**
  * Events per queue message unless set (`--batch-size`): ~450 KB of JSON, which the ingestor cuts to
@@ -351,8 +352,7 @@ export async function ingestTotals(store: ObjectStore): Promise<IngestTotals> {
     bySource: {},
   };
   const named = new Map<string, { events: number; source: SourceCounts }>();
-  for await (const info of store.listAll({ prefix: LAYOUT.ingestPrefix })) {
-    const manifest = JSON.parse(await (await store.get(info.key)).text()) as IngestManifest;
+  for (const { value: manifest } of await readAllJson<IngestManifest>(store, LAYOUT.ingestPrefix)) {
     const source = totals.bySource[manifest.source] ?? { received: 0, accepted: 0, quarantined: 0 };
     totals.bySource[manifest.source] = source;
     totals.calls++;

@@ -1,6 +1,7 @@
-import { CloudmuxError, type ObjectStore, type Queue, type ReceivedMessage } from '@cloudmux/core';
+import type { ObjectStore, Queue, ReceivedMessage } from '@cloudmux/core';
 import { batchKey, dedupeBatch } from '../events.ts';
 import { LAYOUT, messageKeyOfLakeFile, parseSpeedKey } from '../layout.ts';
+import { readAllJson, readJson } from '../stored-json.ts';
 import { CONFIRM_WAIT_SECONDS } from './consumer.ts';
 import { asEventBatch, bodyHash, type FailureRecord } from './poison.ts';
 
@@ -52,15 +53,6 @@ export interface ArchiveResult {
 
 const decoder = new TextDecoder();
 const MAX_RECEIVES_PER_SWEEP = 1_000;
-
-async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await (await store.get(key)).text()) as T;
-  } catch (error) {
-    if (CloudmuxError.hasCode(error, 'NotFound')) return undefined;
-    throw error;
-  }
-}
 
 function describeBody(body: Uint8Array): { messageKey?: string; events: number } {
   try {
@@ -169,14 +161,14 @@ export async function setAsideTotals(
   store: ObjectStore,
 ): Promise<{ deadLettered: number; deadLetteredMessages: number; speedQuarantined: number }> {
   const totals = { deadLettered: 0, deadLetteredMessages: 0, speedQuarantined: 0 };
-  for await (const info of store.listAll({ prefix: LAYOUT.deadLetterPrefix })) {
-    const record = await readJson<DeadLetterRecord>(store, info.key);
-    totals.deadLettered += record?.events ?? 0;
+  const [deadLetters, quarantined] = await Promise.all([
+    readAllJson<DeadLetterRecord>(store, LAYOUT.deadLetterPrefix),
+    readAllJson<{ count: number }>(store, LAYOUT.speedQuarantinePrefix),
+  ]);
+  for (const { value } of deadLetters) {
+    totals.deadLettered += value.events ?? 0;
     totals.deadLetteredMessages++;
   }
-  for await (const info of store.listAll({ prefix: LAYOUT.speedQuarantinePrefix })) {
-    const record = await readJson<{ count: number }>(store, info.key);
-    totals.speedQuarantined += record?.count ?? 0;
-  }
+  for (const { value } of quarantined) totals.speedQuarantined += value.count ?? 0;
   return totals;
 }
