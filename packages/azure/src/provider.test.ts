@@ -94,5 +94,27 @@ describe.skipIf(missing)(
       expect(units['queue.operations']).toBeGreaterThanOrEqual(4);
       expect(meter.summary().map((s) => s.provider)).toContain('azure');
     });
+
+    it('a load naming a file that is not there fails with NotFound naming it, and loads nothing', async () => {
+      const { objectStore, warehouse } = resources;
+      await objectStore.put('events/present.csv', 'id,name\n1,a\n', { contentType: 'text/csv' });
+      const table = uniqueName('missing').replaceAll('-', '_');
+      await warehouse.ensureTable(table, {
+        columns: [
+          { name: 'id', type: 'int64' },
+          { name: 'name', type: 'string' },
+        ],
+      });
+      const load = warehouse.loadFromObjects(table, {
+        source: objectStore,
+        keys: ['events/present.csv', 'events/absent.csv'],
+        format: 'csv',
+      });
+      await expect(load).rejects.toMatchObject({ code: 'NotFound' });
+      await expect(load).rejects.toThrow(/events\/absent\.csv/);
+      const count = await warehouse.query(`SELECT COUNT(*) AS n FROM ${warehouse.dialect.quoteIdent(table)}`);
+      expect(count.rows[0]?.n).toBe(0n);
+      await warehouse.dropTable(table);
+    });
   },
 );
