@@ -13,6 +13,7 @@ export type {
   SecretStoreCapabilities,
   WarehouseCapabilities,
 } from './capabilities.ts';
+export { chunkBySize } from './chunk.ts';
 export { mapConcurrent } from './concurrency.ts';
 export {
   type CloudmuxConfig,

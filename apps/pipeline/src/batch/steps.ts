@@ -1,4 +1,4 @@
-import type { ObjectStore, Queue, Warehouse } from '@cloudmux/core';
+import { chunkBySize, type ObjectStore, type Queue, type Warehouse } from '@cloudmux/core';
 import { type DatasetEntry, registerDatasets } from '../catalog.ts';
 import { REPRESENTABLE_MAX } from '../event-time.ts';
 import { dayOf } from '../events.ts';
@@ -55,20 +55,7 @@ export function loadChunks<F extends { key: string; size: number }>(
   files: readonly F[],
   limits: { keys: number; bytes: number } = LOAD_CHUNK,
 ): F[][] {
-  const chunks: F[][] = [];
-  let chunk: F[] = [];
-  let bytes = 0;
-  for (const file of files) {
-    if (chunk.length > 0 && (chunk.length >= limits.keys || bytes + file.size > limits.bytes)) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(file);
-    bytes += file.size;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
+  return chunkBySize(files, limits.keys, limits.bytes);
 }
 
 async function lakeFiles(store: ObjectStore): Promise<Array<{ key: string; size: number }>> {

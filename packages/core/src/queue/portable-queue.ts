@@ -4,6 +4,8 @@
  * limits, batch chunking, error messages, metering, retries, timeouts and cancellation. Each call
  * runs through one `OperationRunner`, resolved at construction, with its idempotency stated here.
  */
+
+import { chunkBySize } from '../chunk.ts';
 import { DriverError, portableError } from '../portable/errors.ts';
 import type { OperationSource, ReportingCall } from '../portable/operation.ts';
 import { driverUnder, type PortableOptions, PortableResource, unwrapDriver } from '../portable/resource.ts';
@@ -29,7 +31,6 @@ import {
   checkQueueName,
   checkSeconds,
   checkWholeSeconds,
-  chunkBySize,
   outgoingMessage,
   queueSettings,
   type SizedMessage,

@@ -111,28 +111,3 @@ export function queueSettings(driver: QueueDriver, name: string, options: Ensure
   if (fifo !== undefined) settings.fifo = fifo;
   return settings;
 }
-
-/**
- * Splits sized messages into requests of at most `maxEntries` entries and `maxBytes` bytes, keeping
- * their order. Each message fits on its own (sizes were checked against `maxMessageBytes`).
- */
-export function chunkBySize<T extends { size: number }>(
-  items: readonly T[],
-  maxEntries: number,
-  maxBytes: number,
-): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (current.length > 0 && (current.length >= maxEntries || bytes + item.size > maxBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += item.size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
