@@ -152,11 +152,22 @@ const load: Step<BatchContext> = {
       });
       state.pendingLoad = { keys, staged: staged.rowsLoaded, rowsBefore: count };
       await writeBatchState(objectStore, state);
+      // An id twice within the chunk is rare (a client sending an event again in another request):
+      // counted first, so the usual chunk skips the window that picks one row per id (the window
+      // was ~20 % of a 1.2M-row chunk's insert on DuckDB; the count is ~15 % of the window).
+      const repeated = await warehouse.query<{ n: bigint | number }>(
+        `SELECT COUNT(*) - COUNT(DISTINCT id) AS n FROM ${staging}`,
+      );
+      const oncePerId =
+        Number(repeated.rows[0]?.n ?? 0) === 0
+          ? `SELECT ${columns} FROM ${staging}`
+          : `SELECT ${columns} FROM (` +
+            `SELECT s.id, s.ts, s.delay, s.distance, s.origin, s.destination, ` +
+            `ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY s.ts, s.delay, s.distance, s.origin, s.destination) AS rn ` +
+            `FROM ${staging} s) w WHERE w.rn = 1`;
       await warehouse.query(
-        `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM (` +
-          `SELECT s.id, s.ts, s.delay, s.distance, s.origin, s.destination, ` +
-          `ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY s.ts, s.delay, s.distance, s.origin, s.destination) AS rn ` +
-          `FROM ${staging} s) d WHERE d.rn = 1 AND NOT EXISTS (SELECT 1 FROM ${target} f WHERE f.id = d.id)`,
+        `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM (${oncePerId}) d ` +
+          `WHERE NOT EXISTS (SELECT 1 FROM ${target} f WHERE f.id = d.id)`,
       );
       const after = await countRows(warehouse, LAYOUT.table);
       const skipped = staged.rowsLoaded - (after - count);
