@@ -53,13 +53,10 @@ export async function loadFromObjects(
   };
   // A blob SAS covers one blob, so SAS loads copy file by file.
   const perFile = (options.loadCredential ?? 'managedIdentity') === 'sas';
-  let rowsLoaded = 0;
-  try {
-    rowsLoaded = await copyAll();
-  } catch (error) {
+  const rowsLoaded = await copyAll().catch(async (error: unknown) => {
     await heads;
     throw error;
-  }
+  });
   // The rows are in: a HEAD that failed after all (a file removed since) does not undo the load.
   let bytes = 0;
   for (const head of (await heads.catch(() => undefined)) ?? []) bytes += head.size;
