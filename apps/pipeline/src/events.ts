@@ -40,9 +40,10 @@ export function dedupeBatch(batch: EventBatch): EventBatch {
   const seen = new Set<string>();
   let out: EventBatch | undefined;
   for (let i = 0; i < batch.id.length; i++) {
-    const id = batch.id[i]!;
-    if (!seen.has(id)) {
-      seen.add(id);
+    // One hash lookup: the set grows unless the id is already in it.
+    const distinct = seen.size;
+    seen.add(batch.id[i]!);
+    if (seen.size > distinct) {
       if (out) pushRow(out, batch, i);
       continue;
     }

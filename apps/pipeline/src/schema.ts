@@ -63,6 +63,25 @@ export interface FlightEventSchema {
 
 export function flightEventSchemaWith(bounds: EventTimeBounds): FlightEventSchema {
   const checkFields: FlightEventSchema['checkFields'] = (id, ts, delay, distance, origin, destination) => {
+    // The valid event in epoch milliseconds (a replay's every event) passes these checks alone; only
+    // an event failing one of them goes on to the rules below, which build its reasons.
+    if (
+      typeof id === 'string' &&
+      isInt(ts) &&
+      isInt(delay) &&
+      isInt(distance) &&
+      typeof origin === 'string' &&
+      typeof destination === 'string' &&
+      delay >= DELAY_MIN &&
+      delay <= DELAY_MAX &&
+      distance > 0 &&
+      ts >= bounds.min &&
+      ts <= bounds.max() &&
+      ID.test(id) &&
+      AIRPORT.test(origin) &&
+      AIRPORT.test(destination)
+    )
+      return ts;
     let reasons: string[] | undefined;
     const fail = (reason: string) => {
       reasons ??= [];

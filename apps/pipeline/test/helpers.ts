@@ -3,6 +3,7 @@ import { parquetReadObjects } from 'hyparquet';
 import { type FlightColumns, flightEventId, readFlights } from '../src/data/flights.ts';
 import { createIngestor } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
+import { LAKE_DECOMPRESSORS } from '../src/lake/writer.ts';
 import { LAYOUT } from '../src/layout.ts';
 import type { FlightEvent } from '../src/schema.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
@@ -137,7 +138,7 @@ export async function lakeIds(store: ObjectStore): Promise<string[]> {
   for await (const info of store.listAll({ prefix: LAYOUT.lakePrefix })) {
     const bytes = await (await store.get(info.key)).bytes();
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const rows = await parquetReadObjects({ file, columns: ['id'] });
+    const rows = await parquetReadObjects({ file, columns: ['id'], compressors: LAKE_DECOMPRESSORS });
     for (const row of rows) ids.push(row.id as string);
   }
   return ids;

@@ -282,12 +282,16 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         const time = checkFields(id[i], ts[i], delay[i], distance[i], origin[i], destination[i]);
         let reasons: string[] | undefined;
         if (typeof time !== 'number') reasons = time;
-        else if (seen.has(id[i]!)) reasons = [DUPLICATE_IN_REQUEST];
         else {
+          // One hash lookup: the set grows unless the id is already in it.
+          const distinct = seen.size;
           seen.add(id[i]!);
-          times[i] = time;
-          if (time !== ts[i]) normalised = true;
-          continue;
+          if (seen.size === distinct) reasons = [DUPLICATE_IN_REQUEST];
+          else {
+            times[i] = time;
+            if (time !== ts[i]) normalised = true;
+            continue;
+          }
         }
         rejects ??= new Uint8Array(count);
         rejects[i] = 1;

@@ -34,6 +34,7 @@
  *   per column and slice.
  */
 import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { PGlite } from '@electric-sql/pglite';
 import { parquetReadObjects } from 'hyparquet';
@@ -58,6 +59,9 @@ import {
   quoteIdent,
   toText,
 } from './sql.ts';
+
+/** Parquet's GZIP pages, which Redshift's COPY reads as it reads Snappy (hyparquet decodes only Snappy itself). */
+const PARQUET_DECOMPRESSORS = { GZIP: (input: Uint8Array) => gunzipSync(input) };
 
 export interface RedshiftDataServerOptions {
   /** The S3 emulator COPY reads from. Without it COPY fails. */
@@ -167,7 +171,8 @@ export async function startRedshiftDataServer(
           });
       } else {
         const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-        const records = await parquetReadObjects({ file: buffer });
+        // Redshift reads every Parquet codec; hyparquet decodes only Snappy itself.
+        const records = await parquetReadObjects({ file: buffer, compressors: PARQUET_DECOMPRESSORS });
         // Parquet columns map to table columns by position, as in Redshift.
         rows = records.map((record) => {
           const values = Object.values(record);
