@@ -3,9 +3,12 @@
  * with shifted ids and times, a typed error for a bad count), and the columnar ingest path giving
  * the same verdicts, message names and reasons as the per-object one.
  */
+import { zstdDecompressSync } from 'node:zlib';
 import { CloudmuxError, type ObjectStore, type Queue, type SendEntry } from '@cloudmux/core';
+import { parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile } from 'hyparquet/src/node.js';
 import { describe, expect, it } from 'vitest';
-import { countFlights, readFlights, SLICE_ROWS } from '../src/data/flights.ts';
+import { countFlights, FLIGHTS_FILE, readFlights, SLICE_ROWS } from '../src/data/flights.ts';
 import { emptyBatch, pushEvent } from '../src/events.ts';
 import { createIngestor, type IngestManifest, type Ingestor } from '../src/ingest/ingestor.ts';
 import { invalidSamples } from '../src/ingest/invalid-samples.ts';
@@ -93,6 +96,38 @@ describe('replay', () => {
     await replayFlights(ingestor, { start: 2_999_990, limit: 100 });
     expect(ingestor.events.map((e) => e.id)).toEqual((await sourceRows(2_999_990, 10)).map((row) => row.id));
     expect(ingestor.events).toEqual(await sourceRows(2_999_990, 10));
+  });
+
+  it('gives the values another Parquet reader gives (hyparquet, not DuckDB)', async () => {
+    const file = await asyncBufferFromFile(FLIGHTS_FILE);
+    for (const [start, limit] of [
+      [1_234_567, 5_000],
+      [2_999_000, 1_000],
+    ] as const) {
+      // The file's pages are ZSTD, which hyparquet decodes only with a decompressor given.
+      const expected = await parquetReadObjects({
+        file,
+        rowStart: start,
+        rowEnd: start + limit,
+        compressors: { ZSTD: (input: Uint8Array) => zstdDecompressSync(input) },
+      });
+      const read = {
+        ts: [] as number[],
+        delay: [] as number[],
+        distance: [] as number[],
+        origin: [] as string[],
+        destination: [] as string[],
+      };
+      for await (const columns of readFlights({ start, limit }))
+        for (const name of Object.keys(read) as Array<keyof typeof read>)
+          (read[name] as unknown[]).push(...columns[name]);
+      expect(read.ts).toEqual(expected.map((row) => (row.date as Date).getTime()));
+      expect(read.delay).toEqual(expected.map((row) => Number(row.delay)));
+      expect(read.distance).toEqual(expected.map((row) => Number(row.distance)));
+      expect(read.origin).toEqual(expected.map((row) => row.origin));
+      expect(read.destination).toEqual(expected.map((row) => row.destination));
+      expect(new Set(read.origin).size).toBeGreaterThan(50);
+    }
   });
 
   it('repeats the flights with ids shifted by the file rows and times by 26 weeks', async () => {

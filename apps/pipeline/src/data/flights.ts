@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBVector } from '@duckdb/node-api';
 import { parquetMetadataAsync } from 'hyparquet';
 import { asyncBufferFromFile } from 'hyparquet/src/node.js';
 
@@ -67,26 +67,37 @@ export async function* readFlights(options: ReadFlightsOptions = {}): AsyncGener
   if (start >= end) return;
   const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
   const connection = await instance.connect();
+  const source = `read_parquet('${file.replaceAll("'", "''")}', file_row_number = true)`;
   try {
+    // Airport codes come back as an ENUM of the file's codes: a 2-byte index per value into a few
+    // hundred strings, instead of 6M strings each copied out and decoded from UTF-8 (with the
+    // per-row chunk size read from the binding, a fifth of a replay's CPU). A NULL stays NULL.
+    const range = `FROM ${source} WHERE file_row_number >= ${start} AND file_row_number < ${end}`;
+    await connection.run(
+      `CREATE TYPE airport AS ENUM (SELECT DISTINCT code FROM (SELECT origin AS code ${range} ` +
+        `UNION SELECT destination ${range}) WHERE code IS NOT NULL ORDER BY code)`,
+    );
     // Insertion order is preserved (DuckDB's default), so rows come in file order; ids follow it.
     const result = await connection.stream(
-      'SELECT epoch_ms(date)::DOUBLE, delay::DOUBLE, distance::DOUBLE, origin, destination ' +
-        `FROM read_parquet('${file.replaceAll("'", "''")}', file_row_number = true) ` +
-        `WHERE file_row_number >= ${start} AND file_row_number < ${end}`,
+      `SELECT epoch_ms(date)::DOUBLE, delay::DOUBLE, distance::DOUBLE, origin::airport, destination::airport ${range}`,
     );
     let slice = emptySlice(start);
     for (;;) {
       const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const [ts, delay, distance, origin, destination] = [0, 1, 2, 3, 4].map((i) =>
-        chunk.getColumnValues(i),
-      ) as [number[], number[], number[], string[], string[]];
-      for (let i = 0; i < chunk.rowCount; i++) {
-        slice.ts.push(ts[i]!);
-        slice.delay.push(delay[i]!);
-        slice.distance.push(distance[i]!);
-        slice.origin.push(origin[i]!);
-        slice.destination.push(destination[i]!);
+      const rows = chunk?.rowCount ?? 0;
+      if (!chunk || rows === 0) break;
+      const ts = chunk.getColumnVector(0) as DuckDBVector<number | null>;
+      const delay = chunk.getColumnVector(1) as DuckDBVector<number | null>;
+      const distance = chunk.getColumnVector(2) as DuckDBVector<number | null>;
+      const origin = chunk.getColumnVector(3) as DuckDBVector<string | null>;
+      const destination = chunk.getColumnVector(4) as DuckDBVector<string | null>;
+      for (let i = 0; i < rows; i++) {
+        // A NULL in the file goes on as null: ingest quarantines it with its reason.
+        slice.ts.push(ts.getItem(i) as number);
+        slice.delay.push(delay.getItem(i) as number);
+        slice.distance.push(distance.getItem(i) as number);
+        slice.origin.push(origin.getItem(i) as string);
+        slice.destination.push(destination.getItem(i) as string);
         // Whole slices, so messages are cut where the file's rows say, not where DuckDB's vectors end.
         if (slice.ts.length === SLICE_ROWS) {
           yield done(slice);
