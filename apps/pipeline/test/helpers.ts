@@ -1,11 +1,13 @@
 import { type ObjectStore, type Resources, Timestamp, type Warehouse } from '@cloudmux/core';
 import { parquetReadObjects } from 'hyparquet';
 import { type FlightColumns, flightEventId, readFlights } from '../src/data/flights.ts';
+import type { EventBatch } from '../src/events.ts';
 import { createIngestor } from '../src/ingest/ingestor.ts';
 import { replayFlights } from '../src/ingest/replay.ts';
 import { LAKE_DECOMPRESSORS } from '../src/lake/writer.ts';
 import { LAYOUT } from '../src/layout.ts';
 import type { FlightEvent } from '../src/schema.ts';
+import type { HourlyBuckets } from '../src/speed/aggregates.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
 
 /** A flight as the source file gives it: the shape of a valid event. */
@@ -27,6 +29,36 @@ function toRows(columns: FlightColumns): SourceRow[] {
     origin: columns.origin[i]!,
     destination: columns.destination[i]!,
   }));
+}
+
+/**
+ * A batch's hourly buckets per route and per origin airport, built the plain way (nested objects,
+ * one event at a time): the reference the stored speed partials are checked against.
+ */
+export function hourlyReference(
+  batch: EventBatch,
+  fromHour = Number.NEGATIVE_INFINITY,
+): { airports: HourlyBuckets; routes: HourlyBuckets } {
+  const airports: HourlyBuckets = {};
+  const routes: HourlyBuckets = {};
+  for (let i = 0; i < batch.id.length; i++) {
+    const hour = Math.floor(batch.ts[i]! / 3_600_000) * 3_600_000;
+    if (hour < fromHour) continue;
+    const delay = batch.delay[i]!;
+    for (const [buckets, group] of [
+      [routes, `${batch.origin[i]}>${batch.destination[i]}`],
+      [airports, batch.origin[i]!],
+    ] as const) {
+      buckets[group] ??= {};
+      buckets[group][hour] ??= { n: 0, sum: 0, delayed: 0, delays: [] };
+      const bucket = buckets[group][hour];
+      bucket.n++;
+      bucket.sum += delay;
+      if (delay > 15) bucket.delayed++;
+      bucket.delays.push(delay);
+    }
+  }
+  return { airports, routes };
 }
 
 /** PERCENTILE_CONT by its textbook definition, over a sorted copy. */

@@ -19,8 +19,9 @@ import { LAYOUT, speedKey } from '../src/layout.ts';
 import { createApi } from '../src/serving/api.ts';
 import { isIsoDate } from '../src/serving/params.ts';
 import { SpeedViewReader } from '../src/serving/speed-view.ts';
-import { partialOf, speedPartialJson } from '../src/speed/aggregates.ts';
+import { speedPartialJson } from '../src/speed/aggregates.ts';
 import { runConsumer } from '../src/speed/consumer.ts';
+import { hourlyReference } from './helpers.ts';
 
 let baseDir: string;
 let pipeline: PipelineContext;
@@ -188,7 +189,7 @@ describe('/metrics', () => {
 });
 
 describe('speed partials', () => {
-  it("serves an airport from a partial's routes, and from its stored airports in partials written before", async () => {
+  it('serves partials of all three stored forms: columnar, nested by route, nested with airports', async () => {
     const store = pipeline.resources.objectStore;
     const t = Date.parse('2100-01-01T10:05:00Z');
     const hour = String(Date.parse('2100-01-01T10:00:00Z'));
@@ -198,24 +199,31 @@ describe('speed partials', () => {
       ['p2', 'CCC', -5],
     ] as const)
       pushEvent(batch, { id, ts: t, delay, distance: 100, origin: 'AAA', destination });
-    const fresh = speedKey('2100-01-01', 'routes-only', 0);
-    await store.put(fresh, speedPartialJson(batch, 'routes-only', []).json);
-    // An older partial: its airports are what it says, not derived from its routes again.
+    const header = { count: 2, minTs: t, maxTs: t, files: [] };
+    const { routes } = hourlyReference(batch);
+    const columnar = speedKey('2100-01-01', 'columnar', 0);
+    await store.put(columnar, speedPartialJson(batch, 'columnar', []).json);
+    // Written before 2026-12-03: nested objects, routes only (an airport is the merge of its routes).
+    const nested = speedKey('2100-01-01', 'nested', 0);
+    await store.put(nested, JSON.stringify({ key: 'nested', ...header, routes }));
+    // Older still: its airports are what it says, not derived from its routes again.
     const older = speedKey('2100-01-01', 'with-airports', 0);
     const stored = { n: 1, sum: 7, delayed: 0, delays: [7] };
     await store.put(
       older,
-      JSON.stringify({ ...partialOf(batch, 'with-airports', []), airports: { ZZZ: { [hour]: stored } } }),
+      JSON.stringify({ key: 'with-airports', ...header, routes, airports: { ZZZ: { [hour]: stored } } }),
     );
     try {
       const view = await new SpeedViewReader(store).read('2099-12-31');
-      expect(view.partials).toBe(2);
-      expect(view.airports.AAA![hour]).toMatchObject({ n: 2, sum: 15, delayed: 1 });
-      expect([...view.airports.AAA![hour]!.delays].sort()).toEqual([-5, 20]);
+      expect(view.partials).toBe(3);
+      expect(view.events).toBe(6);
+      expect(view.airports.AAA![hour]).toMatchObject({ n: 4, sum: 30, delayed: 2 });
+      expect([...view.airports.AAA![hour]!.delays].sort()).toEqual([-5, -5, 20, 20]);
       expect(view.airports.ZZZ![hour]).toEqual(stored);
-      expect(view.routes['AAA>BBB']![hour]).toMatchObject({ n: 2, sum: 40 });
+      expect(view.routes['AAA>BBB']![hour]).toEqual({ n: 3, sum: 60, delayed: 3, delays: [20, 20, 20] });
     } finally {
-      await store.delete(fresh);
+      await store.delete(columnar);
+      await store.delete(nested);
       await store.delete(older);
     }
   });

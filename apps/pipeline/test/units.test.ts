@@ -13,17 +13,18 @@ import { parseSpeedKey, speedKey } from '../src/layout.ts';
 import { flightEventSchemaWith, validateEvents } from '../src/schema.ts';
 import {
   emptyBucket,
+  type GroupHours,
   mergeBucket,
-  mergeHourly,
-  originOf,
+  mergePartial,
   partialOf,
   percentileOf,
+  type SpeedPartial,
   speedPartialJson,
   statsOf,
 } from '../src/speed/aggregates.ts';
 import { consumerConcurrencySetting, maxDeliveriesSetting } from '../src/speed/consumer.ts';
 import { separatePoison } from '../src/speed/poison.ts';
-import { quantileCont } from './helpers.ts';
+import { hourlyReference, quantileCont } from './helpers.ts';
 
 /** A plain in-memory store for the orchestrator's run records (the orchestrator only puts). */
 function recordingStore(): ObjectStore & { saved: Map<string, string> } {
@@ -303,36 +304,64 @@ describe('speed aggregates', () => {
       pushEvent(batch, e);
     const partial = partialOf(batch, 'k', ['f']);
     const hour = String(Date.parse('2001-01-01T10:00:00Z'));
-    expect(partial.airports).toBeUndefined();
-    const airports = {};
-    mergeHourly(airports, partial.routes, Number.NEGATIVE_INFINITY, originOf);
-    expect(airports).toEqual({
+    const view: GroupHours = { airports: {}, routes: {} };
+    mergePartial(view, partial);
+    expect(view.airports).toEqual({
       AAA: {
         [hour]: { n: 2, sum: 15, delayed: 1, delays: [20, -5] },
         [String(Date.parse('2001-01-01T11:00:00Z'))]: { n: 1, sum: 1, delayed: 0, delays: [1] },
       },
     });
-    expect(Object.keys(partial.routes['AAA>BBB']!)).toHaveLength(2);
-    expect(partial).toMatchObject({ count: 3, minTs: t, maxTs: t + 3_600_000 });
+    expect(Object.keys(view.routes['AAA>BBB']!)).toHaveLength(2);
+    expect(partial).toMatchObject({ v: 2, count: 3, minTs: t, maxTs: t + 3_600_000, files: ['f'] });
   });
 
-  it('writes the stored partial as exactly the text JSON.stringify gives for partialOf', () => {
+  it('stores a partial that reads back to the buckets a plain recomputation gives, hour filter included', () => {
+    const delaysSorted = (view: GroupHours) =>
+      JSON.parse(JSON.stringify(view), (key, value) =>
+        key === 'delays' ? [...(value as number[])].sort((a, b) => a - b) : value,
+      ) as GroupHours;
     const batch = emptyBatch();
     const t = Date.parse('2001-03-01T23:59:00Z');
-    const codes = ['ORD', 'A"B', 'ÅÄÖ', 'SF\\O', 'ORD'];
-    for (let i = 0; i < 40; i++)
+    const codes = ['ORD', 'A"B', 'ÅÄÖ', 'SF\\O', 'JFK', 'LAX', 'SEA'];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    for (let i = 0; i < 5_000; i++)
       pushEvent(batch, {
-        ...event(`e${i}`, t + i * 1_234_567, [0, -7, 15.5, 16, 1e-7, 123456789][i % 6]!),
-        origin: codes[i % codes.length]!,
-        destination: codes[(i * 3) % codes.length]!,
+        ...event(`e${i}`, t + Math.floor(random() * 3 * 86_400_000), Math.floor(random() * 300) - 60),
+        origin: codes[Math.floor(random() * codes.length)]!,
+        destination: codes[Math.floor(random() * codes.length)]!,
       });
-    const { json, maxTs } = speedPartialJson(batch, 'key "with" quotes', [
-      'lake/a.parquet',
-      'lake/b.parquet',
-    ]);
-    const expected = partialOf(batch, 'key "with" quotes', ['lake/a.parquet', 'lake/b.parquet']);
-    expect(json).toBe(JSON.stringify(expected));
-    expect(maxTs).toBe(expected.maxTs);
+    const { json, maxTs } = speedPartialJson(batch, 'key "with" quotes', ['lake/a.parquet']);
+    const stored = JSON.parse(json) as SpeedPartial;
+    expect(maxTs).toBe(Math.max(...batch.ts));
+    expect(stored).toMatchObject({ v: 2, key: 'key "with" quotes', count: 5_000, files: ['lake/a.parquet'] });
+    for (const fromHour of [Number.NEGATIVE_INFINITY, Date.parse('2001-03-03T05:00:00Z')]) {
+      const view: GroupHours = { airports: {}, routes: {} };
+      mergePartial(view, stored, fromHour);
+      // An airport's delays come route by route, not in event order: the same values.
+      expect(delaysSorted(view)).toEqual(delaysSorted(hourlyReference(batch, fromHour)));
+      expect(view.routes).toEqual(hourlyReference(batch, fromHour).routes);
+    }
+    // Merged twice, every bucket doubles: partials of two messages add up.
+    const twice: GroupHours = { airports: {}, routes: {} };
+    mergePartial(twice, stored);
+    mergePartial(twice, stored);
+    expect(twice.routes['ORD>JFK']![Object.keys(twice.routes['ORD>JFK']!)[0]!]!.n).toBe(
+      2 * Object.values(hourlyReference(batch).routes['ORD>JFK']!)[0]!.n,
+    );
+  });
+
+  it('refuses a stored partial whose buckets and delays disagree, naming it', () => {
+    const batch = emptyBatch();
+    pushEvent(batch, event('a', Date.parse('2001-01-01T10:05:00Z'), 20));
+    const partial = { ...partialOf(batch, 'broken', []), delays: [] };
+    expect(() => mergePartial({ airports: {}, routes: {} }, partial)).toThrow(
+      'speed partial broken: its buckets count 1 flights but it holds 0 delays',
+    );
   });
 });
 

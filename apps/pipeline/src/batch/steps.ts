@@ -357,13 +357,23 @@ const catalog: Step<BatchContext> = {
         name: 'speed.partials',
         kind: 'object-prefix',
         location: `${storeRoot}${LAYOUT.speedPrefix}`,
-        schema: [{ name: 'routes', type: 'json' }],
+        // The columnar form (speed/aggregates.ts SpeedPartialColumns): one entry per route and hour.
+        schema: [
+          { name: 'routes', type: 'json' },
+          { name: 'hourBase', type: 'int64' },
+          { name: 'route', type: 'json' },
+          { name: 'hour', type: 'json' },
+          { name: 'n', type: 'json' },
+          { name: 'sum', type: 'json' },
+          { name: 'delayed', type: 'json' },
+          { name: 'delays', type: 'json' },
+        ],
         rows: partials,
         producedBy: 'speed-layer consumer; compacted by batch step compact-speed',
         inputs: [QUEUE],
         updatedAt: now,
         description:
-          'Per-message hourly aggregates per route (an airport is its routes from it), the speed view not yet covered by the batch',
+          'Per-message hourly aggregates per route as parallel columns (an airport is its routes from it), the speed view not yet covered by the batch',
       },
     );
     // One probe per view for its column types, all at once (each is a round trip to the warehouse).

@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@cloudmux/core';
 import { dayOf } from '../events.ts';
 import { LAYOUT, parseSpeedKey } from '../layout.ts';
-import { type HourlyBuckets, mergeHourly, originOf, type SpeedPartial } from '../speed/aggregates.ts';
+import { type HourlyBuckets, mergePartial, type SpeedPartial } from '../speed/aggregates.ts';
 
 export interface SpeedView {
   /** Hours at or after this (epoch ms) — the start of the batch cutoff day. */
@@ -61,10 +61,7 @@ export class SpeedViewReader {
     for (const key of keys) {
       const partial = this.#cache.get(key)!;
       view.events += partial.count;
-      // An airport's hours are its routes' hours merged; older partials stored them as well.
-      if (partial.airports) mergeHourly(view.airports, partial.airports, fromTs);
-      else mergeHourly(view.airports, partial.routes, fromTs, originOf);
-      mergeHourly(view.routes, partial.routes, fromTs);
+      mergePartial(view, partial, fromTs);
     }
     return view;
   }
