@@ -603,7 +603,7 @@ export function describeWarehouseRecovery(target: PipelineE2ETarget): void {
     });
 
     it(
-      'loads an id sent in two requests once, and rebuilds a dropped table from the lake',
+      'loads an id sent in two requests once, and again in a later batch, and rebuilds a dropped table from the lake',
       async () => {
         baseDir = await mkdtemp(join(tmpdir(), `cloudmux-pipeline-warehouse-${target.provider}-`));
         environment = await target.open(baseDir);
@@ -647,6 +647,21 @@ export function describeWarehouseRecovery(target: PipelineE2ETarget): void {
             repaired: expect.any(String),
           });
           expect(repaired.results).toMatchObject({ accepted: 304, landed: 304, duplicates: 1, loaded: 303 });
+
+          // The same id once more, in a later batch: the table already holds it, so the load's
+          // anti-join (bounded by the chunk's id range, here that one id) keeps it out.
+          await ingestor.ingest([flightAt('twice', at)], 'client');
+          await drainWith(resources, target.quietSeconds);
+          const later = await runBatch({
+            objectStore: resources.objectStore,
+            warehouse: resources.warehouse,
+            queue: resources.queue,
+          });
+          expect(later.results).toMatchObject({ accepted: 305, landed: 305, duplicates: 2, loaded: 303 });
+          const once = await resources.warehouse.query<{ n: bigint | number }>(
+            `SELECT COUNT(*) AS n FROM ${d.quoteIdent(LAYOUT.table)} WHERE id = 'twice'`,
+          );
+          expect(Number(once.rows[0]?.n)).toBe(1);
           const api = createApi({ resources });
           expect((await api.request('/routes/top-delayed?limit=3&minFlights=1')).status).toBe(200);
         } finally {
