@@ -86,7 +86,7 @@ export function splitByDay(batch: EventBatch): Map<string, EventBatch> {
 }
 
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 
 const dayNames = new Map<number, string>();
 

@@ -1,4 +1,4 @@
-import { dayOf, type EventBatch, hourStart } from '../events.ts';
+import { dayOf, type EventBatch, HOUR_MS, hourStart } from '../events.ts';
 
 /**
  * Delay statistics of one group that merge exactly: counts, sums, and the delays themselves (an
@@ -90,8 +90,6 @@ export function routeKey(origin: string, destination: string): string {
 export function originOf(route: string): string {
   return route.slice(0, route.indexOf('>'));
 }
-
-const HOUR_MS = 3_600_000;
 
 /** The columnar partial of a batch (see SpeedPartialColumns). */
 export function partialOf(batch: EventBatch, key: string, files: readonly string[]): SpeedPartialColumns {
