@@ -123,6 +123,33 @@ describe('DuckDB warehouse', () => {
     expect((await second.query('SELECT v FROM kept')).rows).toEqual([{ v: 7n }]);
   });
 
+  it('keeps a transient table out of the file: shared while open, gone after the last close', async () => {
+    const file = join(root, 'transient.duckdb');
+    const first = createDuckDbWarehouse({ file });
+    const second = createDuckDbWarehouse({ file });
+    const columns = [{ name: 'v', type: 'int64' as const }];
+    await first.ensureTable('staging', { columns, transient: true });
+    await first.ensureTable('kept', { columns });
+    await first.insertRows('staging', [{ v: 1n }, { v: 2n }]);
+    // Another warehouse on the same file (another connection of the instance) sees it.
+    await second.query('INSERT INTO kept SELECT v FROM staging');
+    const tables = await second.query<{ database_name: string; table_name: string }>(
+      'SELECT database_name, table_name FROM duckdb_tables() ORDER BY table_name',
+    );
+    expect(tables.rows).toEqual([
+      { database_name: 'transient', table_name: 'kept' },
+      { database_name: 'cloudmux_transient', table_name: 'staging' },
+    ]);
+    await first.close();
+    await second.close();
+    const reopened = warehouse(file);
+    expect(await codeOf(reopened.query('SELECT v FROM staging'))).toBe('NotFound');
+    expect((await reopened.query('SELECT v FROM kept ORDER BY v')).rows).toEqual([{ v: 1n }, { v: 2n }]);
+    // Declared again, it starts empty; its rows never reached the file.
+    await reopened.ensureTable('staging', { columns, transient: true });
+    expect((await reopened.query('SELECT count(*) AS n FROM staging')).rows).toEqual([{ n: 0n }]);
+  });
+
   it('warehouses on one file in one process share the database; closing one leaves the other working', async () => {
     const file = join(root, 'shared.duckdb');
     const a = createDuckDbWarehouse({ file });

@@ -56,8 +56,13 @@ export function createDuckDbWarehouseDriver(options: DuckDbDriverOptions): Wareh
       const create = createTableSql(dialect, table, schema);
       await driver.withConnection('ensureTable', async (connection) => {
         try {
-          await connection.run(create);
-          const differences = schemaDifferences(await tableColumns(connection, table), schema);
+          // A table that exists (durable or transient) stays where it is; only its columns are checked.
+          const existing = await tableColumns(connection, table).catch((error: unknown) => {
+            if (DriverError.isInstance(error) && error.code === 'NotFound') return undefined;
+            throw error;
+          });
+          if (!existing) await connection.run(create);
+          const differences = schemaDifferences(existing ?? (await tableColumns(connection, table)), schema);
           if (differences.length > 0)
             throw new DriverError('InvalidArgument', {
               detail: `table ${JSON.stringify(table)} exists with other columns: ${differences.join('; ')}`,

@@ -106,7 +106,9 @@ const load: Step<BatchContext> = {
     const d = warehouse.dialect;
     const state = await readBatchState(objectStore);
     await warehouse.ensureTable(LAYOUT.table, TABLE_SCHEMA);
-    await warehouse.ensureTable(LAYOUT.stagingTable, TABLE_SCHEMA);
+    // Each chunk replaces the staging table's rows, and a chunk interrupted by a crash is staged
+    // again (below): nothing in it needs to outlive this run, so it may stay out of durable storage.
+    await warehouse.ensureTable(LAYOUT.stagingTable, { ...TABLE_SCHEMA, transient: true });
     let count = await countRows(warehouse, LAYOUT.table);
     if (state.pendingLoad) {
       const pending = state.pendingLoad;

@@ -74,6 +74,49 @@ export function warehouseTableCases(s: WarehouseSuite): void {
   });
 
   contractCase(
+    'a transient table is a table for the life of the client: rows in, read, copied, dropped',
+    async () => {
+      const staging = tableName('transient');
+      const durable = tableName('from_transient');
+      const transientSchema: TableSchema = { ...basicSchema, transient: true };
+      await s.warehouse.ensureTable(staging, transientSchema);
+      await s.warehouse.ensureTable(staging, transientSchema);
+      await s.warehouse.ensureTable(durable, basicSchema);
+      await s.warehouse.insertRows(staging, [
+        { id: 1n, label: 'one' },
+        { id: 2n, label: null },
+      ]);
+      // The load step's shape: from the working table into a durable one, in one statement.
+      await s.warehouse.query(
+        `INSERT INTO ${q(durable)} (id, label) SELECT id, label FROM ${q(staging)} WHERE id > @min`,
+        {
+          min: 1n,
+        },
+      );
+      expect((await byId(durable)).rows).toEqual([{ id: 2n, label: null }]);
+      expect((await byId(staging)).rows).toEqual([
+        { id: 1n, label: 'one' },
+        { id: 2n, label: null },
+      ]);
+      // Its columns are checked like any table's.
+      await expectCode(
+        s.warehouse.ensureTable(staging, { columns: [{ name: 'other', type: 'string' }], transient: true }),
+        'InvalidArgument',
+      );
+      await s.warehouse.dropTable(staging);
+      await expectCode(s.warehouse.query(`SELECT COUNT(*) AS n FROM ${q(staging)}`), 'NotFound');
+    },
+  );
+
+  contractCase('ensureTable with transient on an existing table keeps the table and its rows', async () => {
+    const table = tableName('kept_durable');
+    await s.warehouse.ensureTable(table, basicSchema);
+    await s.warehouse.insertRows(table, [{ id: 1n, label: 'kept' }]);
+    await s.warehouse.ensureTable(table, { ...basicSchema, transient: true });
+    expect(await countOf(table)).toBe(1n);
+  });
+
+  contractCase(
     'a warehouse opened from its URL sees the tables of this one, and the other way round',
     async (ctx) => {
       const opened = await openedFromUrl(ctx, 'warehouse', target, s.warehouse);

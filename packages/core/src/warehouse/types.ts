@@ -19,6 +19,14 @@ export interface Column {
 
 export interface TableSchema {
   columns: readonly Column[];
+  /**
+   * A working table — a load's staging area — whose rows need not outlive the warehouse client. A
+   * driver may keep it out of durable storage where the engine allows: DuckDB holds it in an
+   * in-memory database beside the file (filling a 1.85M-row staging table 1.0 → 0.4 s), so its rows
+   * are gone when the last client on the file closes. Elsewhere it is an ordinary table. Fixed when
+   * the table is created: `ensureTable` on an existing table keeps it where it is. Default false.
+   */
+  transient?: boolean;
 }
 
 /**

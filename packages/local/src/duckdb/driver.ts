@@ -45,6 +45,14 @@ export interface DuckDbDriverOptions {
  */
 export const DEFAULT_MEMORY_LIMIT = '256MB';
 
+/**
+ * The in-memory database that holds transient tables: filling one skips what a table in the file
+ * costs (its compression and blocks written to disk), and its rows go with the instance. DuckDB
+ * lets one transaction write to one database, so a statement that writes a transient table and a
+ * table of the file together is refused.
+ */
+export const TRANSIENT_DATABASE = 'cloudmux_transient';
+
 interface SharedInstance {
   instance: Promise<DuckDBInstance>;
   refs: number;
@@ -121,6 +129,12 @@ export function createDuckDbDriver(options: DuckDbDriverOptions): DuckDbDriver {
       // UTC sessions: TIMESTAMP WITH TIME ZONE values (Parquet timestamps adjusted to UTC) cast to
       // the portable TIMESTAMP without shifting by the machine's zone.
       await connection.run("SET TimeZone = 'UTC'");
+      // Transient tables (TableSchema.transient) live in an in-memory database attached to the
+      // instance (shared by its connections); unqualified names find them after the file's own.
+      await connection.run(
+        `ATTACH IF NOT EXISTS ':memory:' AS ${TRANSIENT_DATABASE}; ` +
+          `SET search_path = 'main,${TRANSIENT_DATABASE}.main'`,
+      );
       return connection;
     } catch (error) {
       throw translateDuckDbError(error, operation);

@@ -2,6 +2,7 @@
 
 import { DriverError, type SqlDialect, type TableSchema } from '@cloudmux/core';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { TRANSIENT_DATABASE } from './driver.ts';
 import { sqlTypeOf } from './values.ts';
 
 export interface ExistingColumn {
@@ -14,21 +15,29 @@ export interface ExistingColumn {
 const notFound = (table: string) =>
   new DriverError('NotFound', { detail: `table ${JSON.stringify(table)} does not exist` });
 
-/** Columns of a table in the main schema, in order; NotFound when there is no such table. */
+/**
+ * Columns of a table, in order, as an unqualified name finds it: in the file's main schema, else
+ * among the transient tables. NotFound when there is no such table.
+ */
 export async function tableColumns(connection: DuckDBConnection, table: string): Promise<ExistingColumn[]> {
   const reader = await connection.runAndReadAll(
-    `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
-     WHERE database_name = current_database() AND schema_name = current_schema() AND table_name = $table
-     ORDER BY column_index`,
-    { table },
+    `SELECT database_name = current_database() AS durable, column_name, data_type, is_nullable
+     FROM duckdb_columns()
+     WHERE table_name = $table AND schema_name = 'main'
+       AND (database_name = current_database() OR database_name = $transient)
+     ORDER BY durable DESC, column_index`,
+    { table, transient: TRANSIENT_DATABASE },
   );
   const rows = reader.getRows();
   if (rows.length === 0) throw notFound(table);
-  return rows.map(([name, sqlType, nullable]) => ({
-    name: String(name),
-    sqlType: String(sqlType),
-    nullable: nullable === true,
-  }));
+  const durable = rows[0]![0];
+  return rows
+    .filter((row) => row[0] === durable)
+    .map(([, name, sqlType, nullable]) => ({
+      name: String(name),
+      sqlType: String(sqlType),
+      nullable: nullable === true,
+    }));
 }
 
 /** Appender column types of a table, by position (the appender needs DuckDB's own type objects). */
@@ -46,7 +55,7 @@ export function validateTableName(table: string): void {
     throw new DriverError('InvalidArgument', { detail: 'a table name is 1–255 characters without NUL' });
 }
 
-/** CREATE TABLE statement of the portable schema. */
+/** CREATE TABLE statement of the portable schema (a transient table in the in-memory database). */
 export function createTableSql(dialect: SqlDialect, table: string, schema: TableSchema): string {
   if (schema.columns.length === 0)
     throw new DriverError('InvalidArgument', { detail: 'a table needs at least one column' });
@@ -60,7 +69,10 @@ export function createTableSql(dialect: SqlDialect, table: string, schema: Table
     seen.add(lower);
     return `${dialect.quoteIdent(column.name)} ${sqlTypeOf(column)}${column.nullable === false ? ' NOT NULL' : ''}`;
   });
-  return `CREATE TABLE IF NOT EXISTS ${dialect.quoteIdent(table)} (${columns.join(', ')})`;
+  const name = schema.transient
+    ? `${dialect.quoteIdent(TRANSIENT_DATABASE)}.main.${dialect.quoteIdent(table)}`
+    : dialect.quoteIdent(table);
+  return `CREATE TABLE IF NOT EXISTS ${name} (${columns.join(', ')})`;
 }
 
 /** Differences between an existing table and the wanted schema; empty when they agree. */
