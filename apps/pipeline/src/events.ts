@@ -33,10 +33,25 @@ export function batchSize(batch: EventBatch): number {
 }
 
 /**
+ * True when every id is a string that sorts after the one before it: then none repeats, and no set
+ * of ids is needed to know it. Ids in file or sequence order (the replay's) are; checking that costs
+ * ~0.1 ms per 10,000 ids against ~1.7 ms to fill a set with them (3 ms for freshly parsed ones).
+ */
+export function strictlyAscending(ids: readonly unknown[]): boolean {
+  if (ids.length > 0 && typeof ids[0] !== 'string') return false;
+  for (let i = 1; i < ids.length; i++) {
+    const id = ids[i];
+    if (typeof id !== 'string' || !((ids[i - 1] as string) < id)) return false;
+  }
+  return true;
+}
+
+/**
  * The batch with duplicate event ids dropped (first occurrence kept) — at-least-once upstream. A
  * batch without duplicates (the normal case) is returned as it is, not copied.
  */
 export function dedupeBatch(batch: EventBatch): EventBatch {
+  if (strictlyAscending(batch.id)) return batch;
   const seen = new Set<string>();
   let out: EventBatch | undefined;
   for (let i = 0; i < batch.id.length; i++) {

@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { runDag, type Step, topologicalOrder } from '../src/batch/orchestrator.ts';
 import { loadChunks } from '../src/batch/steps.ts';
 import { eventTimeBounds } from '../src/event-time.ts';
-import { batchKey, dayOf, dedupeBatch, emptyBatch, pushEvent, splitByDay } from '../src/events.ts';
+import {
+  batchKey,
+  dayOf,
+  dedupeBatch,
+  emptyBatch,
+  pushEvent,
+  splitByDay,
+  strictlyAscending,
+} from '../src/events.ts';
 import { parseEventsBody } from '../src/ingest/http.ts';
 import { messagesOf } from '../src/ingest/ingestor.ts';
 import { invalidSamples } from '../src/ingest/invalid-samples.ts';
@@ -178,6 +186,21 @@ describe('event batches', () => {
     const other = { v: 2, skipped: undefined, nested: { a: [1, null] }, text: 'x', n: Number.NaN, empty: {} };
     expect(columnsJson(other)).toBe(JSON.stringify(other));
     expect(columnsJson({})).toBe('{}');
+  });
+
+  it('knows ids in strictly ascending order are distinct without a set, and dedupes the rest', () => {
+    expect(strictlyAscending([])).toBe(true);
+    expect(strictlyAscending(['fl-0000001', 'fl-0000002', 'fl-0000010'])).toBe(true);
+    for (const ids of [['a', 'a'], ['b', 'a'], ['a', 'c', 'b'], [1, 2], ['a', null], [null], ['a', 2]])
+      expect(strictlyAscending(ids)).toBe(false);
+    const ascending = emptyBatch();
+    for (const e of [event('fl-1', 1), event('fl-2', 2)]) pushEvent(ascending, e);
+    expect(dedupeBatch(ascending)).toBe(ascending);
+    const repeated = emptyBatch();
+    for (const e of [event('fl-1', 1), event('fl-2', 2), event('fl-1', 3), event('fl-3', 4)])
+      pushEvent(repeated, e);
+    expect(dedupeBatch(repeated).id).toEqual(['fl-1', 'fl-2', 'fl-3']);
+    expect(dedupeBatch(repeated).ts).toEqual([1, 2, 4]);
   });
 
   it('splits by UTC day', () => {

@@ -1,6 +1,13 @@
 import { CloudmuxError, type ObjectStore, type Queue, type SendEntry, sleep } from '@cloudmux/core';
 import { type EventTimeBounds, eventTimeBounds } from '../event-time.ts';
-import { batchKey, type EventBatch, emptyBatch, pushEvent, sliceBatch } from '../events.ts';
+import {
+  batchKey,
+  type EventBatch,
+  emptyBatch,
+  pushEvent,
+  sliceBatch,
+  strictlyAscending,
+} from '../events.ts';
 import { LAYOUT, newId } from '../layout.ts';
 import {
   failureStreak,
@@ -275,7 +282,8 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       const times = new Array<number>(count);
       let rejects: Uint8Array | undefined;
       let normalised = false;
-      const seen = new Set<string>();
+      // Ids in ascending order (the replay's) cannot repeat: the set is needed only otherwise.
+      const seen = strictlyAscending(id) ? undefined : new Set<string>();
       // One time bound for the whole call: the default maximum moves with the clock.
       const { checkFields } = schema.atNow();
       for (let i = 0; i < count; i++) {
@@ -284,9 +292,9 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         if (typeof time !== 'number') reasons = time;
         else {
           // One hash lookup: the set grows unless the id is already in it.
-          const distinct = seen.size;
-          seen.add(id[i]!);
-          if (seen.size === distinct) reasons = [DUPLICATE_IN_REQUEST];
+          const distinct = seen?.size ?? 0;
+          seen?.add(id[i]!);
+          if (seen && seen.size === distinct) reasons = [DUPLICATE_IN_REQUEST];
           else {
             times[i] = time;
             if (time !== ts[i]) normalised = true;
