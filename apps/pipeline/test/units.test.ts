@@ -32,7 +32,6 @@ import {
 } from '../src/speed/aggregates.ts';
 import { consumerConcurrencySetting, maxDeliveriesSetting } from '../src/speed/consumer.ts';
 import { separatePoison } from '../src/speed/poison.ts';
-import { columnsJson } from '../src/stored-json.ts';
 import { hourlyReference, quantileCont } from './helpers.ts';
 
 /** A plain in-memory store for the orchestrator's run records (the orchestrator only puts). */
@@ -158,34 +157,6 @@ describe('event batches', () => {
     const other = emptyBatch();
     for (const e of [event('fl-1', 2), event('fl-15', 3), event('fl-2', 1)]) pushEvent(other, e);
     expect(batchKey(other)).not.toBe(batchKey(deduped));
-  });
-
-  it('writes a batch (and any object of columns) as the same JSON text as JSON.stringify', () => {
-    const batch = emptyBatch();
-    const ids = [
-      'fl-1',
-      'quote " and \\ backslash',
-      'tab\tnew\nline',
-      'ünïcødé ✈',
-      'lone \ud800 surrogate',
-      '',
-    ];
-    ids.forEach((id, i) => {
-      pushEvent(batch, {
-        id,
-        ts: 978_307_200_000 + i * 60_000.5,
-        delay: i % 2 ? -15 : 1999,
-        distance: 0.25 + i,
-        origin: i % 2 ? 'SEA' : '</>',
-        destination: 'LAX',
-      });
-    });
-    expect(columnsJson(batch)).toBe(JSON.stringify(batch));
-    expect(JSON.parse(columnsJson(batch))).toEqual(batch);
-    expect(columnsJson(emptyBatch())).toBe(JSON.stringify(emptyBatch()));
-    const other = { v: 2, skipped: undefined, nested: { a: [1, null] }, text: 'x', n: Number.NaN, empty: {} };
-    expect(columnsJson(other)).toBe(JSON.stringify(other));
-    expect(columnsJson({})).toBe('{}');
   });
 
   it('knows ids in strictly ascending order are distinct without a set, and dedupes the rest', () => {

@@ -17,7 +17,7 @@ import {
   withinRetryBudget,
 } from '../retry-budget.ts';
 import { flightEventSchemaWith, type RejectedEvent } from '../schema.ts';
-import { columnsJson, readAllJson } from '../stored-json.ts';
+import { readAllJson } from '../stored-json.ts';
 
 /**
  * Events per queue message unless set (`--batch-size`): ~450 KB of JSON, which the ingestor cuts to
@@ -91,7 +91,7 @@ export interface EventMessage {
 export function messagesOf(events: EventBatch, perMessage: number, maxMessageBytes: number): EventMessage[] {
   const messages: EventMessage[] = [];
   const cut = (batch: EventBatch) => {
-    const body = columnsJson(batch);
+    const body = JSON.stringify(batch);
     const bytes = Buffer.byteLength(body);
     if (bytes <= maxMessageBytes) {
       messages.push({ batch, body });

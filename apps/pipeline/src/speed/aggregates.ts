@@ -1,5 +1,4 @@
 import { dayOf, type EventBatch, HOUR_MS, hourStart } from '../events.ts';
-import { columnsJson } from '../stored-json.ts';
 
 /**
  * Delay statistics of one group that merge exactly: counts, sums, and the delays themselves (an
@@ -177,7 +176,7 @@ export function speedPartialJson(
   files: readonly string[],
 ): { json: string; maxTs: number } {
   const partial = partialOf(batch, key, files);
-  return { json: columnsJson(partial), maxTs: partial.maxTs };
+  return { json: JSON.stringify(partial), maxTs: partial.maxTs };
 }
 
 export function mergeBucket(into: Bucket, from: Bucket): void {
