@@ -46,6 +46,12 @@ export function strictlyAscending(ids: readonly unknown[]): boolean {
   return true;
 }
 
+/** Adds `id` to `seen`; true when it was not there yet (one hash lookup, not `has` then `add`). */
+export function addNew(seen: Set<string>, id: string): boolean {
+  const size = seen.size;
+  return seen.add(id).size > size;
+}
+
 /**
  * The batch with duplicate event ids dropped (first occurrence kept) — at-least-once upstream. A
  * batch without duplicates (the normal case) is returned as it is, not copied.
@@ -55,10 +61,7 @@ export function dedupeBatch(batch: EventBatch): EventBatch {
   const seen = new Set<string>();
   let out: EventBatch | undefined;
   for (let i = 0; i < batch.id.length; i++) {
-    // One hash lookup: the set grows unless the id is already in it.
-    const distinct = seen.size;
-    seen.add(batch.id[i]!);
-    if (seen.size > distinct) {
+    if (addNew(seen, batch.id[i]!)) {
       if (out) pushRow(out, batch, i);
       continue;
     }

@@ -1,6 +1,7 @@
 import { CloudmuxError, type ObjectStore, type Queue, type SendEntry, sleep } from '@cloudmux/core';
 import { type EventTimeBounds, eventTimeBounds } from '../event-time.ts';
 import {
+  addNew,
   batchKey,
   type EventBatch,
   emptyBatch,
@@ -202,11 +203,8 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     for (const event of events) {
       const result = check(event);
       if (Array.isArray(result)) rejected.push({ event, reasons: result });
-      else if (seen.has(result.id)) rejected.push({ event, reasons: [DUPLICATE_IN_REQUEST] });
-      else {
-        seen.add(result.id);
-        pushEvent(valid, result);
-      }
+      else if (addNew(seen, result.id)) pushEvent(valid, result);
+      else rejected.push({ event, reasons: [DUPLICATE_IN_REQUEST] });
     }
     return { valid, rejected };
   }
@@ -291,10 +289,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         let reasons: string[] | undefined;
         if (typeof time !== 'number') reasons = time;
         else {
-          // One hash lookup: the set grows unless the id is already in it.
-          const distinct = seen?.size ?? 0;
-          seen?.add(id[i]!);
-          if (seen && seen.size === distinct) reasons = [DUPLICATE_IN_REQUEST];
+          if (seen && !addNew(seen, id[i]!)) reasons = [DUPLICATE_IN_REQUEST];
           else {
             times[i] = time;
             if (time !== ts[i]) normalised = true;
